@@ -1,0 +1,60 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import type { MiddlewareHandler } from 'hono';
+import { apiTokens, users } from '../db/schema.ts';
+import type { AppDeps, AppEnv, Principal } from '../http/env.ts';
+import { unauthorized } from '../http/errors.ts';
+import { hashApiToken, looksLikeApiToken } from './api-token-secret.ts';
+import { isRole } from './roles.ts';
+
+/** How stale `last_used_at` may get before a request refreshes it (keeps token use from writing on every call). */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** Paths reachable without a bearer token. Everything else under /api fails closed. */
+export const PUBLIC_API_PATHS: RegExp[] = [/^\/api\/v1\/auth\/(register|login)$/];
+
+async function resolveBearer(deps: AppDeps, token: string): Promise<Principal | undefined> {
+  const { db } = deps.database;
+  if (looksLikeApiToken(token)) {
+    const [row] = await db
+      .select()
+      .from(apiTokens)
+      .where(and(eq(apiTokens.tokenHash, hashApiToken(token)), isNull(apiTokens.revokedAt)))
+      .limit(1);
+    if (!row) return undefined;
+    const now = Date.now();
+    if (row.expiresAt && row.expiresAt.getTime() <= now) return undefined;
+    if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+      await db
+        .update(apiTokens)
+        .set({ lastUsedAt: new Date(now) })
+        .where(eq(apiTokens.id, row.id));
+    }
+    if (row.organizationId === null) return { userId: row.userId, via: 'personal_token', tokenId: row.id };
+    if (!isRole(row.role)) return undefined;
+    return {
+      userId: row.userId,
+      via: 'organization_token',
+      tokenId: row.id,
+      tokenOrganizationId: row.organizationId,
+      tokenRole: row.role,
+    };
+  }
+  const userId = await deps.sessions.verify(token);
+  if (!userId) return undefined;
+  const [user] = await db.select({ id: users.id }).from(users).where(eq(users.id, userId)).limit(1);
+  return user ? { userId: user.id, via: 'session' } : undefined;
+}
+
+/** Resolves `Authorization: Bearer …` for every non-public /api route; 401 when missing or invalid. */
+export function authenticate(deps: AppDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (PUBLIC_API_PATHS.some((p) => p.test(c.req.path))) return next();
+    const header = c.req.header('authorization');
+    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    if (!match?.[1]) throw unauthorized('Missing bearer token: send "Authorization: Bearer <token>"');
+    const principal = await resolveBearer(deps, match[1]);
+    if (!principal) throw unauthorized('Invalid, expired or revoked token');
+    c.set('principal', principal);
+    await next();
+  };
+}

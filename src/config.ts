@@ -1,0 +1,101 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Every environment variable Switchboard reads, with its default. `.env.example` documents each one. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const bool = (fallback: boolean) =>
+  optionalString.transform((v, ctx) => {
+    if (v === undefined) return fallback;
+    if (['true', '1', 'yes'].includes(v.toLowerCase())) return true;
+    if (['false', '0', 'no'].includes(v.toLowerCase())) return false;
+    ctx.addIssue({ code: 'custom', message: 'must be true or false' });
+    return z.NEVER;
+  });
+
+const int = (fallback: number, min: number, max: number) =>
+  optionalString.transform((v, ctx) => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
+      ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const url = (protocols: string[]) =>
+  optionalString.transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    try {
+      const parsed = new URL(v);
+      if (!protocols.includes(parsed.protocol)) throw new Error('protocol');
+      return v.replace(/\/+$/, '');
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `must be a URL starting with ${protocols.join(' or ')}//` });
+      return z.NEVER;
+    }
+  });
+
+/** Durations like `3600`, `30m`, `12h`, `7d` (seconds when unitless). */
+const duration = (fallbackSeconds: number) =>
+  optionalString.transform((v, ctx) => {
+    if (v === undefined) return fallbackSeconds;
+    const m = /^(\d+)(s|m|h|d)?$/.exec(v);
+    if (!m) {
+      ctx.addIssue({ code: 'custom', message: 'must be a duration such as 3600, 30m, 12h or 7d' });
+      return z.NEVER;
+    }
+    const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
+    const seconds = Number(m[1]) * unit;
+    if (seconds < 60 || seconds > 365 * 86400) {
+      ctx.addIssue({ code: 'custom', message: 'must be between 1 minute and 365 days' });
+      return z.NEVER;
+    }
+    return seconds;
+  });
+
+const envSchema = z.object({
+  NODE_ENV: optionalString.pipe(z.enum(['development', 'production', 'test']).default('development')),
+  PORT: int(3000, 0, 65535),
+  HOST: optionalString.transform((v) => v ?? '0.0.0.0'),
+  DATA_DIR: optionalString.transform((v) => path.resolve(v ?? './data')),
+  DATABASE_URL: url(['postgres:', 'postgresql:']),
+  DATABASE_POOL_MAX: int(10, 2, 200),
+  PUBLIC_URL: url(['http:', 'https:']),
+  LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).default('info')),
+  JWT_SECRET: optionalString.refine(
+    (v) => v === undefined || v.length >= 32,
+    'must be at least 32 characters',
+  ),
+  SESSION_TTL: duration(7 * 86400),
+  BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 100 * 1024 * 1024),
+  ALLOW_REGISTRATION: bool(true),
+  BOOTSTRAP_EMAIL: optionalString.pipe(z.email().default('admin@switchboard.local')),
+  TRUST_PROXY: bool(false),
+  SHUTDOWN_TIMEOUT_MS: int(10_000, 0, 600_000),
+});
+
+export type Config = z.output<typeof envSchema>;
+
+/** Raised when the environment holds a malformed value; the message names each variable. */
+export class ConfigError extends Error {}
+
+/** Parses the environment, failing fast with a message that names every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const config = result.data;
+  if (config.NODE_ENV === 'production' && config.JWT_SECRET === undefined) {
+    throw new ConfigError('Invalid configuration:\n  JWT_SECRET: is required when NODE_ENV=production');
+  }
+  return config;
+}

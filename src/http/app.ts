@@ -1,0 +1,48 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import { authenticate } from '../auth/authenticate.ts';
+import { registerAgentRoutes } from '../platform/routes/agent-routes.ts';
+import { registerAuthRoutes } from '../platform/routes/auth-routes.ts';
+import { registerLlmKeyRoutes } from '../platform/routes/llm-key-routes.ts';
+import { registerMemberRoutes } from '../platform/routes/member-routes.ts';
+import { registerOrganizationRoutes } from '../platform/routes/organization-routes.ts';
+import { registerProjectRoutes } from '../platform/routes/project-routes.ts';
+import { registerTokenRoutes } from '../platform/routes/token-routes.ts';
+import { VERSION } from '../version.ts';
+import { limitBody, requireJsonBody } from './body.ts';
+import { registerDocs } from './docs.ts';
+import type { AppDeps, AppEnv } from './env.ts';
+import { errorBody, handleError, validationError } from './errors.ts';
+import { registerHealth } from './health.ts';
+import { requestLog } from './request-log.ts';
+
+/** Builds the HTTP application: middleware, every route, docs and health. No I/O happens here. */
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationError(result.error, result.target);
+    },
+  });
+
+  app.use('*', requestId({ limitLength: 128 }));
+  app.use('*', requestLog(deps.logger));
+  app.use('*', secureHeaders({ contentSecurityPolicy: undefined }));
+  app.use('*', limitBody(deps.config.BODY_LIMIT_BYTES));
+  app.use('/api/*', requireJsonBody());
+  app.use('/api/v1/*', authenticate(deps));
+
+  registerHealth(app, deps.database);
+  registerDocs(app, VERSION);
+  registerAuthRoutes(app, deps);
+  registerTokenRoutes(app, deps);
+  registerOrganizationRoutes(app, deps);
+  registerMemberRoutes(app, deps);
+  registerProjectRoutes(app, deps);
+  registerAgentRoutes(app, deps);
+  registerLlmKeyRoutes(app, deps);
+
+  app.notFound((c) => c.json(errorBody(`No route for ${c.req.method} ${c.req.path}`), 404));
+  app.onError((err, c) => handleError(err, c, deps.logger));
+  return app;
+}

@@ -1,0 +1,46 @@
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { ApiError, badRequest } from './errors.ts';
+
+const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+/** Provider webhooks carry their own formats (form-encoded, raw MIME…) and are verified on raw bytes. */
+const RAW_BODY_PREFIX = '/api/v1/channels/webhooks/';
+
+/** Rejects bodies over `maxBytes` with 413 before they are buffered whole. */
+export function limitBody(maxBytes: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new ApiError(413, `Request body too large; the limit is ${maxBytes} bytes`);
+    },
+  });
+}
+
+function hasBody(headers: Headers): boolean {
+  const length = headers.get('content-length');
+  if (length !== null) return Number(length) > 0;
+  return headers.has('transfer-encoding');
+}
+
+/**
+ * For JSON API routes: a body must be declared as JSON (415 otherwise) and must parse (400 with the parser's
+ * message). The parsed value is cached by Hono, so validators reuse it; the raw bytes stay readable.
+ */
+export function requireJsonBody(): MiddlewareHandler {
+  return async (c, next) => {
+    if (!BODY_METHODS.has(c.req.method) || !hasBody(c.req.raw.headers)) return next();
+    if (c.req.path.startsWith(RAW_BODY_PREFIX)) return next();
+    const mediaType = c.req.header('content-type')?.split(';')[0]?.trim() ?? '';
+    if (!JSON_TYPE.test(mediaType)) {
+      throw new ApiError(415, `Unsupported Content-Type "${mediaType || 'none'}"; send application/json`);
+    }
+    try {
+      await c.req.json();
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      throw badRequest(`Malformed JSON in request body: ${(err as Error).message}`);
+    }
+    return next();
+  };
+}

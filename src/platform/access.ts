@@ -1,0 +1,94 @@
+import { and, eq } from 'drizzle-orm';
+import type { Context } from 'hono';
+import { hasRole, isRole, type Role, weakerRole } from '../auth/roles.ts';
+import type { Db } from '../db/client.ts';
+import { agents, memberships, organizations, projects } from '../db/schema.ts';
+import type { AppEnv, Principal } from '../http/env.ts';
+import { forbidden, notFound, unauthorized } from '../http/errors.ts';
+
+export type OrgRow = typeof organizations.$inferSelect;
+export type ProjectRow = typeof projects.$inferSelect;
+export type AgentRow = typeof agents.$inferSelect;
+
+/** The authenticated caller; 401 if the route was reached without one. */
+export function principalOf(c: Context<AppEnv>): Principal {
+  const principal = c.get('principal');
+  if (!principal) throw unauthorized();
+  return principal;
+}
+
+/** The caller's effective role in an organization, or undefined when they cannot see it at all. */
+export async function effectiveRole(
+  db: Db,
+  principal: Principal,
+  organizationId: string,
+): Promise<Role | undefined> {
+  if (principal.tokenOrganizationId !== undefined && principal.tokenOrganizationId !== organizationId)
+    return undefined;
+  const [membership] = await db
+    .select({ role: memberships.role })
+    .from(memberships)
+    .where(and(eq(memberships.organizationId, organizationId), eq(memberships.userId, principal.userId)))
+    .limit(1);
+  if (!membership || !isRole(membership.role)) return undefined;
+  return principal.tokenRole ? weakerRole(membership.role, principal.tokenRole) : membership.role;
+}
+
+/**
+ * Loads an organization the caller may act on with at least `minimum`.
+ * Non-members get 404 (never a hint that it exists); members below `minimum` get 403.
+ */
+export async function requireOrganization(
+  db: Db,
+  principal: Principal,
+  organizationId: string,
+  minimum: Role,
+): Promise<{ org: OrgRow; role: Role }> {
+  const role = await effectiveRole(db, principal, organizationId);
+  if (!role) throw notFound('Organization');
+  const [org] = await db.select().from(organizations).where(eq(organizations.id, organizationId)).limit(1);
+  if (!org) throw notFound('Organization');
+  if (!hasRole(role, minimum)) {
+    throw forbidden(
+      `This action requires the ${minimum} role or higher in this organization; yours is ${role}`,
+    );
+  }
+  return { org, role };
+}
+
+/** Loads a project of an organization the caller may act on with at least `minimum`. */
+export async function requireProject(
+  db: Db,
+  principal: Principal,
+  organizationId: string,
+  projectId: string,
+  minimum: Role,
+): Promise<{ org: OrgRow; role: Role; project: ProjectRow }> {
+  const access = await requireOrganization(db, principal, organizationId, minimum);
+  const [project] = await db
+    .select()
+    .from(projects)
+    .where(and(eq(projects.id, projectId), eq(projects.organizationId, organizationId)))
+    .limit(1);
+  if (!project) throw notFound('Project');
+  return { ...access, project };
+}
+
+/** Loads an agent of a project the caller may act on with at least `minimum`. */
+export async function requireAgent(
+  db: Db,
+  principal: Principal,
+  organizationId: string,
+  projectId: string,
+  agentId: string,
+  minimum: Role,
+): Promise<{ org: OrgRow; role: Role; project: ProjectRow; agent: AgentRow }> {
+  const access = await requireProject(db, principal, organizationId, projectId, minimum);
+  const [agent] = await db
+    .select()
+    .from(agents)
+    .where(and(eq(agents.id, agentId), eq(agents.projectId, projectId)))
+    .limit(1);
+  if (!agent) throw notFound('Agent');
+  return { ...access, agent };
+}

@@ -1,0 +1,80 @@
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { generateApiToken, hashApiToken, tokenDisplayPrefix } from '../auth/api-token-secret.ts';
+import type { Role } from '../auth/roles.ts';
+import type { Db } from '../db/client.ts';
+import { apiTokens } from '../db/schema.ts';
+import { badRequest, notFound } from '../http/errors.ts';
+import { newId } from '../ids.ts';
+import { apiTokenView } from './serialize.ts';
+
+export type TokenScope = { organizationId: string; role: Role } | { organizationId: null };
+
+/** Creates a token; the plaintext is returned here once and never stored. */
+export async function createApiToken(
+  db: Db,
+  input: { userId: string; name: string; expiresAt?: Date | null; scope: TokenScope },
+) {
+  if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
+    throw badRequest('Invalid body: expires_at: must be in the future');
+  }
+  const token = generateApiToken(input.scope.organizationId ? 'org' : 'pat');
+  const [row] = await db
+    .insert(apiTokens)
+    .values({
+      id: newId('tok'),
+      organizationId: input.scope.organizationId,
+      role: input.scope.organizationId ? input.scope.role : null,
+      userId: input.userId,
+      name: input.name,
+      tokenHash: hashApiToken(token),
+      tokenPrefix: tokenDisplayPrefix(token),
+      expiresAt: input.expiresAt ?? null,
+    })
+    .returning();
+  if (!row) throw new Error('token insert returned nothing');
+  return { ...apiTokenView(row), token };
+}
+
+/** Lists tokens of an organization, or a user's personal tokens; newest first, paginated. */
+export async function listApiTokens(
+  db: Db,
+  owner: { organizationId: string } | { userId: string },
+  page: { page: number; limit: number },
+) {
+  const where =
+    'organizationId' in owner
+      ? eq(apiTokens.organizationId, owner.organizationId)
+      : and(eq(apiTokens.userId, owner.userId), isNull(apiTokens.organizationId));
+  const [rows, [count]] = await Promise.all([
+    db
+      .select()
+      .from(apiTokens)
+      .where(where)
+      .orderBy(desc(apiTokens.id))
+      .limit(page.limit)
+      .offset((page.page - 1) * page.limit),
+    db.select({ n: sql<number>`count(*)::int` }).from(apiTokens).where(where),
+  ]);
+  return { data: rows.map(apiTokenView), pagination: { ...page, total: count?.n ?? 0 } };
+}
+
+/** Revokes a token (idempotent); 404 if it is not in the given scope. */
+export async function revokeApiToken(
+  db: Db,
+  tokenId: string,
+  owner: { organizationId: string } | { userId: string },
+): Promise<void> {
+  const scope =
+    'organizationId' in owner
+      ? eq(apiTokens.organizationId, owner.organizationId)
+      : and(eq(apiTokens.userId, owner.userId), isNull(apiTokens.organizationId));
+  const [row] = await db
+    .select({ id: apiTokens.id })
+    .from(apiTokens)
+    .where(and(eq(apiTokens.id, tokenId), scope));
+  if (!row) throw notFound('API token');
+  await db
+    .update(apiTokens)
+    .set({ revokedAt: sql`coalesce(${apiTokens.revokedAt}, now())` })
+    .where(eq(apiTokens.id, tokenId));
+}

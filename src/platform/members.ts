@@ -1,0 +1,112 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { hasRole, isRole, type Role } from '../auth/roles.ts';
+import type { Db } from '../db/client.ts';
+import { memberships, users } from '../db/schema.ts';
+import { ApiError, conflict, forbidden, notFound } from '../http/errors.ts';
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** Locks the organization's owner rows and returns their user ids, so "last owner" checks cannot race. */
+async function lockOwners(tx: Tx, organizationId: string): Promise<string[]> {
+  const rows = await tx
+    .select({ userId: memberships.userId })
+    .from(memberships)
+    .where(and(eq(memberships.organizationId, organizationId), eq(memberships.role, 'owner')))
+    .for('update');
+  return rows.map((r) => r.userId);
+}
+
+async function currentRole(tx: Tx, organizationId: string, userId: string): Promise<Role> {
+  const [row] = await tx
+    .select({ role: memberships.role })
+    .from(memberships)
+    .where(and(eq(memberships.organizationId, organizationId), eq(memberships.userId, userId)))
+    .for('update');
+  if (!row || !isRole(row.role)) throw notFound('Member');
+  return row.role;
+}
+
+const lastOwner = () => new ApiError(409, 'The last owner of an organization cannot be removed or demoted');
+
+/** Rules every member change obeys: nobody grants or touches a role above their own. */
+function assertCanGrant(actorRole: Role, role: Role): void {
+  if (!hasRole(actorRole, role))
+    throw forbidden(`You cannot grant the ${role} role; it is above your own (${actorRole})`);
+}
+
+export async function addMember(
+  db: Db,
+  input: { organizationId: string; actorRole: Role; email: string; role: Role },
+): Promise<{ userId: string }> {
+  assertCanGrant(input.actorRole, input.role);
+  const [user] = await db.select({ id: users.id }).from(users).where(eq(users.email, input.email)).limit(1);
+  if (!user) throw notFound('User with this email (they must register first)');
+  const [row] = await db
+    .insert(memberships)
+    .values({ organizationId: input.organizationId, userId: user.id, role: input.role })
+    .onConflictDoNothing()
+    .returning();
+  if (!row) throw conflict('This user is already a member of the organization');
+  return { userId: user.id };
+}
+
+export async function changeMemberRole(
+  db: Db,
+  input: { organizationId: string; actorRole: Role; userId: string; role: Role },
+): Promise<void> {
+  assertCanGrant(input.actorRole, input.role);
+  await db.transaction(async (tx) => {
+    const owners = await lockOwners(tx, input.organizationId);
+    const before = await currentRole(tx, input.organizationId, input.userId);
+    assertCanGrant(input.actorRole, before);
+    if (before === 'owner' && input.role !== 'owner' && owners.length <= 1) throw lastOwner();
+    await tx
+      .update(memberships)
+      .set({ role: input.role, updatedAt: new Date() })
+      .where(and(eq(memberships.organizationId, input.organizationId), eq(memberships.userId, input.userId)));
+  });
+}
+
+/** Removes a member. Admins remove others; anyone may leave; nobody removes the last owner. */
+export async function removeMember(
+  db: Db,
+  input: { organizationId: string; actorRole: Role; actorUserId: string; userId: string },
+): Promise<void> {
+  const leaving = input.actorUserId === input.userId;
+  if (!leaving && !hasRole(input.actorRole, 'admin'))
+    throw forbidden('Only owners and admins can remove members');
+  await db.transaction(async (tx) => {
+    const owners = await lockOwners(tx, input.organizationId);
+    const before = await currentRole(tx, input.organizationId, input.userId);
+    if (!leaving) assertCanGrant(input.actorRole, before);
+    if (before === 'owner' && owners.length <= 1) throw lastOwner();
+    await tx
+      .delete(memberships)
+      .where(and(eq(memberships.organizationId, input.organizationId), eq(memberships.userId, input.userId)));
+  });
+}
+
+export async function listMembers(db: Db, organizationId: string, page: { page: number; limit: number }) {
+  const where = eq(memberships.organizationId, organizationId);
+  const [rows, [count]] = await Promise.all([
+    db
+      .select({
+        user_id: users.id,
+        email: users.email,
+        name: users.name,
+        role: memberships.role,
+        joined_at: memberships.createdAt,
+      })
+      .from(memberships)
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .where(where)
+      .orderBy(memberships.createdAt, users.id)
+      .limit(page.limit)
+      .offset((page.page - 1) * page.limit),
+    db.select({ n: sql<number>`count(*)::int` }).from(memberships).where(where),
+  ]);
+  return {
+    data: rows.map((r) => ({ ...r, joined_at: r.joined_at.toISOString() })),
+    pagination: { ...page, total: count?.n ?? 0 },
+  };
+}

@@ -1,0 +1,243 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { and, desc, eq, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { agents, llmKeys } from '../../db/schema.ts';
+import type { AppDeps, AppEnv } from '../../http/env.ts';
+import { badRequest } from '../../http/errors.ts';
+import {
+  AgentParams,
+  commonErrors,
+  json,
+  jsonBody,
+  PageQuery,
+  PaginationSchema,
+  ProjectParams,
+  SuccessMessage,
+  timestamp,
+} from '../../http/openapi.ts';
+import { newId } from '../../ids.ts';
+import { principalOf, requireAgent, requireProject } from '../access.ts';
+import { DEFAULT_LLM_SETTINGS, LLM_PROVIDERS, type LlmSettings } from '../llm-settings.ts';
+import { agentView } from '../serialize.ts';
+import { descriptionField, nameField } from '../validation.ts';
+
+const SYSTEM_PROMPT_MAX = 100_000;
+
+const Parameters = z.object({
+  temperature: z.number().min(0).max(2).optional(),
+  max_tokens: z.number().int().min(1).max(1_000_000).optional(),
+});
+const LlmSettingsSchema = z
+  .object({
+    provider: z.enum(LLM_PROVIDERS),
+    model: z.string().trim().min(1).max(200),
+    base_url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+    parameters: Parameters.default({}),
+  })
+  .openapi('LlmSettings');
+const LlmSettingsPatch = z.object({
+  provider: z.enum(LLM_PROVIDERS).optional(),
+  model: z.string().trim().min(1).max(200).optional(),
+  base_url: z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+    .nullable()
+    .optional(),
+  parameters: Parameters.optional(),
+});
+
+const AgentSchema = z
+  .object({
+    _id: z.string(),
+    organization: z.string(),
+    project: z.string(),
+    name: z.string(),
+    description: z.string(),
+    system_prompt: z.string(),
+    status: z.enum(['active', 'inactive']),
+    llm_settings: LlmSettingsSchema,
+    api_key: z.string().nullable().openapi({ description: 'Id of the project LLM key this agent uses' }),
+    created_at: timestamp(),
+    updated_at: timestamp(),
+  })
+  .openapi('Agent');
+const One = z.object({ success: z.literal(true), data: AgentSchema });
+const secured = { security: [{ bearerAuth: [] }] };
+const tags = ['Agents'];
+const base = '/api/v1/organizations/{orgId}/projects/{projectId}/agents';
+
+const CreateBody = z.object({
+  name: nameField(),
+  description: descriptionField.optional(),
+  system_prompt: z.string().max(SYSTEM_PROMPT_MAX).optional(),
+  status: z.enum(['active', 'inactive']).optional(),
+  llm_settings: LlmSettingsSchema.optional(),
+  api_key: z.string().max(64).nullable().optional(),
+});
+const UpdateBody = CreateBody.partial().extend({ llm_settings: LlmSettingsPatch.optional() });
+
+const create = createRoute({
+  method: 'post',
+  path: base,
+  tags,
+  summary: 'Create an agent (member or higher)',
+  ...secured,
+  request: { params: ProjectParams, ...jsonBody(CreateBody) },
+  responses: { 201: json(One, 'Created'), ...commonErrors },
+});
+const list = createRoute({
+  method: 'get',
+  path: base,
+  tags,
+  summary: 'Agents of a project (viewer or higher)',
+  ...secured,
+  request: { params: ProjectParams, query: PageQuery },
+  responses: {
+    200: json(
+      z.object({ success: z.literal(true), data: z.array(AgentSchema), pagination: PaginationSchema }),
+      'Agents',
+    ),
+    ...commonErrors,
+  },
+});
+const get = createRoute({
+  method: 'get',
+  path: `${base}/{agentId}`,
+  tags,
+  summary: 'One agent (viewer or higher)',
+  ...secured,
+  request: { params: AgentParams },
+  responses: { 200: json(One, 'Agent'), ...commonErrors },
+});
+const update = createRoute({
+  method: 'put',
+  path: `${base}/{agentId}`,
+  tags,
+  summary: 'Update an agent; llm_settings is merged field by field (member or higher)',
+  ...secured,
+  request: { params: AgentParams, ...jsonBody(UpdateBody) },
+  responses: { 200: json(One, 'Updated'), ...commonErrors },
+});
+const remove = createRoute({
+  method: 'delete',
+  path: `${base}/{agentId}`,
+  tags,
+  summary: 'Delete an agent (member or higher)',
+  ...secured,
+  request: { params: AgentParams },
+  responses: { 200: json(SuccessMessage, 'Deleted'), ...commonErrors },
+});
+
+/** Checks settings that span fields: base_url for compatible servers, and the key's project and provider. */
+async function checkLlmSettings(db: Db, projectId: string, settings: LlmSettings, keyId: string | null) {
+  if (settings.provider === 'openai-compatible' && !settings.base_url) {
+    throw badRequest('Invalid body: llm_settings.base_url: is required for the openai-compatible provider');
+  }
+  if (!keyId) return;
+  const [key] = await db
+    .select({ provider: llmKeys.provider })
+    .from(llmKeys)
+    .where(and(eq(llmKeys.id, keyId), eq(llmKeys.projectId, projectId)))
+    .limit(1);
+  if (!key) throw badRequest('Invalid body: api_key: no LLM key with this id in this project');
+  if (key.provider !== settings.provider) {
+    throw badRequest(
+      `Invalid body: api_key: this key is for ${key.provider}, but llm_settings.provider is ${settings.provider}`,
+    );
+  }
+}
+
+function mergeSettings(current: LlmSettings, patch: z.infer<typeof LlmSettingsPatch>): LlmSettings {
+  const { base_url, parameters, ...rest } = patch;
+  const merged: LlmSettings = { ...current, ...rest, parameters: { ...current.parameters, ...parameters } };
+  if (base_url === null) delete merged.base_url;
+  else if (base_url !== undefined) merged.base_url = base_url;
+  return merged;
+}
+
+export function registerAgentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
+  const { db } = deps.database;
+
+  app.openapi(create, async (c) => {
+    const { orgId, projectId } = c.req.valid('param');
+    await requireProject(db, principalOf(c), orgId, projectId, 'member');
+    const body = c.req.valid('json');
+    const settings = body.llm_settings ?? DEFAULT_LLM_SETTINGS;
+    await checkLlmSettings(db, projectId, settings, body.api_key ?? null);
+    const [row] = await db
+      .insert(agents)
+      .values({
+        id: newId('agent'),
+        organizationId: orgId,
+        projectId,
+        name: body.name,
+        description: body.description ?? '',
+        systemPrompt: body.system_prompt ?? '',
+        status: body.status ?? 'active',
+        llmSettings: settings,
+        llmKeyId: body.api_key ?? null,
+      })
+      .returning();
+    if (!row) throw new Error('agent insert returned nothing');
+    return c.json({ success: true as const, data: agentView(row) }, 201);
+  });
+
+  app.openapi(list, async (c) => {
+    const { orgId, projectId } = c.req.valid('param');
+    await requireProject(db, principalOf(c), orgId, projectId, 'viewer');
+    const page = c.req.valid('query');
+    const where = eq(agents.projectId, projectId);
+    const [rows, [count]] = await Promise.all([
+      db
+        .select()
+        .from(agents)
+        .where(where)
+        .orderBy(desc(agents.id))
+        .limit(page.limit)
+        .offset((page.page - 1) * page.limit),
+      db.select({ n: sql<number>`count(*)::int` }).from(agents).where(where),
+    ]);
+    return c.json(
+      { success: true as const, data: rows.map(agentView), pagination: { ...page, total: count?.n ?? 0 } },
+      200,
+    );
+  });
+
+  app.openapi(get, async (c) => {
+    const p = c.req.valid('param');
+    const { agent } = await requireAgent(db, principalOf(c), p.orgId, p.projectId, p.agentId, 'viewer');
+    return c.json({ success: true as const, data: agentView(agent) }, 200);
+  });
+
+  app.openapi(update, async (c) => {
+    const p = c.req.valid('param');
+    const { agent } = await requireAgent(db, principalOf(c), p.orgId, p.projectId, p.agentId, 'member');
+    const body = c.req.valid('json');
+    const settings = body.llm_settings
+      ? mergeSettings(agent.llmSettings, body.llm_settings)
+      : agent.llmSettings;
+    const keyId = body.api_key === undefined ? agent.llmKeyId : body.api_key;
+    await checkLlmSettings(db, p.projectId, settings, keyId);
+    const [row] = await db
+      .update(agents)
+      .set({
+        name: body.name,
+        description: body.description,
+        systemPrompt: body.system_prompt,
+        status: body.status,
+        llmSettings: settings,
+        llmKeyId: keyId,
+        updatedAt: new Date(),
+      })
+      .where(eq(agents.id, agent.id))
+      .returning();
+    if (!row) throw new Error('agent vanished during update');
+    return c.json({ success: true as const, data: agentView(row) }, 200);
+  });
+
+  app.openapi(remove, async (c) => {
+    const p = c.req.valid('param');
+    await requireAgent(db, principalOf(c), p.orgId, p.projectId, p.agentId, 'member');
+    await db.delete(agents).where(eq(agents.id, p.agentId));
+    return c.json({ success: true as const, message: 'Agent deleted' }, 200);
+  });
+}

@@ -1,0 +1,128 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { and, desc, eq, sql } from 'drizzle-orm';
+import { agents, llmKeys } from '../../db/schema.ts';
+import type { AppDeps, AppEnv } from '../../http/env.ts';
+import { conflict, notFound } from '../../http/errors.ts';
+import {
+  commonErrors,
+  conflictError,
+  idParam,
+  json,
+  jsonBody,
+  PageQuery,
+  PaginationSchema,
+  ProjectParams,
+  SuccessMessage,
+  timestamp,
+} from '../../http/openapi.ts';
+import { newId } from '../../ids.ts';
+import { principalOf, requireProject } from '../access.ts';
+import { createLlmKey, LLM_KEY_PROVIDERS } from '../llm-keys.ts';
+import { llmKeyView } from '../serialize.ts';
+import { nameField } from '../validation.ts';
+
+const LlmKeySchema = z
+  .object({
+    _id: z.string(),
+    project: z.string(),
+    name: z.string(),
+    provider: z.string(),
+    created_at: timestamp(),
+  })
+  .openapi('LlmKey');
+const base = '/api/v1/organizations/{orgId}/projects/{projectId}/api-keys';
+const tags = ['LLM keys'];
+const secured = { security: [{ bearerAuth: [] }] };
+
+const create = createRoute({
+  method: 'post',
+  path: base,
+  tags,
+  summary: 'Store an LLM provider key for the project (member or higher); the key is never returned',
+  ...secured,
+  request: {
+    params: ProjectParams,
+    ...jsonBody(
+      z.object({
+        name: nameField(100),
+        provider: z.enum(LLM_KEY_PROVIDERS),
+        key: z.string().trim().min(1).max(4096),
+      }),
+    ),
+  },
+  responses: {
+    201: json(z.object({ success: z.literal(true), data: LlmKeySchema }), 'Created'),
+    ...commonErrors,
+  },
+});
+const list = createRoute({
+  method: 'get',
+  path: base,
+  tags,
+  summary: "The project's LLM keys, without their secrets (viewer or higher)",
+  ...secured,
+  request: { params: ProjectParams, query: PageQuery },
+  responses: {
+    200: json(
+      z.object({ success: z.literal(true), data: z.array(LlmKeySchema), pagination: PaginationSchema }),
+      'Keys',
+    ),
+    ...commonErrors,
+  },
+});
+const remove = createRoute({
+  method: 'delete',
+  path: `${base}/{keyId}`,
+  tags,
+  summary: 'Delete an LLM key that no agent uses (member or higher)',
+  ...secured,
+  request: { params: ProjectParams.extend({ keyId: idParam('keyId', 'llmkey') }) },
+  responses: { 200: json(SuccessMessage, 'Deleted'), ...commonErrors, ...conflictError },
+});
+
+export function registerLlmKeyRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
+  const { db } = deps.database;
+
+  app.openapi(create, async (c) => {
+    const { orgId, projectId } = c.req.valid('param');
+    await requireProject(db, principalOf(c), orgId, projectId, 'member');
+    const body = c.req.valid('json');
+    const row = await createLlmKey(db, { id: newId('llmkey'), organizationId: orgId, projectId, ...body });
+    return c.json({ success: true as const, data: llmKeyView(row) }, 201);
+  });
+
+  app.openapi(list, async (c) => {
+    const { orgId, projectId } = c.req.valid('param');
+    await requireProject(db, principalOf(c), orgId, projectId, 'viewer');
+    const page = c.req.valid('query');
+    const where = eq(llmKeys.projectId, projectId);
+    const [rows, [count]] = await Promise.all([
+      db
+        .select()
+        .from(llmKeys)
+        .where(where)
+        .orderBy(desc(llmKeys.id))
+        .limit(page.limit)
+        .offset((page.page - 1) * page.limit),
+      db.select({ n: sql<number>`count(*)::int` }).from(llmKeys).where(where),
+    ]);
+    return c.json(
+      { success: true as const, data: rows.map(llmKeyView), pagination: { ...page, total: count?.n ?? 0 } },
+      200,
+    );
+  });
+
+  app.openapi(remove, async (c) => {
+    const { orgId, projectId, keyId } = c.req.valid('param');
+    await requireProject(db, principalOf(c), orgId, projectId, 'member');
+    const [key] = await db
+      .select({ id: llmKeys.id })
+      .from(llmKeys)
+      .where(and(eq(llmKeys.id, keyId), eq(llmKeys.projectId, projectId)));
+    if (!key) throw notFound('LLM key');
+    const users = await db.select({ id: agents.id }).from(agents).where(eq(agents.llmKeyId, keyId)).limit(10);
+    if (users.length) throw conflict(`This key is used by agents: ${users.map((u) => u.id).join(', ')}`);
+    await db.delete(llmKeys).where(eq(llmKeys.id, keyId));
+    return c.json({ success: true as const, message: 'LLM key deleted' }, 200);
+  });
+}

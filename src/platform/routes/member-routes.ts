@@ -1,0 +1,119 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { AppDeps, AppEnv } from '../../http/env.ts';
+import {
+  commonErrors,
+  conflictError,
+  idParam,
+  json,
+  jsonBody,
+  OrgParams,
+  PageQuery,
+  PaginationSchema,
+  RoleSchema,
+  SuccessMessage,
+  timestamp,
+} from '../../http/openapi.ts';
+import { principalOf, requireOrganization } from '../access.ts';
+import { addMember, changeMemberRole, listMembers, removeMember } from '../members.ts';
+import { normalizeEmail } from '../users.ts';
+import { emailField } from '../validation.ts';
+
+const MemberSchema = z
+  .object({
+    user_id: z.string(),
+    email: z.string(),
+    name: z.string(),
+    role: RoleSchema,
+    joined_at: timestamp(),
+  })
+  .openapi('Member');
+const MemberParams = OrgParams.extend({ userId: idParam('userId', 'user') });
+const secured = { security: [{ bearerAuth: [] }] };
+
+const list = createRoute({
+  method: 'get',
+  path: '/api/v1/organizations/{orgId}/members',
+  tags: ['Members'],
+  summary: 'Members of an organization (viewer or higher)',
+  ...secured,
+  request: { params: OrgParams, query: PageQuery },
+  responses: {
+    200: json(
+      z.object({ success: z.literal(true), data: z.array(MemberSchema), pagination: PaginationSchema }),
+      'Members',
+    ),
+    ...commonErrors,
+  },
+});
+const add = createRoute({
+  method: 'post',
+  path: '/api/v1/organizations/{orgId}/members',
+  tags: ['Members'],
+  summary: 'Add a registered user by email (admin or higher; never above your own role)',
+  ...secured,
+  request: { params: OrgParams, ...jsonBody(z.object({ email: emailField, role: RoleSchema })) },
+  responses: {
+    201: json(
+      z.object({ success: z.literal(true), data: z.object({ user_id: z.string(), role: RoleSchema }) }),
+      'Added',
+    ),
+    ...commonErrors,
+    ...conflictError,
+  },
+});
+const update = createRoute({
+  method: 'put',
+  path: '/api/v1/organizations/{orgId}/members/{userId}',
+  tags: ['Members'],
+  summary: "Change a member's role (admin or higher; the last owner cannot be demoted)",
+  ...secured,
+  request: { params: MemberParams, ...jsonBody(z.object({ role: RoleSchema })) },
+  responses: { 200: json(SuccessMessage, 'Updated'), ...commonErrors, ...conflictError },
+});
+const remove = createRoute({
+  method: 'delete',
+  path: '/api/v1/organizations/{orgId}/members/{userId}',
+  tags: ['Members'],
+  summary: 'Remove a member (admin or higher), or leave yourself; the last owner cannot be removed',
+  ...secured,
+  request: { params: MemberParams },
+  responses: { 200: json(SuccessMessage, 'Removed'), ...commonErrors, ...conflictError },
+});
+
+export function registerMemberRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
+  const { db } = deps.database;
+
+  app.openapi(list, async (c) => {
+    const { orgId } = c.req.valid('param');
+    await requireOrganization(db, principalOf(c), orgId, 'viewer');
+    return c.json({ success: true as const, ...(await listMembers(db, orgId, c.req.valid('query'))) }, 200);
+  });
+
+  app.openapi(add, async (c) => {
+    const { orgId } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const { role: actorRole } = await requireOrganization(db, principalOf(c), orgId, 'admin');
+    const { userId } = await addMember(db, {
+      organizationId: orgId,
+      actorRole,
+      email: normalizeEmail(body.email),
+      role: body.role,
+    });
+    return c.json({ success: true as const, data: { user_id: userId, role: body.role } }, 201);
+  });
+
+  app.openapi(update, async (c) => {
+    const { orgId, userId } = c.req.valid('param');
+    const { role: actorRole } = await requireOrganization(db, principalOf(c), orgId, 'admin');
+    await changeMemberRole(db, { organizationId: orgId, actorRole, userId, role: c.req.valid('json').role });
+    return c.json({ success: true as const, message: 'Member role updated' }, 200);
+  });
+
+  app.openapi(remove, async (c) => {
+    const principal = principalOf(c);
+    const { orgId, userId } = c.req.valid('param');
+    const { role: actorRole } = await requireOrganization(db, principal, orgId, 'viewer');
+    await removeMember(db, { organizationId: orgId, actorRole, actorUserId: principal.userId, userId });
+    return c.json({ success: true as const, message: 'Member removed' }, 200);
+  });
+}

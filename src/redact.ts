@@ -1,0 +1,52 @@
+/** Removes credentials from anything about to be logged. */
+
+export const REDACTED = '[REDACTED]';
+const MAX_DEPTH = 8;
+const MAX_KEYS = 200;
+
+/** Keys whose values are always credentials (matched on the key's ending: `bot_token`, `apiKey`, not `token_usage`). */
+const SECRET_KEY =
+  /(pass(word)?|passwd|secret|token|authorization|api[_-]?key|access[_-]?key|credentials?|cookie|private[_-]?key|signature)$/i;
+
+const TEXT_PATTERNS: Array<[RegExp, string]> = [
+  // Telegram bot tokens inside URLs (https://api.telegram.org/bot<token>/method) and alone.
+  [/bot\d{5,}:[A-Za-z0-9_-]{20,}/g, `bot${REDACTED}`],
+  [/\b\d{5,}:[A-Za-z0-9_-]{30,}\b/g, REDACTED],
+  // Bearer / Basic credentials.
+  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, `$1 ${REDACTED}`],
+  // user:password@ in URLs.
+  [/(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:)[^@\s/]+@/gi, `$1${REDACTED}@`],
+  // Secret-looking query parameters.
+  [
+    /([?&](?:token|access_token|api_key|apikey|key|secret|password|signature|sig)=)[^&#\s]+/gi,
+    `$1${REDACTED}`,
+  ],
+  // Switchboard's own API tokens.
+  [/\bsb_(?:pat|org)_[A-Za-z0-9]+/g, REDACTED],
+];
+
+/** Redacts credential patterns inside free text (messages, URLs, error strings). */
+export function redactText(text: string): string {
+  let out = text;
+  for (const [pattern, replacement] of TEXT_PATTERNS) out = out.replace(pattern, replacement);
+  return out;
+}
+
+/** Deep-copies a value, replacing secret-named fields and credential patterns; bounded in depth and width. */
+export function redactValue(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) return '[Truncated]';
+  if (Array.isArray(value)) return value.slice(0, MAX_KEYS).map((v) => redactValue(v, depth + 1));
+  if (value instanceof Date) return value;
+  const out: Record<string, unknown> = {};
+  let count = 0;
+  for (const [key, v] of Object.entries(value)) {
+    if (count++ >= MAX_KEYS) break;
+    out[key] =
+      SECRET_KEY.test(key) && v !== null && v !== undefined && v !== ''
+        ? REDACTED
+        : redactValue(v, depth + 1);
+  }
+  return out;
+}

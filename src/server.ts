@@ -1,0 +1,157 @@
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { serve } from '@hono/node-server';
+import { SessionTokens } from './auth/sessions.ts';
+import { bootstrapFirstRun, type FirstRunCredentials } from './bootstrap/first-run.ts';
+import { loadOrCreateLocalSecret } from './bootstrap/local-secret.ts';
+import type { Config } from './config.ts';
+import { type Database, openDatabase } from './db/client.ts';
+import { lockDataDir } from './db/data-dir-lock.ts';
+import { migrate } from './db/migrate.ts';
+import { createApp } from './http/app.ts';
+import type { Logger } from './logger.ts';
+
+export type RunningServer = {
+  url: string;
+  port: number;
+  database: Database;
+  firstRun?: FirstRunCredentials;
+  /** Stops accepting, drains in-flight requests (up to SHUTDOWN_TIMEOUT_MS), closes the database, frees the lock. */
+  close(): Promise<void>;
+};
+
+/** Opens the configured database: PostgreSQL when DATABASE_URL is set, else PGlite in DATA_DIR under a lock. */
+export async function openConfiguredDatabase(
+  config: Config,
+): Promise<{ database: Database; release: () => void }> {
+  if (config.DATABASE_URL) {
+    const database = await openDatabase({
+      kind: 'postgres',
+      url: config.DATABASE_URL,
+      poolMax: config.DATABASE_POOL_MAX,
+    });
+    return { database, release: () => {} };
+  }
+  const release = lockDataDir(config.DATA_DIR);
+  try {
+    const database = await openDatabase({ kind: 'pglite', dataDir: path.join(config.DATA_DIR, 'pgdata') });
+    return { database, release };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+function jwtSecret(config: Config, logger: Logger): string {
+  if (config.JWT_SECRET) return config.JWT_SECRET;
+  const { value, created } = loadOrCreateLocalSecret(config.DATA_DIR, 'jwt-secret');
+  if (created) {
+    logger.warn(
+      { file: path.join(config.DATA_DIR, 'secrets', 'jwt-secret') },
+      'JWT_SECRET is not set; generated a session signing secret in DATA_DIR. Set JWT_SECRET in production.',
+    );
+  }
+  return value;
+}
+
+/** Writes the first-run credentials to DATA_DIR (0600) so they survive a scrolled-away terminal. */
+function saveFirstRun(config: Config, url: string, creds: FirstRunCredentials): string {
+  fs.mkdirSync(config.DATA_DIR, { recursive: true });
+  const file = path.join(config.DATA_DIR, 'first-run-credentials.txt');
+  const text = [
+    `login_email=${creds.email}`,
+    `login_password=${creds.password}`,
+    `api_token=${creds.apiToken}`,
+    `organization_id=${creds.organizationId}`,
+    `project_id=${creds.projectId}`,
+    `demo_agent_id=${creds.agentId}`,
+    `docs_url=${url}/docs`,
+    '',
+  ].join('\n');
+  fs.writeFileSync(file, text, { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
+  return file;
+}
+
+/** Starts Switchboard: database, migrations, first-run bootstrap, HTTP server. */
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const { database, release } = await openConfiguredDatabase(config);
+  let server: ReturnType<typeof serve> | undefined;
+  try {
+    await migrate(database);
+    const firstRun = await bootstrapFirstRun(database.db, config.BOOTSTRAP_EMAIL);
+    const sessions = new SessionTokens(jwtSecret(config, logger), config.SESSION_TTL);
+    const app = createApp({ config, database, logger, sessions });
+    const listening = Promise.withResolvers<AddressInfo>();
+    server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, listening.resolve);
+    server.once('error', listening.reject);
+    const address = await listening.promise;
+    const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+    const url = config.PUBLIC_URL ?? `http://${host}:${address.port}`;
+    logger.info({ url, database: database.kind, port: address.port }, 'switchboard listening');
+    let closing: Promise<void> | undefined;
+    const running: RunningServer = {
+      url,
+      port: address.port,
+      database,
+      close: () => {
+        closing ??= shutdown(
+          server as NonNullable<typeof server>,
+          database,
+          release,
+          config.SHUTDOWN_TIMEOUT_MS,
+        );
+        return closing;
+      },
+    };
+    if (firstRun) {
+      running.firstRun = firstRun;
+      printFirstRun(url, firstRun, saveFirstRun(config, url, firstRun));
+    }
+    return running;
+  } catch (err) {
+    server?.close();
+    await database.close().catch(() => {});
+    release();
+    throw err;
+  }
+}
+
+async function shutdown(
+  server: ReturnType<typeof serve>,
+  database: Database,
+  release: () => void,
+  timeoutMs: number,
+): Promise<void> {
+  const http = server as import('node:http').Server;
+  const drained = new Promise<void>((resolve) => http.close(() => resolve()));
+  http.closeIdleConnections();
+  const timer = setTimeout(() => http.closeAllConnections(), timeoutMs);
+  await drained;
+  clearTimeout(timer);
+  await database.close();
+  release();
+}
+
+function printFirstRun(url: string, creds: FirstRunCredentials, file: string): void {
+  const lines = [
+    '',
+    '  Switchboard is ready. First run: these credentials are shown once.',
+    '',
+    `  Login email     ${creds.email}`,
+    `  Login password  ${creds.password}`,
+    `  API token       ${creds.apiToken}`,
+    `  Organization    ${creds.organizationId}`,
+    `  Project         ${creds.projectId}`,
+    `  Demo agent      ${creds.agentId}`,
+    '',
+    `  API docs        ${url}/docs`,
+    `  Health          ${url}/healthz   ${url}/readyz`,
+    `  Saved to        ${file} (mode 0600)`,
+    '',
+    `  Try it:  curl -H "Authorization: Bearer ${creds.apiToken}" ${url}/api/v1/organizations`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
