@@ -78,6 +78,8 @@ const envSchema = z.object({
   ALLOW_REGISTRATION: bool(true),
   BOOTSTRAP_EMAIL: optionalString.pipe(z.email().default('admin@switchboard.local')),
   TRUST_PROXY: bool(false),
+  REGISTER_LIMIT_PER_HOUR: int(30, 1, 1_000_000),
+  LOGIN_FAILURES_PER_10_MIN: int(10, 1, 1_000_000),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 0, 600_000),
 });
 

@@ -60,8 +60,8 @@ const profile = createRoute({
 /** Sign-up, login and profile. Login answers the same 401 for an unknown email and a wrong password. */
 export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   const { db } = deps.database;
-  const registerLimit = new RateLimit(10, 3600);
-  const loginLimit = new RateLimit(10, 600);
+  const registerLimit = new RateLimit(deps.config.REGISTER_LIMIT_PER_HOUR, 3600);
+  const loginLimit = new RateLimit(deps.config.LOGIN_FAILURES_PER_10_MIN, 600);
 
   app.openapi(register, async (c) => {
     if (!deps.config.ALLOW_REGISTRATION) throw forbidden('Registration is disabled on this server');

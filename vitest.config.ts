@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Unit tests run once. Database tests run on embedded PGlite, and again on PostgreSQL when TEST_DATABASE_URL is
+ * set: the same files, a second project. Process tests spawn `node src/main.ts` on the embedded database.
+ */
+const databaseProjects = ['pglite', ...(process.env.TEST_DATABASE_URL ? ['postgres'] : [])].map((kind) => ({
+  extends: true as const,
+  test: {
+    name: kind,
+    include: ['test/integration/**/*.test.ts'],
+    env: { SWITCHBOARD_TEST_DB: kind },
+  },
+}));
+
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    maxWorkers: 2,
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      ...databaseProjects,
+      { extends: true, test: { name: 'process', include: ['test/process/**/*.test.ts'] } },
+    ],
+  },
+});
