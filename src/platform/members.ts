@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { hasRole, isRole, type Role } from '../auth/roles.ts';
+import { hasRole, isRole, type Role, weakerRole } from '../auth/roles.ts';
 import type { Db } from '../db/client.ts';
 import { memberships, users } from '../db/schema.ts';
 import { ApiError, conflict, forbidden, notFound } from '../http/errors.ts';
@@ -50,15 +50,27 @@ export async function addMember(
   return { userId: user.id };
 }
 
+/** The actor's role re-read under lock, so a concurrent demotion of the actor is seen. */
+async function lockedActorRole(tx: Tx, organizationId: string, actorUserId: string, cap: Role): Promise<Role> {
+  try {
+    return weakerRole(await currentRole(tx, organizationId, actorUserId), cap);
+  } catch {
+    throw notFound('Organization');
+  }
+}
+
 export async function changeMemberRole(
   db: Db,
-  input: { organizationId: string; actorRole: Role; userId: string; role: Role },
+  input: { organizationId: string; actorRole: Role; actorUserId: string; userId: string; role: Role },
 ): Promise<void> {
   assertCanGrant(input.actorRole, input.role);
   await db.transaction(async (tx) => {
     const owners = await lockOwners(tx, input.organizationId);
+    const actorRole = await lockedActorRole(tx, input.organizationId, input.actorUserId, input.actorRole);
+    if (!hasRole(actorRole, 'admin')) throw forbidden('Only owners and admins can change roles');
+    assertCanGrant(actorRole, input.role);
     const before = await currentRole(tx, input.organizationId, input.userId);
-    assertCanGrant(input.actorRole, before);
+    assertCanGrant(actorRole, before);
     if (before === 'owner' && input.role !== 'owner' && owners.length <= 1) throw lastOwner();
     await tx
       .update(memberships)
@@ -77,8 +89,10 @@ export async function removeMember(
     throw forbidden('Only owners and admins can remove members');
   await db.transaction(async (tx) => {
     const owners = await lockOwners(tx, input.organizationId);
+    const actorRole = await lockedActorRole(tx, input.organizationId, input.actorUserId, input.actorRole);
+    if (!leaving && !hasRole(actorRole, 'admin')) throw forbidden('Only owners and admins can remove members');
     const before = await currentRole(tx, input.organizationId, input.userId);
-    if (!leaving) assertCanGrant(input.actorRole, before);
+    if (!leaving) assertCanGrant(actorRole, before);
     if (before === 'owner' && owners.length <= 1) throw lastOwner();
     await tx
       .delete(memberships)

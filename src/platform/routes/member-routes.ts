@@ -103,9 +103,16 @@ export function registerMemberRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
   });
 
   app.openapi(update, async (c) => {
+    const principal = principalOf(c);
     const { orgId, userId } = c.req.valid('param');
-    const { role: actorRole } = await requireOrganization(db, principalOf(c), orgId, 'admin');
-    await changeMemberRole(db, { organizationId: orgId, actorRole, userId, role: c.req.valid('json').role });
+    const { role: actorRole } = await requireOrganization(db, principal, orgId, 'admin');
+    await changeMemberRole(db, {
+      organizationId: orgId,
+      actorRole,
+      actorUserId: principal.userId,
+      userId,
+      role: c.req.valid('json').role,
+    });
     return c.json({ success: true as const, message: 'Member role updated' }, 200);
   });
 
