@@ -51,7 +51,12 @@ export async function addMember(
 }
 
 /** The actor's role re-read under lock, so a concurrent demotion of the actor is seen. */
-async function lockedActorRole(tx: Tx, organizationId: string, actorUserId: string, cap: Role): Promise<Role> {
+async function lockedActorRole(
+  tx: Tx,
+  organizationId: string,
+  actorUserId: string,
+  cap: Role,
+): Promise<Role> {
   try {
     return weakerRole(await currentRole(tx, organizationId, actorUserId), cap);
   } catch {
@@ -90,7 +95,8 @@ export async function removeMember(
   await db.transaction(async (tx) => {
     const owners = await lockOwners(tx, input.organizationId);
     const actorRole = await lockedActorRole(tx, input.organizationId, input.actorUserId, input.actorRole);
-    if (!leaving && !hasRole(actorRole, 'admin')) throw forbidden('Only owners and admins can remove members');
+    if (!leaving && !hasRole(actorRole, 'admin'))
+      throw forbidden('Only owners and admins can remove members');
     const before = await currentRole(tx, input.organizationId, input.userId);
     if (!leaving) assertCanGrant(actorRole, before);
     if (before === 'owner' && owners.length <= 1) throw lastOwner();

@@ -8,7 +8,12 @@ import { createLogger } from '../../src/logger.ts';
 import { createTestDatabase } from './database.ts';
 
 export type ApiResponse = { status: number; body: any; headers: Headers; text: string };
-export type CallOptions = { token?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string };
+export type CallOptions = {
+  token?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  rawBody?: string;
+};
 
 export type TestApp = {
   url: string;

@@ -20,13 +20,23 @@ export async function createOrg(app: TestApp, owner: TestUser, name = 'Org'): Pr
   return res.body.data._id;
 }
 
-export async function createProject(app: TestApp, token: string, orgId: string, name = 'Project'): Promise<string> {
+export async function createProject(
+  app: TestApp,
+  token: string,
+  orgId: string,
+  name = 'Project',
+): Promise<string> {
   const res = await app.call('POST', `/api/v1/organizations/${orgId}/projects`, { token, body: { name } });
   expect(res.status, res.text).toBe(201);
   return res.body.data._id;
 }
 
-export async function createAgent(app: TestApp, token: string, orgId: string, projectId: string): Promise<string> {
+export async function createAgent(
+  app: TestApp,
+  token: string,
+  orgId: string,
+  projectId: string,
+): Promise<string> {
   const res = await app.call('POST', `/api/v1/organizations/${orgId}/projects/${projectId}/agents`, {
     token,
     body: { name: 'Agent', system_prompt: 'Be helpful.' },

@@ -67,7 +67,9 @@ describe('register and login', () => {
     const statuses: number[] = [];
     let last: Awaited<ReturnType<TestApp['call']>> | undefined;
     for (let i = 0; i < 7; i++) {
-      last = await app.call('POST', '/api/v1/auth/login', { body: { email: user.email, password: 'nope-nope' } });
+      last = await app.call('POST', '/api/v1/auth/login', {
+        body: { email: user.email, password: 'nope-nope' },
+      });
       statuses.push(last.status);
     }
     expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
@@ -78,7 +80,10 @@ describe('register and login', () => {
 
   it('returns the profile with the caller and their organizations', async () => {
     const user = await registerUser(app, 'prof');
-    const org = await app.call('POST', '/api/v1/organizations', { token: user.token, body: { name: 'P Org' } });
+    const org = await app.call('POST', '/api/v1/organizations', {
+      token: user.token,
+      body: { name: 'P Org' },
+    });
     const res = await app.call('GET', '/api/v1/auth/profile', { token: user.token });
     expect(res.status).toBe(200);
     expect(res.body.user.email).toBe(user.email);
@@ -100,7 +105,10 @@ describe('register and login', () => {
 describe('personal API tokens', () => {
   it('are shown once, work as the user, list without the secret and stop working when revoked', async () => {
     const user = await registerUser(app, 'pat');
-    const created = await app.call('POST', '/api/v1/auth/api-tokens', { token: user.token, body: { name: 'ci' } });
+    const created = await app.call('POST', '/api/v1/auth/api-tokens', {
+      token: user.token,
+      body: { name: 'ci' },
+    });
     expect(created.status).toBe(201);
     const secret: string = created.body.data.token;
     expect(secret).toMatch(/^sb_pat_/);
@@ -115,7 +123,9 @@ describe('personal API tokens', () => {
     expect(list.text).not.toContain(secret);
     expect(list.body.data[0].last_used_at).not.toBeNull();
 
-    const revoked = await app.call('DELETE', `/api/v1/auth/api-tokens/${created.body.data._id}`, { token: user.token });
+    const revoked = await app.call('DELETE', `/api/v1/auth/api-tokens/${created.body.data._id}`, {
+      token: user.token,
+    });
     expect(revoked.status).toBe(200);
     expect((await app.call('GET', '/api/v1/auth/profile', { token: secret })).status).toBe(401);
   });
@@ -142,7 +152,10 @@ describe('personal API tokens', () => {
 
   it('stores only a hash of the token', async () => {
     const user = await registerUser(app, 'hash');
-    const created = await app.call('POST', '/api/v1/auth/api-tokens', { token: user.token, body: { name: 'h' } });
+    const created = await app.call('POST', '/api/v1/auth/api-tokens', {
+      token: user.token,
+      body: { name: 'h' },
+    });
     const rows = await app.database.query<Record<string, unknown>>('select * from api_tokens where id = $1', [
       created.body.data._id,
     ]);

@@ -2,7 +2,14 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiTokens } from '../../src/db/schema.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { addMember, createAgent, createOrg, createProject, registerUser, type TestUser } from '../helpers/fixtures.ts';
+import {
+  addMember,
+  createAgent,
+  createOrg,
+  createProject,
+  registerUser,
+  type TestUser,
+} from '../helpers/fixtures.ts';
 
 let app: TestApp;
 let ownerA: TestUser;
@@ -188,7 +195,9 @@ describe('roles', () => {
       token: admin.token,
     });
     expect(remove.status).toBe(200);
-    expect((await app.call('GET', `/api/v1/organizations/${orgB}`, { token: newcomer.token })).status).toBe(404);
+    expect((await app.call('GET', `/api/v1/organizations/${orgB}`, { token: newcomer.token })).status).toBe(
+      404,
+    );
   });
 
   it('the last owner can neither be demoted nor removed, but a second owner unlocks it', async () => {
@@ -200,7 +209,9 @@ describe('roles', () => {
     });
     expect(demote.status).toBe(409);
     expect(demote.body.error).toContain('last owner');
-    const leave = await app.call('DELETE', `/api/v1/organizations/${org}/members/${solo.id}`, { token: solo.token });
+    const leave = await app.call('DELETE', `/api/v1/organizations/${org}/members/${solo.id}`, {
+      token: solo.token,
+    });
     expect(leave.status).toBe(409);
 
     const second = await registerUser(app, 'second');
@@ -222,8 +233,14 @@ describe('roles', () => {
     const org = await createOrg(app, a, 'Race');
     await addMember(app, a, org, b, 'owner');
     const [ra, rb] = await Promise.all([
-      app.call('PUT', `/api/v1/organizations/${org}/members/${b.id}`, { token: a.token, body: { role: 'admin' } }),
-      app.call('PUT', `/api/v1/organizations/${org}/members/${a.id}`, { token: b.token, body: { role: 'admin' } }),
+      app.call('PUT', `/api/v1/organizations/${org}/members/${b.id}`, {
+        token: a.token,
+        body: { role: 'admin' },
+      }),
+      app.call('PUT', `/api/v1/organizations/${org}/members/${a.id}`, {
+        token: b.token,
+        body: { role: 'admin' },
+      }),
     ]);
     // One wins; the other sees either that it is no longer an owner (403) or that it would remove the last (409).
     const statuses = [ra.status, rb.status].sort();
@@ -250,9 +267,9 @@ describe('organization API tokens', () => {
     const memberTok = await mk('member');
     expect(viewerTok.token).toMatch(/^sb_org_/);
 
-    expect((await app.call('GET', `/api/v1/organizations/${org}/projects`, { token: viewerTok.token })).status).toBe(
-      200,
-    );
+    expect(
+      (await app.call('GET', `/api/v1/organizations/${org}/projects`, { token: viewerTok.token })).status,
+    ).toBe(200);
     const write = await app.call('POST', `/api/v1/organizations/${org}/projects`, {
       token: viewerTok.token,
       body: { name: 'x' },
@@ -263,23 +280,32 @@ describe('organization API tokens', () => {
       body: { name: 'x' },
     });
     expect(okWrite.status).toBe(201);
-    expect((await app.call('GET', `/api/v1/organizations/${other}`, { token: memberTok.token })).status).toBe(404);
+    expect((await app.call('GET', `/api/v1/organizations/${other}`, { token: memberTok.token })).status).toBe(
+      404,
+    );
     const orgs = await app.call('GET', '/api/v1/organizations', { token: memberTok.token });
     expect(orgs.body.data.map((o: any) => [o._id, o.role])).toEqual([[org, 'member']]);
-    const newOrg = await app.call('POST', '/api/v1/organizations', { token: memberTok.token, body: { name: 'n' } });
+    const newOrg = await app.call('POST', '/api/v1/organizations', {
+      token: memberTok.token,
+      body: { name: 'n' },
+    });
     expect(newOrg.status).toBe(403);
 
     const revoke = await app.call('DELETE', `/api/v1/organizations/${org}/api-tokens/${memberTok._id}`, {
       token: owner.token,
     });
     expect(revoke.status).toBe(200);
-    expect((await app.call('GET', `/api/v1/organizations/${org}`, { token: memberTok.token })).status).toBe(401);
+    expect((await app.call('GET', `/api/v1/organizations/${org}`, { token: memberTok.token })).status).toBe(
+      401,
+    );
 
     await app.database.db
       .update(apiTokens)
       .set({ expiresAt: new Date(Date.now() - 1) })
       .where(eq(apiTokens.id, viewerTok._id));
-    expect((await app.call('GET', `/api/v1/organizations/${org}`, { token: viewerTok.token })).status).toBe(401);
+    expect((await app.call('GET', `/api/v1/organizations/${org}`, { token: viewerTok.token })).status).toBe(
+      401,
+    );
   });
 
   it('cannot be minted above the creator role, by members, or outlive the creator membership', async () => {

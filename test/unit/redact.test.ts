@@ -55,7 +55,10 @@ describe('redaction', () => {
       },
     });
     const logger = createLogger('info', sink);
-    logger.info({ url: `https://api.telegram.org/bot${BOT_TOKEN}/getMe`, password: 'pw1' }, `calling bot${BOT_TOKEN}`);
+    logger.info(
+      { url: `https://api.telegram.org/bot${BOT_TOKEN}/getMe`, password: 'pw1' },
+      `calling bot${BOT_TOKEN}`,
+    );
     logger.error({ err: new Error(`request to /bot${BOT_TOKEN}/x failed`) }, 'boom');
     const all = lines.join('\n');
     expect(lines).toHaveLength(2);
