@@ -15,6 +15,7 @@ const databaseProjects = ['pglite', ...(process.env.TEST_DATABASE_URL ? ['postgr
 
 export default defineConfig({
   test: {
+    reporters: ['default', './test/reporters/summary.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 30_000,

@@ -85,6 +85,9 @@ const envSchema = z.object({
 
 export type Config = z.output<typeof envSchema>;
 
+/** Names of every variable read (documented one by one in .env.example). */
+export const CONFIG_KEYS = Object.keys(envSchema.shape);
+
 /** Raised when the environment holds a malformed value; the message names each variable. */
 export class ConfigError extends Error {}
 

@@ -55,3 +55,26 @@ describe('loadConfig', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: ' ' }).PORT).toBe(3000);
   });
 });
+
+describe('.env.example', () => {
+  it('documents every variable the server reads, each with a comment, and nothing else', async () => {
+    const { CONFIG_KEYS } = await import('../../src/config.ts');
+    const fs = await import('node:fs');
+    const lines = fs
+      .readFileSync(path.resolve(import.meta.dirname, '../../.env.example'), 'utf8')
+      .split('\n');
+    const documented: string[] = [];
+    lines.forEach((line, i) => {
+      const m = /^([A-Z0-9_]+)=/.exec(line);
+      if (!m) return;
+      documented.push(m[1] as string);
+      expect(lines[i - 1]?.startsWith('# '), `${m[1]} needs a comment line above it`).toBe(true);
+    });
+    expect(documented.sort()).toEqual([...CONFIG_KEYS].sort());
+    // The example itself must be a valid configuration.
+    const env = Object.fromEntries(
+      lines.filter((l) => /^[A-Z]/.test(l)).map((l) => l.split(/=(.*)/s).slice(0, 2)),
+    );
+    expect(() => loadConfig(env)).not.toThrow();
+  });
+});
