@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
@@ -124,7 +125,7 @@ async function shutdown(
   release: () => void,
   timeoutMs: number,
 ): Promise<void> {
-  const http = server as import('node:http').Server;
+  const http = server as HttpServer;
   const drained = new Promise<void>((resolve) => http.close(() => resolve()));
   // Keep-alive sockets go idle as their last response ends; close them as they do instead of waiting them out.
   const sweeper = setInterval(() => http.closeIdleConnections(), 50);
