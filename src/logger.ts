@@ -20,9 +20,6 @@ export function createLogger(level: string, destination?: pino.DestinationStream
           method.apply(this, cleaned as Parameters<typeof method>);
         },
       },
-      serializers: {
-        err: (err: Error) => redactValue(pino.stdSerializers.err(err)) as Record<string, unknown>,
-      },
     },
     destination,
   );

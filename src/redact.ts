@@ -39,6 +39,7 @@ export function redactValue(value: unknown, depth = 0): unknown {
   if (depth >= MAX_DEPTH) return '[Truncated]';
   if (Array.isArray(value)) return value.slice(0, MAX_KEYS).map((v) => redactValue(v, depth + 1));
   if (value instanceof Date) return value;
+  if (value instanceof Error) return redactValue(errorFields(value), depth);
   const out: Record<string, unknown> = {};
   let count = 0;
   for (const [key, v] of Object.entries(value)) {
@@ -49,4 +50,13 @@ export function redactValue(value: unknown, depth = 0): unknown {
         : redactValue(v, depth + 1);
   }
   return out;
+}
+
+/** An Error's useful fields (message and stack are not enumerable, so a plain copy would lose them). */
+function errorFields(err: Error): Record<string, unknown> {
+  const fields: Record<string, unknown> = { type: err.name, message: err.message, stack: err.stack };
+  const { code, cause } = err as Error & { code?: unknown; cause?: unknown };
+  if (code !== undefined) fields.code = code;
+  if (cause !== undefined) fields.cause = cause;
+  return fields;
 }

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ApiError, badRequest } from './errors.ts';
 
@@ -25,7 +25,7 @@ function hasBody(headers: Headers): boolean {
 
 /**
  * For JSON API routes: a body must be declared as JSON (415 otherwise) and must parse (400 with the parser's
- * message). The parsed value is cached by Hono, so validators reuse it; the raw bytes stay readable.
+ * message). The raw bytes stay readable through `rawBody`.
  */
 export function requireJsonBody(): MiddlewareHandler {
   return async (c, next) => {
@@ -35,12 +35,18 @@ export function requireJsonBody(): MiddlewareHandler {
     if (!JSON_TYPE.test(mediaType)) {
       throw new ApiError(415, `Unsupported Content-Type "${mediaType || 'none'}"; send application/json`);
     }
+    // Buffer the raw bytes first: Hono caches them, so signature checks still see exactly what was sent.
+    const bytes = await c.req.arrayBuffer();
     try {
-      await c.req.json();
+      JSON.parse(new TextDecoder().decode(bytes));
     } catch (err) {
-      if (err instanceof ApiError) throw err;
       throw badRequest(`Malformed JSON in request body: ${(err as Error).message}`);
     }
     return next();
   };
+}
+
+/** The request body exactly as received (bounded by the body limit), for signature checks on raw bytes. */
+export async function rawBody(c: Context): Promise<Uint8Array> {
+  return new Uint8Array(await c.req.arrayBuffer());
 }

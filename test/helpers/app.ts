@@ -28,7 +28,10 @@ export type TestApp = {
 };
 
 /** Boots the real app on 127.0.0.1 with a clean database, capturing logs. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  extend?: (app: ReturnType<typeof createApp>) => void,
+): Promise<TestApp> {
   const database = await createTestDatabase();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -47,6 +50,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const logger = createLogger(config.LOG_LEVEL, sink);
   const sessions = new SessionTokens(config.JWT_SECRET as string, config.SESSION_TTL);
   const app = createApp({ config, database, logger, sessions });
+  extend?.(app);
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const address = server.address();

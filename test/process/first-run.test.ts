@@ -125,3 +125,18 @@ describe('npm start on an empty data dir', () => {
     expect(server.stderr()).toContain('LOG_LEVEL:');
   });
 });
+
+describe('npm run migrate', () => {
+  it('applies migrations to the embedded database and reports it', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { ROOT } = await import('../helpers/process.ts');
+    const dataDir = tempDataDir();
+    const run = () =>
+      spawnSync(process.execPath, ['src/cli/migrate.ts'], { cwd: ROOT, env: { PATH: process.env.PATH, DATA_DIR: dataDir } });
+    const first = run();
+    expect(first.status, String(first.stderr)).toBe(0);
+    expect(String(first.stdout)).toMatch(/Migrations up to date on pglite \(\d+ applied\)/);
+    expect(run().status).toBe(0);
+    expect(fs.existsSync(path.join(dataDir, 'switchboard.lock'))).toBe(false);
+  });
+});

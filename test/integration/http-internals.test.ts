@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawBody } from '../../src/http/body.ts';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { registerUser } from '../helpers/fixtures.ts';
+
+let app: TestApp;
+const BOT_TOKEN = '987654321:ZYXwvuTSRqpoNMLkjiHGFedcba9876543210';
+const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+beforeAll(async () => {
+  app = await startTestApp({ BODY_LIMIT_BYTES: '2048' }, (hono) => {
+    const echo = async (c: Parameters<typeof rawBody>[0]) => {
+      const bytes = await rawBody(c);
+      return c.json({ length: bytes.length, sha256: sha256(bytes) });
+    };
+    // Stand-ins for routes later issues add: a provider webhook and an authenticated JSON route.
+    hono.post('/api/v1/channels/webhooks/echo/:agentId', echo);
+    hono.post('/api/v1/echo-json', echo);
+    hono.get('/boom', () => {
+      throw new Error(`database exploded; url https://api.telegram.org/bot${BOT_TOKEN}/getMe`);
+    });
+  });
+});
+afterAll(() => app?.close());
+
+describe('raw request bytes', () => {
+  it('reach webhook handlers exactly as sent, without a bearer token, in any content type', async () => {
+    const payload = 'Body=Hello+%F0%9F%91%8B&From=whatsapp%3A%2B14155550100&x=%00';
+    const res = await fetch(`${app.url}/api/v1/channels/webhooks/echo/agent_1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: payload,
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ length: payload.length, sha256: sha256(payload) });
+  });
+
+  it('survive JSON validation byte for byte (whitespace, key order, escapes)', async () => {
+    const user = await registerUser(app, 'raw');
+    const payload = '{ "b":1,\n  "a" : "\\u00e9\\/x" }';
+    const res = await app.call('POST', '/api/v1/echo-json', {
+      token: user.token,
+      rawBody: payload,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ length: payload.length, sha256: sha256(payload) });
+  });
+
+  it('are bounded on webhook routes too', async () => {
+    const res = await fetch(`${app.url}/api/v1/channels/webhooks/echo/agent_1`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'x'.repeat(3000),
+    });
+    expect(res.status).toBe(413);
+  });
+});
+
+describe('unexpected failures', () => {
+  it('answer a bare 500 and are logged with credentials redacted', async () => {
+    const res = await app.call('GET', '/boom');
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({ success: false, error: 'Internal server error' });
+    const logged = app.logs.find((l) => l.includes('unhandled error'));
+    expect(logged).toBeDefined();
+    expect(logged).toContain('database exploded');
+    expect(logged).not.toContain(BOT_TOKEN);
+  });
+});
