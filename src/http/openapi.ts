@@ -54,6 +54,19 @@ export const PageQuery = z.object({
 
 export const PaginationSchema = z.object({ page: z.number(), limit: z.number(), total: z.number() });
 
+/** `{success, data: [item], pagination}`: the shape of every list response. */
+export function listOf<T extends z.ZodType>(item: T) {
+  return z.object({ success: z.literal(true), data: z.array(item), pagination: PaginationSchema });
+}
+
+/** `{success, data: item}`: the shape of every single-object response. */
+export function oneOf<T extends z.ZodType>(item: T) {
+  return z.object({ success: z.literal(true), data: item });
+}
+
+/** Marks a route as requiring `Authorization: Bearer …` in the OpenAPI document. */
+export const secured = { security: [{ bearerAuth: [] }] };
+
 export const SuccessMessage = z
   .object({ success: z.literal(true), message: z.string() })
   .openapi('SuccessMessage');

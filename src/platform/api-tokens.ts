@@ -4,6 +4,7 @@ import type { Role } from '../auth/roles.ts';
 import type { Db } from '../db/client.ts';
 import { apiTokens } from '../db/schema.ts';
 import { badRequest, notFound } from '../http/errors.ts';
+import { paginate } from '../db/paginate.ts';
 import { newId } from '../ids.ts';
 import { apiTokenView } from './serialize.ts';
 
@@ -45,17 +46,13 @@ export async function listApiTokens(
     'organizationId' in owner
       ? eq(apiTokens.organizationId, owner.organizationId)
       : and(eq(apiTokens.userId, owner.userId), isNull(apiTokens.organizationId));
-  const [rows, [count]] = await Promise.all([
-    db
-      .select()
-      .from(apiTokens)
-      .where(where)
-      .orderBy(desc(apiTokens.id))
-      .limit(page.limit)
-      .offset((page.page - 1) * page.limit),
-    db.select({ n: sql<number>`count(*)::int` }).from(apiTokens).where(where),
-  ]);
-  return { data: rows.map(apiTokenView), pagination: { ...page, total: count?.n ?? 0 } };
+  return paginate(
+    db,
+    page,
+    { table: apiTokens, where },
+    (limit, offset) => db.select().from(apiTokens).where(where).orderBy(desc(apiTokens.id)).limit(limit).offset(offset),
+    apiTokenView,
+  );
 }
 
 /** Revokes a token (idempotent); 404 if it is not in the given scope. */

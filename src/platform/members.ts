@@ -1,6 +1,7 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { hasRole, isRole, type Role, weakerRole } from '../auth/roles.ts';
 import type { Db } from '../db/client.ts';
+import { paginate } from '../db/paginate.ts';
 import { memberships, users } from '../db/schema.ts';
 import { ApiError, conflict, forbidden, notFound } from '../http/errors.ts';
 
@@ -108,25 +109,25 @@ export async function removeMember(
 
 export async function listMembers(db: Db, organizationId: string, page: { page: number; limit: number }) {
   const where = eq(memberships.organizationId, organizationId);
-  const [rows, [count]] = await Promise.all([
-    db
-      .select({
-        user_id: users.id,
-        email: users.email,
-        name: users.name,
-        role: memberships.role,
-        joined_at: memberships.createdAt,
-      })
-      .from(memberships)
-      .innerJoin(users, eq(users.id, memberships.userId))
-      .where(where)
-      .orderBy(memberships.createdAt, users.id)
-      .limit(page.limit)
-      .offset((page.page - 1) * page.limit),
-    db.select({ n: sql<number>`count(*)::int` }).from(memberships).where(where),
-  ]);
-  return {
-    data: rows.map((r) => ({ ...r, joined_at: r.joined_at.toISOString() })),
-    pagination: { ...page, total: count?.n ?? 0 },
-  };
+  return paginate(
+    db,
+    page,
+    { table: memberships, where },
+    (limit, offset) =>
+      db
+        .select({
+          user_id: users.id,
+          email: users.email,
+          name: users.name,
+          role: memberships.role,
+          joined_at: memberships.createdAt,
+        })
+        .from(memberships)
+        .innerJoin(users, eq(users.id, memberships.userId))
+        .where(where)
+        .orderBy(memberships.createdAt, users.id)
+        .limit(limit)
+        .offset(offset),
+    (r) => ({ ...r, joined_at: r.joined_at.toISOString() }),
+  );
 }

@@ -1,20 +1,11 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { agents, llmKeys } from '../../db/schema.ts';
 import type { AppDeps, AppEnv } from '../../http/env.ts';
 import { badRequest } from '../../http/errors.ts';
-import {
-  AgentParams,
-  commonErrors,
-  json,
-  jsonBody,
-  PageQuery,
-  PaginationSchema,
-  ProjectParams,
-  SuccessMessage,
-  timestamp,
-} from '../../http/openapi.ts';
+import { AgentParams, commonErrors, json, jsonBody, listOf, oneOf, PageQuery, ProjectParams, secured, SuccessMessage, timestamp } from '../../http/openapi.ts';
+import { paginate } from '../../db/paginate.ts';
 import { newId } from '../../ids.ts';
 import { principalOf, requireAgent, requireProject } from '../access.ts';
 import { DEFAULT_LLM_SETTINGS, LLM_PROVIDERS, type LlmSettings } from '../llm-settings.ts';
@@ -60,8 +51,7 @@ const AgentSchema = z
     updated_at: timestamp(),
   })
   .openapi('Agent');
-const One = z.object({ success: z.literal(true), data: AgentSchema });
-const secured = { security: [{ bearerAuth: [] }] };
+const One = oneOf(AgentSchema);
 const tags = ['Agents'];
 const base = '/api/v1/organizations/{orgId}/projects/{projectId}/agents';
 
@@ -93,7 +83,7 @@ const list = createRoute({
   request: { params: ProjectParams, query: PageQuery },
   responses: {
     200: json(
-      z.object({ success: z.literal(true), data: z.array(AgentSchema), pagination: PaginationSchema }),
+      listOf(AgentSchema),
       'Agents',
     ),
     ...commonErrors,
@@ -184,22 +174,15 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
   app.openapi(list, async (c) => {
     const { orgId, projectId } = c.req.valid('param');
     await requireProject(db, principalOf(c), orgId, projectId, 'viewer');
-    const page = c.req.valid('query');
     const where = eq(agents.projectId, projectId);
-    const [rows, [count]] = await Promise.all([
-      db
-        .select()
-        .from(agents)
-        .where(where)
-        .orderBy(desc(agents.id))
-        .limit(page.limit)
-        .offset((page.page - 1) * page.limit),
-      db.select({ n: sql<number>`count(*)::int` }).from(agents).where(where),
-    ]);
-    return c.json(
-      { success: true as const, data: rows.map(agentView), pagination: { ...page, total: count?.n ?? 0 } },
-      200,
+    const page = await paginate(
+      db,
+      c.req.valid('query'),
+      { table: agents, where },
+      (limit, offset) => db.select().from(agents).where(where).orderBy(desc(agents.id)).limit(limit).offset(offset),
+      agentView,
     );
+    return c.json({ success: true as const, ...page }, 200);
   });
 
   app.openapi(get, async (c) => {

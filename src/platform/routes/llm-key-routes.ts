@@ -1,20 +1,10 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import { agents, llmKeys } from '../../db/schema.ts';
 import type { AppDeps, AppEnv } from '../../http/env.ts';
 import { conflict, notFound } from '../../http/errors.ts';
-import {
-  commonErrors,
-  conflictError,
-  idParam,
-  json,
-  jsonBody,
-  PageQuery,
-  PaginationSchema,
-  ProjectParams,
-  SuccessMessage,
-  timestamp,
-} from '../../http/openapi.ts';
+import { commonErrors, conflictError, idParam, json, jsonBody, listOf, oneOf, PageQuery, ProjectParams, secured, SuccessMessage, timestamp } from '../../http/openapi.ts';
+import { paginate } from '../../db/paginate.ts';
 import { newId } from '../../ids.ts';
 import { principalOf, requireProject } from '../access.ts';
 import { createLlmKey, LLM_KEY_PROVIDERS } from '../llm-keys.ts';
@@ -32,7 +22,6 @@ const LlmKeySchema = z
   .openapi('LlmKey');
 const base = '/api/v1/organizations/{orgId}/projects/{projectId}/api-keys';
 const tags = ['LLM keys'];
-const secured = { security: [{ bearerAuth: [] }] };
 
 const create = createRoute({
   method: 'post',
@@ -51,7 +40,7 @@ const create = createRoute({
     ),
   },
   responses: {
-    201: json(z.object({ success: z.literal(true), data: LlmKeySchema }), 'Created'),
+    201: json(oneOf(LlmKeySchema), 'Created'),
     ...commonErrors,
   },
 });
@@ -64,7 +53,7 @@ const list = createRoute({
   request: { params: ProjectParams, query: PageQuery },
   responses: {
     200: json(
-      z.object({ success: z.literal(true), data: z.array(LlmKeySchema), pagination: PaginationSchema }),
+      listOf(LlmKeySchema),
       'Keys',
     ),
     ...commonErrors,
@@ -94,22 +83,15 @@ export function registerLlmKeyRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
   app.openapi(list, async (c) => {
     const { orgId, projectId } = c.req.valid('param');
     await requireProject(db, principalOf(c), orgId, projectId, 'viewer');
-    const page = c.req.valid('query');
     const where = eq(llmKeys.projectId, projectId);
-    const [rows, [count]] = await Promise.all([
-      db
-        .select()
-        .from(llmKeys)
-        .where(where)
-        .orderBy(desc(llmKeys.id))
-        .limit(page.limit)
-        .offset((page.page - 1) * page.limit),
-      db.select({ n: sql<number>`count(*)::int` }).from(llmKeys).where(where),
-    ]);
-    return c.json(
-      { success: true as const, data: rows.map(llmKeyView), pagination: { ...page, total: count?.n ?? 0 } },
-      200,
+    const page = await paginate(
+      db,
+      c.req.valid('query'),
+      { table: llmKeys, where },
+      (limit, offset) => db.select().from(llmKeys).where(where).orderBy(desc(llmKeys.id)).limit(limit).offset(offset),
+      llmKeyView,
     );
+    return c.json({ success: true as const, ...page }, 200);
   });
 
   app.openapi(remove, async (c) => {

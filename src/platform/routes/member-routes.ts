@@ -1,18 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppDeps, AppEnv } from '../../http/env.ts';
-import {
-  commonErrors,
-  conflictError,
-  idParam,
-  json,
-  jsonBody,
-  OrgParams,
-  PageQuery,
-  PaginationSchema,
-  RoleSchema,
-  SuccessMessage,
-  timestamp,
-} from '../../http/openapi.ts';
+import { commonErrors, conflictError, idParam, json, jsonBody, listOf, OrgParams, PageQuery, RoleSchema, secured, SuccessMessage, timestamp } from '../../http/openapi.ts';
 import { principalOf, requireOrganization } from '../access.ts';
 import { addMember, changeMemberRole, listMembers, removeMember } from '../members.ts';
 import { normalizeEmail } from '../users.ts';
@@ -28,7 +16,6 @@ const MemberSchema = z
   })
   .openapi('Member');
 const MemberParams = OrgParams.extend({ userId: idParam('userId', 'user') });
-const secured = { security: [{ bearerAuth: [] }] };
 
 const list = createRoute({
   method: 'get',
@@ -39,7 +26,7 @@ const list = createRoute({
   request: { params: OrgParams, query: PageQuery },
   responses: {
     200: json(
-      z.object({ success: z.literal(true), data: z.array(MemberSchema), pagination: PaginationSchema }),
+      listOf(MemberSchema),
       'Members',
     ),
     ...commonErrors,

@@ -1,19 +1,11 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import { weakerRole } from '../../auth/roles.ts';
 import { memberships, organizations } from '../../db/schema.ts';
 import type { AppDeps, AppEnv } from '../../http/env.ts';
 import { forbidden } from '../../http/errors.ts';
-import {
-  commonErrors,
-  json,
-  jsonBody,
-  OrgParams,
-  PageQuery,
-  PaginationSchema,
-  RoleSchema,
-  timestamp,
-} from '../../http/openapi.ts';
+import { commonErrors, json, jsonBody, listOf, oneOf, OrgParams, PageQuery, RoleSchema, secured, timestamp } from '../../http/openapi.ts';
+import { paginate } from '../../db/paginate.ts';
 import { newId } from '../../ids.ts';
 import { principalOf, requireOrganization } from '../access.ts';
 import { organizationView } from '../serialize.ts';
@@ -29,8 +21,7 @@ const OrganizationSchema = z
     updated_at: timestamp(),
   })
   .openapi('Organization');
-const One = z.object({ success: z.literal(true), data: OrganizationSchema });
-const secured = { security: [{ bearerAuth: [] }] };
+const One = oneOf(OrganizationSchema);
 
 const create = createRoute({
   method: 'post',
@@ -50,7 +41,7 @@ const list = createRoute({
   request: { query: PageQuery },
   responses: {
     200: json(
-      z.object({ success: z.literal(true), data: z.array(OrganizationSchema), pagination: PaginationSchema }),
+      listOf(OrganizationSchema),
       'Organizations',
     ),
     ...commonErrors,
@@ -108,35 +99,28 @@ export function registerOrganizationRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
 
   app.openapi(list, async (c) => {
     const principal = principalOf(c);
-    const page = c.req.valid('query');
     const scope = principal.tokenOrganizationId
       ? and(
           eq(memberships.userId, principal.userId),
           eq(memberships.organizationId, principal.tokenOrganizationId),
         )
       : eq(memberships.userId, principal.userId);
-    const [rows, [count]] = await Promise.all([
-      db
-        .select({ org: organizations, role: memberships.role })
-        .from(memberships)
-        .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
-        .where(scope)
-        .orderBy(desc(organizations.id))
-        .limit(page.limit)
-        .offset((page.page - 1) * page.limit),
-      db.select({ n: sql<number>`count(*)::int` }).from(memberships).where(scope),
-    ]);
-    const data = rows.map((r) =>
-      organizationView(r.org, principal.tokenRole ? weakerRole(r.role, principal.tokenRole) : r.role),
+    const page = await paginate(
+      db,
+      c.req.valid('query'),
+      { table: memberships, where: scope },
+      (limit, offset) =>
+        db
+          .select({ org: organizations, role: memberships.role })
+          .from(memberships)
+          .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
+          .where(scope)
+          .orderBy(desc(organizations.id))
+          .limit(limit)
+          .offset(offset),
+      (r) => organizationView(r.org, principal.tokenRole ? weakerRole(r.role, principal.tokenRole) : r.role),
     );
-    return c.json(
-      {
-        success: true as const,
-        data,
-        pagination: { ...page, total: count?.n ?? 0 },
-      },
-      200,
-    );
+    return c.json({ success: true as const, ...page }, 200);
   });
 
   app.openapi(get, async (c) => {

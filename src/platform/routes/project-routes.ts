@@ -1,18 +1,9 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { desc, eq, sql } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import { agents, projects } from '../../db/schema.ts';
 import type { AppDeps, AppEnv } from '../../http/env.ts';
-import {
-  commonErrors,
-  json,
-  jsonBody,
-  OrgParams,
-  PageQuery,
-  PaginationSchema,
-  ProjectParams,
-  SuccessMessage,
-  timestamp,
-} from '../../http/openapi.ts';
+import { commonErrors, json, jsonBody, listOf, oneOf, OrgParams, PageQuery, ProjectParams, secured, SuccessMessage, timestamp } from '../../http/openapi.ts';
+import { paginate } from '../../db/paginate.ts';
 import { newId } from '../../ids.ts';
 import { principalOf, requireOrganization, requireProject } from '../access.ts';
 import { projectView } from '../serialize.ts';
@@ -28,8 +19,7 @@ const ProjectSchema = z
     updated_at: timestamp(),
   })
   .openapi('Project');
-const One = z.object({ success: z.literal(true), data: ProjectSchema });
-const secured = { security: [{ bearerAuth: [] }] };
+const One = oneOf(ProjectSchema);
 const tags = ['Projects'];
 
 const create = createRoute({
@@ -53,7 +43,7 @@ const list = createRoute({
   request: { params: OrgParams, query: PageQuery },
   responses: {
     200: json(
-      z.object({ success: z.literal(true), data: z.array(ProjectSchema), pagination: PaginationSchema }),
+      listOf(ProjectSchema),
       'Projects',
     ),
     ...commonErrors,
@@ -113,22 +103,15 @@ export function registerProjectRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
   app.openapi(list, async (c) => {
     const { orgId } = c.req.valid('param');
     await requireOrganization(db, principalOf(c), orgId, 'viewer');
-    const page = c.req.valid('query');
     const where = eq(projects.organizationId, orgId);
-    const [rows, [count]] = await Promise.all([
-      db
-        .select()
-        .from(projects)
-        .where(where)
-        .orderBy(desc(projects.id))
-        .limit(page.limit)
-        .offset((page.page - 1) * page.limit),
-      db.select({ n: sql<number>`count(*)::int` }).from(projects).where(where),
-    ]);
-    return c.json(
-      { success: true as const, data: rows.map(projectView), pagination: { ...page, total: count?.n ?? 0 } },
-      200,
+    const page = await paginate(
+      db,
+      c.req.valid('query'),
+      { table: projects, where },
+      (limit, offset) => db.select().from(projects).where(where).orderBy(desc(projects.id)).limit(limit).offset(offset),
+      projectView,
     );
+    return c.json({ success: true as const, ...page }, 200);
   });
 
   app.openapi(get, async (c) => {

@@ -2,18 +2,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { hasRole } from '../../auth/roles.ts';
 import type { AppDeps, AppEnv } from '../../http/env.ts';
 import { forbidden } from '../../http/errors.ts';
-import {
-  commonErrors,
-  idParam,
-  json,
-  jsonBody,
-  OrgParams,
-  PageQuery,
-  PaginationSchema,
-  RoleSchema,
-  SuccessMessage,
-  timestamp,
-} from '../../http/openapi.ts';
+import { commonErrors, idParam, json, jsonBody, OrgParams, PageQuery, PaginationSchema, RoleSchema, secured, SuccessMessage, timestamp } from '../../http/openapi.ts';
 import { principalOf, requireOrganization } from '../access.ts';
 import { createApiToken, listApiTokens, revokeApiToken } from '../api-tokens.ts';
 import { futureDateField, nameField } from '../validation.ts';
@@ -44,7 +33,6 @@ const TokenList = z.object({
   pagination: PaginationSchema,
 });
 const TokenParams = OrgParams.extend({ tokenId: idParam('tokenId', 'tok') });
-const secured = { security: [{ bearerAuth: [] }] };
 
 const orgCreate = createRoute({
   method: 'post',
