@@ -13,7 +13,10 @@ const LAST_USED_RESOLUTION_MS = 60_000;
  * Paths reachable without a bearer token. Everything else under /api fails closed. Provider webhooks are
  * authenticated by their own signatures, which each webhook route verifies on the raw bytes before anything else.
  */
-export const PUBLIC_API_PATHS: RegExp[] = [/^\/api\/v1\/auth\/(register|login)$/, /^\/api\/v1\/channels\/webhooks\//];
+export const PUBLIC_API_PATHS: RegExp[] = [
+  /^\/api\/v1\/auth\/(register|login)$/,
+  /^\/api\/v1\/channels\/webhooks\//,
+];
 
 async function resolveBearer(deps: AppDeps, token: string): Promise<Principal | undefined> {
   const { db } = deps.database;

@@ -15,7 +15,10 @@ export async function paginate<Row, T>(
 ): Promise<Page<T>> {
   const [rows, [total]] = await Promise.all([
     fetch(request.limit, (request.page - 1) * request.limit),
-    db.select({ n: sql<number>`count(*)::int` }).from(count.table).where(count.where),
+    db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(count.table)
+      .where(count.where),
   ]);
   return { data: rows.map(view), pagination: { ...request, total: total?.n ?? 0 } };
 }

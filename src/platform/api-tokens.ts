@@ -50,7 +50,8 @@ export async function listApiTokens(
     db,
     page,
     { table: apiTokens, where },
-    (limit, offset) => db.select().from(apiTokens).where(where).orderBy(desc(apiTokens.id)).limit(limit).offset(offset),
+    (limit, offset) =>
+      db.select().from(apiTokens).where(where).orderBy(desc(apiTokens.id)).limit(limit).offset(offset),
     apiTokenView,
   );
 }

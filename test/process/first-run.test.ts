@@ -132,7 +132,10 @@ describe('npm run migrate', () => {
     const { ROOT } = await import('../helpers/process.ts');
     const dataDir = tempDataDir();
     const run = () =>
-      spawnSync(process.execPath, ['src/cli/migrate.ts'], { cwd: ROOT, env: { PATH: process.env.PATH, DATA_DIR: dataDir } });
+      spawnSync(process.execPath, ['src/cli/migrate.ts'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, DATA_DIR: dataDir },
+      });
     const first = run();
     expect(first.status, String(first.stderr)).toBe(0);
     expect(String(first.stdout)).toMatch(/Migrations up to date on pglite \(\d+ applied\)/);

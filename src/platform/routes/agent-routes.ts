@@ -4,7 +4,19 @@ import type { Db } from '../../db/client.ts';
 import { agents, llmKeys } from '../../db/schema.ts';
 import type { AppDeps, AppEnv } from '../../http/env.ts';
 import { badRequest } from '../../http/errors.ts';
-import { AgentParams, commonErrors, json, jsonBody, listOf, oneOf, PageQuery, ProjectParams, secured, SuccessMessage, timestamp } from '../../http/openapi.ts';
+import {
+  AgentParams,
+  commonErrors,
+  json,
+  jsonBody,
+  listOf,
+  oneOf,
+  PageQuery,
+  ProjectParams,
+  secured,
+  SuccessMessage,
+  timestamp,
+} from '../../http/openapi.ts';
 import { paginate } from '../../db/paginate.ts';
 import { newId } from '../../ids.ts';
 import { principalOf, requireAgent, requireProject } from '../access.ts';
@@ -82,10 +94,7 @@ const list = createRoute({
   ...secured,
   request: { params: ProjectParams, query: PageQuery },
   responses: {
-    200: json(
-      listOf(AgentSchema),
-      'Agents',
-    ),
+    200: json(listOf(AgentSchema), 'Agents'),
     ...commonErrors,
   },
 });
@@ -179,7 +188,8 @@ export function registerAgentRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
       db,
       c.req.valid('query'),
       { table: agents, where },
-      (limit, offset) => db.select().from(agents).where(where).orderBy(desc(agents.id)).limit(limit).offset(offset),
+      (limit, offset) =>
+        db.select().from(agents).where(where).orderBy(desc(agents.id)).limit(limit).offset(offset),
       agentView,
     );
     return c.json({ success: true as const, ...page }, 200);

@@ -3,7 +3,20 @@ import { and, desc, eq } from 'drizzle-orm';
 import { agents, llmKeys } from '../../db/schema.ts';
 import type { AppDeps, AppEnv } from '../../http/env.ts';
 import { conflict, notFound } from '../../http/errors.ts';
-import { commonErrors, conflictError, idParam, json, jsonBody, listOf, oneOf, PageQuery, ProjectParams, secured, SuccessMessage, timestamp } from '../../http/openapi.ts';
+import {
+  commonErrors,
+  conflictError,
+  idParam,
+  json,
+  jsonBody,
+  listOf,
+  oneOf,
+  PageQuery,
+  ProjectParams,
+  secured,
+  SuccessMessage,
+  timestamp,
+} from '../../http/openapi.ts';
 import { paginate } from '../../db/paginate.ts';
 import { newId } from '../../ids.ts';
 import { principalOf, requireProject } from '../access.ts';
@@ -52,10 +65,7 @@ const list = createRoute({
   ...secured,
   request: { params: ProjectParams, query: PageQuery },
   responses: {
-    200: json(
-      listOf(LlmKeySchema),
-      'Keys',
-    ),
+    200: json(listOf(LlmKeySchema), 'Keys'),
     ...commonErrors,
   },
 });
@@ -88,7 +98,8 @@ export function registerLlmKeyRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
       db,
       c.req.valid('query'),
       { table: llmKeys, where },
-      (limit, offset) => db.select().from(llmKeys).where(where).orderBy(desc(llmKeys.id)).limit(limit).offset(offset),
+      (limit, offset) =>
+        db.select().from(llmKeys).where(where).orderBy(desc(llmKeys.id)).limit(limit).offset(offset),
       llmKeyView,
     );
     return c.json({ success: true as const, ...page }, 200);

@@ -1,6 +1,19 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppDeps, AppEnv } from '../../http/env.ts';
-import { commonErrors, conflictError, idParam, json, jsonBody, listOf, OrgParams, PageQuery, RoleSchema, secured, SuccessMessage, timestamp } from '../../http/openapi.ts';
+import {
+  commonErrors,
+  conflictError,
+  idParam,
+  json,
+  jsonBody,
+  listOf,
+  OrgParams,
+  PageQuery,
+  RoleSchema,
+  secured,
+  SuccessMessage,
+  timestamp,
+} from '../../http/openapi.ts';
 import { principalOf, requireOrganization } from '../access.ts';
 import { addMember, changeMemberRole, listMembers, removeMember } from '../members.ts';
 import { normalizeEmail } from '../users.ts';
@@ -25,10 +38,7 @@ const list = createRoute({
   ...secured,
   request: { params: OrgParams, query: PageQuery },
   responses: {
-    200: json(
-      listOf(MemberSchema),
-      'Members',
-    ),
+    200: json(listOf(MemberSchema), 'Members'),
     ...commonErrors,
   },
 });

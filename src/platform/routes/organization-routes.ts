@@ -4,7 +4,18 @@ import { weakerRole } from '../../auth/roles.ts';
 import { memberships, organizations } from '../../db/schema.ts';
 import type { AppDeps, AppEnv } from '../../http/env.ts';
 import { forbidden } from '../../http/errors.ts';
-import { commonErrors, json, jsonBody, listOf, oneOf, OrgParams, PageQuery, RoleSchema, secured, timestamp } from '../../http/openapi.ts';
+import {
+  commonErrors,
+  json,
+  jsonBody,
+  listOf,
+  oneOf,
+  OrgParams,
+  PageQuery,
+  RoleSchema,
+  secured,
+  timestamp,
+} from '../../http/openapi.ts';
 import { paginate } from '../../db/paginate.ts';
 import { newId } from '../../ids.ts';
 import { principalOf, requireOrganization } from '../access.ts';
@@ -40,10 +51,7 @@ const list = createRoute({
   ...secured,
   request: { query: PageQuery },
   responses: {
-    200: json(
-      listOf(OrganizationSchema),
-      'Organizations',
-    ),
+    200: json(listOf(OrganizationSchema), 'Organizations'),
     ...commonErrors,
   },
 });

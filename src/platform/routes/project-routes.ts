@@ -2,7 +2,19 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { desc, eq } from 'drizzle-orm';
 import { agents, projects } from '../../db/schema.ts';
 import type { AppDeps, AppEnv } from '../../http/env.ts';
-import { commonErrors, json, jsonBody, listOf, oneOf, OrgParams, PageQuery, ProjectParams, secured, SuccessMessage, timestamp } from '../../http/openapi.ts';
+import {
+  commonErrors,
+  json,
+  jsonBody,
+  listOf,
+  oneOf,
+  OrgParams,
+  PageQuery,
+  ProjectParams,
+  secured,
+  SuccessMessage,
+  timestamp,
+} from '../../http/openapi.ts';
 import { paginate } from '../../db/paginate.ts';
 import { newId } from '../../ids.ts';
 import { principalOf, requireOrganization, requireProject } from '../access.ts';
@@ -42,10 +54,7 @@ const list = createRoute({
   ...secured,
   request: { params: OrgParams, query: PageQuery },
   responses: {
-    200: json(
-      listOf(ProjectSchema),
-      'Projects',
-    ),
+    200: json(listOf(ProjectSchema), 'Projects'),
     ...commonErrors,
   },
 });
@@ -108,7 +117,8 @@ export function registerProjectRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
       db,
       c.req.valid('query'),
       { table: projects, where },
-      (limit, offset) => db.select().from(projects).where(where).orderBy(desc(projects.id)).limit(limit).offset(offset),
+      (limit, offset) =>
+        db.select().from(projects).where(where).orderBy(desc(projects.id)).limit(limit).offset(offset),
       projectView,
     );
     return c.json({ success: true as const, ...page }, 200);

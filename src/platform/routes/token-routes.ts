@@ -2,7 +2,19 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { hasRole } from '../../auth/roles.ts';
 import type { AppDeps, AppEnv } from '../../http/env.ts';
 import { forbidden } from '../../http/errors.ts';
-import { commonErrors, idParam, json, jsonBody, OrgParams, PageQuery, PaginationSchema, RoleSchema, secured, SuccessMessage, timestamp } from '../../http/openapi.ts';
+import {
+  commonErrors,
+  idParam,
+  json,
+  jsonBody,
+  OrgParams,
+  PageQuery,
+  PaginationSchema,
+  RoleSchema,
+  secured,
+  SuccessMessage,
+  timestamp,
+} from '../../http/openapi.ts';
 import { principalOf, requireOrganization } from '../access.ts';
 import { createApiToken, listApiTokens, revokeApiToken } from '../api-tokens.ts';
 import { futureDateField, nameField } from '../validation.ts';
