@@ -88,9 +88,16 @@ export async function changeMemberRole(
 /** Removes a member. Admins remove others; anyone may leave; nobody removes the last owner. */
 export async function removeMember(
   db: Db,
-  input: { organizationId: string; actorRole: Role; actorUserId: string; userId: string },
+  input: {
+    organizationId: string;
+    actorRole: Role;
+    actorUserId: string;
+    userId: string;
+    /** Organization tokens act for automation, not for a person deciding to leave. */
+    viaOrganizationToken: boolean;
+  },
 ): Promise<void> {
-  const leaving = input.actorUserId === input.userId;
+  const leaving = input.actorUserId === input.userId && !input.viaOrganizationToken;
   if (!leaving && !hasRole(input.actorRole, 'admin'))
     throw forbidden('Only owners and admins can remove members');
   await db.transaction(async (tx) => {

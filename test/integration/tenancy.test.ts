@@ -330,6 +330,14 @@ describe('organization API tokens', () => {
       body: { name: 'x', role: 'admin' },
     });
     expect(adminTok.status).toBe(201);
+    const viewerTok = await app.call('POST', `/api/v1/organizations/${org}/api-tokens`, {
+      token: admin.token,
+      body: { name: 'v', role: 'viewer' },
+    });
+    const selfRemoval = await app.call('DELETE', `/api/v1/organizations/${org}/members/${admin.id}`, {
+      token: viewerTok.body.data.token,
+    });
+    expect(selfRemoval.status).toBe(403);
     await app.call('DELETE', `/api/v1/organizations/${org}/members/${admin.id}`, { token: owner.token });
     const after = await app.call('GET', `/api/v1/organizations/${org}`, { token: adminTok.body.data.token });
     expect(after.status).toBe(404);

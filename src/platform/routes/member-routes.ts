@@ -117,7 +117,13 @@ export function registerMemberRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
     const principal = principalOf(c);
     const { orgId, userId } = c.req.valid('param');
     const { role: actorRole } = await requireOrganization(db, principal, orgId, 'viewer');
-    await removeMember(db, { organizationId: orgId, actorRole, actorUserId: principal.userId, userId });
+    await removeMember(db, {
+      organizationId: orgId,
+      actorRole,
+      actorUserId: principal.userId,
+      userId,
+      viaOrganizationToken: principal.via === 'organization_token',
+    });
     return c.json({ success: true as const, message: 'Member removed' }, 200);
   });
 }
