@@ -90,7 +90,6 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const address = await listening.promise;
     const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
     const url = config.PUBLIC_URL ?? `http://${host}:${address.port}`;
-    logger.info({ url, database: database.kind, port: address.port }, 'switchboard listening');
     let closing: Promise<void> | undefined;
     const running: RunningServer = {
       url,
@@ -110,6 +109,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       running.firstRun = firstRun;
       printFirstRun(url, firstRun, saveFirstRun(config, url, firstRun));
     }
+    logger.info({ url, database: database.kind, port: address.port }, 'switchboard listening');
     return running;
   } catch (err) {
     server?.close();

@@ -17,26 +17,10 @@ export function principalOf(c: Context<AppEnv>): Principal {
   return principal;
 }
 
-/** The caller's effective role in an organization, or undefined when they cannot see it at all. */
-export async function effectiveRole(
-  db: Db,
-  principal: Principal,
-  organizationId: string,
-): Promise<Role | undefined> {
-  if (principal.tokenOrganizationId !== undefined && principal.tokenOrganizationId !== organizationId)
-    return undefined;
-  const [membership] = await db
-    .select({ role: memberships.role })
-    .from(memberships)
-    .where(and(eq(memberships.organizationId, organizationId), eq(memberships.userId, principal.userId)))
-    .limit(1);
-  if (!membership || !isRole(membership.role)) return undefined;
-  return principal.tokenRole ? weakerRole(membership.role, principal.tokenRole) : membership.role;
-}
-
 /**
- * Loads an organization the caller may act on with at least `minimum`.
+ * Loads an organization the caller may act on with at least `minimum`, in one query.
  * Non-members get 404 (never a hint that it exists); members below `minimum` get 403.
+ * An organization token reaches only its own organization, at the weaker of its role and its creator's.
  */
 export async function requireOrganization(
   db: Db,
@@ -44,16 +28,23 @@ export async function requireOrganization(
   organizationId: string,
   minimum: Role,
 ): Promise<{ org: OrgRow; role: Role }> {
-  const role = await effectiveRole(db, principal, organizationId);
-  if (!role) throw notFound('Organization');
-  const [org] = await db.select().from(organizations).where(eq(organizations.id, organizationId)).limit(1);
-  if (!org) throw notFound('Organization');
+  if (principal.tokenOrganizationId !== undefined && principal.tokenOrganizationId !== organizationId) {
+    throw notFound('Organization');
+  }
+  const [row] = await db
+    .select({ org: organizations, role: memberships.role })
+    .from(memberships)
+    .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
+    .where(and(eq(memberships.organizationId, organizationId), eq(memberships.userId, principal.userId)))
+    .limit(1);
+  if (!row || !isRole(row.role)) throw notFound('Organization');
+  const role = principal.tokenRole ? weakerRole(row.role, principal.tokenRole) : row.role;
   if (!hasRole(role, minimum)) {
     throw forbidden(
       `This action requires the ${minimum} role or higher in this organization; yours is ${role}`,
     );
   }
-  return { org, role };
+  return { org: row.org, role };
 }
 
 /** Loads a project of an organization the caller may act on with at least `minimum`. */

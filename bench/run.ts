@@ -1,0 +1,146 @@
+/**
+ * `npm run bench [scenario…]`: throughput and latency of Switchboard against baselines measured in the same run
+ * on this machine, printed as ratios. Only 127.0.0.1 is targeted; every load run is bounded in time.
+ * The last line of output is machine-readable JSON.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 3);
+const CONNECTIONS = 20;
+
+type Load = { rps: number; p50_ms: number; p99_ms: number; errors: number };
+
+async function load(url: string, headers: Record<string, string> = {}): Promise<Load> {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, headers });
+  return {
+    rps: Math.round(result.requests.average),
+    p50_ms: result.latency.p50,
+    p99_ms: result.latency.p99,
+    errors: result.errors + result.non2xx,
+  };
+}
+
+function spawnNode(
+  args: string[],
+  env: Record<string, string>,
+): { child: ChildProcess; firstLine: Promise<string> } {
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let buffer = '';
+  const firstLine = new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (d) => {
+      buffer += d;
+      for (const line of buffer.split('\n')) if (line.includes('"port"')) resolve(line);
+    });
+    child.on('exit', (code) => reject(new Error(`process exited with ${code}`)));
+  });
+  return { child, firstLine };
+}
+
+/** Starts `node src/main.ts` and resolves once /readyz answers; `readyMs` is spawn → ready. */
+async function startSwitchboard(dataDir: string) {
+  const started = performance.now();
+  const child = spawn(process.execPath, ['src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      JWT_SECRET: 'b'.repeat(40),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let banner = '';
+  let port = 0;
+  const onData = (d: Buffer) => {
+    banner += d;
+    const m = /"msg":"switchboard listening"/.test(banner) ? /"port":(\d+)/.exec(banner) : null;
+    if (m) {
+      port = Number(m[1]);
+      child.stdout?.off('data', onData);
+      child.stdout?.resume(); // Keep draining request logs without holding them.
+    }
+  };
+  child.stdout?.on('data', onData);
+  const deadline = Date.now() + 60_000;
+  while (!port && Date.now() < deadline && child.exitCode === null)
+    await new Promise((r) => setTimeout(r, 5));
+  if (!port) throw new Error(`switchboard did not start: ${banner}`);
+  const url = `http://127.0.0.1:${port}`;
+  while (Date.now() < deadline && !(await fetch(`${url}/readyz`).catch(() => undefined))?.ok) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return { child, url, banner, readyMs: performance.now() - started };
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+
+async function main() {
+  const wanted = new Set(process.argv.slice(2));
+  const run = (name: string) => wanted.size === 0 || wanted.has(name);
+  const results: Record<string, unknown> = {
+    machine: { cpus: os.cpus().length, node: process.version },
+    duration_s: DURATION_S,
+  };
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-bench-'));
+  try {
+    const raw = spawnNode(['bench/raw-server.ts'], {});
+    const rawUrl = `http://127.0.0.1:${JSON.parse(await raw.firstLine).port}`;
+    const baseline = await load(rawUrl);
+    results.baseline_raw_node_http = baseline;
+    await stop(raw.child);
+
+    const spawnStarted = performance.now();
+    spawnSync(process.execPath, ['-e', '']);
+    const bareNodeMs = performance.now() - spawnStarted;
+
+    const sb = await startSwitchboard(dataDir);
+    const token = /API token\s+(sb_pat_\S+)/.exec(sb.banner)?.[1] ?? '';
+    const orgId = /Organization\s+(org_\S+)/.exec(sb.banner)?.[1] ?? '';
+    if (run('http')) {
+      const health = await load(`${sb.url}/healthz`);
+      results.http_healthz = { ...health, ratio_vs_raw: ratio(health.rps, baseline.rps) };
+    }
+    if (run('api')) {
+      const read = await load(`${sb.url}/api/v1/organizations/${orgId}`, {
+        authorization: `Bearer ${token}`,
+      });
+      results.api_authenticated_read = { ...read, ratio_vs_raw: ratio(read.rps, baseline.rps) };
+    }
+    await stop(sb.child);
+    if (run('startup')) {
+      const warm = await startSwitchboard(dataDir);
+      await stop(warm.child);
+      results.startup = {
+        cold_ready_ms: Math.round(sb.readyMs),
+        warm_ready_ms: Math.round(warm.readyMs),
+        bare_node_ms: Math.round(bareNodeMs),
+        warm_ratio_vs_bare_node: ratio(warm.readyMs, bareNodeMs),
+      };
+    }
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  for (const [key, value] of Object.entries(results))
+    process.stdout.write(`${key}: ${JSON.stringify(value)}\n`);
+  process.stdout.write(`${JSON.stringify(results)}\n`);
+}
+
+await main();
