@@ -56,6 +56,7 @@ async function startSwitchboard(dataDir: string) {
       PORT: '0',
       HOST: '127.0.0.1',
       JWT_SECRET: 'b'.repeat(40),
+      API_RATE_LIMIT_PER_MINUTE: '10000000',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

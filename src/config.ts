@@ -80,6 +80,7 @@ const envSchema = z.object({
   TRUST_PROXY: bool(false),
   REGISTER_LIMIT_PER_HOUR: int(30, 1, 1_000_000),
   LOGIN_FAILURES_PER_10_MIN: int(10, 1, 1_000_000),
+  API_RATE_LIMIT_PER_MINUTE: int(1200, 1, 10_000_000),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 0, 600_000),
 });
 

@@ -45,10 +45,16 @@ async function resolveBearer(deps: AppDeps, token: string): Promise<Principal | 
       tokenRole: row.role,
     };
   }
-  const userId = await deps.sessions.verify(token);
-  if (!userId) return undefined;
-  const [user] = await db.select({ id: users.id }).from(users).where(eq(users.id, userId)).limit(1);
-  return user ? { userId: user.id, via: 'session' } : undefined;
+  const session = await deps.sessions.verify(token);
+  if (!session) return undefined;
+  const [user] = await db
+    .select({ id: users.id, validAfter: users.sessionsValidAfter })
+    .from(users)
+    .where(eq(users.id, session.userId))
+    .limit(1);
+  if (!user) return undefined;
+  if (user.validAfter && session.issuedAtMs < user.validAfter.getTime()) return undefined;
+  return { userId: user.id, via: 'session' };
 }
 
 /** Resolves `Authorization: Bearer …` for every non-public /api route; 401 when missing or invalid. */

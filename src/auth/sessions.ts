@@ -14,7 +14,8 @@ export class SessionTokens {
   }
 
   sign(userId: string): Promise<string> {
-    return new SignJWT({ typ: 'session' })
+    // `ims`: issue time in ms, so a password change can cut off sessions issued moments before it.
+    return new SignJWT({ typ: 'session', ims: Date.now() })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(userId)
       .setIssuer(ISSUER)
@@ -24,15 +25,19 @@ export class SessionTokens {
       .sign(this.key);
   }
 
-  /** The user id of a valid, unexpired session token, or undefined. */
-  async verify(token: string): Promise<string | undefined> {
+  /** The user id and issue time (ms) of a valid, unexpired session token, or undefined. */
+  async verify(token: string): Promise<{ userId: string; issuedAtMs: number } | undefined> {
     try {
       const { payload } = await jwtVerify(token, this.key, {
         issuer: ISSUER,
         audience: AUDIENCE,
         algorithms: ['HS256'],
       });
-      return payload.typ === 'session' && typeof payload.sub === 'string' ? payload.sub : undefined;
+      if (payload.typ !== 'session' || typeof payload.sub !== 'string' || typeof payload.iat !== 'number') {
+        return undefined;
+      }
+      const issuedAtMs = typeof payload.ims === 'number' ? payload.ims : payload.iat * 1000;
+      return { userId: payload.sub, issuedAtMs };
     } catch {
       return undefined;
     }

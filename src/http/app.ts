@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { authenticate } from '../auth/authenticate.ts';
+import { registerAccountRoutes } from '../platform/routes/account-routes.ts';
 import { registerAgentRoutes } from '../platform/routes/agent-routes.ts';
 import { registerAuthRoutes } from '../platform/routes/auth-routes.ts';
 import { registerLlmKeyRoutes } from '../platform/routes/llm-key-routes.ts';
@@ -11,6 +12,7 @@ import { registerProjectRoutes } from '../platform/routes/project-routes.ts';
 import { registerTokenRoutes } from '../platform/routes/token-routes.ts';
 import { VERSION } from '../version.ts';
 import { limitBody, requireJsonBody } from './body.ts';
+import { limitPerCaller } from './rate-limit.ts';
 import { registerDocs } from './docs.ts';
 import type { AppDeps, AppEnv } from './env.ts';
 import { errorBody, handleError, validationError } from './errors.ts';
@@ -31,10 +33,12 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use('*', limitBody(deps.config.BODY_LIMIT_BYTES));
   app.use('/api/*', requireJsonBody());
   app.use('/api/v1/*', authenticate(deps));
+  app.use('/api/v1/*', limitPerCaller(deps.config.API_RATE_LIMIT_PER_MINUTE));
 
   registerHealth(app, deps.database);
   registerDocs(app, VERSION);
   registerAuthRoutes(app, deps);
+  registerAccountRoutes(app, deps);
   registerTokenRoutes(app, deps);
   registerOrganizationRoutes(app, deps);
   registerMemberRoutes(app, deps);

@@ -1,5 +1,6 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { AppEnv } from './env.ts';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { tooManyRequests } from './errors.ts';
 
@@ -38,4 +39,14 @@ export function clientIp(c: Context, trustProxy: boolean): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** Per-caller budget on the authenticated API: keyed by token (or user, for sessions); 429 with Retry-After. */
+export function limitPerCaller(perMinute: number): MiddlewareHandler<AppEnv> {
+  const limit = new RateLimit(perMinute, 60);
+  return async (c, next) => {
+    const principal = c.get('principal');
+    if (principal) await limit.consume(principal.tokenId ?? principal.userId);
+    await next();
+  };
 }

@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { and, desc, eq } from 'drizzle-orm';
 import { weakerRole } from '../../auth/roles.ts';
-import { memberships, organizations } from '../../db/schema.ts';
+import { agents, memberships, organizations } from '../../db/schema.ts';
 import type { AppDeps, AppEnv } from '../../http/env.ts';
 import { forbidden } from '../../http/errors.ts';
 import {
@@ -15,6 +15,7 @@ import {
   RoleSchema,
   secured,
   timestamp,
+  SuccessMessage,
 } from '../../http/openapi.ts';
 import { paginate } from '../../db/paginate.ts';
 import { newId } from '../../ids.ts';
@@ -75,6 +76,16 @@ const update = createRoute({
     ...jsonBody(z.object({ name: nameField().optional(), description: descriptionField.optional() })),
   },
   responses: { 200: json(One, 'Updated'), ...commonErrors },
+});
+
+const remove = createRoute({
+  method: 'delete',
+  path: '/api/v1/organizations/{orgId}',
+  tags: ['Organizations'],
+  summary: 'Delete an organization with all its projects, agents, keys, tokens and memberships (owner only)',
+  ...secured,
+  request: { params: OrgParams },
+  responses: { 200: json(SuccessMessage, 'Deleted'), ...commonErrors },
 });
 
 export function registerOrganizationRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
@@ -147,5 +158,16 @@ export function registerOrganizationRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
       .returning();
     if (!org) throw new Error('organization vanished during update');
     return c.json({ success: true as const, data: organizationView(org, role) }, 200);
+  });
+
+  app.openapi(remove, async (c) => {
+    const { orgId } = c.req.valid('param');
+    await requireOrganization(db, principalOf(c), orgId, 'owner');
+    await db.transaction(async (tx) => {
+      // Agents first: they reference LLM keys with ON DELETE RESTRICT; everything else cascades from the org.
+      await tx.delete(agents).where(eq(agents.organizationId, orgId));
+      await tx.delete(organizations).where(eq(organizations.id, orgId));
+    });
+    return c.json({ success: true as const, message: 'Organization deleted' }, 200);
   });
 }
