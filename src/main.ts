@@ -20,12 +20,8 @@ async function main(): Promise<void> {
   try {
     server = await startServer(config, logger);
   } catch (err) {
-    if (err instanceof DataDirLockedError) {
-      logger.fatal(err.message);
-      process.stderr.write(`${err.message}\n`);
-      process.exit(1);
-    }
     logger.fatal({ err }, 'start-up failed');
+    process.stderr.write(`Switchboard could not start: ${startupHint(err, config)}\n`);
     process.exit(1);
   }
   let stopping = false;
@@ -46,6 +42,19 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** One human sentence for the most common start-up failures. */
+function startupHint(err: unknown, config: ReturnType<typeof loadConfig>): string {
+  if (err instanceof DataDirLockedError) return err.message;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE')
+    return `port ${config.PORT} on ${config.HOST} is already in use; set PORT to a free port.`;
+  if (code === 'EACCES')
+    return `not allowed to listen on port ${config.PORT} or to write DATA_DIR ${config.DATA_DIR}.`;
+  if (code === 'ECONNREFUSED' && config.DATABASE_URL)
+    return 'PostgreSQL refused the connection at DATABASE_URL.';
+  return (err as Error).message;
 }
 
 await main();

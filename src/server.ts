@@ -56,10 +56,15 @@ function jwtSecret(config: Config, logger: Logger): string {
   return value;
 }
 
-/** Writes the first-run credentials to DATA_DIR (0600) so they survive a scrolled-away terminal. */
-function saveFirstRun(config: Config, url: string, creds: FirstRunCredentials): string {
+const firstRunFile = (config: Config) => path.join(config.DATA_DIR, 'first-run-credentials.txt');
+
+/**
+ * Writes the first-run credentials to DATA_DIR (0600) as soon as they exist, before the server listens, so a
+ * start that fails later (port in use) or a scrolled-away terminal never loses them.
+ */
+function saveFirstRun(config: Config, creds: FirstRunCredentials): string {
   fs.mkdirSync(config.DATA_DIR, { recursive: true });
-  const file = path.join(config.DATA_DIR, 'first-run-credentials.txt');
+  const file = firstRunFile(config);
   const text = [
     `login_email=${creds.email}`,
     `login_password=${creds.password}`,
@@ -67,7 +72,6 @@ function saveFirstRun(config: Config, url: string, creds: FirstRunCredentials): 
     `organization_id=${creds.organizationId}`,
     `project_id=${creds.projectId}`,
     `demo_agent_id=${creds.agentId}`,
-    `docs_url=${url}/docs`,
     '',
   ].join('\n');
   fs.writeFileSync(file, text, { mode: 0o600 });
@@ -82,6 +86,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   try {
     await migrate(database);
     const firstRun = await bootstrapFirstRun(database.db, config.BOOTSTRAP_EMAIL);
+    const savedTo = firstRun ? saveFirstRun(config, firstRun) : undefined;
     const sessions = new SessionTokens(jwtSecret(config, logger), config.SESSION_TTL);
     const app = createApp({ config, database, logger, sessions });
     const listening = Promise.withResolvers<AddressInfo>();
@@ -105,9 +110,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         return closing;
       },
     };
-    if (firstRun) {
+    if (firstRun && savedTo) {
       running.firstRun = firstRun;
-      printFirstRun(url, firstRun, saveFirstRun(config, url, firstRun));
+      printFirstRun(url, firstRun, savedTo);
+    } else if (fs.existsSync(firstRunFile(config))) {
+      logger.warn(
+        { file: firstRunFile(config) },
+        'first-run credentials are still on disk: store them somewhere safe and delete the file',
+      );
     }
     logger.info({ url, database: database.kind, port: address.port }, 'switchboard listening');
     return running;

@@ -188,3 +188,38 @@ describe('SIGKILL under write load', () => {
     expect(acknowledged.filter((id) => !stored.has(id))).toEqual([]);
   });
 });
+
+describe('a first start that fails after bootstrapping', () => {
+  it('keeps the generated credentials on disk, so a busy port never locks the owner out', async () => {
+    const net = await import('node:net');
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const busyPort = String((blocker.address() as { port: number }).port);
+    const dataDir = tempDataDir();
+    try {
+      const failed = start({ DATA_DIR: dataDir, PORT: busyPort });
+      expect(await failed.exited).toBe(1);
+      expect(failed.stderr()).toContain(
+        `Switchboard could not start: port ${busyPort} on 127.0.0.1 is already in use`,
+      );
+    } finally {
+      blocker.close();
+    }
+    const saved = fs.readFileSync(path.join(dataDir, 'first-run-credentials.txt'), 'utf8');
+    const password = /login_password=(\S+)/.exec(saved)?.[1];
+    const token = /api_token=(\S+)/.exec(saved)?.[1] as string;
+
+    const retry = start({ DATA_DIR: dataDir });
+    const url = await listeningUrl(retry);
+    expect(retry.stdout()).not.toContain('First run');
+    expect(retry.stdout()).toContain('first-run credentials are still on disk');
+    expect(retry.stdout()).not.toContain(token);
+    expect((await api(url, token, 'GET', '/api/v1/auth/profile')).status).toBe(200);
+    const login = await fetch(`${url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@switchboard.local', password }),
+    });
+    expect(login.status).toBe(200);
+  });
+});
