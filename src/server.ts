@@ -63,7 +63,7 @@ const firstRunFile = (config: Config) => path.join(config.DATA_DIR, 'first-run-c
  * start that fails later (port in use) or a scrolled-away terminal never loses them.
  */
 function saveFirstRun(config: Config, creds: FirstRunCredentials): string {
-  fs.mkdirSync(config.DATA_DIR, { recursive: true });
+  fs.mkdirSync(config.DATA_DIR, { recursive: true, mode: 0o700 });
   const file = firstRunFile(config);
   const text = [
     `login_email=${creds.email}`,

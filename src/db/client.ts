@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -55,7 +54,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   let client: PGlite;
   if (options.dataDir) {
-    fs.mkdirSync(path.dirname(options.dataDir), { recursive: true });
+    fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    // PGlite writes its files world-readable under a permissive umask; a private directory keeps them private.
+    fs.chmodSync(options.dataDir, 0o700);
     client = await PGlite.create(options.dataDir);
   } else {
     client = await PGlite.create();

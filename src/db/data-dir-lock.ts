@@ -43,7 +43,7 @@ function readRecord(file: string): LockRecord | undefined {
  * Returns a release function (idempotent).
  */
 export function lockDataDir(dataDir: string): () => void {
-  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, 'switchboard.lock');
   const record: LockRecord = {
     pid: process.pid,

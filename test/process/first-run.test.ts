@@ -43,6 +43,9 @@ describe('npm start on an empty data dir', () => {
 
     const file = path.join(dataDir, 'first-run-credentials.txt');
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    // The database files (password hashes, keys) sit in a directory only the owner can enter.
+    expect(fs.statSync(path.join(dataDir, 'pgdata')).mode & 0o077).toBe(0);
+    expect(fs.statSync(path.join(dataDir, 'secrets')).mode & 0o077).toBe(0);
     expect(fs.readFileSync(file, 'utf8')).toContain(`api_token=${token}`);
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
 
