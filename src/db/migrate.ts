@@ -19,9 +19,12 @@ export async function migrate(database: Database): Promise<void> {
   await database.withAdvisoryLock(MIGRATION_LOCK_ID, () => migrateNodePg(database.db as never, config));
 }
 
-/** Number of migrations shipped vs applied; ready only when they match. */
+let shipped: number | undefined;
+
+/** Number of migrations shipped (read from disk once) vs applied; ready only when they match. */
 export async function migrationStatus(database: Database): Promise<{ expected: number; applied: number }> {
-  const expected = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).length;
+  shipped ??= readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).length;
+  const expected = shipped;
   const rows = await database.query<{ n: number }>(
     'select count(*)::int as n from drizzle.__drizzle_migrations',
   );

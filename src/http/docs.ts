@@ -47,11 +47,17 @@ export function registerDocs(app: OpenAPIHono<AppEnv>, version: string): void {
   app.get('/docs/assets/init.js', (c) =>
     c.body(INIT, 200, { 'content-type': 'text/javascript; charset=utf-8' }),
   );
+  const cache = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
   app.get('/docs/assets/:file', async (c) => {
     const file = c.req.param('file');
     const type = ASSETS[file];
     if (!type) return c.notFound();
-    const body = await fs.readFile(path.join(SWAGGER_DIR, file));
+    if (!cache.has(file))
+      cache.set(
+        file,
+        fs.readFile(path.join(SWAGGER_DIR, file)).then((b) => new Uint8Array(b)),
+      );
+    const body = await (cache.get(file) as Promise<Uint8Array<ArrayBuffer>>);
     return c.body(body, 200, { 'content-type': type, 'cache-control': 'public, max-age=86400' });
   });
 }

@@ -18,6 +18,18 @@ export function principalOf(c: Context<AppEnv>): Principal {
 }
 
 /**
+ * The caller, when it acts as a person (session or personal token). Organization tokens are automation
+ * confined to one organization: `refusal` says what they cannot do.
+ */
+export function personOf(c: Context<AppEnv>, refusal: string): Principal {
+  const principal = principalOf(c);
+  if (principal.via === 'organization_token') {
+    throw forbidden(`Organization API tokens ${refusal}; use a session or personal token`);
+  }
+  return principal;
+}
+
+/**
  * Loads an organization the caller may act on with at least `minimum`, in one query.
  * Non-members get 404 (never a hint that it exists); members below `minimum` get 403.
  * An organization token reaches only its own organization, at the weaker of its role and its creator's.

@@ -3,10 +3,10 @@ import { eq } from 'drizzle-orm';
 import { hashPassword, verifyPassword } from '../../auth/passwords.ts';
 import { users } from '../../db/schema.ts';
 import type { AppDeps, AppEnv } from '../../http/env.ts';
-import { ApiError, badRequest, forbidden, unauthorized } from '../../http/errors.ts';
+import { ApiError, badRequest, unauthorized } from '../../http/errors.ts';
 import { commonErrors, json, jsonBody, secured } from '../../http/openapi.ts';
 import { RateLimit } from '../../http/rate-limit.ts';
-import { principalOf } from '../access.ts';
+import { personOf } from '../access.ts';
 import { userView } from '../serialize.ts';
 import { findUserById } from '../users.ts';
 import { nameField, passwordField } from '../validation.ts';
@@ -43,16 +43,8 @@ export function registerAccountRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
   const { db } = deps.database;
   const attempts = new RateLimit(deps.config.LOGIN_FAILURES_PER_10_MIN, 600);
 
-  const personOnly = (c: Parameters<typeof principalOf>[0]) => {
-    const principal = principalOf(c);
-    if (principal.via === 'organization_token') {
-      throw forbidden('Organization API tokens cannot change an account; use a session or personal token');
-    }
-    return principal;
-  };
-
   app.openapi(changePassword, async (c) => {
-    const principal = personOnly(c);
+    const principal = personOf(c, 'cannot change an account');
     const body = c.req.valid('json');
     await attempts.consume(`password|${principal.userId}`);
     const user = await findUserById(db, principal.userId);
@@ -78,7 +70,7 @@ export function registerAccountRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
   });
 
   app.openapi(updateProfile, async (c) => {
-    const principal = personOnly(c);
+    const principal = personOf(c, 'cannot change an account');
     const [updated] = await db
       .update(users)
       .set({ name: c.req.valid('json').name, updatedAt: new Date() })

@@ -3,7 +3,6 @@ import { and, desc, eq } from 'drizzle-orm';
 import { weakerRole } from '../../auth/roles.ts';
 import { agents, memberships, organizations } from '../../db/schema.ts';
 import type { AppDeps, AppEnv } from '../../http/env.ts';
-import { forbidden } from '../../http/errors.ts';
 import {
   commonErrors,
   json,
@@ -19,7 +18,7 @@ import {
 } from '../../http/openapi.ts';
 import { paginate } from '../../db/paginate.ts';
 import { newId } from '../../ids.ts';
-import { principalOf, requireOrganization } from '../access.ts';
+import { personOf, principalOf, requireOrganization } from '../access.ts';
 import { organizationView } from '../serialize.ts';
 import { descriptionField, nameField } from '../validation.ts';
 
@@ -92,10 +91,7 @@ export function registerOrganizationRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
   const { db } = deps.database;
 
   app.openapi(create, async (c) => {
-    const principal = principalOf(c);
-    if (principal.via === 'organization_token') {
-      throw forbidden('Organization API tokens reach one organization only; use a session or personal token');
-    }
+    const principal = personOf(c, 'reach one organization only');
     const body = c.req.valid('json');
     const org = await db.transaction(async (tx) => {
       const [row] = await tx

@@ -15,7 +15,7 @@ import {
   SuccessMessage,
   timestamp,
 } from '../../http/openapi.ts';
-import { principalOf, requireOrganization } from '../access.ts';
+import { personOf, principalOf, requireOrganization } from '../access.ts';
 import { createApiToken, listApiTokens, revokeApiToken } from '../api-tokens.ts';
 import { futureDateField, nameField } from '../validation.ts';
 
@@ -146,18 +146,8 @@ export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
     return c.json({ success: true as const, message: 'API token revoked' }, 200);
   });
 
-  const personalOnly = (c: Parameters<typeof principalOf>[0]) => {
-    const principal = principalOf(c);
-    if (principal.via === 'organization_token') {
-      throw forbidden(
-        'Organization API tokens cannot manage personal tokens; use a session or personal token',
-      );
-    }
-    return principal;
-  };
-
   app.openapi(personalCreate, async (c) => {
-    const principal = personalOnly(c);
+    const principal = personOf(c, 'cannot manage personal tokens');
     const body = c.req.valid('json');
     const data = await createApiToken(db, {
       userId: principal.userId,
@@ -169,13 +159,13 @@ export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
   });
 
   app.openapi(personalList, async (c) => {
-    const principal = personalOnly(c);
+    const principal = personOf(c, 'cannot manage personal tokens');
     const result = await listApiTokens(db, { userId: principal.userId }, c.req.valid('query'));
     return c.json({ success: true as const, ...result }, 200);
   });
 
   app.openapi(personalRevoke, async (c) => {
-    const principal = personalOnly(c);
+    const principal = personOf(c, 'cannot manage personal tokens');
     await revokeApiToken(db, c.req.valid('param').tokenId, { userId: principal.userId });
     return c.json({ success: true as const, message: 'API token revoked' }, 200);
   });
