@@ -4,18 +4,33 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
-import * as schema from './schema.ts';
+import * as baseSchema from './schema.ts';
+import * as channelSchema from './schema-channels.ts';
+import * as conversationSchema from './schema-conversations.ts';
+
+const schema = { ...baseSchema, ...conversationSchema, ...channelSchema };
 
 export type Schema = typeof schema;
 /** The Drizzle handle shared by both engines. */
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+
+/** Runs one parameterised statement and returns its rows. */
+export type SqlRunner = <T = Record<string, unknown>>(text: string, params?: unknown[]) => Promise<T[]>;
 
 /** An open database: Drizzle plus a raw SQL escape hatch and a closer. */
 export type Database = {
   kind: 'pglite' | 'postgres';
   db: Db;
   /** Runs one parameterised statement and returns its rows. */
-  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  query: SqlRunner;
+  /** Runs `fn` in one transaction on one connection; commits when it resolves, rolls back when it throws. */
+  transaction<T>(fn: (query: SqlRunner) => Promise<T>): Promise<T>;
+  /** LISTEN on `channel`; resolves once subscribed. The returned function unsubscribes. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /** The embedded engine itself (PGlite only), for libraries with a PGlite adapter. */
+  pglite?: PGlite;
+  /** Connection string (PostgreSQL only), for libraries that open their own pool. */
+  url?: string;
   /** Runs `fn` while holding a session advisory lock (PostgreSQL); PGlite is single-process so it just runs. */
   withAdvisoryLock<T>(lockId: number, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -34,8 +49,24 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     });
     return {
       kind: 'postgres',
+      url: options.url,
       db: drizzlePg(pool, { schema }) as unknown as Db,
       query: async (text, params) => (await pool.query(text, params)).rows,
+      transaction: async (fn) => {
+        const session = await pool.connect();
+        try {
+          await session.query('begin');
+          const result = await fn(async (text, params) => (await session.query(text, params)).rows);
+          await session.query('commit');
+          return result;
+        } catch (error) {
+          await session.query('rollback').catch(() => {});
+          throw error;
+        } finally {
+          session.release();
+        }
+      },
+      listen: (channel, onPayload) => listenPostgres(options.url, channel, onPayload),
       withAdvisoryLock: async (lockId, fn) => {
         const session = await pool.connect();
         try {
@@ -63,9 +94,44 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   return {
     kind: 'pglite',
+    pglite: client,
     db: drizzlePglite(client, { schema }) as unknown as Db,
     query: async (text, params) => (await client.query(text, params)).rows as never,
+    transaction: (fn) =>
+      client.transaction((tx) => fn(async (text, params) => (await tx.query(text, params)).rows as never)),
+    listen: async (channel, onPayload) => {
+      const unlisten = await client.listen(channel, onPayload);
+      return async () => unlisten();
+    },
     withAdvisoryLock: (_lockId, fn) => fn(),
     close: () => client.close(),
+  };
+}
+
+/** A dedicated connection for LISTEN that reconnects (after 1 s) when the server drops it. */
+async function listenPostgres(
+  url: string,
+  channel: string,
+  onPayload: (payload: string) => void,
+): Promise<() => Promise<void>> {
+  let stopped = false;
+  let current: pg.Client | undefined;
+  const connect = async (): Promise<void> => {
+    const client = new pg.Client({ connectionString: url });
+    client.on('notification', (message) => {
+      if (message.channel === channel) onPayload(message.payload ?? '');
+    });
+    client.on('error', () => {
+      client.end().catch(() => {});
+      if (!stopped) setTimeout(() => void connect().catch(() => {}), 1000).unref();
+    });
+    await client.connect();
+    await client.query(`listen "${channel.replaceAll('"', '""')}"`);
+    current = client;
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    await current?.end().catch(() => {});
   };
 }

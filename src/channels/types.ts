@@ -1,0 +1,141 @@
+import type { z } from 'zod';
+import type { Logger } from '../logger.ts';
+
+/** The spec's public channels. */
+export const CHANNELS = ['whatsapp', 'telegram', 'email', 'website'] as const;
+export type ChannelName = (typeof CHANNELS)[number];
+
+/** Attachment metadata recorded on a message; bytes are fetched only when needed. */
+export type AttachmentMeta = {
+  type: 'image' | 'document' | 'audio' | 'voice' | 'video' | 'location' | 'contact' | 'sticker' | 'other';
+  /** Provider handle for fetching the bytes later (Telegram file_id, Meta media id, URL…). */
+  ref?: string;
+  name?: string;
+  mime_type?: string;
+  size?: number;
+  /** Anything else worth keeping (coordinates, caption…). */
+  extra?: Record<string, unknown>;
+};
+
+/** Who sent an inbound message, as the provider identifies them. */
+export type InboundSender = {
+  /** Provider-scoped user id, without the channel prefix (e.g. Telegram's numeric user id). */
+  platformUserId: string;
+  /** Where replies go (Telegram chat id, WhatsApp number, email address…). */
+  chatId: string;
+  /** Display handle, e.g. "@johndoe". */
+  username?: string;
+  displayName?: string;
+  /** Verified identity attributes the provider vouches for. */
+  email?: string;
+  phone?: string;
+};
+
+/** A normalized inbound user message. */
+export type InboundMessageEvent = {
+  kind: 'message';
+  /** The provider's id for this delivery (Telegram update_id, Meta message id…): the dedupe key. */
+  eventId: string;
+  /** The provider's id for the message itself, when it has one. */
+  providerMessageId?: string;
+  sender: InboundSender;
+  text: string;
+  attachments?: AttachmentMeta[];
+  /** Channel-specific extras merged into the conversation's channel_metadata. */
+  metadata?: Record<string, unknown>;
+  /** When set, this event edits an earlier message rather than adding one. */
+  editOf?: string;
+  /** Provider timestamp (ISO 8601), when given. */
+  sentAt?: string;
+};
+
+/** A normalized delivery-status update for an outbound message. */
+export type InboundStatusEvent = {
+  kind: 'status';
+  eventId: string;
+  providerMessageId: string;
+  status: 'delivered' | 'read' | 'failed' | 'blocked';
+  at?: string;
+  error?: { code: string; message: string };
+};
+
+/** A contact blocked or unblocked the bot (Telegram my_chat_member, etc.). */
+export type InboundContactEvent = {
+  kind: 'contact';
+  eventId: string;
+  platformUserId: string;
+  blocked: boolean;
+};
+
+export type InboundEvent = InboundMessageEvent | InboundStatusEvent | InboundContactEvent;
+
+/** One outbound message, as the delivery job hands it to an adapter. */
+export type OutboundMessage = {
+  messageId: string;
+  /** Stable across retries of the same message; adapters pass it on where the provider supports it. */
+  idempotencyKey: string;
+  conversationId: string;
+  recipient: { platformUserId: string; chatId: string };
+  text: string;
+  attachments?: { type: 'image' | 'document'; url: string; name?: string }[];
+  buttons?: { label: string; value: string }[];
+};
+
+export type SendResult = { providerMessageId: string };
+
+/** Raw webhook request as the adapter sees it: exact bytes for signature checks. */
+export type RawRequest = {
+  method: string;
+  url: string;
+  headers: Headers;
+  body: Uint8Array;
+};
+
+export type VerifyResult =
+  | { ok: true }
+  | { ok: false; reason: string }
+  /** A provider handshake (Meta's GET challenge) answered directly. */
+  | { ok: 'handshake'; status: number; body: string };
+
+/** A configured channel account: settings plus on-demand secret decryption. */
+export type ChannelAccount = {
+  agentId: string;
+  channel: ChannelName;
+  provider: string;
+  enabled: boolean;
+  /** Non-secret settings (phone_number, bot_username, theme…). */
+  settings: Record<string, unknown>;
+  /** Decrypts one secret field when it is needed; undefined when not configured. Never cache the result. */
+  secret(field: string): Promise<string | undefined>;
+};
+
+/** I/O handed to adapters, so tests can point them at fake servers without patching globals. */
+export type AdapterContext = {
+  account: ChannelAccount;
+  fetch: typeof fetch;
+  now(): number;
+  logger: Logger;
+  /** Public base URL of this server (PUBLIC_URL), when configured. */
+  publicUrl?: string;
+};
+
+/** Result of a "test connection" call, in the spec's shapes. */
+export type TestResult =
+  | { success: true; message: string; details: Record<string, unknown> }
+  | { success: false; error: string; details: string | Record<string, unknown> };
+
+/** One provider's protocol code. Adapters never touch the database or the queue. */
+export type ProviderAdapter = {
+  channel: ChannelName;
+  provider: string;
+  /** zod schema of the provider's settings, secrets included. */
+  configSchema: z.ZodType;
+  /** Names of the fields the vault encrypts and responses never show. */
+  secretFields: readonly string[];
+  verify?(request: RawRequest, ctx: AdapterContext): Promise<VerifyResult>;
+  parse?(request: RawRequest): InboundEvent[];
+  send?(message: OutboundMessage, ctx: AdapterContext): Promise<SendResult>;
+  test?(ctx: AdapterContext): Promise<TestResult>;
+  setupWebhook?(ctx: AdapterContext, input: { webhook_url?: string }): Promise<Record<string, unknown>>;
+  webhookInfo?(ctx: AdapterContext): Promise<Record<string, unknown>>;
+};

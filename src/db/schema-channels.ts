@@ -1,0 +1,2 @@
+// Channel configuration tables (one config per agent, encrypted secrets).
+export {};

@@ -1,0 +1,2 @@
+// Conversation engine tables (contacts, conversations, messages, inbound events, analytics).
+export {};
