@@ -60,6 +60,28 @@ const duration = (fallbackSeconds: number) =>
     return seconds;
   });
 
+const DEBOUNCE_ENTRY = /^([a-z][a-z0-9_]*)=(\d{1,6})$/;
+
+/** Per-channel debounce such as `telegram=1000,website=0` (milliseconds). */
+const debounceMap = optionalString.transform((v, ctx) => {
+  const map: Record<string, number> = {};
+  for (const entry of (v ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const m = DEBOUNCE_ENTRY.exec(entry);
+    if (!m) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${entry}" must look like channel=milliseconds, e.g. telegram=1000`,
+      });
+      return z.NEVER;
+    }
+    map[m[1] as string] = Number(m[2]);
+  }
+  return map;
+});
+
 const envSchema = z.object({
   NODE_ENV: optionalString.pipe(z.enum(['development', 'production', 'test']).default('development')),
   PORT: int(3000, 0, 65535),
@@ -82,6 +104,15 @@ const envSchema = z.object({
   LOGIN_FAILURES_PER_10_MIN: int(10, 1, 1_000_000),
   API_RATE_LIMIT_PER_MINUTE: int(1200, 1, 10_000_000),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 0, 600_000),
+  CONVERSATION_INACTIVITY: duration(24 * 3600),
+  TURN_DEBOUNCE_MS: debounceMap,
+  DELIVERY_MAX_ATTEMPTS: int(8, 1, 50),
+  WORKER_CONCURRENCY: int(4, 1, 64),
+  LOOPBACK_CHANNEL_URL: url(['http:', 'https:']),
+  LOOPBACK_CHANNEL_SECRET: optionalString.refine(
+    (v) => v === undefined || v.length >= 16,
+    'must be at least 16 characters',
+  ),
 });
 
 export type Config = z.output<typeof envSchema>;

@@ -10,6 +10,10 @@ import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { lockDataDir } from './db/data-dir-lock.ts';
 import { migrate } from './db/migrate.ts';
+import { createSenderLookup } from './engine/channel-senders.ts';
+import { devResponder } from './engine/dev-responder.ts';
+import { type Engine, startEngine } from './engine/engine.ts';
+import { engineOptionsFrom } from './engine/options.ts';
 import { createApp } from './http/app.ts';
 import type { Logger } from './logger.ts';
 
@@ -83,12 +87,21 @@ function saveFirstRun(config: Config, creds: FirstRunCredentials): string {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const { database, release } = await openConfiguredDatabase(config);
   let server: ReturnType<typeof serve> | undefined;
+  let engine: Engine | undefined;
   try {
     await migrate(database);
     const firstRun = await bootstrapFirstRun(database.db, config.BOOTSTRAP_EMAIL);
     const savedTo = firstRun ? saveFirstRun(config, firstRun) : undefined;
     const sessions = new SessionTokens(jwtSecret(config, logger), config.SESSION_TTL);
-    const app = createApp({ config, database, logger, sessions });
+    const senders = createSenderLookup(config, database, logger);
+    engine = await startEngine({
+      database,
+      logger,
+      responder: devResponder,
+      senders,
+      options: engineOptionsFrom(config),
+    });
+    const app = createApp({ config, database, logger, sessions, engine, senders });
     const listening = Promise.withResolvers<AddressInfo>();
     server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, listening.resolve);
     server.once('error', listening.reject);
@@ -103,6 +116,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       close: () => {
         closing ??= shutdown(
           server as NonNullable<typeof server>,
+          engine as Engine,
           database,
           release,
           config.SHUTDOWN_TIMEOUT_MS,
@@ -123,6 +137,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     return running;
   } catch (err) {
     server?.close();
+    await engine?.stop().catch(() => {});
     await database.close().catch(() => {});
     release();
     throw err;
@@ -131,6 +146,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
 async function shutdown(
   server: ReturnType<typeof serve>,
+  engine: Engine,
   database: Database,
   release: () => void,
   timeoutMs: number,
@@ -144,6 +160,8 @@ async function shutdown(
   await drained;
   clearInterval(sweeper);
   clearTimeout(timer);
+  // Workers finish their current jobs (bounded); unfinished ones are retried by the next process.
+  await engine.stop().catch(() => {});
   await database.close();
   release();
 }

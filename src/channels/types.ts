@@ -26,6 +26,8 @@ export type InboundSender = {
   /** Display handle, e.g. "@johndoe". */
   username?: string;
   displayName?: string;
+  /** What API clients see as the conversation's user_identifier; defaults to "<channel>:<platformUserId>". */
+  userIdentifier?: string;
   /** Verified identity attributes the provider vouches for. */
   email?: string;
   phone?: string;
@@ -126,7 +128,8 @@ export type TestResult =
 
 /** One provider's protocol code. Adapters never touch the database or the queue. */
 export type ProviderAdapter = {
-  channel: ChannelName;
+  /** 'loopback' is the test-only channel (src/channels/loopback). */
+  channel: ChannelName | 'loopback';
   provider: string;
   /** zod schema of the provider's settings, secrets included. */
   configSchema: z.ZodType;
@@ -135,6 +138,8 @@ export type ProviderAdapter = {
   verify?(request: RawRequest, ctx: AdapterContext): Promise<VerifyResult>;
   parse?(request: RawRequest): InboundEvent[];
   send?(message: OutboundMessage, ctx: AdapterContext): Promise<SendResult>;
+  /** Splits a reply into the parts the channel can carry, in order (each part is its own message). */
+  splitText?(text: string): string[];
   test?(ctx: AdapterContext): Promise<TestResult>;
   setupWebhook?(ctx: AdapterContext, input: { webhook_url?: string }): Promise<Record<string, unknown>>;
   webhookInfo?(ctx: AdapterContext): Promise<Record<string, unknown>>;

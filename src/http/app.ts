@@ -14,6 +14,8 @@ import { VERSION } from '../version.ts';
 import { limitBody, requireJsonBody } from './body.ts';
 import { limitPerCaller } from './rate-limit.ts';
 import { registerDocs } from './docs.ts';
+import { registerWebhookRoute } from '../engine/webhook-route.ts';
+import { registerConversationRoutes } from '../conversations/routes.ts';
 import type { AppDeps, AppEnv } from './env.ts';
 import { errorBody, handleError, validationError } from './errors.ts';
 import { registerHealth } from './health.ts';
@@ -45,6 +47,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerProjectRoutes(app, deps);
   registerAgentRoutes(app, deps);
   registerLlmKeyRoutes(app, deps);
+  registerConversationRoutes(app, deps);
+  registerWebhookRoute(app, deps);
 
   app.notFound((c) => c.json(errorBody(`No route for ${c.req.method} ${c.req.path}`), 404));
   app.onError((err, c) => handleError(err, c, deps.logger));

@@ -2,6 +2,8 @@ import type { Role } from '../auth/roles.ts';
 import type { SessionTokens } from '../auth/sessions.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { SenderLookup } from '../engine/senders.ts';
 import type { Logger } from '../logger.ts';
 
 /** Who is calling: a user, through a session, a personal token or an organization token. */
@@ -20,6 +22,10 @@ export type AppDeps = {
   database: Database;
   logger: Logger;
   sessions: SessionTokens;
+  /** The conversation engine; absent while starting, so webhooks answer 503 and providers redeliver. */
+  engine?: Engine;
+  /** Resolves an agent's channel to its adapter (webhook verification, delivery). */
+  senders?: SenderLookup;
 };
 
 export type AppEnv = {

@@ -3,6 +3,11 @@ import { serve } from '@hono/node-server';
 import { SessionTokens } from '../../src/auth/sessions.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/client.ts';
+import { createSenderLookup } from '../../src/engine/channel-senders.ts';
+import { devResponder } from '../../src/engine/dev-responder.ts';
+import { type Engine, startEngine } from '../../src/engine/engine.ts';
+import { engineOptionsFrom } from '../../src/engine/options.ts';
+import type { AgentResponder } from '../../src/engine/responder.ts';
 import { createApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createTestDatabase } from './database.ts';
@@ -15,9 +20,13 @@ export type CallOptions = {
   rawBody?: string;
 };
 
+/** Start the conversation engine too (queue + workers), with an optional scripted agent. */
+export type TestAppOptions = { engine?: { responder?: AgentResponder } };
+
 export type TestApp = {
   url: string;
   database: Database;
+  engine?: Engine;
   sessions: SessionTokens;
   /** Every log line the app wrote, as raw JSON text. */
   logs: string[];
@@ -31,6 +40,7 @@ export type TestApp = {
 export async function startTestApp(
   env: Record<string, string> = {},
   extend?: (app: ReturnType<typeof createApp>) => void,
+  options: TestAppOptions = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase();
   const config = loadConfig({
@@ -49,7 +59,17 @@ export async function startTestApp(
   });
   const logger = createLogger(config.LOG_LEVEL, sink);
   const sessions = new SessionTokens(config.JWT_SECRET as string, config.SESSION_TTL);
-  const app = createApp({ config, database, logger, sessions });
+  const senders = createSenderLookup(config, database, logger);
+  const engine = options.engine
+    ? await startEngine({
+        database,
+        logger,
+        responder: options.engine.responder ?? devResponder,
+        senders,
+        options: engineOptionsFrom(config),
+      })
+    : undefined;
+  const app = createApp({ config, database, logger, sessions, engine, senders });
   extend?.(app);
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
@@ -81,12 +101,14 @@ export async function startTestApp(
   return {
     url,
     database,
+    ...(engine ? { engine } : {}),
     sessions,
     logs,
     responses,
     call,
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await engine?.stop();
       await database.close();
     },
   };

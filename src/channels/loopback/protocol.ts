@@ -1,0 +1,28 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** Header carrying hex HMAC-SHA256 of the raw body under the loopback secret. */
+export const LOOPBACK_SIGNATURE_HEADER = 'x-loopback-signature';
+
+/** One inbound loopback update: a user message or a delivery status. */
+export type LoopbackUpdate = {
+  update_id: string;
+  message?: { message_id?: string; from: string; text: string; username?: string; name?: string };
+  status?: { message_id: string; status: 'delivered' | 'read' | 'failed' | 'blocked' };
+};
+
+/** Signs a body the way the loopback peer does. */
+export function signLoopback(body: Uint8Array | string, secret: string): string {
+  return createHmac('sha256', secret).update(body).digest('hex');
+}
+
+/** Constant-time check of the body signature; false when either side is missing. */
+export function verifyLoopback(
+  body: Uint8Array,
+  signature: string | null,
+  secret: string | undefined,
+): boolean {
+  if (!signature || !secret) return false;
+  const expected = Buffer.from(signLoopback(body, secret), 'utf8');
+  const given = Buffer.from(signature, 'utf8');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}

@@ -1,0 +1,228 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { AppDeps, AppEnv } from '../http/env.ts';
+import { notFound } from '../http/errors.ts';
+import {
+  AgentParams,
+  commonErrors,
+  json,
+  listOf,
+  PageQuery,
+  PaginationSchema,
+  secured,
+  timestamp,
+} from '../http/openapi.ts';
+import { principalOf, requireAgent } from '../platform/access.ts';
+import {
+  CONVERSATION_COLUMNS,
+  type ConversationRow,
+  conversationView,
+  DEFAULT_CHANNEL,
+  MESSAGE_COLUMNS,
+  type MessageRow,
+  messageView,
+} from './views.ts';
+
+const Conversation = z
+  .object({
+    _id: z.string(),
+    agent: z.string(),
+    user_identifier: z.string(),
+    channel: z
+      .string()
+      .openapi({ description: "Channel of the latest inbound message; 'website' when unset" }),
+    channel_metadata: z.record(z.string(), z.unknown()),
+    channel_history: z.array(
+      z.object({ channel: z.string(), timestamp: timestamp(), message_count: z.number() }),
+    ),
+    status: z.enum(['active', 'closed']),
+    metadata: z.object({ last_activity: timestamp() }),
+    token_usage: z.object({ input: z.number(), output: z.number() }),
+    closed_at: timestamp().nullable(),
+    created_at: timestamp(),
+    updated_at: timestamp(),
+  })
+  .openapi('Conversation');
+const Message = z
+  .object({
+    _id: z.string(),
+    role: z.enum(['user', 'assistant', 'system', 'human']),
+    content: z.string(),
+    channel: z.string(),
+    direction: z.enum(['inbound', 'outbound']),
+    status: z.enum(['received', 'queued', 'sent', 'delivered', 'read', 'failed']),
+    provider_message_id: z.string().nullable(),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    attachments: z.array(z.unknown()),
+    buttons: z.array(z.unknown()).nullable(),
+    token_usage: z.object({ input: z.number(), output: z.number() }).nullable(),
+    attempts: z.number(),
+    created_at: timestamp(),
+    sent_at: timestamp().nullable(),
+    delivered_at: timestamp().nullable(),
+    read_at: timestamp().nullable(),
+    edited_at: timestamp().nullable(),
+  })
+  .openapi('Message');
+
+const ConversationParams = AgentParams.extend({
+  conversationId: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: 'conversationId', in: 'path' }, example: 'conv_01jd2x3y4z5a6b7c8d9e0f1g2h' }),
+});
+const ListQuery = PageQuery.extend({
+  channel: z.string().max(32).optional(),
+  status: z.enum(['active', 'closed']).optional(),
+  user_identifier: z.string().max(320).optional(),
+  updated_since: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
+});
+const MessagesQuery = PageQuery.extend({
+  order: z
+    .enum(['asc', 'desc'])
+    .default('asc')
+    .openapi({ description: 'Message order (oldest first by default)' }),
+});
+
+const tags = ['Conversations'];
+const base = '/api/v1/organizations/{orgId}/projects/{projectId}/agents/{agentId}/conversations';
+
+const list = createRoute({
+  method: 'get',
+  path: base,
+  tags,
+  summary: 'Conversations of an agent, newest activity first (viewer or higher)',
+  ...secured,
+  request: { params: AgentParams, query: ListQuery },
+  responses: { 200: json(listOf(Conversation), 'Conversations'), ...commonErrors },
+});
+const get = createRoute({
+  method: 'get',
+  path: `${base}/{conversationId}`,
+  tags,
+  summary: 'One conversation with a page of its messages (viewer or higher)',
+  ...secured,
+  request: { params: ConversationParams, query: MessagesQuery },
+  responses: {
+    200: json(
+      z.object({
+        success: z.literal(true),
+        data: Conversation.extend({ messages: z.array(Message) }),
+        pagination: PaginationSchema.openapi({ description: 'Pagination of `messages`' }),
+      }),
+      'Conversation',
+    ),
+    ...commonErrors,
+  },
+});
+const close = createRoute({
+  method: 'post',
+  path: `${base}/{conversationId}/close`,
+  tags,
+  summary: 'Close a conversation; the next message opens a new one (member or higher)',
+  ...secured,
+  request: { params: ConversationParams },
+  responses: {
+    200: json(z.object({ success: z.literal(true), data: Conversation }), 'Closed'),
+    ...commonErrors,
+  },
+});
+
+export function registerConversationRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
+  const { database } = deps;
+  const { db } = database;
+
+  const load = async (agentId: string, conversationId: string) => {
+    const [row] = await database.query<ConversationRow>(
+      `select ${CONVERSATION_COLUMNS} from conversations where id = $1 and agent_id = $2`,
+      [conversationId, agentId],
+    );
+    if (!row) throw notFound('Conversation');
+    return row;
+  };
+
+  app.openapi(list, async (c) => {
+    const p = c.req.valid('param');
+    await requireAgent(db, principalOf(c), p.orgId, p.projectId, p.agentId, 'viewer');
+    const q = c.req.valid('query');
+    const params: unknown[] = [p.agentId];
+    const where = ['agent_id = $1'];
+    if (q.channel) {
+      params.push(q.channel);
+      where.push(
+        q.channel === DEFAULT_CHANNEL
+          ? `(channel = $${params.length} or channel is null)`
+          : `channel = $${params.length}`,
+      );
+    }
+    if (q.status) {
+      params.push(q.status);
+      where.push(`status = $${params.length}`);
+    }
+    if (q.user_identifier) {
+      params.push(q.user_identifier);
+      where.push(`user_identifier = $${params.length}`);
+    }
+    if (q.updated_since) {
+      params.push(new Date(q.updated_since));
+      where.push(`updated_at >= $${params.length}`);
+    }
+    const filter = where.join(' and ');
+    const [rows, [total]] = await Promise.all([
+      database.query<ConversationRow>(
+        `select ${CONVERSATION_COLUMNS} from conversations where ${filter}
+         order by updated_at desc, id desc limit ${q.limit} offset ${(q.page - 1) * q.limit}`,
+        params,
+      ),
+      database.query<{ n: number }>(`select count(*)::int as n from conversations where ${filter}`, params),
+    ]);
+    return c.json(
+      {
+        success: true as const,
+        data: rows.map(conversationView),
+        pagination: { page: q.page, limit: q.limit, total: total?.n ?? 0 },
+      } as never,
+      200,
+    );
+  });
+
+  app.openapi(get, async (c) => {
+    const p = c.req.valid('param');
+    await requireAgent(db, principalOf(c), p.orgId, p.projectId, p.agentId, 'viewer');
+    const q = c.req.valid('query');
+    const row = await load(p.agentId, p.conversationId);
+    const [messages, [total]] = await Promise.all([
+      database.query<MessageRow>(
+        `select ${MESSAGE_COLUMNS} from messages where conversation_id = $1
+         order by seq ${q.order} limit ${q.limit} offset ${(q.page - 1) * q.limit}`,
+        [row.id],
+      ),
+      database.query<{ n: number }>('select count(*)::int as n from messages where conversation_id = $1', [
+        row.id,
+      ]),
+    ]);
+    return c.json(
+      {
+        success: true as const,
+        data: { ...conversationView(row), messages: messages.map(messageView) },
+        pagination: { page: q.page, limit: q.limit, total: total?.n ?? 0 },
+      } as never,
+      200,
+    );
+  });
+
+  app.openapi(close, async (c) => {
+    const p = c.req.valid('param');
+    await requireAgent(db, principalOf(c), p.orgId, p.projectId, p.agentId, 'member');
+    await load(p.agentId, p.conversationId);
+    await database.query(
+      `update conversations set status = 'closed', closed_at = coalesce(closed_at, now()), updated_at = now()
+       where id = $1 and status = 'active'`,
+      [p.conversationId],
+    );
+    return c.json(
+      { success: true as const, data: conversationView(await load(p.agentId, p.conversationId)) } as never,
+      200,
+    );
+  });
+}

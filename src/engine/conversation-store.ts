@@ -1,0 +1,90 @@
+import type { InboundMessageEvent } from '../channels/types.ts';
+import type { SqlRunner } from '../db/client.ts';
+import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
+import { newId } from '../ids.ts';
+
+export type Identity = { id: string; contactId: string; blockedAt: Date | null };
+
+/** Finds the sender's identity on this channel, creating contact and identity on first contact. */
+export async function resolveIdentity(
+  query: SqlRunner,
+  agentId: string,
+  channel: string,
+  event: InboundMessageEvent,
+): Promise<Identity> {
+  const { sender } = event;
+  const found = await query<{ id: string; contact_id: string; blocked_at: Date | null }>(
+    `update contact_identities set chat_id = $4, username = coalesce($5, username), updated_at = now()
+     where agent_id = $1 and channel = $2 and platform_user_id = $3
+     returning id, contact_id, blocked_at`,
+    [agentId, channel, sender.platformUserId, sender.chatId, sender.username ?? null],
+  );
+  if (found[0]) return { id: found[0].id, contactId: found[0].contact_id, blockedAt: found[0].blocked_at };
+  const contactId = newId('contact');
+  await query(
+    `insert into contacts (id, agent_id, display_name, email, email_verified_at, phone, phone_verified_at)
+     values ($1, $2, $3, $4, case when $4::text is null then null else now() end,
+             $5, case when $5::text is null then null else now() end)`,
+    [contactId, agentId, sender.displayName ?? null, sender.email ?? null, sender.phone ?? null],
+  );
+  const id = newId('ident');
+  await query(
+    `insert into contact_identities (id, contact_id, agent_id, channel, platform_user_id, chat_id, username)
+     values ($1, $2, $3, $4, $5, $6, $7)`,
+    [id, contactId, agentId, channel, sender.platformUserId, sender.chatId, sender.username ?? null],
+  );
+  return { id, contactId, blockedAt: null };
+}
+
+type ConversationRow = {
+  id: string;
+  channel: string | null;
+  channel_history: ChannelHistoryEntry[];
+  last_activity_at: Date;
+};
+
+/**
+ * The contact's active conversation, locked for this transaction. One idle longer than
+ * `inactivityMs` is closed first and a new one opened; the contact persists.
+ */
+export async function openConversation(
+  query: SqlRunner,
+  input: { agentId: string; contactId: string; userIdentifier: string; now: Date; inactivityMs: number },
+): Promise<ConversationRow> {
+  const rows = await query<ConversationRow>(
+    `select id, channel, channel_history, last_activity_at from conversations
+     where contact_id = $1 and status = 'active' for update`,
+    [input.contactId],
+  );
+  const current = rows[0];
+  if (current && input.now.getTime() - new Date(current.last_activity_at).getTime() < input.inactivityMs) {
+    return current;
+  }
+  if (current) {
+    await query(`update conversations set status = 'closed', closed_at = $2, updated_at = $2 where id = $1`, [
+      current.id,
+      input.now,
+    ]);
+  }
+  const id = newId('conv');
+  await query(
+    `insert into conversations (id, agent_id, contact_id, user_identifier, last_activity_at, created_at, updated_at)
+     values ($1, $2, $3, $4, $5, $5, $5)`,
+    [id, input.agentId, input.contactId, input.userIdentifier, input.now],
+  );
+  return { id, channel: null, channel_history: [], last_activity_at: input.now };
+}
+
+/** Adds `count` messages on `channel` to the history: same channel bumps the last entry, a new one appends. */
+export function extendHistory(
+  history: ChannelHistoryEntry[],
+  channel: string,
+  count: number,
+  now: Date,
+): ChannelHistoryEntry[] {
+  const last = history.at(-1);
+  if (last && last.channel === channel) {
+    return [...history.slice(0, -1), { ...last, message_count: last.message_count + count }];
+  }
+  return [...history, { channel, timestamp: now.toISOString(), message_count: count }];
+}

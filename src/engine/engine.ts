@@ -1,0 +1,131 @@
+import type { PgBoss } from 'pg-boss';
+import type { Database } from '../db/client.ts';
+import type { Logger } from '../logger.ts';
+import { startJobQueue } from '../queue/job-queue.ts';
+import { DEFAULT_RETRY, type RetryPolicy } from './delivery.ts';
+import { Ingestor } from './ingest.ts';
+import { createJobHandlers } from './jobs.ts';
+import { createQueues } from './queues.ts';
+import { closeIdleConversations, reconcile, recoverOrphanedJobs } from './recovery.ts';
+import type { AgentResponder } from './responder.ts';
+import type { SenderLookup } from './senders.ts';
+
+export type EngineOptions = {
+  /** Wait this long after a message before answering, per channel, so a burst gets one reply. */
+  debounceMs: Record<string, number>;
+  /** Debounce for channels not named in `debounceMs`. */
+  defaultDebounceMs: number;
+  /** A conversation idle this long is closed; the next message opens a new one. */
+  inactivityMs: number;
+  retry: RetryPolicy;
+  /** Parallel jobs per queue in this process. */
+  concurrency: number;
+};
+
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
+  debounceMs: { website: 0, telegram: 1000, whatsapp: 1000, email: 1000 },
+  defaultDebounceMs: 1000,
+  inactivityMs: 24 * 3_600_000,
+  retry: DEFAULT_RETRY,
+  concurrency: 4,
+};
+
+export type EngineDeps = {
+  database: Database;
+  logger: Logger;
+  responder: AgentResponder;
+  senders: SenderLookup;
+  options?: Partial<EngineOptions>;
+  now?: () => Date;
+};
+
+/** The running conversation engine: the ingest entry point, plus a stopper. */
+export type Engine = {
+  ingestor: Ingestor;
+  boss: PgBoss;
+  options: EngineOptions;
+  /** Runs reconciliation now (also runs every minute): re-triggers any work whose job was lost. */
+  reconcile(): Promise<void>;
+  stop(): Promise<void>;
+};
+
+/** Extra wait after a deferred job's due time before waking its workers (clock granularity). */
+const WAKE_SLACK_MS = 15;
+/** How often reconciliation and the inactivity sweep run. */
+const HOUSEKEEPING_INTERVAL_MS = 60_000;
+
+/** Starts the queue, its workers and housekeeping. */
+export async function startEngine(deps: EngineDeps): Promise<Engine> {
+  const options = { ...DEFAULT_ENGINE_OPTIONS, ...deps.options };
+  const now = deps.now ?? (() => new Date());
+  const { database, logger } = deps;
+  const boss = await startJobQueue(database, logger);
+  await createQueues(boss);
+  if (database.kind === 'pglite') await recoverOrphanedJobs(database, boss, logger);
+
+  const workerIds = new Map<string, string>();
+  const timers = new Set<NodeJS.Timeout>();
+  const wake = (queue: string, afterMs: number) => {
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        const id = workerIds.get(queue);
+        if (id) boss.notifyWorker(id);
+      },
+      Math.max(0, afterMs) + WAKE_SLACK_MS,
+    );
+    timer.unref();
+    timers.add(timer);
+  };
+  const jobs = createJobHandlers({
+    database,
+    boss,
+    logger,
+    responder: deps.responder,
+    senders: deps.senders,
+    options,
+    now,
+    wake,
+  });
+  // Deferred jobs (debounce, retry backoff) are not NOTIFYed when they come due: `wake` covers this
+  // process, and a 1 s poll covers jobs deferred by another process.
+  const workOptions = {
+    localConcurrency: options.concurrency,
+    pollingIntervalSeconds: 1,
+    notifyPollingIntervalSeconds: 1,
+  };
+  for (const [queue, handler] of Object.entries(jobs)) {
+    const id = await boss.work<Record<string, string>>(queue, workOptions, async ([job]) => {
+      if (!job) return;
+      try {
+        await handler(job.data as never);
+      } catch (error) {
+        logger.warn({ err: error, queue, job: job.data }, 'job failed; it will be retried');
+        throw error;
+      }
+    });
+    workerIds.set(queue, id);
+  }
+
+  const runReconcile = async () => {
+    await closeIdleConversations(database, options, now());
+    await reconcile(database, boss, options, now());
+  };
+  const timer = setInterval(() => {
+    runReconcile().catch((error: unknown) => logger.warn({ err: error }, 'engine housekeeping failed'));
+  }, HOUSEKEEPING_INTERVAL_MS);
+  timer.unref();
+  await runReconcile();
+
+  return {
+    ingestor: new Ingestor(database, boss),
+    boss,
+    options,
+    reconcile: runReconcile,
+    stop: async () => {
+      clearInterval(timer);
+      for (const pending of timers) clearTimeout(pending);
+      await boss.stop({ graceful: true, timeout: 5000, close: true } as never);
+    },
+  };
+}

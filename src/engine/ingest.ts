@@ -1,0 +1,155 @@
+import type { PgBoss } from 'pg-boss';
+import type { InboundEvent } from '../channels/types.ts';
+import type { Database, SqlRunner } from '../db/client.ts';
+import { newId } from '../ids.ts';
+import { jobDbFor } from '../queue/job-queue.ts';
+import { QUEUES, streamKey } from './queues.ts';
+
+/** Which channel account the events arrived on. */
+export type IngestTarget = { agentId: string; channel: string };
+export type IngestResult = { accepted: number; duplicates: number };
+
+/** Most events committed in one transaction. */
+const MAX_BATCH_EVENTS = 500;
+
+type Pending = {
+  target: IngestTarget;
+  events: InboundEvent[];
+  resolve: (result: IngestResult) => void;
+  reject: (error: unknown) => void;
+};
+
+/** The stream an event is ordered within: its sender, or the account's status updates. */
+function streamOf(event: InboundEvent): string {
+  if (event.kind === 'message') return `user:${event.sender.platformUserId}`;
+  if (event.kind === 'contact') return `user:${event.platformUserId}`;
+  return 'status';
+}
+
+/**
+ * Durable ingest: records inbound events and enqueues their processing in ONE transaction, and
+ * resolves only after the commit. Callers that arrive while a commit is in flight share the next
+ * one (group commit), so throughput grows with concurrency instead of queueing on the database.
+ */
+export class Ingestor {
+  private queue: Pending[] = [];
+  private flushing = false;
+  private readonly database: Database;
+  private readonly boss: PgBoss;
+
+  constructor(database: Database, boss: PgBoss) {
+    this.database = database;
+    this.boss = boss;
+  }
+
+  /** Resolves once every event is committed (new) or found already recorded (duplicate). */
+  ingest(target: IngestTarget, events: InboundEvent[]): Promise<IngestResult> {
+    if (events.length === 0) return Promise.resolve({ accepted: 0, duplicates: 0 });
+    return new Promise((resolve, reject) => {
+      this.queue.push({ target, events, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.takeBatch();
+        try {
+          const results = await this.commit(batch);
+          batch.forEach((item, i) => item.resolve(results[i] as IngestResult));
+        } catch (error) {
+          if (batch.length === 1) {
+            batch[0]?.reject(error);
+            continue;
+          }
+          // One bad event must not fail its neighbours: retry each on its own.
+          for (const item of batch) {
+            try {
+              item.resolve((await this.commit([item]))[0] as IngestResult);
+            } catch (itemError) {
+              item.reject(itemError);
+            }
+          }
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    let size = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0] as Pending;
+      if (batch.length > 0 && size + next.events.length > MAX_BATCH_EVENTS) break;
+      batch.push(next);
+      size += next.events.length;
+      this.queue.shift();
+    }
+    return batch;
+  }
+
+  private commit(batch: Pending[]): Promise<IngestResult[]> {
+    return this.database.transaction(async (query) => {
+      const inserted = await insertEvents(query, batch);
+      const streams = new Map<string, { agentId: string; channel: string; stream: string }>();
+      const results = batch.map((item) => {
+        let accepted = 0;
+        for (const event of item.events) {
+          const key = eventKey(item.target, event.eventId);
+          if (inserted.delete(key)) {
+            accepted++;
+            const stream = streamOf(event);
+            streams.set(streamKey(item.target.agentId, item.target.channel, stream), {
+              ...item.target,
+              stream,
+            });
+          }
+        }
+        return { accepted, duplicates: item.events.length - accepted };
+      });
+      if (streams.size > 0) {
+        const jobs = [...streams].map(([key, data]) => ({ data, singletonKey: key }));
+        await this.boss.insert(QUEUES.inbound, jobs, { db: jobDbFor(query) } as never);
+      }
+      return results;
+    });
+  }
+}
+
+function eventKey(target: IngestTarget, eventId: string): string {
+  return `${target.agentId}|${target.channel}|${eventId}`;
+}
+
+/** One multi-row insert; returns the keys that were new (duplicates hit the unique index and are skipped). */
+async function insertEvents(query: SqlRunner, batch: Pending[]): Promise<Set<string>> {
+  const params: unknown[] = [];
+  const rows: string[] = [];
+  for (const item of batch) {
+    for (const event of item.events) {
+      const base = params.length;
+      params.push(
+        newId('evt'),
+        item.target.agentId,
+        item.target.channel,
+        event.eventId,
+        streamOf(event),
+        JSON.stringify(event),
+      );
+      rows.push(
+        `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6}::jsonb)`,
+      );
+    }
+  }
+  const inserted = await query<{ agent_id: string; channel: string; provider_event_id: string }>(
+    `insert into inbound_events (id, agent_id, channel, provider_event_id, stream, payload)
+     values ${rows.join(', ')}
+     on conflict (agent_id, channel, provider_event_id) do nothing
+     returning agent_id, channel, provider_event_id`,
+    params,
+  );
+  return new Set(inserted.map((row) => `${row.agent_id}|${row.channel}|${row.provider_event_id}`));
+}

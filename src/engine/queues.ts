@@ -1,0 +1,34 @@
+import type { PgBoss } from 'pg-boss';
+
+/** Job names. Every job is a trigger; the work list lives in our tables, so a dropped duplicate loses nothing. */
+export const QUEUES = {
+  /** Process the pending inbound events of one stream (one sender, or status updates), in order. */
+  inbound: 'inbound',
+  /** Run the agent for a conversation's unanswered messages; at most one per conversation at a time. */
+  turn: 'agent-turn',
+  /** Deliver a conversation's queued outbound messages in order; at most one per conversation at a time. */
+  deliver: 'deliver-outbound',
+} as const;
+
+/** Key of the inbound stream an event belongs to. */
+export function streamKey(agentId: string, channel: string, stream: string): string {
+  return `${agentId}|${channel}|${stream}`;
+}
+
+/**
+ * Creates the queues. `stately` allows one queued and one active job per singletonKey: a job already
+ * waiting absorbs later triggers, and a job arriving during a run waits for it — exactly the
+ * "one turn at a time, bursts answered together" rule.
+ */
+export async function createQueues(boss: PgBoss): Promise<void> {
+  const common = {
+    policy: 'stately',
+    notify: true,
+    retryLimit: 10,
+    retryBackoff: true,
+    retryDelayMax: 60,
+  } as const;
+  await boss.createQueue(QUEUES.inbound, { ...common, expireInSeconds: 60, heartbeatSeconds: 10 });
+  await boss.createQueue(QUEUES.turn, { ...common, expireInSeconds: 300, heartbeatSeconds: 10 });
+  await boss.createQueue(QUEUES.deliver, { ...common, expireInSeconds: 120, heartbeatSeconds: 10 });
+}

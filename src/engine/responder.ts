@@ -1,0 +1,30 @@
+/** A message as the agent sees it: which channel it came through matters for the reply's style. */
+export type TurnMessage = {
+  role: 'user' | 'assistant' | 'system' | 'human';
+  content: string;
+  channel: string;
+  createdAt: string;
+};
+
+/** Everything the agent service needs to answer one turn. */
+export type TurnInput = {
+  agentId: string;
+  conversationId: string;
+  /** The channel of the latest inbound message: where the reply goes. */
+  channel: string;
+  /** The unanswered user messages this turn answers together, oldest first. */
+  pending: TurnMessage[];
+  /** Earlier messages of the conversation, oldest first (the responder trims to its budget). */
+  history: TurnMessage[];
+  contact: { displayName?: string; username?: string };
+};
+
+export type TurnReply = {
+  text: string;
+  buttons?: { label: string; value: string }[];
+  attachments?: { type: 'image' | 'document'; url: string; name?: string }[];
+  usage?: { inputTokens: number; outputTokens: number };
+};
+
+/** The agent service: turns a conversation turn into a reply. It may throw; the queue retries the turn. */
+export type AgentResponder = (input: TurnInput) => Promise<TurnReply>;

@@ -1,0 +1,165 @@
+import type { SqlRunner } from '../db/client.ts';
+import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
+import { newId } from '../ids.ts';
+import { countChannelMessages } from '../conversations/analytics.ts';
+import { extendHistory } from './conversation-store.ts';
+import type { TurnInput, TurnMessage, TurnReply } from './responder.ts';
+
+/** Most history messages loaded for a turn. */
+export const TURN_HISTORY_LIMIT = 100;
+
+type PendingRow = {
+  id: string;
+  content: string;
+  channel: string;
+  created_at: Date;
+  recipient: { platformUserId: string; chatId: string };
+};
+
+/** A turn ready for the agent: its input plus where the reply goes. */
+export type PreparedTurn = {
+  input: TurnInput;
+  pendingIds: string[];
+  /** The newest pending message: the reply is keyed to it, so a retried turn writes its reply once. */
+  replyTo: string;
+  recipient: { platformUserId: string; chatId: string };
+};
+
+/** Loads the conversation's unanswered messages and history; undefined when nothing is waiting. */
+export async function prepareTurn(
+  query: SqlRunner,
+  conversationId: string,
+): Promise<PreparedTurn | undefined> {
+  const pending = await query<PendingRow>(
+    `select id, content, channel, created_at, recipient from messages
+     where conversation_id = $1 and direction = 'inbound' and answered_at is null order by seq`,
+    [conversationId],
+  );
+  const latest = pending.at(-1);
+  if (!latest) return undefined;
+  const conversation = (
+    await query<{ agent_id: string; display_name: string | null; username: string | null }>(
+      `select c.agent_id, k.display_name, i.username from conversations c
+       left join contacts k on k.id = c.contact_id
+       left join contact_identities i on i.contact_id = c.contact_id and i.channel = $2
+       where c.id = $1`,
+      [conversationId, latest.channel],
+    )
+  )[0];
+  if (!conversation) return undefined;
+  const history = await query<{
+    role: TurnMessage['role'];
+    content: string;
+    channel: string;
+    created_at: Date;
+  }>(
+    `select role, content, channel, created_at from (
+       select role, content, channel, created_at, seq from messages
+       where conversation_id = $1 and seq < $2 and not (direction = 'inbound' and answered_at is null)
+       order by seq desc limit ${TURN_HISTORY_LIMIT}) recent
+     order by seq`,
+    [conversationId, await firstPendingSeq(query, pending[0]?.id as string)],
+  );
+  const toMessage = (row: {
+    role: TurnMessage['role'];
+    content: string;
+    channel: string;
+    created_at: Date;
+  }) => ({
+    role: row.role,
+    content: row.content,
+    channel: row.channel,
+    createdAt: new Date(row.created_at).toISOString(),
+  });
+  return {
+    input: {
+      agentId: conversation.agent_id,
+      conversationId,
+      channel: latest.channel,
+      pending: pending.map((row) => toMessage({ ...row, role: 'user' })),
+      history: history.map(toMessage),
+      contact: {
+        ...(conversation.display_name ? { displayName: conversation.display_name } : {}),
+        ...(conversation.username ? { username: conversation.username } : {}),
+      },
+    },
+    pendingIds: pending.map((row) => row.id),
+    replyTo: latest.id,
+    recipient: latest.recipient,
+  };
+}
+
+async function firstPendingSeq(query: SqlRunner, messageId: string): Promise<number> {
+  const rows = await query<{ seq: string | number }>(`select seq from messages where id = $1`, [messageId]);
+  return Number(rows[0]?.seq ?? 0);
+}
+
+/**
+ * Stores the reply parts as queued outbound messages (or `sent` when the channel needs no delivery)
+ * and marks the pending messages answered, in the caller's transaction. Returns how many need delivery.
+ */
+export async function recordReply(
+  query: SqlRunner,
+  turn: PreparedTurn,
+  reply: TurnReply,
+  parts: string[],
+  options: { now: Date; deliveredInline: boolean; blocked: boolean },
+): Promise<number> {
+  const { input, now } = { input: turn.input, now: options.now };
+  const rows = await query<{ channel_history: ChannelHistoryEntry[] }>(
+    `select channel_history from conversations where id = $1 for update`,
+    [input.conversationId],
+  );
+  const answered = await query(
+    `update messages set answered_at = $2, updated_at = $2 where id = any($1) and answered_at is null returning id`,
+    [turn.pendingIds, now],
+  );
+  // Another run of this turn already committed its reply.
+  if (answered.length === 0) return 0;
+  const status = options.blocked ? 'failed' : options.deliveredInline ? 'sent' : 'queued';
+  const usage = reply.usage;
+  for (const [index, text] of parts.entries()) {
+    const last = index === parts.length - 1;
+    await query(
+      `insert into messages (id, conversation_id, agent_id, role, content, channel, direction, status, recipient,
+                             buttons, attachments, input_tokens, output_tokens, reply_to, part, sent_at,
+                             error_code, error_message, created_at, updated_at)
+       values ($1, $2, $3, 'assistant', $4, $5, 'outbound', $6, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11, $12, $13,
+               $14, $15, $16, $17, $17)
+       on conflict do nothing`,
+      [
+        newId('msg'),
+        input.conversationId,
+        input.agentId,
+        text,
+        input.channel,
+        status,
+        JSON.stringify(turn.recipient),
+        last && reply.buttons ? JSON.stringify(reply.buttons) : null,
+        JSON.stringify(last ? (reply.attachments ?? []) : []),
+        index === 0 ? (usage?.inputTokens ?? null) : null,
+        index === 0 ? (usage?.outputTokens ?? null) : null,
+        turn.replyTo,
+        index,
+        status === 'sent' ? now : null,
+        options.blocked ? 'recipient_blocked' : null,
+        options.blocked ? 'The recipient blocked this sender; nothing was sent' : null,
+        now,
+      ],
+    );
+  }
+  await query(
+    `update conversations set channel_history = $2::jsonb, last_activity_at = $3, updated_at = $3,
+            input_tokens = input_tokens + $4, output_tokens = output_tokens + $5
+     where id = $1`,
+    [
+      input.conversationId,
+      JSON.stringify(extendHistory(rows[0]?.channel_history ?? [], input.channel, parts.length, now)),
+      now,
+      usage?.inputTokens ?? 0,
+      usage?.outputTokens ?? 0,
+    ],
+  );
+  await countChannelMessages(query, input.agentId, input.channel, parts.length, now);
+  return status === 'queued' ? parts.length : 0;
+}

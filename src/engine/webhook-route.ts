@@ -1,0 +1,40 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { isId } from '../ids.ts';
+import type { AppDeps, AppEnv } from '../http/env.ts';
+import { rawBody } from '../http/body.ts';
+import { ApiError, notFound, unauthorized } from '../http/errors.ts';
+
+/** Every provider webhook lands here: verify raw bytes, parse, record durably, then 200. */
+export const WEBHOOK_PATH = '/api/v1/channels/webhooks/:channel/:agentId';
+
+export function registerWebhookRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
+  app.post(WEBHOOK_PATH, async (c) => {
+    const { channel, agentId } = c.req.param();
+    const { engine, senders } = deps;
+    if (!isId('agent', agentId) || !senders) throw notFound('Channel');
+    const target = await senders(agentId, channel);
+    if (!target?.adapter.verify || !target.adapter.parse || !target.ctx.account.enabled)
+      throw notFound('Channel');
+    const request = { method: 'POST', url: c.req.url, headers: c.req.raw.headers, body: await rawBody(c) };
+    const verdict = await target.adapter.verify(request, target.ctx);
+    if (verdict.ok === 'handshake') return c.body(verdict.body, verdict.status as 200);
+    if (!verdict.ok) throw unauthorized('Webhook signature is missing or invalid');
+    let events;
+    try {
+      events = target.adapter.parse(request);
+    } catch {
+      throw new ApiError(400, 'Webhook body is not a valid update');
+    }
+    if (!engine) throw new ApiError(503, 'Not accepting webhooks yet; retry shortly');
+    try {
+      const result = await engine.ingestor.ingest({ agentId, channel }, events);
+      return c.json({ success: true, ...result }, 200);
+    } catch (error) {
+      if ((error as { code?: string }).code === '23503') throw notFound('Agent');
+      deps.logger.error({ err: error, channel, agentId }, 'webhook ingest failed; provider will redeliver');
+      throw new ApiError(503, 'Could not record the update; retry shortly', undefined, {
+        'Retry-After': '5',
+      });
+    }
+  });
+}
