@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { BenchPeer, LOOPBACK_BENCH_SECRET, measureIngest, measurePipeline } from './engine-scenarios.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 3);
@@ -46,7 +47,7 @@ function spawnNode(
 }
 
 /** Starts `node src/main.ts` and resolves once /readyz answers; `readyMs` is spawn → ready. */
-async function startSwitchboard(dataDir: string) {
+async function startSwitchboard(dataDir: string, extraEnv: Record<string, string> = {}) {
   const started = performance.now();
   const child = spawn(process.execPath, ['src/main.ts'], {
     cwd: ROOT,
@@ -57,6 +58,7 @@ async function startSwitchboard(dataDir: string) {
       HOST: '127.0.0.1',
       JWT_SECRET: 'b'.repeat(40),
       API_RATE_LIMIT_PER_MINUTE: '10000000',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -112,7 +114,13 @@ async function main() {
     spawnSync(process.execPath, ['-e', '']);
     const bareNodeMs = performance.now() - spawnStarted;
 
-    const sb = await startSwitchboard(dataDir);
+    const peer = await new BenchPeer().start();
+    const sb = await startSwitchboard(dataDir, {
+      LOOPBACK_CHANNEL_URL: peer.url,
+      LOOPBACK_CHANNEL_SECRET: LOOPBACK_BENCH_SECRET,
+      TURN_DEBOUNCE_MS: 'loopback=0',
+    });
+    const agentId = /Demo agent\s+(agent_\S+)/.exec(sb.banner)?.[1] ?? '';
     const token = /API token\s+(sb_pat_\S+)/.exec(sb.banner)?.[1] ?? '';
     const orgId = /Organization\s+(org_\S+)/.exec(sb.banner)?.[1] ?? '';
     if (run('http')) {
@@ -125,7 +133,14 @@ async function main() {
       });
       results.api_authenticated_read = { ...read, ratio_vs_raw: ratio(read.rps, baseline.rps) };
     }
+    if (run('ingest')) {
+      const ingest = await measureIngest(sb.url, agentId, DURATION_S, CONNECTIONS);
+      results.ingest = { ...ingest, ratio_vs_raw: ratio(ingest.accepted_per_s, baseline.rps) };
+      await peer.drain();
+    }
+    if (run('pipeline')) results.pipeline = await measurePipeline(sb.url, agentId, peer);
     await stop(sb.child);
+    await peer.close();
     if (run('startup')) {
       const warm = await startSwitchboard(dataDir);
       await stop(warm.child);

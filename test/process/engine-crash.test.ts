@@ -99,7 +99,7 @@ describe('a SIGKILL mid-stream loses nothing and answers nothing twice', () => {
   it('on the embedded database', async () => {
     const result = await crashScenario({});
     expect(result.ackedBeforeKill).toBeGreaterThanOrEqual(KILL_AFTER_ACKS);
-    console.log('crash (pglite):', JSON.stringify(result));
+    process.stdout.write(`crash (pglite): ${JSON.stringify(result)}\n`);
   }, 120_000);
 
   it.runIf(adminUrl)(
@@ -120,7 +120,7 @@ describe('a SIGKILL mid-stream loses nothing and answers nothing twice', () => {
       u.pathname = `/${name}`;
       const result = await crashScenario({ DATABASE_URL: u.toString() });
       expect(result.ackedBeforeKill).toBeGreaterThanOrEqual(KILL_AFTER_ACKS);
-      console.log('crash (postgres):', JSON.stringify(result));
+      process.stdout.write(`crash (postgres): ${JSON.stringify(result)}\n`);
     },
     120_000,
   );

@@ -1,0 +1,128 @@
+/** Engine benchmarks: durable webhook ingest throughput, and inbound → reply latency through the loopback channel. */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import autocannon from 'autocannon';
+import { signLoopback } from '../src/channels/loopback/protocol.ts';
+
+export const LOOPBACK_BENCH_SECRET = 'bench-loopback-secret-0123456789';
+/** Distinct senders the ingest load cycles through. */
+const INGEST_USERS = 1000;
+const PIPELINE_ROUNDS = 100;
+
+/** The loopback provider for benchmarks: answers sends and notes when each chat got its reply. */
+export class BenchPeer {
+  private server?: Server;
+  private readonly waiting = new Map<string, (at: number) => void>();
+  sends = 0;
+  url = '';
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const at = performance.now();
+        this.sends++;
+        const { chat_id } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { chat_id: string };
+        this.waiting.get(chat_id)?.(at);
+        this.waiting.delete(chat_id);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(`{"message_id":"b${this.sends}"}`);
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  /** Resolves with the time the next send to `chatId` arrives (bounded by `timeoutMs`). */
+  replyTo(chatId: string, timeoutMs = 30_000): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no reply to ${chatId}`)), timeoutMs);
+      this.waiting.set(chatId, (at) => {
+        clearTimeout(timer);
+        resolve(at);
+      });
+    });
+  }
+
+  /** Waits until sends stop arriving (the ingest backlog is answered), at most 120 s. */
+  async drain(): Promise<void> {
+    const deadline = Date.now() + 120_000;
+    let last = -1;
+    while (Date.now() < deadline && last !== this.sends) {
+      last = this.sends;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server?.close(() => resolve()));
+  }
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+
+/** Signed inbound events, each with a fresh update id, as fast as the server acknowledges them. */
+export async function measureIngest(url: string, agentId: string, durationS: number, connections: number) {
+  let n = 0;
+  const result = await autocannon({
+    url: `${url}/api/v1/channels/webhooks/loopback/${agentId}`,
+    connections,
+    duration: durationS,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          n++;
+          const body = JSON.stringify({
+            update_id: `bench-${process.pid}-${n}`,
+            message: { from: `bench${n % INGEST_USERS}`, text: `load ${n}` },
+          });
+          return {
+            ...request,
+            body,
+            headers: {
+              'content-type': 'application/json',
+              'x-loopback-signature': signLoopback(body, LOOPBACK_BENCH_SECRET),
+            },
+          };
+        },
+      },
+    ],
+  });
+  return {
+    accepted_per_s: Math.round(result['2xx'] / durationS),
+    p50_ms: result.latency.p50,
+    p99_ms: result.latency.p99,
+    errors: result.errors + result.non2xx,
+  };
+}
+
+/** One event at a time from a fresh sender: time from posting it to the loopback peer receiving the reply. */
+export async function measurePipeline(url: string, agentId: string, peer: BenchPeer) {
+  const samples: number[] = [];
+  for (let i = 0; i < PIPELINE_ROUNDS; i++) {
+    const from = `pipe${process.pid}-${i}`;
+    const reply = peer.replyTo(from);
+    const body = JSON.stringify({ update_id: `pipe-${process.pid}-${i}`, message: { from, text: 'ping' } });
+    const started = performance.now();
+    const res = await fetch(`${url}/api/v1/channels/webhooks/loopback/${agentId}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-loopback-signature': signLoopback(body, LOOPBACK_BENCH_SECRET),
+      },
+      body,
+    });
+    if (res.status !== 200) throw new Error(`pipeline post answered ${res.status}`);
+    samples.push((await reply) - started);
+  }
+  samples.sort((a, b) => a - b);
+  const round = (v: number) => Math.round(v * 10) / 10;
+  return {
+    rounds: PIPELINE_ROUNDS,
+    p50_ms: round(percentile(samples, 0.5)),
+    p99_ms: round(percentile(samples, 0.99)),
+  };
+}
