@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { SessionTokens } from './auth/sessions.ts';
+import { ChannelAccounts } from './channels/accounts.ts';
 import { bootstrapFirstRun, type FirstRunCredentials } from './bootstrap/first-run.ts';
 import { loadOrCreateLocalSecret } from './bootstrap/local-secret.ts';
 import type { Config } from './config.ts';
@@ -12,6 +13,7 @@ import { lockDataDir } from './db/data-dir-lock.ts';
 import { migrate } from './db/migrate.ts';
 import { createApp } from './http/app.ts';
 import type { Logger } from './logger.ts';
+import { vaultFromConfig } from './vault/keys.ts';
 
 export type RunningServer = {
   url: string;
@@ -81,14 +83,17 @@ function saveFirstRun(config: Config, creds: FirstRunCredentials): string {
 
 /** Starts Switchboard: database, migrations, first-run bootstrap, HTTP server. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const vault = vaultFromConfig(config, logger);
   const { database, release } = await openConfiguredDatabase(config);
   let server: ReturnType<typeof serve> | undefined;
+  const channelAccounts = new ChannelAccounts({ database, vault, logger });
   try {
     await migrate(database);
+    await channelAccounts.start();
     const firstRun = await bootstrapFirstRun(database.db, config.BOOTSTRAP_EMAIL);
     const savedTo = firstRun ? saveFirstRun(config, firstRun) : undefined;
     const sessions = new SessionTokens(jwtSecret(config, logger), config.SESSION_TTL);
-    const app = createApp({ config, database, logger, sessions });
+    const app = createApp({ config, database, logger, sessions, vault, channelAccounts });
     const listening = Promise.withResolvers<AddressInfo>();
     server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, listening.resolve);
     server.once('error', listening.reject);
@@ -103,7 +108,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       close: () => {
         closing ??= shutdown(
           server as NonNullable<typeof server>,
-          database,
+          async () => {
+            await channelAccounts.close();
+            await database.close();
+          },
           release,
           config.SHUTDOWN_TIMEOUT_MS,
         );
@@ -123,6 +131,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     return running;
   } catch (err) {
     server?.close();
+    await channelAccounts.close().catch(() => {});
     await database.close().catch(() => {});
     release();
     throw err;
@@ -131,7 +140,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
 async function shutdown(
   server: ReturnType<typeof serve>,
-  database: Database,
+  closeStorage: () => Promise<void>,
   release: () => void,
   timeoutMs: number,
 ): Promise<void> {
@@ -144,7 +153,7 @@ async function shutdown(
   await drained;
   clearInterval(sweeper);
   clearTimeout(timer);
-  await database.close();
+  await closeStorage();
   release();
 }
 
