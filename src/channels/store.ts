@@ -6,15 +6,19 @@ import { type ChannelPlan, type ChannelState, secretKey } from './channel-config
 /** NOTIFY channel announcing "this agent's channel configuration changed" (payload: the agent id). */
 export const CHANNEL_CONFIG_NOTIFY = 'switchboard_channel_config';
 
-/** Loads an agent's channel state; undefined when the agent does not exist. `forUpdate` locks the config row. */
+/**
+ * Loads an agent's channel state; undefined when the agent does not exist. `forUpdate` locks the config row (which
+ * must exist: see ensureChannelConfigRow).
+ */
 export async function loadChannelState(
   query: SqlRunner,
   agentId: string,
   options: { forUpdate?: boolean } = {},
 ): Promise<ChannelState | undefined> {
   const [agent] = await query<{ channels: StoredChannels | null }>(
-    `select c.channels from agents a left join channel_configs c on c.agent_id = a.id where a.id = $1
-     ${options.forUpdate ? 'for update of c' : ''}`,
+    options.forUpdate
+      ? 'select channels from channel_configs where agent_id = $1 for update'
+      : 'select c.channels from agents a left join channel_configs c on c.agent_id = a.id where a.id = $1',
     [agentId],
   );
   if (!agent) return undefined;
