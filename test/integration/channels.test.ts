@@ -15,7 +15,7 @@ import {
   registerUser,
   type TestUser,
 } from '../helpers/fixtures.ts';
-import { randomSecret, secret } from '../helpers/secrets.ts';
+import { findLeaks, randomSecret, secret } from '../helpers/secrets.ts';
 
 const botToken = () =>
   secret(`${100000 + Math.floor(Math.random() * 1e6)}:${randomBytes(18).toString('base64url')}`);
@@ -528,6 +528,8 @@ describe('vault binding', () => {
       "update channel_secrets set sealed = $1 where agent_id = $2 and channel = 'telegram' and field = 'bot_token'",
       [mine?.sealed, other],
     );
+    // Direct SQL bypasses the service; its NOTIFY arrives asynchronously, so drop the entries explicitly.
+    app.channelAccounts.invalidate(other);
     const account = await app.channelAccounts.resolve(other, 'telegram');
     const failure = await account?.secret('bot_token').then(
       () => undefined,
@@ -539,6 +541,7 @@ describe('vault binding', () => {
       "update channel_secrets set sealed = $1 where agent_id = $2 and channel = 'telegram' and field = 'webhook_secret'",
       [mine?.sealed, agentId],
     );
+    app.channelAccounts.invalidate(agentId);
     const swapped = await app.channelAccounts.resolve(agentId, 'telegram');
     await expect(swapped?.secret('webhook_secret')).rejects.toThrow(VaultError);
     // Restore a working secret for the tests that follow.
@@ -582,5 +585,58 @@ describe('cache invalidation across connections', () => {
       await other.close();
       await own?.close();
     }
+  });
+});
+
+describe('rate limits', () => {
+  it('limits PUT and test calls per user with 429 and Retry-After', async () => {
+    const limited = await startTestApp({
+      CHANNEL_CONFIG_WRITES_PER_MINUTE: '2',
+      CHANNEL_TESTS_PER_MINUTE: '1',
+    });
+    try {
+      const user = await registerUser(limited, 'limited');
+      const org = await createOrg(limited, user);
+      const project = await createProject(limited, user.token, org);
+      const agent = await createAgent(limited, user.token, org, project);
+      const p = `/api/v1/channels/organizations/${org}/projects/${project}/agents/${agent}/channels`;
+      const body = { website: { enabled: true } };
+      expect((await limited.call('PUT', p, { token: user.token, body })).status).toBe(200);
+      expect((await limited.call('PUT', p, { token: user.token, body })).status).toBe(200);
+      const third = await limited.call('PUT', p, { token: user.token, body });
+      expect(third.status).toBe(429);
+      expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await limited.call('POST', `${p}/email/test`, { token: user.token })).status).toBe(400);
+      expect((await limited.call('POST', `${p}/email/test`, { token: user.token })).status).toBe(429);
+      // Another user has a budget of their own.
+      const other = await registerUser(limited, 'other');
+      expect((await limited.call('PUT', p, { token: other.token, body })).status).toBe(404);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('OpenAPI', () => {
+  it('documents every channel route', async () => {
+    const doc = await app.call('GET', '/api/openapi.json');
+    const base = '/api/v1/channels/organizations/{orgId}/projects/{projectId}/agents/{agentId}/channels';
+    expect(Object.keys(doc.body.paths[base])).toEqual(expect.arrayContaining(['get', 'put']));
+    expect(doc.body.paths[`${base}/enabled`].get).toBeDefined();
+    expect(doc.body.paths[`${base}/{channel}/test`].post).toBeDefined();
+    expect(doc.body.paths[`${base}/telegram/webhook/setup`].post).toBeDefined();
+    expect(doc.body.paths[`${base}/telegram/webhook/info`].get).toBeDefined();
+  });
+});
+
+describe('secret leaks', () => {
+  it('no test secret appears in any response body or log line of this file (every test app re-checks on close)', () => {
+    expect(app.responses.length).toBeGreaterThan(50);
+    const leaks = findLeaks([
+      ...app.responses.map((text, i) => ({ where: `response ${i}`, text })),
+      ...app.logs.map((text, i) => ({ where: `log ${i}`, text })),
+    ]);
+    expect(leaks).toEqual([]);
+    expect(findLeaks([{ where: 'canary', text: `…${TOKEN}…` }])).toHaveLength(1);
   });
 });
