@@ -43,7 +43,6 @@ function blockSchema(registry: AdapterRegistry, channel: ChannelName): z.ZodObje
   return merged.extend(extra).strict();
 }
 
-const SecretMarker = z.object({ configured: z.literal(true) }).openapi('ConfiguredSecret');
 const ChannelBlockView = z.looseObject({ enabled: z.boolean(), provider: z.string().optional() }).openapi({
   description:
     'Non-secret settings in the shape of the spec\'s configuration block; each stored secret shows as {"configured": true}',

@@ -578,8 +578,9 @@ describe('cache invalidation across connections', () => {
         }
         samples.push(performance.now() - committed);
       }
-      console.info(
-        `[channel cache] ${app.database.kind}: propagation after PUT ${samples.map((s) => s.toFixed(1)).join(', ')} ms`,
+      process.stdout.write(
+        `[channel cache] ${app.database.kind}: propagation after PUT ${samples.map((s) => s.toFixed(1)).join(', ')} ms` +
+          '\n',
       );
     } finally {
       await other.close();

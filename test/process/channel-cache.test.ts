@@ -71,8 +71,8 @@ describe.skipIf(!adminUrl)('channel config cache across processes', () => {
         samples.push(performance.now() - committed);
       }
       expect(await (await accounts.resolve(agent, 'telegram'))?.secret('bot_token')).toBe(token);
-      console.info(
-        `[channel cache] two processes: propagation ${samples.map((s) => s.toFixed(1)).join(', ')} ms`,
+      process.stdout.write(
+        `[channel cache] two processes: propagation ${samples.map((s) => s.toFixed(1)).join(', ')} ms` + '\n',
       );
     } finally {
       await accounts.close();
