@@ -1,6 +1,6 @@
 // Channel configuration tables: one config per agent, its secrets sealed by the vault in a table of their own.
-import { index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
-import { agents, organizations, projects } from './schema.ts';
+import { index, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { agents, createdAt, organizations, projects, updatedAt } from './schema.ts';
 
 /** One channel block as stored: everything but its secrets. */
 export type StoredChannel = {
@@ -28,8 +28,8 @@ export const channelConfigs = pgTable(
     channels: jsonb('channels').$type<StoredChannels>().notNull().default({}),
     /** Bumped by every change; lets caches and clients tell versions apart. */
     version: integer('version').notNull().default(1),
-    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
   },
   (t) => [index('channel_configs_org_project_idx').on(t.organizationId, t.projectId)],
 );
@@ -48,7 +48,7 @@ export const channelSecrets = pgTable(
     field: text('field').notNull(),
     keyId: text('key_id').notNull(),
     sealed: text('sealed').notNull(),
-    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: updatedAt(),
   },
   (t) => [
     primaryKey({ columns: [t.agentId, t.channel, t.field] }),

@@ -1,5 +1,5 @@
 import { channelSealContext } from '../channels/channel-config.ts';
-import type { Database } from '../db/client.ts';
+import type { Database, SqlRunner } from '../db/client.ts';
 import { llmKeySealContext, openLlmKeySecret } from '../platform/llm-keys.ts';
 import { sealedKeyId, type Vault } from './vault.ts';
 
@@ -19,49 +19,47 @@ export async function rotateSecrets(
 ): Promise<RotationReport> {
   const batchSize = options.batchSize ?? 100;
   const report: RotationReport = { channelSecrets: 0, llmKeys: 0 };
-  for (;;) {
-    const done = await database.transaction(async (query) => {
-      const rows = await query<{ agent_id: string; channel: string; field: string; sealed: string }>(
-        `select agent_id, channel, field, sealed from channel_secrets where key_id <> $1
-         order by agent_id, channel, field limit $2 for update skip locked`,
-        [vault.currentKeyId, batchSize],
+  /** Runs `batch` in its own transaction until it finds nothing left, adding its row counts to `what`. */
+  const drain = async (what: keyof RotationReport, batch: (query: SqlRunner) => Promise<number>) => {
+    for (;;) {
+      const count = await database.transaction(batch);
+      report[what] += count;
+      options.onBatch?.(report);
+      if (count === 0) return;
+    }
+  };
+  await drain('channelSecrets', async (query) => {
+    const rows = await query<{ agent_id: string; channel: string; field: string; sealed: string }>(
+      `select agent_id, channel, field, sealed from channel_secrets where key_id <> $1
+       order by agent_id, channel, field limit $2 for update skip locked`,
+      [vault.currentKeyId, batchSize],
+    );
+    for (const row of rows) {
+      const sealed = vault.reseal(row.sealed, channelSealContext(row.agent_id, row.channel, row.field));
+      await query(
+        `update channel_secrets set sealed = $1, key_id = $2, updated_at = now()
+         where agent_id = $3 and channel = $4 and field = $5 and sealed = $6`,
+        [sealed, vault.currentKeyId, row.agent_id, row.channel, row.field, row.sealed],
       );
-      for (const row of rows) {
-        const context = channelSealContext(row.agent_id, row.channel, row.field);
-        const sealed = vault.reseal(row.sealed, context);
-        await query(
-          `update channel_secrets set sealed = $1, key_id = $2, updated_at = now()
-           where agent_id = $3 and channel = $4 and field = $5 and sealed = $6`,
-          [sealed, vault.currentKeyId, row.agent_id, row.channel, row.field, row.sealed],
-        );
-      }
-      report.channelSecrets += rows.length;
-      return rows.length === 0;
-    });
-    options.onBatch?.(report);
-    if (done) break;
-  }
-  for (;;) {
-    const done = await database.transaction(async (query) => {
-      const rows = await query<{ key_id: string; secret: string }>(
-        `select key_id, secret from llm_key_secrets where secret not like $1
-         order by key_id limit $2 for update skip locked`,
-        [`v1:${vault.currentKeyId}:%`, batchSize],
-      );
-      for (const row of rows) {
-        const plaintext = openLlmKeySecret(vault, row.key_id, row.secret);
-        await query('update llm_key_secrets set secret = $1 where key_id = $2 and secret = $3', [
-          vault.seal(plaintext, llmKeySealContext(row.key_id)),
-          row.key_id,
-          row.secret,
-        ]);
-      }
-      report.llmKeys += rows.length;
-      return rows.length === 0;
-    });
-    options.onBatch?.(report);
-    if (done) break;
-  }
+    }
+    return rows.length;
+  });
+  await drain('llmKeys', async (query) => {
+    const rows = await query<{ key_id: string; secret: string }>(
+      `select key_id, secret from llm_key_secrets where secret not like $1
+       order by key_id limit $2 for update skip locked`,
+      [`v1:${vault.currentKeyId}:%`, batchSize],
+    );
+    for (const row of rows) {
+      const plaintext = openLlmKeySecret(vault, row.key_id, row.secret);
+      await query('update llm_key_secrets set secret = $1 where key_id = $2 and secret = $3', [
+        vault.seal(plaintext, llmKeySealContext(row.key_id)),
+        row.key_id,
+        row.secret,
+      ]);
+    }
+    return rows.length;
+  });
   return report;
 }
 
