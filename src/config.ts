@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { decodeKey } from './vault/vault.ts';
 
 /** Every environment variable Switchboard reads, with its default. `.env.example` documents each one. */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -41,6 +42,23 @@ const url = (protocols: string[]) =>
       return z.NEVER;
     }
   });
+
+const KEY_HINT = 'must be 32 random bytes in base64 (generate one with: openssl rand -base64 32)';
+
+/** One vault key: 32 bytes, base64. */
+const vaultKey = optionalString.refine((v) => v === undefined || decodeKey(v) !== undefined, KEY_HINT);
+
+/** Comma-separated vault keys, for opening values sealed before a rotation. */
+const vaultKeyList = optionalString.transform((v, ctx) => {
+  const keys = (v ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  keys.forEach((key, i) => {
+    if (!decodeKey(key)) ctx.addIssue({ code: 'custom', message: `key ${i + 1}: ${KEY_HINT}` });
+  });
+  return keys;
+});
 
 /** Durations like `3600`, `30m`, `12h`, `7d` (seconds when unitless). */
 const duration = (fallbackSeconds: number) =>
@@ -113,6 +131,10 @@ const envSchema = z.object({
     (v) => v === undefined || v.length >= 16,
     'must be at least 16 characters',
   ),
+  CHANNEL_ENCRYPTION_KEY: vaultKey,
+  CHANNEL_ENCRYPTION_KEYS_PREVIOUS: vaultKeyList,
+  CHANNEL_CONFIG_WRITES_PER_MINUTE: int(30, 1, 1_000_000),
+  CHANNEL_TESTS_PER_MINUTE: int(10, 1, 1_000_000),
 });
 
 export type Config = z.output<typeof envSchema>;
@@ -133,6 +155,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config = result.data;
   if (config.NODE_ENV === 'production' && config.JWT_SECRET === undefined) {
     throw new ConfigError('Invalid configuration:\n  JWT_SECRET: is required when NODE_ENV=production');
+  }
+  if (config.NODE_ENV === 'production' && config.CHANNEL_ENCRYPTION_KEY === undefined) {
+    throw new ConfigError(
+      `Invalid configuration:\n  CHANNEL_ENCRYPTION_KEY: is required when NODE_ENV=production; ${KEY_HINT}`,
+    );
   }
   return config;
 }

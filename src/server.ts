@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { SessionTokens } from './auth/sessions.ts';
+import { ChannelAccounts } from './channels/accounts.ts';
 import { bootstrapFirstRun, type FirstRunCredentials } from './bootstrap/first-run.ts';
 import { loadOrCreateLocalSecret } from './bootstrap/local-secret.ts';
 import type { Config } from './config.ts';
@@ -16,6 +17,7 @@ import { type Engine, startEngine } from './engine/engine.ts';
 import { engineOptionsFrom } from './engine/options.ts';
 import { createApp } from './http/app.ts';
 import type { Logger } from './logger.ts';
+import { vaultFromConfig } from './vault/keys.ts';
 
 export type RunningServer = {
   url: string;
@@ -85,15 +87,18 @@ function saveFirstRun(config: Config, creds: FirstRunCredentials): string {
 
 /** Starts Switchboard: database, migrations, first-run bootstrap, HTTP server. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const vault = vaultFromConfig(config, logger);
   const { database, release } = await openConfiguredDatabase(config);
   let server: ReturnType<typeof serve> | undefined;
   let engine: Engine | undefined;
+  const channelAccounts = new ChannelAccounts({ database, vault, logger });
   try {
     await migrate(database);
+    await channelAccounts.start();
     const firstRun = await bootstrapFirstRun(database.db, config.BOOTSTRAP_EMAIL);
     const savedTo = firstRun ? saveFirstRun(config, firstRun) : undefined;
     const sessions = new SessionTokens(jwtSecret(config, logger), config.SESSION_TTL);
-    const senders = createSenderLookup(config, database, logger);
+    const senders = createSenderLookup({ config, database, logger, channelAccounts });
     engine = await startEngine({
       database,
       logger,
@@ -101,7 +106,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       senders,
       options: engineOptionsFrom(config),
     });
-    const app = createApp({ config, database, logger, sessions, engine, senders });
+    const app = createApp({ config, database, logger, sessions, vault, channelAccounts, engine, senders });
     const listening = Promise.withResolvers<AddressInfo>();
     server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, listening.resolve);
     server.once('error', listening.reject);
@@ -116,8 +121,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       close: () => {
         closing ??= shutdown(
           server as NonNullable<typeof server>,
-          engine as Engine,
-          database,
+          async () => {
+            // Workers finish their current jobs (bounded); unfinished ones are retried by the next process.
+            await engine?.stop().catch(() => {});
+            await channelAccounts.close();
+            await database.close();
+          },
           release,
           config.SHUTDOWN_TIMEOUT_MS,
         );
@@ -138,6 +147,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   } catch (err) {
     server?.close();
     await engine?.stop().catch(() => {});
+    await channelAccounts.close().catch(() => {});
     await database.close().catch(() => {});
     release();
     throw err;
@@ -146,8 +156,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
 async function shutdown(
   server: ReturnType<typeof serve>,
-  engine: Engine,
-  database: Database,
+  closeStorage: () => Promise<void>,
   release: () => void,
   timeoutMs: number,
 ): Promise<void> {
@@ -160,9 +169,7 @@ async function shutdown(
   await drained;
   clearInterval(sweeper);
   clearTimeout(timer);
-  // Workers finish their current jobs (bounded); unfinished ones are retried by the next process.
-  await engine.stop().catch(() => {});
-  await database.close();
+  await closeStorage();
   release();
 }
 

@@ -3,10 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /**
- * Reads DATA_DIR/secrets/<name>, creating it (0600, 48 random bytes) on first use. For zero-configuration
- * starts; production sets the matching environment variable instead.
+ * Reads DATA_DIR/secrets/<name>, creating it (0600, by default 48 random bytes) on first use. For
+ * zero-configuration starts; production sets the matching environment variable instead.
  */
-export function loadOrCreateLocalSecret(dataDir: string, name: string): { value: string; created: boolean } {
+export function loadOrCreateLocalSecret(
+  dataDir: string,
+  name: string,
+  generate: () => string = () => randomBytes(48).toString('base64url'),
+): { value: string; created: boolean } {
   const dir = path.join(dataDir, 'secrets');
   const file = path.join(dir, name);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -15,7 +19,7 @@ export function loadOrCreateLocalSecret(dataDir: string, name: string): { value:
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  const value = randomBytes(48).toString('base64url');
+  const value = generate();
   try {
     fs.writeFileSync(file, `${value}\n`, { mode: 0o600, flag: 'wx' });
     return { value, created: true };

@@ -133,8 +133,10 @@ export type ProviderAdapter = {
   provider: string;
   /** zod schema of the provider's settings, secrets included. */
   configSchema: z.ZodType;
-  /** Names of the fields the vault encrypts and responses never show. */
+  /** Names of the fields the vault encrypts and responses never show (dotted paths: `credentials.auth_token`). */
   secretFields: readonly string[];
+  /** Secret fields generated when a config has none (Telegram's webhook_secret): the channel never runs without. */
+  generatedSecrets?: Readonly<Record<string, () => string>>;
   verify?(request: RawRequest, ctx: AdapterContext): Promise<VerifyResult>;
   parse?(request: RawRequest): InboundEvent[];
   send?(message: OutboundMessage, ctx: AdapterContext): Promise<SendResult>;

@@ -25,8 +25,15 @@ export type Database = {
   query: SqlRunner;
   /** Runs `fn` in one transaction on one connection; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (query: SqlRunner) => Promise<T>): Promise<T>;
-  /** LISTEN on `channel`; resolves once subscribed. The returned function unsubscribes. */
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * LISTEN on `channel`; resolves once subscribed. The returned function unsubscribes. `onReconnect` runs after
+   * the dedicated PostgreSQL connection was lost and re-established (notifications in between are lost).
+   */
+  listen(
+    channel: string,
+    onPayload: (payload: string) => void,
+    options?: ListenOptions,
+  ): Promise<() => Promise<void>>;
   /** The embedded engine itself (PGlite only), for libraries with a PGlite adapter. */
   pglite?: PGlite;
   /** Connection string (PostgreSQL only), for libraries that open their own pool. */
@@ -35,6 +42,8 @@ export type Database = {
   withAdvisoryLock<T>(lockId: number, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 };
+
+export type ListenOptions = { onReconnect?: () => void };
 
 export type DatabaseOptions =
   | { kind: 'postgres'; url: string; poolMax?: number }
@@ -66,7 +75,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
           session.release();
         }
       },
-      listen: (channel, onPayload) => listenPostgres(options.url, channel, onPayload),
+      listen: (channel, onPayload, listenOptions) =>
+        listenPostgres(options.url, channel, onPayload, listenOptions),
       withAdvisoryLock: async (lockId, fn) => {
         const session = await pool.connect();
         try {
@@ -108,26 +118,48 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   };
 }
 
-/** A dedicated connection for LISTEN that reconnects (after 1 s) when the server drops it. */
+/**
+ * A dedicated connection for LISTEN that reconnects (every 1 s until it succeeds) when the server drops it, then
+ * calls `onReconnect` so the caller can resynchronise what it missed.
+ */
 async function listenPostgres(
   url: string,
   channel: string,
   onPayload: (payload: string) => void,
+  options: ListenOptions = {},
 ): Promise<() => Promise<void>> {
   let stopped = false;
   let current: pg.Client | undefined;
-  const connect = async (): Promise<void> => {
+  const retry = () => {
+    if (!stopped) setTimeout(() => void connect(true).catch(retry), 1000).unref();
+  };
+  const connect = async (reconnecting = false): Promise<void> => {
     const client = new pg.Client({ connectionString: url });
+    let lost = false;
     client.on('notification', (message) => {
       if (message.channel === channel) onPayload(message.payload ?? '');
     });
     client.on('error', () => {
       client.end().catch(() => {});
-      if (!stopped) setTimeout(() => void connect().catch(() => {}), 1000).unref();
+      // Only a connection that was up schedules a retry; a failed connect rejects and its caller retries.
+      if (current === client && !lost) {
+        lost = true;
+        retry();
+      }
     });
-    await client.connect();
-    await client.query(`listen "${channel.replaceAll('"', '""')}"`);
+    try {
+      await client.connect();
+      await client.query(`listen "${channel.replaceAll('"', '""')}"`);
+    } catch (err) {
+      client.end().catch(() => {});
+      throw err;
+    }
+    if (stopped) {
+      await client.end().catch(() => {});
+      return;
+    }
     current = client;
+    if (reconnecting) options.onReconnect?.();
   };
   await connect();
   return async () => {

@@ -1,2 +1,57 @@
-// Channel configuration tables (one config per agent, encrypted secrets).
-export {};
+// Channel configuration tables: one config per agent, its secrets sealed by the vault in a table of their own.
+import { index, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { agents, createdAt, organizations, projects, updatedAt } from './schema.ts';
+
+/** One channel block as stored: everything but its secrets. */
+export type StoredChannel = {
+  enabled: boolean;
+  /** Provider name (twilio, meta…); absent until a provider is chosen. */
+  provider?: string;
+  /** Non-secret settings in the spec's shape (phone_number, credentials.account_sid, theme…). */
+  settings: Record<string, unknown>;
+};
+export type StoredChannels = Partial<Record<string, StoredChannel>>;
+
+/** An agent's channel configuration (the spec's channelconfigs): unique per agent, indexed by tenant. */
+export const channelConfigs = pgTable(
+  'channel_configs',
+  {
+    agentId: text('agent_id')
+      .primaryKey()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    projectId: text('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    channels: jsonb('channels').$type<StoredChannels>().notNull().default({}),
+    /** Bumped by every change; lets caches and clients tell versions apart. */
+    version: integer('version').notNull().default(1),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('channel_configs_org_project_idx').on(t.organizationId, t.projectId)],
+);
+
+/**
+ * Channel secrets, one row per field (`bot_token`, `credentials.auth_token`…), sealed by the vault with the
+ * agent, channel and field as associated data. `key_id` names the sealing key, so rotation finds what is left.
+ */
+export const channelSecrets = pgTable(
+  'channel_secrets',
+  {
+    agentId: text('agent_id')
+      .notNull()
+      .references(() => channelConfigs.agentId, { onDelete: 'cascade' }),
+    channel: text('channel').notNull(),
+    field: text('field').notNull(),
+    keyId: text('key_id').notNull(),
+    sealed: text('sealed').notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.agentId, t.channel, t.field] }),
+    index('channel_secrets_key_idx').on(t.keyId),
+  ],
+);

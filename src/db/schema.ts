@@ -3,8 +3,10 @@ import { check, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex 
 import type { Role } from '../auth/roles.ts';
 import type { LlmSettings } from '../platform/llm-settings.ts';
 
-const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
-const updatedAt = () => timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+export const createdAt = () =>
+  timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+export const updatedAt = () =>
+  timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
 const roleCheck = (column: string) => sql.raw(`${column} in ('owner', 'admin', 'member', 'viewer')`);
 
 /** Key/value facts about this installation (e.g. that first-run bootstrap happened). */

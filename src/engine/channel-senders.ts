@@ -1,4 +1,6 @@
+import type { ChannelAccounts } from '../channels/accounts.ts';
 import { loopbackAdapter } from '../channels/loopback/adapter.ts';
+import { CHANNELS, type ChannelName } from '../channels/types.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
@@ -7,8 +9,18 @@ import type { SenderLookup } from './senders.ts';
 /** Agent ids known to exist (bounded), so the loopback hot path skips a query per webhook. */
 const KNOWN_AGENTS_MAX = 10_000;
 
-/** Finds the adapter and context for an agent's channel. Real channels resolve through the channel config. */
-export function createSenderLookup(config: Config, database: Database, logger: Logger): SenderLookup {
+export type SenderLookupDeps = {
+  config: Config;
+  database: Database;
+  logger: Logger;
+  channelAccounts: ChannelAccounts;
+  fetch?: typeof fetch;
+};
+
+/** Finds the adapter and context for an agent's channel: the configured provider's adapter, or the loopback. */
+export function createSenderLookup(deps: SenderLookupDeps): SenderLookup {
+  const { config, database, logger, channelAccounts } = deps;
+  const httpFetch = deps.fetch ?? fetch;
   const knownAgents = new Set<string>();
   const agentExists = async (agentId: string) => {
     if (knownAgents.has(agentId)) return true;
@@ -32,13 +44,18 @@ export function createSenderLookup(config: Config, database: Database, logger: L
             settings: { url },
             secret: async (field) => (field === 'secret' ? secret : undefined),
           },
-          fetch,
+          fetch: httpFetch,
           now: Date.now,
           logger,
           ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
         },
       };
     }
-    return null;
+    if (!(CHANNELS as readonly string[]).includes(channel)) return null;
+    const account = await channelAccounts.resolve(agentId, channel as ChannelName);
+    const adapter = account && channelAccounts.registry.get(account.channel, account.provider);
+    if (!account || !adapter) return null;
+    const publicUrl = config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {};
+    return { adapter, ctx: { account, fetch: httpFetch, now: Date.now, logger, ...publicUrl } };
   };
 }

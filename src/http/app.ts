@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { authenticate } from '../auth/authenticate.ts';
+import { registerChannelRoutes } from '../channels/routes.ts';
 import { registerAccountRoutes } from '../platform/routes/account-routes.ts';
 import { registerAgentRoutes } from '../platform/routes/agent-routes.ts';
 import { registerAuthRoutes } from '../platform/routes/auth-routes.ts';
@@ -49,6 +50,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerLlmKeyRoutes(app, deps);
   registerConversationRoutes(app, deps);
   registerWebhookRoute(app, deps);
+  registerChannelRoutes(app, deps);
 
   app.notFound((c) => c.json(errorBody(`No route for ${c.req.method} ${c.req.path}`), 404));
   app.onError((err, c) => handleError(err, c, deps.logger));

@@ -1,10 +1,12 @@
 import type { Role } from '../auth/roles.ts';
 import type { SessionTokens } from '../auth/sessions.ts';
+import type { ChannelAccounts } from '../channels/accounts.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { SenderLookup } from '../engine/senders.ts';
 import type { Logger } from '../logger.ts';
+import type { Vault } from '../vault/vault.ts';
 
 /** Who is calling: a user, through a session, a personal token or an organization token. */
 export type Principal = {
@@ -26,6 +28,12 @@ export type AppDeps = {
   engine?: Engine;
   /** Resolves an agent's channel to its adapter (webhook verification, delivery). */
   senders?: SenderLookup;
+  /** Seals and opens stored credentials (channel secrets, project LLM keys). */
+  vault: Vault;
+  /** Channel configurations: the routes write through it; webhooks and delivery resolve accounts from its cache. */
+  channelAccounts: ChannelAccounts;
+  /** HTTP client handed to provider adapters (tests point it at fake servers); defaults to global fetch. */
+  fetch?: typeof fetch;
 };
 
 export type AppEnv = {

@@ -1,18 +1,24 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { llmKeySecrets, llmKeys } from '../db/schema.ts';
+import { type SealContext, sealedKeyId, type Vault } from '../vault/vault.ts';
 
 /**
- * The single reader and writer of LLM key secrets (table llm_key_secrets). Stored as given until the credential
- * vault lands; that change is confined to `sealSecret` / `openSecret` below.
+ * The single reader and writer of LLM key secrets (table llm_key_secrets), sealed by the credential vault and
+ * bound to their key id, so a sealed value copied to another key fails to open.
  */
-const sealSecret = (plaintext: string): string => plaintext;
-const openSecret = (stored: string): string => stored;
+export const llmKeySealContext = (keyId: string): SealContext => ['llm_key', keyId, 'key'];
+
+/** Opens a stored key; values stored before the vault existed are plaintext until `npm run keys:rotate`. */
+export function openLlmKeySecret(vault: Vault, keyId: string, stored: string): string {
+  return sealedKeyId(stored) === undefined ? stored : vault.open(stored, llmKeySealContext(keyId));
+}
 
 export const LLM_KEY_PROVIDERS = ['openai', 'anthropic', 'openai-compatible'] as const;
 
 export async function createLlmKey(
   db: Db,
+  vault: Vault,
   input: {
     id: string;
     organizationId: string;
@@ -34,7 +40,9 @@ export async function createLlmKey(
       })
       .returning();
     if (!row) throw new Error('llm key insert returned nothing');
-    await tx.insert(llmKeySecrets).values({ keyId: row.id, secret: sealSecret(input.key) });
+    await tx
+      .insert(llmKeySecrets)
+      .values({ keyId: row.id, secret: vault.seal(input.key, llmKeySealContext(row.id)) });
     return row;
   });
 }
@@ -42,6 +50,7 @@ export async function createLlmKey(
 /** The plaintext key, for the moment it is used to call the provider. */
 export async function readLlmKeySecret(
   db: Db,
+  vault: Vault,
   projectId: string,
   keyId: string,
 ): Promise<string | undefined> {
@@ -51,5 +60,5 @@ export async function readLlmKeySecret(
     .innerJoin(llmKeys, eq(llmKeys.id, llmKeySecrets.keyId))
     .where(and(eq(llmKeys.id, keyId), eq(llmKeys.projectId, projectId)))
     .limit(1);
-  return row ? openSecret(row.secret) : undefined;
+  return row ? openLlmKeySecret(vault, keyId, row.secret) : undefined;
 }

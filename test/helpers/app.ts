@@ -1,6 +1,9 @@
 import { Writable } from 'node:stream';
 import { serve } from '@hono/node-server';
 import { SessionTokens } from '../../src/auth/sessions.ts';
+import { ChannelAccounts } from '../../src/channels/accounts.ts';
+import { AdapterRegistry } from '../../src/channels/registry.ts';
+import type { ProviderAdapter } from '../../src/channels/types.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/client.ts';
 import { createSenderLookup } from '../../src/engine/channel-senders.ts';
@@ -10,7 +13,23 @@ import { engineOptionsFrom } from '../../src/engine/options.ts';
 import type { AgentResponder } from '../../src/engine/responder.ts';
 import { createApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/logger.ts';
+import { vaultFromConfig } from '../../src/vault/keys.ts';
+import type { Vault } from '../../src/vault/vault.ts';
 import { createTestDatabase } from './database.ts';
+import { findLeaks, vaultKey } from './secrets.ts';
+
+/** One vault key for the whole file unless a test passes its own CHANNEL_ENCRYPTION_KEY. */
+const DEFAULT_VAULT_KEY = vaultKey();
+
+export type TestAppOptions = {
+  /** Provider adapters to use instead of the built-in registry (e.g. with hooks pointed at a fake server). */
+  adapters?: ProviderAdapter[];
+  fetch?: typeof fetch;
+  /** Use this database instead of a fresh one (it is then not closed by the app). */
+  database?: Database;
+  /** Start the conversation engine too (queue + workers), with an optional scripted agent. */
+  engine?: { responder?: AgentResponder };
+};
 
 export type ApiResponse = { status: number; body: any; headers: Headers; text: string };
 export type CallOptions = {
@@ -20,14 +39,13 @@ export type CallOptions = {
   rawBody?: string;
 };
 
-/** Start the conversation engine too (queue + workers), with an optional scripted agent. */
-export type TestAppOptions = { engine?: { responder?: AgentResponder } };
-
 export type TestApp = {
   url: string;
   database: Database;
   engine?: Engine;
   sessions: SessionTokens;
+  channelAccounts: ChannelAccounts;
+  vault: Vault;
   /** Every log line the app wrote, as raw JSON text. */
   logs: string[];
   /** Every response body the suite received, for leak checks. */
@@ -42,12 +60,13 @@ export async function startTestApp(
   extend?: (app: ReturnType<typeof createApp>) => void,
   options: TestAppOptions = {},
 ): Promise<TestApp> {
-  const database = await createTestDatabase();
+  const database = options.database ?? (await createTestDatabase());
   const config = loadConfig({
     NODE_ENV: 'test',
     JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
     LOG_LEVEL: 'info',
     REGISTER_LIMIT_PER_HOUR: '100000',
+    CHANNEL_ENCRYPTION_KEY: DEFAULT_VAULT_KEY,
     ...env,
   });
   const logs: string[] = [];
@@ -59,7 +78,11 @@ export async function startTestApp(
   });
   const logger = createLogger(config.LOG_LEVEL, sink);
   const sessions = new SessionTokens(config.JWT_SECRET as string, config.SESSION_TTL);
-  const senders = createSenderLookup(config, database, logger);
+  const vault = vaultFromConfig(config, logger);
+  const registry = options.adapters ? new AdapterRegistry(options.adapters) : undefined;
+  const channelAccounts = new ChannelAccounts({ database, vault, logger, registry });
+  await channelAccounts.start();
+  const senders = createSenderLookup({ config, database, logger, channelAccounts, fetch: options.fetch });
   const engine = options.engine
     ? await startEngine({
         database,
@@ -69,7 +92,17 @@ export async function startTestApp(
         options: engineOptionsFrom(config),
       })
     : undefined;
-  const app = createApp({ config, database, logger, sessions, engine, senders });
+  const app = createApp({
+    config,
+    database,
+    logger,
+    sessions,
+    vault,
+    channelAccounts,
+    fetch: options.fetch,
+    engine,
+    senders,
+  });
   extend?.(app);
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
@@ -103,13 +136,21 @@ export async function startTestApp(
     database,
     ...(engine ? { engine } : {}),
     sessions,
+    channelAccounts,
+    vault,
     logs,
     responses,
     call,
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await engine?.stop();
-      await database.close();
+      await channelAccounts.close();
+      if (!options.database) await database.close();
+      const leaks = findLeaks([
+        ...responses.map((text, i) => ({ where: `response ${i}`, text })),
+        ...logs.map((text, i) => ({ where: `log line ${i}`, text })),
+      ]);
+      if (leaks.length) throw new Error(`Secrets leaked:\n${leaks.join('\n')}`);
     },
   };
 }

@@ -15,7 +15,7 @@ beforeAll(async () => {
       return c.json({ length: bytes.length, sha256: sha256(bytes) });
     };
     // Stand-ins for routes later issues add: a provider webhook and an authenticated JSON route.
-    hono.post('/api/v1/channels/webhooks/echo/:agentId', echo);
+    hono.post('/api/v1/channels/webhooks/echo/:agentId/raw', echo);
     hono.post('/api/v1/echo-json', echo);
     hono.get('/boom', () => {
       throw new Error(`database exploded; url https://api.telegram.org/bot${BOT_TOKEN}/getMe`);
@@ -27,7 +27,7 @@ afterAll(() => app?.close());
 describe('raw request bytes', () => {
   it('reach webhook handlers exactly as sent, without a bearer token, in any content type', async () => {
     const payload = 'Body=Hello+%F0%9F%91%8B&From=whatsapp%3A%2B14155550100&x=%00';
-    const res = await fetch(`${app.url}/api/v1/channels/webhooks/echo/agent_1`, {
+    const res = await fetch(`${app.url}/api/v1/channels/webhooks/echo/agent_1/raw`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: payload,
@@ -49,7 +49,7 @@ describe('raw request bytes', () => {
   });
 
   it('are bounded on webhook routes too', async () => {
-    const res = await fetch(`${app.url}/api/v1/channels/webhooks/echo/agent_1`, {
+    const res = await fetch(`${app.url}/api/v1/channels/webhooks/echo/agent_1/raw`, {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },
       body: 'x'.repeat(3000),

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLlmKeySecret } from '../../src/platform/llm-keys.ts';
+import { secret as registerSecret } from '../helpers/secrets.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createOrg, createProject, registerUser, type TestUser } from '../helpers/fixtures.ts';
 
@@ -147,7 +148,7 @@ describe('agents', () => {
 
 describe('project LLM keys', () => {
   it('stores the key, never returns it, and lets agents reference it only for the same provider', async () => {
-    const secret = 'sk-live-abcdefghijklmnop';
+    const secret = registerSecret('sk-live-abcdefghijklmnop');
     const created = await app.call('POST', `${base()}/api-keys`, {
       token: owner.token,
       body: { name: 'OpenAI prod', provider: 'openai', key: secret },
@@ -158,8 +159,13 @@ describe('project LLM keys', () => {
     const list = await app.call('GET', `${base()}/api-keys`, { token: owner.token });
     expect(list.body.data).toHaveLength(1);
     expect(list.text).not.toContain(secret);
-    expect(await readLlmKeySecret(app.database.db, projectId, created.body.data._id)).toBe(secret);
-    expect(await readLlmKeySecret(app.database.db, 'proj_other', created.body.data._id)).toBeUndefined();
+    expect(await readLlmKeySecret(app.database.db, app.vault, projectId, created.body.data._id)).toBe(secret);
+    expect(
+      await readLlmKeySecret(app.database.db, app.vault, 'proj_other', created.body.data._id),
+    ).toBeUndefined();
+    const [stored] = await app.database.query<{ secret: string }>('select secret from llm_key_secrets');
+    expect(stored?.secret).toMatch(/^v1:[0-9a-f]{12}:/);
+    expect(stored?.secret).not.toContain(secret);
 
     const mismatch = await app.call('POST', `${base()}/agents`, {
       token: owner.token,

@@ -86,7 +86,12 @@ export function registerLlmKeyRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
     const { orgId, projectId } = c.req.valid('param');
     await requireProject(db, principalOf(c), orgId, projectId, 'member');
     const body = c.req.valid('json');
-    const row = await createLlmKey(db, { id: newId('llmkey'), organizationId: orgId, projectId, ...body });
+    const row = await createLlmKey(db, deps.vault, {
+      id: newId('llmkey'),
+      organizationId: orgId,
+      projectId,
+      ...body,
+    });
     return c.json({ success: true as const, data: llmKeyView(row) }, 201);
   });
 

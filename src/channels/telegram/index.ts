@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { ProviderAdapter } from '../types.ts';
+
+/** `<numeric bot id>:<secret>` as BotFather prints it (providers.md §2.1). */
+export const botToken = z
+  .string()
+  .regex(
+    /^\d{3,20}:[A-Za-z0-9_-]{20,100}$/,
+    'must be a bot token from @BotFather: digits, a colon, then the secret (123456789:ABCdef…)',
+  );
+
+/** setWebhook's secret_token: 1–256 characters from A-Z a-z 0-9 _ - (providers.md §2.2). */
+export const webhookSecret = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,256}$/, 'must be 1-256 characters, only letters, digits, _ and -');
+
+/** Generates a webhook secret in Telegram's charset: a Telegram channel never runs without one. */
+export const newWebhookSecret = (): string => randomBytes(32).toString('base64url');
+
+/** Telegram settings (spec: Telegram). */
+export const telegramConfig = z
+  .object({
+    bot_token: botToken,
+    bot_username: z
+      .string()
+      .regex(
+        /^@?[A-Za-z][A-Za-z0-9_]{1,28}[Bb][Oo][Tt]$/,
+        "must be the bot's username: 5-32 letters, digits or _, ending in 'bot'",
+      )
+      .transform((v) => v.replace(/^@/, ''))
+      .optional(),
+    webhook_secret: webhookSecret.optional(),
+  })
+  .strict();
+
+export const telegram: ProviderAdapter = {
+  channel: 'telegram',
+  provider: 'telegram',
+  configSchema: telegramConfig,
+  secretFields: ['bot_token', 'webhook_secret'],
+  generatedSecrets: { webhook_secret: newWebhookSecret },
+};
