@@ -2,7 +2,7 @@ import { DeliveryError } from '../channels/errors.ts';
 import type { OutboundMessage } from '../channels/types.ts';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
-import { markBlocked } from './inbound.ts';
+import { isBlocked, markBlocked } from './inbound.ts';
 import type { SenderLookup } from './senders.ts';
 
 export type RetryPolicy = { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
@@ -69,12 +69,9 @@ export async function deliverConversation(
     if (message.next_attempt_at && new Date(message.next_attempt_at) > deps.now()) {
       return { retryAt: new Date(message.next_attempt_at) };
     }
-    const blocked = await database.query(
-      `select 1 from contact_identities where agent_id = $1 and channel = $2 and platform_user_id = $3
-       and blocked_at is not null`,
-      [message.agent_id, message.channel, message.recipient.platformUserId],
-    );
-    if (blocked.length > 0) {
+    if (
+      await isBlocked(database.query, message.agent_id, message.channel, message.recipient.platformUserId)
+    ) {
       await markFailed(database, message.id, 'recipient_blocked', 'The recipient blocked this sender');
       continue;
     }

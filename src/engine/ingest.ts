@@ -151,5 +151,7 @@ async function insertEvents(query: SqlRunner, batch: Pending[]): Promise<Set<str
      returning agent_id, channel, provider_event_id`,
     params,
   );
-  return new Set(inserted.map((row) => `${row.agent_id}|${row.channel}|${row.provider_event_id}`));
+  return new Set(
+    inserted.map((row) => eventKey({ agentId: row.agent_id, channel: row.channel }, row.provider_event_id)),
+  );
 }

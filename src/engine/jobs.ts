@@ -4,7 +4,7 @@ import type { Logger } from '../logger.ts';
 import { jobDbFor } from '../queue/job-queue.ts';
 import { deliverConversation } from './delivery.ts';
 import type { EngineOptions } from './engine.ts';
-import { processInboundBatch } from './inbound.ts';
+import { isBlocked, processInboundBatch } from './inbound.ts';
 import { QUEUES, streamKey } from './queues.ts';
 import type { AgentResponder } from './responder.ts';
 import { INLINE_CHANNELS, type SenderLookup } from './senders.ts';
@@ -71,15 +71,11 @@ export function createJobHandlers(ctx: JobContext) {
     const text = reply.text.trim();
     const parts = text === '' ? [] : (sender?.adapter.splitText?.(text) ?? [text]);
     await database.transaction(async (query) => {
-      const blocked = await query(
-        `select 1 from contact_identities where agent_id = $1 and channel = $2 and platform_user_id = $3
-         and blocked_at is not null`,
-        [input.agentId, input.channel, prepared.recipient.platformUserId],
-      );
+      const blocked = await isBlocked(query, input.agentId, input.channel, prepared.recipient.platformUserId);
       const queued = await recordReply(query, prepared, reply, parts, {
         now: now(),
         deliveredInline: inline,
-        blocked: blocked.length > 0,
+        blocked,
       });
       if (queued > 0) {
         await boss.send(

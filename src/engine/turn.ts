@@ -10,6 +10,7 @@ export const TURN_HISTORY_LIMIT = 100;
 
 type PendingRow = {
   id: string;
+  seq: string | number;
   content: string;
   channel: string;
   created_at: Date;
@@ -31,7 +32,7 @@ export async function prepareTurn(
   conversationId: string,
 ): Promise<PreparedTurn | undefined> {
   const pending = await query<PendingRow>(
-    `select id, content, channel, created_at, recipient from messages
+    `select id, seq, content, channel, created_at, recipient from messages
      where conversation_id = $1 and direction = 'inbound' and answered_at is null order by seq`,
     [conversationId],
   );
@@ -58,7 +59,7 @@ export async function prepareTurn(
        where conversation_id = $1 and seq < $2 and not (direction = 'inbound' and answered_at is null)
        order by seq desc limit ${TURN_HISTORY_LIMIT}) recent
      order by seq`,
-    [conversationId, await firstPendingSeq(query, pending[0]?.id as string)],
+    [conversationId, Number(pending[0]?.seq)],
   );
   const toMessage = (row: {
     role: TurnMessage['role'];
@@ -87,11 +88,6 @@ export async function prepareTurn(
     replyTo: latest.id,
     recipient: latest.recipient,
   };
-}
-
-async function firstPendingSeq(query: SqlRunner, messageId: string): Promise<number> {
-  const rows = await query<{ seq: string | number }>(`select seq from messages where id = $1`, [messageId]);
-  return Number(rows[0]?.seq ?? 0);
 }
 
 /**
