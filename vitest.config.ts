@@ -24,6 +24,8 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       ...databaseProjects,
       { extends: true, test: { name: 'process', include: ['test/process/**/*.test.ts'] } },
+      // The website widget in Debian's Chromium (playwright-core; .ci/run installs the package).
+      { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'] } },
     ],
   },
 });

@@ -1,8 +1,8 @@
 /** Engine benchmarks: durable webhook ingest throughput, and inbound → reply latency through the loopback channel. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import autocannon from 'autocannon';
 import { signLoopback } from '../src/channels/loopback/protocol.ts';
+import { measureWebhookIngest, waitUntilQuiet } from './webhook-load.ts';
 
 export const LOOPBACK_BENCH_SECRET = 'bench-loopback-secret-0123456789';
 /** Distinct senders the ingest load cycles through. */
@@ -46,13 +46,8 @@ export class BenchPeer {
   }
 
   /** Waits until sends stop arriving (the ingest backlog is answered), at most 120 s. */
-  async drain(): Promise<void> {
-    const deadline = Date.now() + 120_000;
-    let last = -1;
-    while (Date.now() < deadline && last !== this.sends) {
-      last = this.sends;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
+  drain(): Promise<void> {
+    return waitUntilQuiet(() => this.sends);
   }
 
   close(): Promise<void> {
@@ -64,39 +59,25 @@ const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 
 /** Signed inbound events, each with a fresh update id, as fast as the server acknowledges them. */
-export async function measureIngest(url: string, agentId: string, durationS: number, connections: number) {
-  let n = 0;
-  const result = await autocannon({
-    url: `${url}/api/v1/channels/webhooks/loopback/${agentId}`,
+export function measureIngest(url: string, agentId: string, durationS: number, connections: number) {
+  return measureWebhookIngest(
+    `${url}/api/v1/channels/webhooks/loopback/${agentId}`,
+    durationS,
     connections,
-    duration: durationS,
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: (request) => {
-          n++;
-          const body = JSON.stringify({
-            update_id: `bench-${process.pid}-${n}`,
-            message: { from: `bench${n % INGEST_USERS}`, text: `load ${n}` },
-          });
-          return {
-            ...request,
-            body,
-            headers: {
-              'content-type': 'application/json',
-              'x-loopback-signature': signLoopback(body, LOOPBACK_BENCH_SECRET),
-            },
-          };
+    (n) => {
+      const body = JSON.stringify({
+        update_id: `bench-${process.pid}-${n}`,
+        message: { from: `bench${n % INGEST_USERS}`, text: `load ${n}` },
+      });
+      return {
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'x-loopback-signature': signLoopback(body, LOOPBACK_BENCH_SECRET),
         },
-      },
-    ],
-  });
-  return {
-    accepted_per_s: Math.round(result['2xx'] / durationS),
-    p50_ms: result.latency.p50,
-    p99_ms: result.latency.p99,
-    errors: result.errors + result.non2xx,
-  };
+      };
+    },
+  );
 }
 
 /** One event at a time from a fresh sender: time from posting it to the loopback peer receiving the reply. */

@@ -8,11 +8,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { BenchPeer, LOOPBACK_BENCH_SECRET, measureIngest, measurePipeline } from './engine-scenarios.ts';
+import { configureTelegram, measureTelegramIngest, TinyBotApi } from './telegram-scenario.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 3);
 const CONNECTIONS = 20;
+/** PostgreSQL server to run Switchboard on instead of the embedded database (a scratch database per run). */
+const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL;
+/** Directory for a V8 CPU profile of the Switchboard process (`--cpu-prof`). */
+const BENCH_PROFILE = process.env.BENCH_PROFILE;
 
 type Load = { rps: number; p50_ms: number; p99_ms: number; errors: number };
 
@@ -49,7 +55,8 @@ function spawnNode(
 /** Starts `node src/main.ts` and resolves once /readyz answers; `readyMs` is spawn → ready. */
 async function startSwitchboard(dataDir: string, extraEnv: Record<string, string> = {}) {
   const started = performance.now();
-  const child = spawn(process.execPath, ['src/main.ts'], {
+  const profile = BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${BENCH_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, 'src/main.ts'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -93,6 +100,24 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
+/** A fresh database on the PostgreSQL server named by BENCH_DATABASE_URL; returns its URL and a dropper. */
+async function scratchDatabase(serverUrl: string) {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  const name = `sb_bench_${process.pid}`;
+  await admin.query(`drop database if exists ${name}`);
+  await admin.query(`create database ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
 
 async function main() {
@@ -103,6 +128,9 @@ async function main() {
     duration_s: DURATION_S,
   };
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-bench-'));
+  const scratch = BENCH_DATABASE_URL ? await scratchDatabase(BENCH_DATABASE_URL) : undefined;
+  const databaseEnv: Record<string, string> = scratch ? { DATABASE_URL: scratch.url } : {};
+  results.database = scratch ? 'postgres' : 'pglite';
   try {
     const raw = spawnNode(['bench/raw-server.ts'], {});
     const rawUrl = `http://127.0.0.1:${JSON.parse(await raw.firstLine).port}`;
@@ -115,14 +143,18 @@ async function main() {
     const bareNodeMs = performance.now() - spawnStarted;
 
     const peer = await new BenchPeer().start();
+    const botApi = await new TinyBotApi().start();
     const sb = await startSwitchboard(dataDir, {
+      ...databaseEnv,
+      TELEGRAM_API_ROOT: botApi.url,
+      TURN_DEBOUNCE_MS: 'loopback=0,telegram=0',
       LOOPBACK_CHANNEL_URL: peer.url,
       LOOPBACK_CHANNEL_SECRET: LOOPBACK_BENCH_SECRET,
-      TURN_DEBOUNCE_MS: 'loopback=0',
     });
     const agentId = /Demo agent\s+(agent_\S+)/.exec(sb.banner)?.[1] ?? '';
     const token = /API token\s+(sb_pat_\S+)/.exec(sb.banner)?.[1] ?? '';
     const orgId = /Organization\s+(org_\S+)/.exec(sb.banner)?.[1] ?? '';
+    const projectId = /Project\s+(proj\S*)/.exec(sb.banner)?.[1] ?? '';
     if (run('http')) {
       const health = await load(`${sb.url}/healthz`);
       results.http_healthz = { ...health, ratio_vs_raw: ratio(health.rps, baseline.rps) };
@@ -139,10 +171,17 @@ async function main() {
       await peer.drain();
     }
     if (run('pipeline')) results.pipeline = await measurePipeline(sb.url, agentId, peer);
+    if (run('telegram')) {
+      await configureTelegram(sb.url, token, { org: orgId, project: projectId, agent: agentId });
+      const telegram = await measureTelegramIngest(sb.url, agentId, DURATION_S, CONNECTIONS);
+      results.telegram = { ...telegram, ratio_vs_raw: ratio(telegram.accepted_per_s, baseline.rps) };
+      await botApi.drain();
+    }
     await stop(sb.child);
     await peer.close();
+    await botApi.close();
     if (run('startup')) {
-      const warm = await startSwitchboard(dataDir);
+      const warm = await startSwitchboard(dataDir, databaseEnv);
       await stop(warm.child);
       results.startup = {
         cold_ready_ms: Math.round(sb.readyMs),
@@ -153,6 +192,7 @@ async function main() {
     }
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
+    await scratch?.drop();
   }
   for (const [key, value] of Object.entries(results))
     process.stdout.write(`${key}: ${JSON.stringify(value)}\n`);

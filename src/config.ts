@@ -108,6 +108,7 @@ const envSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']),
   DATABASE_POOL_MAX: int(10, 2, 200),
   PUBLIC_URL: url(['http:', 'https:']),
+  TELEGRAM_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://api.telegram.org'),
   LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).default('info')),
   JWT_SECRET: optionalString.refine(
     (v) => v === undefined || v.length >= 32,
@@ -135,6 +136,19 @@ const envSchema = z.object({
   CHANNEL_ENCRYPTION_KEYS_PREVIOUS: vaultKeyList,
   CHANNEL_CONFIG_WRITES_PER_MINUTE: int(30, 1, 1_000_000),
   CHANNEL_TESTS_PER_MINUTE: int(10, 1, 1_000_000),
+  LLM_TIMEOUT_MS: int(60_000, 1_000, 600_000),
+  LLM_MAX_RETRIES: int(2, 0, 10),
+  OPENAI_API_KEY: optionalString,
+  ANTHROPIC_API_KEY: optionalString,
+  DEMO_AGENT_MODEL: optionalString.refine(
+    (v) => v === undefined || v.length <= 200,
+    'must be 200 characters or fewer',
+  ),
+  AGENT_HISTORY_CHARS: int(24_000, 0, 2_000_000),
+  VISITOR_TOKEN_TTL: duration(24 * 3600),
+  WIDGET_IP_RATE_LIMIT_PER_MINUTE: int(120, 1, 1_000_000),
+  WIDGET_VISITOR_RATE_LIMIT_PER_MINUTE: int(20, 1, 1_000_000),
+  RATE_LIMIT_STORE: optionalString.pipe(z.enum(['memory', 'postgres']).default('memory')),
 });
 
 export type Config = z.output<typeof envSchema>;
@@ -160,6 +174,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       `Invalid configuration:\n  CHANNEL_ENCRYPTION_KEY: is required when NODE_ENV=production; ${KEY_HINT}`,
     );
+  }
+  if (config.RATE_LIMIT_STORE === 'postgres' && config.DATABASE_URL === undefined) {
+    throw new ConfigError('Invalid configuration:\n  RATE_LIMIT_STORE: postgres needs DATABASE_URL');
   }
   return config;
 }

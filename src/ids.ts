@@ -4,7 +4,18 @@ const nextUlid = monotonicFactory();
 
 /** Id prefixes; every stored object gets `<prefix>_<lowercase ulid>`, which sorts by creation time. */
 export type IdPrefix =
-  'user' | 'org' | 'proj' | 'agent' | 'conv' | 'tok' | 'llmkey' | 'msg' | 'contact' | 'ident' | 'evt';
+  | 'user'
+  | 'org'
+  | 'proj'
+  | 'agent'
+  | 'conv'
+  | 'tok'
+  | 'llmkey'
+  | 'msg'
+  | 'contact'
+  | 'ident'
+  | 'evt'
+  | 'visitor';
 
 /** A new prefixed, time-sortable id such as `agent_01jd…`. */
 export function newId(prefix: IdPrefix): string {

@@ -12,7 +12,8 @@ import { type Database, openDatabase } from './db/client.ts';
 import { lockDataDir } from './db/data-dir-lock.ts';
 import { migrate } from './db/migrate.ts';
 import { createSenderLookup } from './engine/channel-senders.ts';
-import { devResponder } from './engine/dev-responder.ts';
+import { createAgentDeps } from './agent/wiring.ts';
+import { postgresRateLimits } from './http/rate-limit-postgres.ts';
 import { type Engine, startEngine } from './engine/engine.ts';
 import { engineOptionsFrom } from './engine/options.ts';
 import { createApp } from './http/app.ts';
@@ -91,22 +92,45 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const { database, release } = await openConfiguredDatabase(config);
   let server: ReturnType<typeof serve> | undefined;
   let engine: Engine | undefined;
+  let rateLimitStore: Awaited<ReturnType<typeof postgresRateLimits>> | undefined;
   const channelAccounts = new ChannelAccounts({ database, vault, logger });
   try {
     await migrate(database);
     await channelAccounts.start();
-    const firstRun = await bootstrapFirstRun(database.db, config.BOOTSTRAP_EMAIL);
+    const firstRun = await bootstrapFirstRun(database.db, config.BOOTSTRAP_EMAIL, {
+      vault,
+      openaiApiKey: config.OPENAI_API_KEY,
+      anthropicApiKey: config.ANTHROPIC_API_KEY,
+      model: config.DEMO_AGENT_MODEL,
+    });
     const savedTo = firstRun ? saveFirstRun(config, firstRun) : undefined;
     const sessions = new SessionTokens(jwtSecret(config, logger), config.SESSION_TTL);
     const senders = createSenderLookup({ config, database, logger, channelAccounts });
+    const agentDeps = createAgentDeps({ config, database, vault, logger, sessions });
     engine = await startEngine({
       database,
       logger,
-      responder: devResponder,
+      responder: agentDeps.responder,
       senders,
       options: engineOptionsFrom(config),
     });
-    const app = createApp({ config, database, logger, sessions, vault, channelAccounts, engine, senders });
+    if (config.RATE_LIMIT_STORE === 'postgres' && config.DATABASE_URL) {
+      rateLimitStore = await postgresRateLimits(config.DATABASE_URL);
+    }
+    const app = createApp({
+      config,
+      database,
+      logger,
+      sessions,
+      vault,
+      channelAccounts,
+      engine,
+      senders,
+      chats: agentDeps.chats,
+      visitors: agentDeps.visitors,
+      ...(rateLimitStore ? { rateLimits: rateLimitStore.factory } : {}),
+    });
+    await rateLimitStore?.ready();
     const listening = Promise.withResolvers<AddressInfo>();
     server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, listening.resolve);
     server.once('error', listening.reject);
@@ -125,6 +149,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
             // Workers finish their current jobs (bounded); unfinished ones are retried by the next process.
             await engine?.stop().catch(() => {});
             await channelAccounts.close();
+            await rateLimitStore?.close().catch(() => {});
             await database.close();
           },
           release,
@@ -148,6 +173,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     server?.close();
     await engine?.stop().catch(() => {});
     await channelAccounts.close().catch(() => {});
+    await rateLimitStore?.close().catch(() => {});
     await database.close().catch(() => {});
     release();
     throw err;
@@ -185,6 +211,7 @@ function printFirstRun(url: string, creds: FirstRunCredentials, file: string): v
     `  Project         ${creds.projectId}`,
     `  Demo agent      ${creds.agentId}`,
     '',
+    `  Widget demo     ${url}/widget/demo?agent=${creds.agentId}`,
     `  API docs        ${url}/docs`,
     `  Health          ${url}/healthz   ${url}/readyz`,
     `  Saved to        ${file} (mode 0600)`,

@@ -16,6 +16,8 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 export const PUBLIC_API_PATHS: RegExp[] = [
   /^\/api\/v1\/auth\/(register|login)$/,
   /^\/api\/v1\/channels\/webhooks\//,
+  // The website widget's API: visitor tokens, checked by its own routes.
+  /^\/api\/v1\/widget\//,
 ];
 
 async function resolveBearer(deps: AppDeps, token: string): Promise<Principal | undefined> {

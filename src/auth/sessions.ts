@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 
 const ISSUER = 'switchboard';
@@ -7,10 +8,17 @@ const AUDIENCE = 'switchboard-api';
 export class SessionTokens {
   private readonly key: Uint8Array;
   private readonly ttlSeconds: number;
+  private readonly secret: string;
 
   constructor(secret: string, ttlSeconds: number) {
     this.key = new TextEncoder().encode(secret);
     this.ttlSeconds = ttlSeconds;
+    this.secret = secret;
+  }
+
+  /** A separate key for another token kind, derived from the same secret (a token of one kind never verifies as another). */
+  derivedKey(label: string): Uint8Array {
+    return new Uint8Array(createHmac('sha256', this.secret).update(label).digest());
   }
 
   sign(userId: string): Promise<string> {

@@ -5,9 +5,10 @@ import { readChannelAnalytics } from '../conversations/analytics.ts';
 import type { AppDeps, AppEnv } from '../http/env.ts';
 import { ApiError, badRequest, notFound } from '../http/errors.ts';
 import { AgentParams, commonErrors, json, jsonBody, secured, SuccessMessage } from '../http/openapi.ts';
-import { RateLimit } from '../http/rate-limit.ts';
+import { type RateLimit, rateLimitsOf } from '../http/rate-limit.ts';
 import { principalOf, requireAgent } from '../platform/access.ts';
 import { type ChannelPatch, adapterSchemas, channelView, hasProviderChoice } from './channel-config.ts';
+import { apiRootsFrom } from './api-roots.ts';
 import { mergePatches } from './config-schema.ts';
 import type { AdapterRegistry } from './registry.ts';
 import {
@@ -101,8 +102,8 @@ export function registerChannelRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
   const { db } = deps.database;
   const accounts = deps.channelAccounts;
   const registry = accounts.registry;
-  const writes = new RateLimit(deps.config.CHANNEL_CONFIG_WRITES_PER_MINUTE, 60);
-  const tests = new RateLimit(deps.config.CHANNEL_TESTS_PER_MINUTE, 60);
+  const writes = rateLimitsOf(deps)('channel_writes', deps.config.CHANNEL_CONFIG_WRITES_PER_MINUTE, 60);
+  const tests = rateLimitsOf(deps)('channel_tests', deps.config.CHANNEL_TESTS_PER_MINUTE, 60);
   const UpdateBody = z
     .object({
       ...Object.fromEntries(CHANNELS.map((channel) => [channel, blockSchema(registry, channel).optional()])),
@@ -133,6 +134,7 @@ export function registerChannelRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
       provider: account.provider,
     }),
     publicUrl: deps.config.PUBLIC_URL,
+    apiRoots: apiRootsFrom(deps.config),
   });
 
   /** The configured account and its adapter hook, or the spec's failure shape (400 unconfigured, 501 no hook). */

@@ -49,6 +49,8 @@ export type InboundMessageEvent = {
   editOf?: string;
   /** Provider timestamp (ISO 8601), when given. */
   sentAt?: string;
+  /** A provider handle the adapter acknowledges once the event is recorded (Telegram callback_query id). */
+  acknowledgeRef?: string;
 };
 
 /** A normalized delivery-status update for an outbound message. */
@@ -119,6 +121,8 @@ export type AdapterContext = {
   logger: Logger;
   /** Public base URL of this server (PUBLIC_URL), when configured. */
   publicUrl?: string;
+  /** Provider API base URLs from configuration, by provider (telegram: TELEGRAM_API_ROOT). */
+  apiRoots?: Readonly<Record<string, string>>;
 };
 
 /** Result of a "test connection" call, in the spec's shapes. */
@@ -138,7 +142,12 @@ export type ProviderAdapter = {
   /** Secret fields generated when a config has none (Telegram's webhook_secret): the channel never runs without. */
   generatedSecrets?: Readonly<Record<string, () => string>>;
   verify?(request: RawRequest, ctx: AdapterContext): Promise<VerifyResult>;
-  parse?(request: RawRequest): InboundEvent[];
+  /** Normalizes a verified request; `ctx` carries the account's settings (e.g. which group chats are allowed). */
+  parse?(request: RawRequest, ctx?: AdapterContext): InboundEvent[];
+  /** Runs after the events are durably recorded (Telegram answers callback queries); failures are only logged. */
+  acknowledge?(events: InboundEvent[], ctx: AdapterContext): Promise<void>;
+  /** Shows a "typing…" indicator; the engine repeats it every few seconds while a turn runs. */
+  typing?(recipient: { platformUserId: string; chatId: string }, ctx: AdapterContext): Promise<void>;
   send?(message: OutboundMessage, ctx: AdapterContext): Promise<SendResult>;
   /** Splits a reply into the parts the channel can carry, in order (each part is its own message). */
   splitText?(text: string): string[];

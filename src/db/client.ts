@@ -106,9 +106,19 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     kind: 'pglite',
     pglite: client,
     db: drizzlePglite(client, { schema }) as unknown as Db,
-    query: async (text, params) => (await client.query(text, params)).rows as never,
-    transaction: (fn) =>
-      client.transaction((tx) => fn(async (text, params) => (await tx.query(text, params)).rows as never)),
+    query: async (text, params) => {
+      await yieldToIo();
+      return (await client.query(text, params)).rows as never;
+    },
+    transaction: async (fn) => {
+      await yieldToIo();
+      return client.transaction((tx) =>
+        fn(async (text, params) => {
+          await yieldToIo();
+          return (await tx.query(text, params)).rows as never;
+        }),
+      );
+    },
     listen: async (channel, onPayload) => {
       const unlisten = await client.listen(channel, onPayload);
       return async () => unlisten();
@@ -116,6 +126,15 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     withAdvisoryLock: (_lockId, fn) => fn(),
     close: () => client.close(),
   };
+}
+
+/**
+ * PGlite runs each statement synchronously and resolves it as a microtask, so a chain of statements
+ * never lets the event loop read sockets: measured, webhook acks waited 250–600 ms behind worker
+ * queries. Yielding to the I/O phase before each statement keeps requests flowing.
+ */
+export function yieldToIo(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ChannelAccounts } from '../channels/accounts.ts';
+import { apiRootsFrom } from '../channels/api-roots.ts';
 import { loopbackAdapter } from '../channels/loopback/adapter.ts';
 import { CHANNELS, type ChannelName } from '../channels/types.ts';
 import type { Config } from '../config.ts';
@@ -21,6 +22,7 @@ export type SenderLookupDeps = {
 export function createSenderLookup(deps: SenderLookupDeps): SenderLookup {
   const { config, database, logger, channelAccounts } = deps;
   const httpFetch = deps.fetch ?? fetch;
+  const apiRoots = apiRootsFrom(config);
   const knownAgents = new Set<string>();
   const agentExists = async (agentId: string) => {
     if (knownAgents.has(agentId)) return true;
@@ -56,6 +58,6 @@ export function createSenderLookup(deps: SenderLookupDeps): SenderLookup {
     const adapter = account && channelAccounts.registry.get(account.channel, account.provider);
     if (!account || !adapter) return null;
     const publicUrl = config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {};
-    return { adapter, ctx: { account, fetch: httpFetch, now: Date.now, logger, ...publicUrl } };
+    return { adapter, ctx: { account, fetch: httpFetch, now: Date.now, logger, apiRoots, ...publicUrl } };
   };
 }

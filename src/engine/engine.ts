@@ -5,10 +5,11 @@ import { startJobQueue } from '../queue/job-queue.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './delivery.ts';
 import { Ingestor } from './ingest.ts';
 import { createJobHandlers } from './jobs.ts';
-import { createQueues } from './queues.ts';
+import { createQueues, QUEUES } from './queues.ts';
 import { closeIdleConversations, reconcile, recoverOrphanedJobs } from './recovery.ts';
 import type { AgentResponder } from './responder.ts';
 import type { SenderLookup } from './senders.ts';
+import { WorkerSlots } from './worker-slots.ts';
 
 export type EngineOptions = {
   /** Wait this long after a message before answering, per channel, so a burst gets one reply. */
@@ -60,20 +61,20 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
   const now = deps.now ?? (() => new Date());
   const { database, logger } = deps;
   const boss = await startJobQueue(database, logger);
-  await createQueues(boss);
+  // PostgreSQL: a NOTIFY per new job wakes workers in every process. PGlite is one process (the
+  // DATA_DIR lock), and pg-boss's NOTIFY wakes every idle worker of the queue — N fetches on the one
+  // embedded connection for each job — so there the engine wakes one worker itself after each commit.
+  await createQueues(boss, database.kind === 'postgres');
   if (database.kind === 'pglite') await recoverOrphanedJobs(database, boss, logger);
 
-  const workerIds = new Map<string, string>();
+  const workers = new Map<string, WorkerSlots>();
   const timers = new Set<NodeJS.Timeout>();
   const wake = (queue: string, afterMs: number) => {
-    const timer = setTimeout(
-      () => {
-        timers.delete(timer);
-        const id = workerIds.get(queue);
-        if (id) boss.notifyWorker(id);
-      },
-      Math.max(0, afterMs) + WAKE_SLACK_MS,
-    );
+    if (afterMs <= 0) return workers.get(queue)?.wakeOne();
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      workers.get(queue)?.wakeOne();
+    }, afterMs + WAKE_SLACK_MS);
     timer.unref();
     timers.add(timer);
   };
@@ -89,22 +90,20 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
   });
   // Deferred jobs (debounce, retry backoff) are not NOTIFYed when they come due: `wake` covers this
   // process, and a 1 s poll covers jobs deferred by another process.
-  const workOptions = {
-    localConcurrency: options.concurrency,
-    pollingIntervalSeconds: 1,
-    notifyPollingIntervalSeconds: 1,
-  };
+  const workOptions = { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 1 };
   for (const [queue, handler] of Object.entries(jobs)) {
-    const id = await boss.work<Record<string, string>>(queue, workOptions, async ([job]) => {
-      if (!job) return;
-      try {
-        await handler(job.data as never);
-      } catch (error) {
-        logger.warn({ err: error, queue, job: job.data }, 'job failed; it will be retried');
-        throw error;
-      }
-    });
-    workerIds.set(queue, id);
+    const slots = new WorkerSlots(boss);
+    workers.set(queue, slots);
+    for (let slot = 0; slot < options.concurrency; slot++) {
+      await slots.add(queue, workOptions, async (job) => {
+        try {
+          await handler(job.data as never);
+        } catch (error) {
+          logger.warn({ err: error, queue, job: job.data }, 'job failed; it will be retried');
+          throw error;
+        }
+      });
+    }
   }
 
   const runReconcile = async () => {
@@ -118,7 +117,7 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
   await runReconcile();
 
   return {
-    ingestor: new Ingestor(database, boss),
+    ingestor: new Ingestor(database, boss, () => wake(QUEUES.inbound, 0)),
     boss,
     options,
     reconcile: runReconcile,

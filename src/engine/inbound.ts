@@ -7,6 +7,7 @@ import type {
 import type { SqlRunner } from '../db/client.ts';
 import { newId } from '../ids.ts';
 import { countChannelMessages } from '../conversations/analytics.ts';
+import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
 import { extendHistory, openConversation, resolveIdentity } from './conversation-store.ts';
 
 /** Events of one stream handled per transaction. */
@@ -87,15 +88,37 @@ async function applyMessage(
     // Writing to us again means they unblocked.
     await query(`update contact_identities set blocked_at = null where id = $1`, [identity.id]);
   }
-  const platformUserId = `${channel}:${event.sender.platformUserId}`;
   const conversation = await openConversation(query, {
     agentId,
     contactId: identity.contactId,
-    userIdentifier: event.sender.userIdentifier ?? platformUserId,
+    userIdentifier: event.sender.userIdentifier ?? `${channel}:${event.sender.platformUserId}`,
     now,
     inactivityMs: settings.inactivityMs,
   });
-  const inserted = await query(
+  const messageId = await insertUserMessage(query, { agentId, channel, conversation, event, now });
+  return messageId ? conversation.id : undefined;
+}
+
+/**
+ * Adds a user message to a conversation and makes the conversation follow it: `channel` and
+ * `channel_metadata` become this message's, `channel_history` and the analytics count it.
+ * Returns the new message id, or undefined when the provider message id was already recorded.
+ */
+export async function insertUserMessage(
+  query: SqlRunner,
+  input: {
+    agentId: string;
+    channel: string;
+    conversation: { id: string; channel_history: ChannelHistoryEntry[] };
+    event: InboundMessageEvent;
+    now: Date;
+    /** Answered in the request that brought it (chat APIs): reconciliation never re-triggers it. */
+    inline?: boolean;
+  },
+): Promise<string | undefined> {
+  const { agentId, channel, conversation, event, now } = input;
+  const recipient = { platformUserId: event.sender.platformUserId, chatId: event.sender.chatId };
+  const inserted = await query<{ id: string }>(
     `insert into messages (id, conversation_id, agent_id, role, content, channel, direction, provider_message_id,
                            status, attachments, recipient, created_at, updated_at)
      values ($1, $2, $3, 'user', $4, $5, 'inbound', $6, 'received', $7::jsonb, $8::jsonb, $9, $9)
@@ -108,14 +131,14 @@ async function applyMessage(
       channel,
       event.providerMessageId ?? null,
       JSON.stringify(event.attachments ?? []),
-      JSON.stringify({ platformUserId: event.sender.platformUserId, chatId: event.sender.chatId }),
+      JSON.stringify(input.inline ? { ...recipient, inline: true } : recipient),
       now,
     ],
   );
-  if (inserted.length === 0) return undefined;
+  if (!inserted[0]) return undefined;
   const metadata = {
     ...event.metadata,
-    platform_user_id: platformUserId,
+    platform_user_id: `${channel}:${event.sender.platformUserId}`,
     chat_id: event.sender.chatId,
     ...(event.sender.username ? { username: event.sender.username } : {}),
   };
@@ -132,7 +155,7 @@ async function applyMessage(
     ],
   );
   await countChannelMessages(query, agentId, channel, 1, now);
-  return conversation.id;
+  return inserted[0].id;
 }
 
 /** Status rank: an update applies only when it moves forward; `failed` only from queued or sent. */

@@ -36,10 +36,13 @@ export class Ingestor {
   private flushing = false;
   private readonly database: Database;
   private readonly boss: PgBoss;
+  private readonly onQueued: () => void;
 
-  constructor(database: Database, boss: PgBoss) {
+  /** `onQueued` runs after a commit that enqueued work (wakes a local worker). */
+  constructor(database: Database, boss: PgBoss, onQueued: () => void = () => {}) {
     this.database = database;
     this.boss = boss;
+    this.onQueued = onQueued;
   }
 
   /** Resolves once every event is committed (new) or found already recorded (duplicate). */
@@ -58,6 +61,7 @@ export class Ingestor {
         const batch = this.takeBatch();
         try {
           const results = await this.commit(batch);
+          if (results.some((result) => result.accepted > 0)) this.onQueued();
           batch.forEach((item, i) => item.resolve(results[i] as IngestResult));
         } catch (error) {
           if (batch.length === 1) {
@@ -67,7 +71,9 @@ export class Ingestor {
           // One bad event must not fail its neighbours: retry each on its own.
           for (const item of batch) {
             try {
-              item.resolve((await this.commit([item]))[0] as IngestResult);
+              const result = (await this.commit([item]))[0] as IngestResult;
+              if (result.accepted > 0) this.onQueued();
+              item.resolve(result);
             } catch (itemError) {
               item.reject(itemError);
             }

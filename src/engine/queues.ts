@@ -18,12 +18,13 @@ export function streamKey(agentId: string, channel: string, stream: string): str
 /**
  * Creates the queues. `stately` allows one queued and one active job per singletonKey: a job already
  * waiting absorbs later triggers, and a job arriving during a run waits for it — exactly the
- * "one turn at a time, bursts answered together" rule.
+ * "one turn at a time, bursts answered together" rule. With `notify` each new job is a NOTIFY that
+ * wakes workers in every process.
  */
-export async function createQueues(boss: PgBoss): Promise<void> {
+export async function createQueues(boss: PgBoss, notify: boolean): Promise<void> {
   const common = {
     policy: 'stately',
-    notify: true,
+    notify,
     retryLimit: 10,
     retryBackoff: true,
     retryDelayMax: 60,
@@ -31,4 +32,6 @@ export async function createQueues(boss: PgBoss): Promise<void> {
   await boss.createQueue(QUEUES.inbound, { ...common, expireInSeconds: 60, heartbeatSeconds: 10 });
   await boss.createQueue(QUEUES.turn, { ...common, expireInSeconds: 300, heartbeatSeconds: 10 });
   await boss.createQueue(QUEUES.deliver, { ...common, expireInSeconds: 120, heartbeatSeconds: 10 });
+  // createQueue leaves an existing queue as it was; the setting follows the database in use.
+  for (const name of Object.values(QUEUES)) await boss.updateQueue(name, { notify });
 }

@@ -45,6 +45,7 @@ export async function reconcile(
   const turns = await database.query<{ conversation_id: string }>(
     `select distinct conversation_id from messages
      where direction = 'inbound' and answered_at is null and created_at < $1 and created_at > $2
+       and (recipient ->> 'inline') is null
      limit ${RECONCILE_LIMIT}`,
     [new Date(now.getTime() - options.defaultDebounceMs), new Date(now.getTime() - RETRIGGER_WINDOW_MS)],
   );

@@ -26,5 +26,24 @@ export type TurnReply = {
   usage?: { inputTokens: number; outputTokens: number };
 };
 
-/** The agent service: turns a conversation turn into a reply. It may throw; the queue retries the turn. */
-export type AgentResponder = (input: TurnInput) => Promise<TurnReply>;
+export type RespondOptions = {
+  /** Called with each piece of the reply as the model produces it (streaming chat). */
+  onChunk?: (text: string) => void;
+  signal?: AbortSignal;
+};
+
+/**
+ * The agent service: turns a conversation turn into a reply. A `TurnError` is final (recorded on the
+ * conversation, not retried); any other error lets the queue retry the turn.
+ */
+export type AgentResponder = (input: TurnInput, options?: RespondOptions) => Promise<TurnReply>;
+
+/** A turn that cannot be answered (LLM down after retries and fallback, agent inactive…). */
+export class TurnError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TurnError';
+    this.code = code;
+  }
+}

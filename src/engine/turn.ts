@@ -159,3 +159,38 @@ export async function recordReply(
   await countChannelMessages(query, input.agentId, input.channel, parts.length, now);
   return status === 'queued' ? parts.length : 0;
 }
+
+/**
+ * Records that a turn could not be answered: the pending messages are marked answered (no retry loop)
+ * and a `failed` assistant message carries the code and reason, so the conversation shows the failure.
+ */
+export async function recordTurnFailure(
+  query: SqlRunner,
+  turn: PreparedTurn,
+  failure: { code: string; message: string },
+  now: Date,
+): Promise<boolean> {
+  const answered = await query(
+    `update messages set answered_at = $2, updated_at = $2 where id = any($1) and answered_at is null returning id`,
+    [turn.pendingIds, now],
+  );
+  if (answered.length === 0) return false;
+  await query(
+    `insert into messages (id, conversation_id, agent_id, role, content, channel, direction, status, recipient,
+                           reply_to, part, error_code, error_message, created_at, updated_at)
+     values ($1, $2, $3, 'assistant', '', $4, 'outbound', 'failed', $5::jsonb, $6, 0, $7, $8, $9, $9)
+     on conflict do nothing`,
+    [
+      newId('msg'),
+      turn.input.conversationId,
+      turn.input.agentId,
+      turn.input.channel,
+      JSON.stringify(turn.recipient),
+      turn.replyTo,
+      failure.code,
+      failure.message.slice(0, 1000),
+      now,
+    ],
+  );
+  return true;
+}

@@ -21,13 +21,20 @@ export function registerWebhookRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
     if (!verdict.ok) throw unauthorized('Webhook signature is missing or invalid');
     let events;
     try {
-      events = target.adapter.parse(request);
+      events = target.adapter.parse(request, target.ctx);
     } catch {
       throw new ApiError(400, 'Webhook body is not a valid update');
     }
     if (!engine) throw new ApiError(503, 'Not accepting webhooks yet; retry shortly');
     try {
       const result = await engine.ingestor.ingest({ agentId, channel }, events);
+      const { acknowledge } = target.adapter;
+      if (acknowledge && events.length > 0) {
+        // After the commit, off the response path: the provider gets its 200 without waiting on this.
+        acknowledge.call(target.adapter, events, target.ctx).catch((err: unknown) => {
+          target.ctx.logger.warn({ err, channel, agentId }, 'webhook acknowledgement failed');
+        });
+      }
       return c.json({ success: true, ...result }, 200);
     } catch (error) {
       if ((error as { code?: string }).code === '23503') throw notFound('Agent');

@@ -17,6 +17,9 @@ import { limitPerCaller } from './rate-limit.ts';
 import { registerDocs } from './docs.ts';
 import { registerWebhookRoute } from '../engine/webhook-route.ts';
 import { registerConversationRoutes } from '../conversations/routes.ts';
+import { registerChatRoutes } from '../chat/routes.ts';
+import { registerWidgetRoutes } from '../widget/routes.ts';
+import { isWidgetScriptPath, registerWidgetAssets } from '../widget/assets.ts';
 import type { AppDeps, AppEnv } from './env.ts';
 import { errorBody, handleError, validationError } from './errors.ts';
 import { registerHealth } from './health.ts';
@@ -32,11 +35,17 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   app.use('*', requestId({ limitLength: 128 }));
   app.use('*', requestLog(deps.logger));
-  app.use('*', secureHeaders({ contentSecurityPolicy: undefined }));
+  const pageHeaders = secureHeaders({ contentSecurityPolicy: undefined });
+  // The widget script is embedded by other sites' pages: it must not be same-origin only.
+  const widgetScriptHeaders = secureHeaders({
+    contentSecurityPolicy: undefined,
+    crossOriginResourcePolicy: 'cross-origin',
+  });
+  app.use('*', (c, next) => (isWidgetScriptPath(c.req.path) ? widgetScriptHeaders : pageHeaders)(c, next));
   app.use('*', limitBody(deps.config.BODY_LIMIT_BYTES));
   app.use('/api/*', requireJsonBody());
   app.use('/api/v1/*', authenticate(deps));
-  app.use('/api/v1/*', limitPerCaller(deps.config.API_RATE_LIMIT_PER_MINUTE));
+  app.use('/api/v1/*', limitPerCaller(deps.config.API_RATE_LIMIT_PER_MINUTE, deps.rateLimits));
 
   registerHealth(app, deps.database);
   registerDocs(app, VERSION);
@@ -51,6 +60,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerConversationRoutes(app, deps);
   registerWebhookRoute(app, deps);
   registerChannelRoutes(app, deps);
+  registerWidgetAssets(app, deps.config.PUBLIC_URL);
+  if (deps.chats) registerChatRoutes(app, deps, deps.chats);
+  if (deps.chats && deps.visitors)
+    registerWidgetRoutes(app, deps, { chats: deps.chats, visitors: deps.visitors });
 
   app.notFound((c) => c.json(errorBody(`No route for ${c.req.method} ${c.req.path}`), 404));
   app.onError((err, c) => handleError(err, c, deps.logger));

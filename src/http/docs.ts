@@ -35,6 +35,11 @@ export function registerDocs(app: OpenAPIHono<AppEnv>, version: string): void {
     scheme: 'bearer',
     description: 'A session token from /api/v1/auth/login, or an API token (sb_pat_… / sb_org_…)',
   });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'visitorToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A widget visitor token from POST /api/v1/widget/{agentId}/session',
+  });
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',
     info: {

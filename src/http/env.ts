@@ -1,6 +1,7 @@
 import type { Role } from '../auth/roles.ts';
 import type { SessionTokens } from '../auth/sessions.ts';
 import type { ChannelAccounts } from '../channels/accounts.ts';
+import type { ChannelAccount } from '../channels/types.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -19,6 +20,10 @@ export type Principal = {
 };
 
 /** Everything route handlers need, injected once at start-up. */
+import type { ChatService } from '../chat/chat-service.ts';
+import type { VisitorTokens } from '../widget/visitor-tokens.ts';
+import type { RateLimitFactory } from './rate-limit.ts';
+
 export type AppDeps = {
   config: Config;
   database: Database;
@@ -34,11 +39,19 @@ export type AppDeps = {
   channelAccounts: ChannelAccounts;
   /** HTTP client handed to provider adapters (tests point it at fake servers); defaults to global fetch. */
   fetch?: typeof fetch;
+  /** Chat answered in the request (chat API, widget API); absent = those routes are not mounted. */
+  chats?: ChatService;
+  /** Widget visitor tokens. */
+  visitors?: VisitorTokens;
+  /** Rate-limit budgets: in-process by default, PostgreSQL-backed with RATE_LIMIT_STORE=postgres. */
+  rateLimits?: RateLimitFactory;
 };
 
 export type AppEnv = {
   Variables: {
     principal?: Principal;
     requestId: string;
+    /** The agent's website channel, resolved once by the widget routes' middleware. */
+    websiteAccount?: ChannelAccount;
   };
 };

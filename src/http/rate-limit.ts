@@ -1,14 +1,15 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from './env.ts';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { tooManyRequests } from './errors.ts';
 
 /** A named budget of `points` per `durationSeconds` for one key (ip, user, token…). */
 export class RateLimit {
-  private readonly limiter: RateLimiterMemory;
-  constructor(points: number, durationSeconds: number) {
-    this.limiter = new RateLimiterMemory({ points, duration: durationSeconds });
+  private readonly limiter: RateLimiterAbstract;
+  /** In-process by default; pass a shared limiter (PostgreSQL store) when several processes serve traffic. */
+  constructor(points: number, durationSeconds: number, limiter?: RateLimiterAbstract) {
+    this.limiter = limiter ?? new RateLimiterMemory({ points, duration: durationSeconds });
   }
 
   /** Spends one point for `key`; throws a 429 carrying Retry-After when the budget is gone. */
@@ -41,9 +42,19 @@ export function clientIp(c: Context, trustProxy: boolean): string {
   }
 }
 
+/** Makes a named budget; the name keeps budgets apart in a shared store. */
+export type RateLimitFactory = (name: string, points: number, durationSeconds: number) => RateLimit;
+
+export const memoryRateLimits: RateLimitFactory = (_name, points, durationSeconds) =>
+  new RateLimit(points, durationSeconds);
+
+/** The app's budget factory: the shared store when configured, else in-process. */
+export const rateLimitsOf = (deps: { rateLimits?: RateLimitFactory }): RateLimitFactory =>
+  deps.rateLimits ?? memoryRateLimits;
+
 /** Per-caller budget on the authenticated API: keyed by token (or user, for sessions); 429 with Retry-After. */
-export function limitPerCaller(perMinute: number): MiddlewareHandler<AppEnv> {
-  const limit = new RateLimit(perMinute, 60);
+export function limitPerCaller(perMinute: number, limits = memoryRateLimits): MiddlewareHandler<AppEnv> {
+  const limit = limits('api', perMinute, 60);
   return async (c, next) => {
     const principal = c.get('principal');
     if (principal) await limit.consume(principal.tokenId ?? principal.userId);

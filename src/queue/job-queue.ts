@@ -1,5 +1,5 @@
 import { fromPglite, PgBoss } from 'pg-boss';
-import type { Database, SqlRunner } from '../db/client.ts';
+import { type Database, type SqlRunner, yieldToIo } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 
 /** pg-boss's adapter shape for "run this statement on my connection". */
@@ -22,7 +22,7 @@ export async function startJobQueue(database: Database, logger: Logger): Promise
   };
   const boss =
     database.kind === 'pglite'
-      ? new PgBoss({ ...common, db: fromPglite(database.pglite as never), backend: 'pglite' })
+      ? new PgBoss({ ...common, db: yieldingPglite(database), backend: 'pglite' })
       : new PgBoss({
           ...common,
           connectionString: database.url,
@@ -33,4 +33,15 @@ export async function startJobQueue(database: Database, logger: Logger): Promise
   boss.on('warning', (warning) => logger.warn({ warning }, 'job queue warning'));
   await boss.start();
   return boss;
+}
+
+/** pg-boss's PGlite adapter, yielding to I/O before each statement like our own queries do. */
+function yieldingPglite(database: Database) {
+  const db = fromPglite(database.pglite as never);
+  const executeSql = db.executeSql.bind(db);
+  db.executeSql = async (text, values) => {
+    await yieldToIo();
+    return executeSql(text, values);
+  };
+  return db;
 }

@@ -7,7 +7,7 @@ import type { ProviderAdapter } from '../../src/channels/types.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/client.ts';
 import { createSenderLookup } from '../../src/engine/channel-senders.ts';
-import { devResponder } from '../../src/engine/dev-responder.ts';
+import { createAgentDeps } from '../../src/agent/wiring.ts';
 import { type Engine, startEngine } from '../../src/engine/engine.ts';
 import { engineOptionsFrom } from '../../src/engine/options.ts';
 import type { AgentResponder } from '../../src/engine/responder.ts';
@@ -83,11 +83,12 @@ export async function startTestApp(
   const channelAccounts = new ChannelAccounts({ database, vault, logger, registry });
   await channelAccounts.start();
   const senders = createSenderLookup({ config, database, logger, channelAccounts, fetch: options.fetch });
+  const agentDeps = createAgentDeps({ config, database, vault, logger, sessions });
   const engine = options.engine
     ? await startEngine({
         database,
         logger,
-        responder: options.engine.responder ?? devResponder,
+        responder: options.engine.responder ?? agentDeps.responder,
         senders,
         options: engineOptionsFrom(config),
       })
@@ -102,6 +103,8 @@ export async function startTestApp(
     fetch: options.fetch,
     engine,
     senders,
+    chats: agentDeps.chats,
+    visitors: agentDeps.visitors,
   });
   extend?.(app);
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import type { TestApp } from './app.ts';
+import { randomSecret } from './secrets.ts';
 
 export type TestUser = { id: string; email: string; token: string; password: string };
 
@@ -52,4 +53,52 @@ export async function addMember(app: TestApp, admin: TestUser, orgId: string, us
     body: { email: user.email, role },
   });
   expect(res.status, res.text).toBe(201);
+}
+
+/** A fresh owner with an organization, a project and an agent in it. */
+export type Workspace = { owner: TestUser; orgId: string; projectId: string; agentId: string };
+
+export async function createWorkspace(app: TestApp, label = 'owner'): Promise<Workspace> {
+  const owner = await registerUser(app, label);
+  const orgId = await createOrg(app, owner);
+  const projectId = await createProject(app, owner.token, orgId);
+  const agentId = await createAgent(app, owner.token, orgId, projectId);
+  return { owner, orgId, projectId, agentId };
+}
+
+/** Stores an openai-compatible project LLM key (a registered test secret); returns its id. */
+export async function createLlmKey(app: TestApp, ws: Workspace, name = 'fake'): Promise<string> {
+  const res = await app.call('POST', `/api/v1/organizations/${ws.orgId}/projects/${ws.projectId}/api-keys`, {
+    token: ws.owner.token,
+    body: { name, provider: 'openai-compatible', key: randomSecret('sk-test-') },
+  });
+  expect(res.status, res.text).toBe(201);
+  return res.body.data._id;
+}
+
+/** Points the workspace's agent at an OpenAI-compatible server (the fake LLM), with `extra` agent fields. */
+export async function useFakeLlm(
+  app: TestApp,
+  ws: Workspace,
+  baseUrl: string,
+  extra: { system_prompt?: string; llm_settings?: Record<string, unknown> } = {},
+): Promise<void> {
+  const res = await app.call(
+    'PUT',
+    `/api/v1/organizations/${ws.orgId}/projects/${ws.projectId}/agents/${ws.agentId}`,
+    {
+      token: ws.owner.token,
+      body: {
+        ...extra,
+        api_key: await createLlmKey(app, ws),
+        llm_settings: {
+          provider: 'openai-compatible',
+          model: 'fake',
+          base_url: baseUrl,
+          ...extra.llm_settings,
+        },
+      },
+    },
+  );
+  expect(res.status, res.text).toBe(200);
 }

@@ -3,14 +3,7 @@ import { readChannelAnalytics } from '../../src/conversations/analytics.ts';
 import type { TurnInput } from '../../src/engine/responder.ts';
 import { newId } from '../../src/ids.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import {
-  addMember,
-  createAgent,
-  createOrg,
-  createProject,
-  registerUser,
-  type TestUser,
-} from '../helpers/fixtures.ts';
+import { addMember, registerUser, createWorkspace, type TestUser } from '../helpers/fixtures.ts';
 import { eventually, LOOPBACK_SECRET, LoopbackPeer, postLoopback } from '../helpers/loopback-peer.ts';
 
 const DEBOUNCE_MS = 400;
@@ -75,10 +68,7 @@ beforeAll(async () => {
     undefined,
     { engine: { responder } },
   );
-  owner = await registerUser(app, 'engine');
-  orgId = await createOrg(app, owner);
-  projectId = await createProject(app, owner.token, orgId);
-  agentId = await createAgent(app, owner.token, orgId, projectId);
+  ({ owner, orgId, projectId, agentId } = await createWorkspace(app, 'engine'));
 });
 afterAll(async () => {
   await app?.close();

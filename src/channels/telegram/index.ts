@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { ProviderAdapter } from '../types.ts';
+import { callBotApi } from './api.ts';
+import { sendTelegram, sendTyping } from './send.ts';
+import { splitTelegramText } from './split.ts';
+import { parseUpdate } from './updates.ts';
+import { setupWebhook, testConnection, verifySecret, webhookInfo } from './webhook.ts';
 
 /** `<numeric bot id>:<secret>` as BotFather prints it (providers.md §2.1). */
 export const botToken = z
@@ -31,6 +36,12 @@ export const telegramConfig = z
       .transform((v) => v.replace(/^@/, ''))
       .optional(),
     webhook_secret: webhookSecret.optional(),
+    /** Group chats the bot answers in (chat ids); unset: any group where it is mentioned or replied to. */
+    allowed_chats: z
+      .array(z.union([z.string().regex(/^-?\d{1,20}$/, 'must be a numeric chat id'), z.number().int()]))
+      .max(1000)
+      .transform((ids) => ids.map(String))
+      .optional(),
   })
   .strict();
 
@@ -40,4 +51,22 @@ export const telegram: ProviderAdapter = {
   configSchema: telegramConfig,
   secretFields: ['bot_token', 'webhook_secret'],
   generatedSecrets: { webhook_secret: newWebhookSecret },
+  verify: verifySecret,
+  parse(request, ctx) {
+    return parseUpdate(JSON.parse(new TextDecoder().decode(request.body)), ctx);
+  },
+  async acknowledge(events, ctx) {
+    // Always answer callback queries, or the user's client keeps spinning.
+    for (const event of events) {
+      if (event.kind === 'message' && event.acknowledgeRef) {
+        await callBotApi(ctx, 'answerCallbackQuery', { callback_query_id: event.acknowledgeRef });
+      }
+    }
+  },
+  splitText: (text) => splitTelegramText(text),
+  send: sendTelegram,
+  typing: (recipient, ctx) => sendTyping(recipient.chatId, ctx),
+  test: testConnection,
+  setupWebhook,
+  webhookInfo,
 };

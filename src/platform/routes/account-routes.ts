@@ -5,7 +5,7 @@ import { users } from '../../db/schema.ts';
 import type { AppDeps, AppEnv } from '../../http/env.ts';
 import { ApiError, badRequest, unauthorized } from '../../http/errors.ts';
 import { commonErrors, json, jsonBody, secured } from '../../http/openapi.ts';
-import { RateLimit } from '../../http/rate-limit.ts';
+import { rateLimitsOf } from '../../http/rate-limit.ts';
 import { personOf } from '../access.ts';
 import { userView } from '../serialize.ts';
 import { findUserById } from '../users.ts';
@@ -41,7 +41,7 @@ const updateProfile = createRoute({
 /** Self-service account changes. Organization tokens (automation) cannot use them. */
 export function registerAccountRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   const { db } = deps.database;
-  const attempts = new RateLimit(deps.config.LOGIN_FAILURES_PER_10_MIN, 600);
+  const attempts = rateLimitsOf(deps)('password', deps.config.LOGIN_FAILURES_PER_10_MIN, 600);
 
   app.openapi(changePassword, async (c) => {
     const principal = personOf(c, 'cannot change an account');

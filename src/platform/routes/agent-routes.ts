@@ -30,12 +30,29 @@ const Parameters = z.object({
   temperature: z.number().min(0).max(2).optional(),
   max_tokens: z.number().int().min(1).max(1_000_000).optional(),
 });
+const BaseUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
+const FallbackSchema = z
+  .object({
+    provider: z.enum(LLM_PROVIDERS),
+    model: z.string().trim().min(1).max(200),
+    base_url: BaseUrl.optional(),
+    api_key: z
+      .string()
+      .max(64)
+      .optional()
+      .openapi({ description: 'Id of the project LLM key the fallback uses' }),
+  })
+  .openapi('LlmFallback', {
+    description:
+      'Provider and model tried when the primary fails after its retries (same key rules as the primary)',
+  });
 const LlmSettingsSchema = z
   .object({
     provider: z.enum(LLM_PROVIDERS),
     model: z.string().trim().min(1).max(200),
-    base_url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+    base_url: BaseUrl.optional(),
     parameters: Parameters.default({}),
+    fallback: FallbackSchema.optional(),
   })
   .openapi('LlmSettings');
 const LlmSettingsPatch = z.object({
@@ -46,6 +63,8 @@ const LlmSettingsPatch = z.object({
     .nullable()
     .optional(),
   parameters: Parameters.optional(),
+  /** Replaces the whole fallback; null removes it. */
+  fallback: FallbackSchema.nullable().optional(),
 });
 
 const AgentSchema = z
@@ -126,10 +145,20 @@ const remove = createRoute({
   responses: { 200: json(SuccessMessage, 'Deleted'), ...commonErrors },
 });
 
-/** Checks settings that span fields: base_url for compatible servers, and the key's project and provider. */
-async function checkLlmSettings(db: Db, projectId: string, settings: LlmSettings, keyId: string | null) {
-  if (settings.provider === 'openai-compatible' && !settings.base_url) {
-    throw badRequest('Invalid body: llm_settings.base_url: is required for the openai-compatible provider');
+/**
+ * Checks one provider choice: base_url for compatible servers, and the key's project and provider. `at` names the
+ * settings object and `keyField` the key field in error messages.
+ */
+async function checkProviderChoice(
+  db: Db,
+  projectId: string,
+  choice: { provider: string; base_url?: string | undefined },
+  keyId: string | null | undefined,
+  at: string,
+  keyField: string,
+) {
+  if (choice.provider === 'openai-compatible' && !choice.base_url) {
+    throw badRequest(`Invalid body: ${at}.base_url: is required for the openai-compatible provider`);
   }
   if (!keyId) return;
   const [key] = await db
@@ -137,19 +166,37 @@ async function checkLlmSettings(db: Db, projectId: string, settings: LlmSettings
     .from(llmKeys)
     .where(and(eq(llmKeys.id, keyId), eq(llmKeys.projectId, projectId)))
     .limit(1);
-  if (!key) throw badRequest('Invalid body: api_key: no LLM key with this id in this project');
-  if (key.provider !== settings.provider) {
+  if (!key) throw badRequest(`Invalid body: ${keyField}: no LLM key with this id in this project`);
+  if (key.provider !== choice.provider) {
     throw badRequest(
-      `Invalid body: api_key: this key is for ${key.provider}, but llm_settings.provider is ${settings.provider}`,
+      `Invalid body: ${keyField}: this key is for ${key.provider}, but ${at}.provider is ${choice.provider}`,
+    );
+  }
+}
+
+/** Checks settings that span fields, for the primary and the fallback alike. */
+async function checkLlmSettings(db: Db, projectId: string, settings: LlmSettings, keyId: string | null) {
+  await checkProviderChoice(db, projectId, settings, keyId, 'llm_settings', 'api_key');
+  const fallback = settings.fallback;
+  if (fallback) {
+    await checkProviderChoice(
+      db,
+      projectId,
+      fallback,
+      fallback.api_key,
+      'llm_settings.fallback',
+      'llm_settings.fallback.api_key',
     );
   }
 }
 
 function mergeSettings(current: LlmSettings, patch: z.infer<typeof LlmSettingsPatch>): LlmSettings {
-  const { base_url, parameters, ...rest } = patch;
+  const { base_url, parameters, fallback, ...rest } = patch;
   const merged: LlmSettings = { ...current, ...rest, parameters: { ...current.parameters, ...parameters } };
   if (base_url === null) delete merged.base_url;
   else if (base_url !== undefined) merged.base_url = base_url;
+  if (fallback === null) delete merged.fallback;
+  else if (fallback !== undefined) merged.fallback = fallback;
   return merged;
 }
 

@@ -6,7 +6,7 @@ import { memberships, organizations } from '../../db/schema.ts';
 import type { AppDeps, AppEnv } from '../../http/env.ts';
 import { forbidden, unauthorized } from '../../http/errors.ts';
 import { commonErrors, conflictError, json, jsonBody, RoleSchema, timestamp } from '../../http/openapi.ts';
-import { clientIp, RateLimit } from '../../http/rate-limit.ts';
+import { clientIp, rateLimitsOf } from '../../http/rate-limit.ts';
 import { principalOf } from '../access.ts';
 import { userView } from '../serialize.ts';
 import { createUser, findUserByEmail, findUserById } from '../users.ts';
@@ -60,8 +60,8 @@ const profile = createRoute({
 /** Sign-up, login and profile. Login answers the same 401 for an unknown email and a wrong password. */
 export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   const { db } = deps.database;
-  const registerLimit = new RateLimit(deps.config.REGISTER_LIMIT_PER_HOUR, 3600);
-  const loginLimit = new RateLimit(deps.config.LOGIN_FAILURES_PER_10_MIN, 600);
+  const registerLimit = rateLimitsOf(deps)('register', deps.config.REGISTER_LIMIT_PER_HOUR, 3600);
+  const loginLimit = rateLimitsOf(deps)('login', deps.config.LOGIN_FAILURES_PER_10_MIN, 600);
 
   app.openapi(register, async (c) => {
     if (!deps.config.ALLOW_REGISTRATION) throw forbidden('Registration is disabled on this server');

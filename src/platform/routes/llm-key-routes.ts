@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, or, sql } from 'drizzle-orm';
 import { agents, llmKeys } from '../../db/schema.ts';
 import type { AppDeps, AppEnv } from '../../http/env.ts';
 import { conflict, notFound } from '../../http/errors.ts';
@@ -118,7 +118,17 @@ export function registerLlmKeyRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
       .from(llmKeys)
       .where(and(eq(llmKeys.id, keyId), eq(llmKeys.projectId, projectId)));
     if (!key) throw notFound('LLM key');
-    const users = await db.select({ id: agents.id }).from(agents).where(eq(agents.llmKeyId, keyId)).limit(10);
+    // In use as an agent's key or as the key of its fallback (llm_settings.fallback.api_key).
+    const users = await db
+      .select({ id: agents.id })
+      .from(agents)
+      .where(
+        and(
+          eq(agents.projectId, projectId),
+          or(eq(agents.llmKeyId, keyId), sql`${agents.llmSettings}->'fallback'->>'api_key' = ${keyId}`),
+        ),
+      )
+      .limit(10);
     if (users.length) throw conflict(`This key is used by agents: ${users.map((u) => u.id).join(', ')}`);
     await db.delete(llmKeys).where(eq(llmKeys.id, keyId));
     return c.json({ success: true as const, message: 'LLM key deleted' }, 200);

@@ -1,0 +1,55 @@
+import { eq } from 'drizzle-orm';
+import type { Database } from '../db/client.ts';
+import { agents } from '../db/schema.ts';
+import { type AgentResponder, TurnError } from '../engine/responder.ts';
+import type { Vault } from '../vault/vault.ts';
+import { LlmError } from './llm/errors.ts';
+import { resolveLlmTargets } from './llm/targets.ts';
+import type { GenerateInput, GenerateResult } from './llm/types.ts';
+import { buildPrompt } from './prompt.ts';
+
+export type LlmGenerator = { generate(input: GenerateInput): Promise<GenerateResult> };
+
+export type AgentServiceDeps = {
+  database: Database;
+  vault: Vault;
+  llm: LlmGenerator;
+  /** Characters of earlier conversation sent to the model (newest first). */
+  historyBudgetChars: number;
+  now?: () => Date;
+};
+
+/**
+ * The agent service: loads the agent, builds its prompt for the turn's channel, asks its LLM (with
+ * retries and fallback inside the client) and returns the reply with token usage.
+ */
+export function createAgentResponder(deps: AgentServiceDeps): AgentResponder {
+  const now = deps.now ?? (() => new Date());
+  return async (input, options = {}) => {
+    const [agent] = await deps.database.db.select().from(agents).where(eq(agents.id, input.agentId)).limit(1);
+    if (!agent) throw new TurnError('agent_not_found', 'The agent no longer exists');
+    if (agent.status !== 'active') throw new TurnError('agent_inactive', 'The agent is inactive');
+    let targets;
+    try {
+      targets = await resolveLlmTargets(deps.database.db, deps.vault, agent);
+    } catch (error) {
+      throw new TurnError('llm_not_configured', (error as Error).message, { cause: error });
+    }
+    const prompt = buildPrompt(agent.systemPrompt, input, {
+      now: now(),
+      historyBudgetChars: deps.historyBudgetChars,
+    });
+    try {
+      const result = await deps.llm.generate({
+        ...targets,
+        ...prompt,
+        ...(options.onChunk ? { onChunk: options.onChunk } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      return { text: result.text, usage: result.usage };
+    } catch (error) {
+      if (error instanceof LlmError) throw new TurnError(error.code, error.message, { cause: error });
+      throw error;
+    }
+  };
+}

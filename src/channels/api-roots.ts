@@ -1,0 +1,5 @@
+import type { Config } from '../config.ts';
+
+/** Provider API base URLs from configuration, handed to adapters in their context (so tests can use fakes). */
+export const apiRootsFrom = (config: Config): Readonly<Record<string, string>> =>
+  Object.freeze({ telegram: config.TELEGRAM_API_ROOT });

@@ -1,0 +1,180 @@
+import type { ChannelName } from '../channels/types.ts';
+import type { Database, SqlRunner } from '../db/client.ts';
+import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
+import { openConversation, resolveIdentity } from '../engine/conversation-store.ts';
+import { insertUserMessage } from '../engine/inbound.ts';
+import { type AgentResponder, TurnError } from '../engine/responder.ts';
+import { prepareTurn, recordReply, recordTurnFailure } from '../engine/turn.ts';
+import { ApiError, conflict, notFound } from '../http/errors.ts';
+import { newId } from '../ids.ts';
+import { KeyedLock } from './keyed-lock.ts';
+
+export type ChatInput = {
+  agentId: string;
+  channel: ChannelName;
+  message: string;
+  /** The person's id on this channel (API: user_identifier; widget: visitor id). */
+  platformUserId: string;
+  /** What API clients see as the conversation's user_identifier. */
+  userIdentifier: string;
+  /** Continue this conversation (it must belong to the agent and, for visitors, to them). */
+  conversationId?: string;
+  /** An email the host site vouched for (widget identity verification). */
+  verifiedEmail?: string;
+  onChunk?: (text: string) => void;
+  signal?: AbortSignal;
+};
+
+export type TokenUsage = { input_tokens: number; output_tokens: number; total_tokens: number };
+export type ChatResult = { conversationId: string; response: string; tokenUsage: TokenUsage };
+
+type ConversationRow = { id: string; status: string; channel_history: ChannelHistoryEntry[] };
+
+const usageOf = (input: number, output: number): TokenUsage => ({
+  input_tokens: input,
+  output_tokens: output,
+  total_tokens: input + output,
+});
+
+/**
+ * Chat answered in the request (authenticated chat API and the public widget API): the user message
+ * is stored like any inbound message, the turn runs at once (one at a time per conversation in this
+ * process), and the reply is stored as delivered — the HTTP response is its delivery.
+ */
+export class ChatService {
+  private readonly locks = new KeyedLock();
+  private readonly database: Database;
+  private readonly responder: AgentResponder;
+  private readonly inactivityMs: number;
+  private readonly now: () => Date;
+
+  constructor(deps: {
+    database: Database;
+    responder: AgentResponder;
+    inactivityMs: number;
+    now?: () => Date;
+  }) {
+    this.database = deps.database;
+    this.responder = deps.responder;
+    this.inactivityMs = deps.inactivityMs;
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async send(input: ChatInput): Promise<ChatResult> {
+    const { conversationId, messageId } = await this.database.transaction((query) =>
+      this.recordMessage(query, input),
+    );
+    return this.locks.run(conversationId, () => this.answer(input, conversationId, messageId));
+  }
+
+  private async recordMessage(query: SqlRunner, input: ChatInput) {
+    const now = this.now();
+    const event = {
+      kind: 'message' as const,
+      eventId: newId('evt'),
+      sender: { platformUserId: input.platformUserId, chatId: input.platformUserId },
+      text: input.message,
+    };
+    let conversation: ConversationRow;
+    if (input.conversationId) {
+      const rows = await query<ConversationRow>(
+        `select id, status, channel_history from conversations where id = $1 and agent_id = $2 for update`,
+        [input.conversationId, input.agentId],
+      );
+      if (!rows[0]) throw notFound('Conversation');
+      if (rows[0].status !== 'active')
+        throw conflict('Conversation is closed; omit conversation_id to start a new one');
+      conversation = rows[0];
+    } else {
+      const identity = await resolveIdentity(query, input.agentId, input.channel, event);
+      if (input.verifiedEmail) {
+        await query(
+          `update contacts set email = $2, email_verified_at = coalesce(email_verified_at, now()), updated_at = now()
+           where id = $1`,
+          [identity.contactId, input.verifiedEmail],
+        );
+      }
+      conversation = {
+        ...(await openConversation(query, {
+          agentId: input.agentId,
+          contactId: identity.contactId,
+          userIdentifier: input.userIdentifier,
+          now,
+          inactivityMs: this.inactivityMs,
+        })),
+        status: 'active',
+      };
+    }
+    const messageId = await insertUserMessage(query, {
+      agentId: input.agentId,
+      channel: input.channel,
+      conversation,
+      event,
+      now,
+      inline: true,
+    });
+    if (!messageId) throw new Error('chat message was not stored');
+    return { conversationId: conversation.id, messageId };
+  }
+
+  private async answer(input: ChatInput, conversationId: string, messageId: string): Promise<ChatResult> {
+    const prepared = await prepareTurn(this.database.query, conversationId);
+    // A turn that ran while this request waited for the lock already answered this message.
+    if (!prepared || !prepared.pendingIds.includes(messageId))
+      return this.existingReply(conversationId, messageId);
+    let reply;
+    try {
+      reply = await this.responder(prepared.input, {
+        ...(input.onChunk ? { onChunk: input.onChunk } : {}),
+        ...(input.signal ? { signal: input.signal } : {}),
+      });
+    } catch (error) {
+      if (!(error instanceof TurnError)) throw error;
+      await this.database.transaction((query) => recordTurnFailure(query, prepared, error, this.now()));
+      throw turnFailed(error);
+    }
+    const text = reply.text.trim();
+    await this.database.transaction((query) =>
+      recordReply(query, prepared, reply, text === '' ? [] : [text], {
+        now: this.now(),
+        deliveredInline: true,
+        blocked: false,
+      }),
+    );
+    const usage = reply.usage ?? { inputTokens: 0, outputTokens: 0 };
+    return { conversationId, response: text, tokenUsage: usageOf(usage.inputTokens, usage.outputTokens) };
+  }
+
+  /** The reply stored for `messageId` by the turn that answered it. */
+  private async existingReply(conversationId: string, messageId: string): Promise<ChatResult> {
+    const rows = await this.database.query<{
+      content: string;
+      status: string;
+      error_code: string | null;
+      error_message: string | null;
+      input_tokens: number | null;
+      output_tokens: number | null;
+    }>(
+      `select content, status, error_code, error_message, input_tokens, output_tokens from messages
+       where conversation_id = $1 and direction = 'outbound'
+         and seq > (select seq from messages where id = $2)
+       order by seq`,
+      [conversationId, messageId],
+    );
+    const first = rows[0];
+    if (!first) throw new ApiError(502, 'The agent did not answer; send the message again');
+    if (first.status === 'failed')
+      throw turnFailed(new TurnError(first.error_code ?? 'failed', first.error_message ?? ''));
+    return {
+      conversationId,
+      response: rows.map((row) => row.content).join('\n\n'),
+      tokenUsage: usageOf(first.input_tokens ?? 0, first.output_tokens ?? 0),
+    };
+  }
+}
+
+/** The HTTP error for a turn that could not be answered. */
+export function turnFailed(error: TurnError): ApiError {
+  if (error.code === 'agent_inactive') return conflict('The agent is inactive');
+  return new ApiError(502, `The agent could not answer: ${error.message}`, { code: error.code });
+}
