@@ -193,6 +193,25 @@ describe('LLM client against the fake OpenAI-compatible server', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(990);
   });
 
+  it('goes to the fallback after one timed-out primary attempt instead of retrying it', async () => {
+    primary.enqueue({ hang: true });
+    backup.reply('fallback after timeout');
+    const result = await client({ timeoutMs: 1000, maxRetries: 2 }).generate(
+      input({ fallback: target(backup, FALLBACK_KEY) }),
+    );
+    expect(result).toMatchObject({ text: 'fallback after timeout', usedFallback: true });
+    expect(primary.requests).toHaveLength(1);
+    expect(backup.requests).toHaveLength(1);
+  });
+
+  it('retries a timed-out attempt on the same target when there is no fallback', async () => {
+    primary.enqueue({ hang: true });
+    primary.reply('second try answers');
+    const result = await client({ timeoutMs: 1000, maxRetries: 2 }).generate(input());
+    expect(result).toMatchObject({ text: 'second try answers', usedFallback: false });
+    expect(primary.requests).toHaveLength(2);
+  });
+
   it('retries a stream that failed before its first chunk, without duplicating text', async () => {
     primary.fail(500);
     primary.reply('clean streamed answer here');

@@ -9,7 +9,8 @@ import type { GenerateInput, GenerateResult, LlmTarget } from './types.ts';
 export type LlmClientOptions = {
   /** Bound on each attempt (request and, when streaming, the whole stream). */
   timeoutMs: number;
-  /** Retries per target after the first attempt, for 429, 5xx, network errors and timeouts. */
+  /** Retries per target after the first attempt, for 429, 5xx, network errors and timeouts (a timed-out
+   * primary with a fallback goes to the fallback at once). */
   maxRetries: number;
   baseDelayMs: number;
   /** Cap on any wait between attempts, including one asked for by retry-after. */
@@ -137,8 +138,16 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
     };
   }
 
-  /** Up to maxRetries + 1 attempts on one target. */
-  async function runTarget(target: LlmTarget, input: GenerateInput, state: StreamState): Promise<Reply> {
+  /**
+   * Up to maxRetries + 1 attempts on one target. With `timeoutEndsTarget` (a fallback is waiting) a timed-out
+   * attempt is not retried: a provider that is slow now is likely slow again, and the user is waiting.
+   */
+  async function runTarget(
+    target: LlmTarget,
+    input: GenerateInput,
+    state: StreamState,
+    timeoutEndsTarget = false,
+  ): Promise<Reply> {
     for (let n = 0; ; n++) {
       try {
         return await attempt(target, input, state);
@@ -147,7 +156,14 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
         const error = classifyError(err, { timedOut: false, aborted: false, timeoutMs: options.timeoutMs });
         const attempts = n + 1;
         const afterChunks = state.emitted > 0;
-        if (!error.retryable || afterChunks || n >= maxRetries || error.code === 'llm_aborted') {
+        const timeoutEnds = timeoutEndsTarget && error.code === 'llm_timeout';
+        if (
+          !error.retryable ||
+          afterChunks ||
+          timeoutEnds ||
+          n >= maxRetries ||
+          error.code === 'llm_aborted'
+        ) {
           options.logger?.warn(
             {
               provider: target.provider,
@@ -185,7 +201,8 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
       });
       try {
         try {
-          return answer(await runTarget(input.primary, input, state), input.primary, false);
+          const reply = await runTarget(input.primary, input, state, input.fallback !== undefined);
+          return answer(reply, input.primary, false);
         } catch (err) {
           if (!(err instanceof TargetFailure)) throw err;
           if (err.afterChunks || err.error.code === 'llm_aborted' || !input.fallback) {
