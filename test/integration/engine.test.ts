@@ -55,6 +55,16 @@ async function detail(conversationId: string) {
   return res.body.data;
 }
 
+/** The conversation once no outbound message is still queued: the peer sees a send before its job commits. */
+const settled = (conversationId: string) =>
+  eventually(async () => {
+    const conversation = await detail(conversationId);
+    const queued = conversation.messages.some(
+      (m: { direction: string; status: string }) => m.direction === 'outbound' && m.status === 'queued',
+    );
+    return queued ? undefined : conversation;
+  });
+
 const sendsTo = (chatId: string) => peer.sends.filter((s) => s.chatId === chatId);
 
 beforeAll(async () => {
@@ -141,7 +151,7 @@ describe('turns and ordering', () => {
     const texts = sendsTo('order').map((s) => s.text);
     expect(texts.map((t) => t[0])).toEqual(['A', 'B', 'C', 'r']);
     expect(texts.slice(0, 3).join('')).toBe(['A'.repeat(4096), 'B'.repeat(4096), 'C'.repeat(100)].join(''));
-    const conversation = await detail((await conversationOf('order'))?._id as string);
+    const conversation = await settled((await conversationOf('order'))?._id as string);
     const outbound = conversation.messages.filter((m: { direction: string }) => m.direction === 'outbound');
     expect(outbound.map((m: { status: string }) => m.status)).toEqual(['sent', 'sent', 'sent', 'sent']);
     expect(outbound[0].token_usage).toEqual({ input: 3, output: 9 });
@@ -167,7 +177,7 @@ describe('delivery retries', () => {
     const attempts = sendsTo('slow');
     expect(attempts.map((a) => a.ok)).toEqual([false, true]);
     expect((attempts[1]?.at ?? 0) - (attempts[0]?.at ?? 0)).toBeGreaterThanOrEqual(1500);
-    const conversation = await detail((await conversationOf('slow'))?._id as string);
+    const conversation = await settled((await conversationOf('slow'))?._id as string);
     const reply = conversation.messages.find((m: { direction: string }) => m.direction === 'outbound');
     expect(reply).toMatchObject({ status: 'sent', attempts: 2 });
   });

@@ -1,0 +1,178 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import {
+  addMember,
+  createWorkspace,
+  registerUser,
+  type TestUser,
+  type Workspace,
+} from '../helpers/fixtures.ts';
+
+/**
+ * A guard over every route the app registers, so a new route cannot skip authentication or the tenant
+ * check: each one is either on the public list below, a caller-scoped route (token required), or an
+ * organization route that answers 401 without a token, 404 to outsiders and 403 to a viewer's writes.
+ */
+
+/** Routes anyone may call; each guards itself (webhook signatures, visitor tokens, nothing secret). */
+const PUBLIC = new Set([
+  'GET /healthz',
+  'GET /readyz',
+  'GET /api/openapi.json',
+  'GET /docs',
+  'GET /docs/assets/init.js',
+  'GET /docs/assets/:file',
+  'POST /api/v1/auth/register',
+  'POST /api/v1/auth/login',
+  'POST /api/v1/channels/webhooks/:channel/:agentId',
+  'GET /widget.js',
+  'GET /widget/:file{[0-9a-f]+\\.js}',
+  'GET /widget/demo',
+  'GET /api/v1/widget/:agentId/settings',
+  'POST /api/v1/widget/:agentId/session',
+  'GET /api/v1/widget/:agentId/messages',
+  'POST /api/v1/widget/:agentId/messages',
+  'POST /api/v1/widget/:agentId/messages/stream',
+]);
+
+/** A body valid enough to pass validation, for each organization route that takes one. */
+const BODIES: Record<string, unknown> = {
+  'PUT /api/v1/organizations/:orgId': { name: 'hijacked' },
+  'POST /api/v1/organizations/:orgId/api-tokens': { name: 'steal', role: 'viewer' },
+  'POST /api/v1/organizations/:orgId/members': { email: 'someone@example.test', role: 'viewer' },
+  'PUT /api/v1/organizations/:orgId/members/:userId': { role: 'viewer' },
+  'POST /api/v1/organizations/:orgId/projects': { name: 'x' },
+  'PUT /api/v1/organizations/:orgId/projects/:projectId': { name: 'x' },
+  'POST /api/v1/organizations/:orgId/projects/:projectId/agents': { name: 'x' },
+  'PUT /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId': { name: 'x' },
+  'POST /api/v1/organizations/:orgId/projects/:projectId/api-keys': {
+    name: 'x',
+    provider: 'openai',
+    key: 'sk-guard',
+  },
+  'PUT /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels': {
+    website: { enabled: true },
+  },
+  'POST /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/telegram/webhook/setup':
+    { webhook_url: 'https://example.test/hook' },
+  'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/chat': { message: 'hi' },
+  'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/chat/stream': { message: 'hi' },
+};
+
+/** Reads a viewer may not make (README): organization tokens need admin, channel configuration member. */
+const RESTRICTED_READS = new Set([
+  'GET /api/v1/organizations/:orgId/api-tokens',
+  'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels',
+  'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/enabled',
+  'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/telegram/webhook/info',
+]);
+
+let app: TestApp;
+let routes: string[] = [];
+let victim: Workspace;
+let outsider: Workspace;
+let viewer: TestUser;
+let ids: Record<string, string>;
+
+beforeAll(async () => {
+  let registered: { method: string; path: string }[] = [];
+  app = await startTestApp({}, (hono) => {
+    registered = hono.routes;
+  });
+  // Middleware shows up as ALL; the routes themselves carry a method.
+  routes = [...new Set(registered.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`))];
+  victim = await createWorkspace(app, 'victim');
+  outsider = await createWorkspace(app, 'outsider');
+  viewer = await registerUser(app, 'viewer');
+  await addMember(app, victim.owner, victim.orgId, viewer, 'viewer');
+  const base = `/api/v1/organizations/${victim.orgId}`;
+  const key = await app.call('POST', `${base}/projects/${victim.projectId}/api-keys`, {
+    token: victim.owner.token,
+    body: { name: 'k', provider: 'openai', key: 'sk-victim-key' },
+  });
+  const token = await app.call('POST', `${base}/api-tokens`, {
+    token: victim.owner.token,
+    body: { name: 't', role: 'viewer' },
+  });
+  const chat = await app.call('POST', `${base}/projects/${victim.projectId}/agents/${victim.agentId}/chat`, {
+    token: victim.owner.token,
+    body: { message: 'hello' },
+  });
+  expect([key.status, token.status, chat.status], chat.text).toEqual([201, 201, 200]);
+  ids = {
+    orgId: victim.orgId,
+    projectId: victim.projectId,
+    agentId: victim.agentId,
+    keyId: key.body.data._id,
+    tokenId: token.body.data._id,
+    conversationId: chat.body.conversation_id,
+    userId: victim.owner.id,
+    channel: 'telegram',
+  };
+});
+afterAll(() => app?.close());
+
+const fill = (path: string) =>
+  path.replace(/:([A-Za-z]+)(\{[^}]*\})?/g, (_, name: string) => {
+    const value = ids[name];
+    if (!value) throw new Error(`no test value for :${name} in ${path}`);
+    return value;
+  });
+const orgRoutes = () => routes.filter((r) => r.includes(':orgId'));
+
+describe('every registered route', () => {
+  it('is public by intent, caller-scoped, or organization-scoped', () => {
+    expect(routes.length).toBeGreaterThan(40);
+    const unclassified = routes.filter(
+      (r) => !PUBLIC.has(r) && !r.includes(':orgId') && !r.includes(' /api/v1/'),
+    );
+    expect(unclassified).toEqual([]);
+  });
+
+  it('answers 401 without a token unless it is public', async () => {
+    for (const route of routes.filter((r) => !PUBLIC.has(r))) {
+      const [method, path] = route.split(' ') as [string, string];
+      const res = await app.call(method, fill(path), { body: BODIES[route] });
+      expect(res.status, route).toBe(401);
+    }
+  });
+
+  it("answers 404 to another organization's owner, whose request is otherwise valid", async () => {
+    for (const route of orgRoutes()) {
+      const [method, path] = route.split(' ') as [string, string];
+      const bodyless = method === 'GET' || method === 'DELETE' || /\/(close|test)$/.test(route);
+      if (!bodyless && !(route in BODIES)) throw new Error(`add a valid body for ${route} to BODIES`);
+      const res = await app.call(method, fill(path), { token: outsider.owner.token, body: BODIES[route] });
+      expect(res.status, `${route}: ${res.text}`).toBe(404);
+      expect(res.text, route).not.toContain('sk-victim-key');
+    }
+  });
+
+  it("answers 403 to a viewer's writes and to restricted reads, 200 to other reads", async () => {
+    const outcomes: Record<string, number> = {};
+    for (const route of orgRoutes()) {
+      const [method, path] = route.split(' ') as [string, string];
+      const res = await app.call(method, fill(path), { token: viewer.token, body: BODIES[route] });
+      outcomes[route] = res.status;
+    }
+    const expected = Object.fromEntries(
+      orgRoutes().map((route) => [
+        route,
+        route.startsWith('GET ') && !RESTRICTED_READS.has(route) ? 200 : 403,
+      ]),
+    );
+    expect(outcomes).toEqual(expected);
+  });
+
+  it('left the victim organization untouched', async () => {
+    const org = await app.call('GET', `/api/v1/organizations/${victim.orgId}`, { token: victim.owner.token });
+    expect(org.body.data.name).not.toBe('hijacked');
+    const agent = await app.call(
+      'GET',
+      `/api/v1/organizations/${victim.orgId}/projects/${victim.projectId}/agents/${victim.agentId}`,
+      { token: victim.owner.token },
+    );
+    expect(agent.status).toBe(200);
+    expect(agent.body.data.name).not.toBe('x');
+  });
+});
