@@ -1,9 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { anthropicRequestError, writeAnthropicError, writeAnthropicReply } from './fake-llm-anthropic.ts';
 
 /**
- * A fake OpenAI-compatible server on 127.0.0.1 for tests, speaking the Chat Completions wire format
- * (POST /v1/chat/completions, JSON or `stream: true` server-sent events), so the real AI SDK client path runs.
+ * A fake LLM server on 127.0.0.1 for tests, speaking the OpenAI Chat Completions wire format
+ * (POST /v1/chat/completions) and the Anthropic Messages format (POST /v1/messages), JSON or `stream: true`
+ * server-sent events, so the real AI SDK client paths run.
  */
 
 /** What the server does with one request. */
@@ -45,8 +47,15 @@ const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
 
 /** The fake's token counts: words of every message content in, words of the reply out. */
 export function fakeUsage(body: any, reply: string) {
+  // Content is a string (OpenAI) or a list of text parts (Anthropic).
+  const textOf = (content: any): string =>
+    typeof content === 'string'
+      ? content
+      : Array.isArray(content)
+        ? content.map((part: any) => (typeof part?.text === 'string' ? part.text : '')).join(' ')
+        : '';
   const prompt = (Array.isArray(body?.messages) ? body.messages : []).reduce(
-    (n: number, m: any) => n + (typeof m?.content === 'string' ? words(m.content) : 0),
+    (n: number, m: any) => n + words(textOf(m?.content)),
     0,
   );
   return { prompt_tokens: prompt, completion_tokens: words(reply), total_tokens: prompt + words(reply) };
@@ -113,7 +122,8 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) {
       if (v === undefined) continue;
-      headers[k] = k === 'authorization' ? '[present]' : Array.isArray(v) ? v.join(', ') : v;
+      const secret = k === 'authorization' || k === 'x-api-key';
+      headers[k] = secret ? '[present]' : Array.isArray(v) ? v.join(', ') : v;
     }
     let body: any;
     try {
@@ -124,6 +134,10 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     const record: FakeLlmRequest = { path: req.url ?? '', headers, body, at };
     requests.push(record);
 
+    if (req.method === 'POST' && (req.url ?? '').endsWith('/messages')) {
+      await handleAnthropic(req, res, record);
+      return;
+    }
     if (req.method !== 'POST' || !(req.url ?? '').endsWith('/chat/completions')) {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error' } }));
@@ -199,6 +213,34 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     }
     res.write('data: [DONE]\n\n');
     res.end();
+  }
+
+  /** The Anthropic Messages API (POST /v1/messages), from the same queue of steps. */
+  async function handleAnthropic(req: IncomingMessage, res: ServerResponse, record: FakeLlmRequest) {
+    const invalid = anthropicRequestError(record.headers, record.body);
+    if (invalid) return writeAnthropicError(res, invalid.startsWith('x-api-key') ? 401 : 400, invalid);
+    const step = queue.shift() ?? fallbackStep(record);
+    if ('hang' in step) return;
+    if ('status' in step) {
+      const echoed = String(req.headers['x-api-key'] ?? '');
+      const message = step.message ?? `fake failure ${step.status}; you sent ${echoed}`;
+      return writeAnthropicError(res, step.status, message, step.retryAfter);
+    }
+    if ('breakAfter' in step) throw new Error('breakAfter is not implemented for the Anthropic format');
+    const text = step.reply;
+    const usage = step.usage ?? fakeUsage(record.body, text);
+    await writeAnthropicReply(res, {
+      id: `msg_fake_${++counter}`,
+      model: String(record.body.model),
+      text,
+      chunks: step.chunks ?? fakeChunks(text),
+      usage: { input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens },
+      stream: record.body.stream === true,
+      pause: async () => {
+        if (fake.chunkDelayMs > 0) await wait(fake.chunkDelayMs);
+        return !res.destroyed;
+      },
+    });
   }
 
   const server = createServer((req, res) => {
