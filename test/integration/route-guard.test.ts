@@ -67,6 +67,8 @@ const RESTRICTED_READS = new Set([
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/telegram/webhook/info',
 ]);
 
+const BODY_LIMIT = 8192;
+
 let app: TestApp;
 let routes: string[] = [];
 let victim: Workspace;
@@ -76,7 +78,7 @@ let ids: Record<string, string>;
 
 beforeAll(async () => {
   let registered: { method: string; path: string }[] = [];
-  app = await startTestApp({}, (hono) => {
+  app = await startTestApp({ BODY_LIMIT_BYTES: String(BODY_LIMIT) }, (hono) => {
     registered = hono.routes;
   });
   // Middleware shows up as ALL; the routes themselves carry a method.
@@ -162,6 +164,19 @@ describe('every registered route', () => {
       ]),
     );
     expect(outcomes).toEqual(expected);
+  });
+
+  it('answers 413 to a body over BODY_LIMIT_BYTES on every route that takes one, public ones included', async () => {
+    const oversize = JSON.stringify({ message: 'x'.repeat(BODY_LIMIT) });
+    for (const route of routes.filter((r) => r.startsWith('POST ') || r.startsWith('PUT '))) {
+      const [method, path] = route.split(' ') as [string, string];
+      const res = await app.call(method, fill(path), {
+        token: victim.owner.token,
+        rawBody: oversize,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(res.status, route).toBe(413);
+    }
   });
 
   it('left the victim organization untouched', async () => {
