@@ -22,6 +22,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // The shared provider-adapter contract, one file per provider, against its fake server.
+      { extends: true, test: { name: 'contract', include: ['test/contract/**/*.test.ts'] } },
       ...databaseProjects,
       { extends: true, test: { name: 'process', include: ['test/process/**/*.test.ts'] } },
       // The website widget in Debian's Chromium (playwright-core; .ci/run installs the package).
