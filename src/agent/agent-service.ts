@@ -7,6 +7,7 @@ import { LlmError } from './llm/errors.ts';
 import { resolveLlmTargets } from './llm/targets.ts';
 import type { GenerateInput, GenerateResult } from './llm/types.ts';
 import { buildPrompt } from './prompt.ts';
+import { extractQuickReplies, quickReplyStream } from './quick-replies.ts';
 
 export type LlmGenerator = { generate(input: GenerateInput): Promise<GenerateResult> };
 
@@ -39,14 +40,18 @@ export function createAgentResponder(deps: AgentServiceDeps): AgentResponder {
       now: now(),
       historyBudgetChars: deps.historyBudgetChars,
     });
+    // A quick-reply marker is held back from the stream and becomes the reply's buttons.
+    const stream = options.onChunk ? quickReplyStream(options.onChunk) : undefined;
     try {
       const result = await deps.llm.generate({
         ...targets,
         ...prompt,
-        ...(options.onChunk ? { onChunk: options.onChunk } : {}),
+        ...(stream ? { onChunk: stream.push } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });
-      return { text: result.text, usage: result.usage };
+      stream?.end();
+      const { text, buttons } = extractQuickReplies(result.text);
+      return { text, usage: result.usage, ...(buttons ? { buttons } : {}) };
     } catch (error) {
       if (error instanceof LlmError) throw new TurnError(error.code, error.message, { cause: error });
       throw error;

@@ -1,16 +1,26 @@
+import { QUICK_REPLY_INSTRUCTION } from './quick-replies.ts';
+
 /** How each channel renders a reply and how long one message may be: the model must know where it is. */
-export type ChannelProfile = { label: string; formatting: string; limit: string };
+export type ChannelProfile = {
+  label: string;
+  formatting: string;
+  limit: string;
+  /** The channel shows quick-reply buttons (Telegram inline keyboard, widget buttons). */
+  buttons?: boolean;
+};
 
 export const CHANNEL_PROFILES: Record<string, ChannelProfile> = {
   website: {
     label: 'the website chat widget',
     formatting: 'Markdown is rendered: **bold**, *italic*, lists, links and fenced code blocks.',
     limit: 'No hard limit; keep answers readable in a small chat panel.',
+    buttons: true,
   },
   telegram: {
     label: 'Telegram',
     formatting: 'Basic Markdown is converted: **bold**, *italic*, `code`, code blocks and links. No tables.',
     limit: '4096 characters per message; longer replies are split into several messages.',
+    buttons: true,
   },
   whatsapp: {
     label: 'WhatsApp',
@@ -48,6 +58,7 @@ export function channelContextBlock(input: {
     `- Length: ${profile.limit}`,
     `- User: ${who || 'unknown name'}.`,
     `- Current time: ${input.now.toISOString()}.`,
+    ...(profile.buttons ? [`- Quick replies: ${QUICK_REPLY_INSTRUCTION}`] : []),
     '- Earlier messages start with "[via <channel>]": that marks where they were sent; never write such a marker yourself.',
   ].join('\n');
 }

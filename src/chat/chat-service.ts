@@ -8,6 +8,7 @@ import { prepareTurn, recordReply, recordTurnFailure } from '../engine/turn.ts';
 import { ApiError, conflict, notFound } from '../http/errors.ts';
 import { newId } from '../ids.ts';
 import { KeyedLock } from './keyed-lock.ts';
+import type { QuickReply } from '../agent/quick-replies.ts';
 
 export type ChatInput = {
   agentId: string;
@@ -26,7 +27,13 @@ export type ChatInput = {
 };
 
 export type TokenUsage = { input_tokens: number; output_tokens: number; total_tokens: number };
-export type ChatResult = { conversationId: string; response: string; tokenUsage: TokenUsage };
+export type ChatResult = {
+  conversationId: string;
+  response: string;
+  tokenUsage: TokenUsage;
+  /** Quick-reply buttons the agent offered with this reply. */
+  buttons?: QuickReply[];
+};
 
 type ConversationRow = { id: string; status: string; channel_history: ChannelHistoryEntry[] };
 
@@ -142,7 +149,12 @@ export class ChatService {
       }),
     );
     const usage = reply.usage ?? { inputTokens: 0, outputTokens: 0 };
-    return { conversationId, response: text, tokenUsage: usageOf(usage.inputTokens, usage.outputTokens) };
+    return {
+      conversationId,
+      response: text,
+      tokenUsage: usageOf(usage.inputTokens, usage.outputTokens),
+      ...(reply.buttons?.length ? { buttons: reply.buttons } : {}),
+    };
   }
 
   /** The reply stored for `messageId` by the turn that answered it. */
@@ -154,8 +166,9 @@ export class ChatService {
       error_message: string | null;
       input_tokens: number | null;
       output_tokens: number | null;
+      buttons: QuickReply[] | null;
     }>(
-      `select content, status, error_code, error_message, input_tokens, output_tokens from messages
+      `select content, status, error_code, error_message, input_tokens, output_tokens, buttons from messages
        where conversation_id = $1 and direction = 'outbound'
          and seq > (select seq from messages where id = $2)
        order by seq`,
@@ -169,6 +182,7 @@ export class ChatService {
       conversationId,
       response: rows.map((row) => row.content).join('\n\n'),
       tokenUsage: usageOf(first.input_tokens ?? 0, first.output_tokens ?? 0),
+      ...(rows.at(-1)?.buttons?.length ? { buttons: rows.at(-1)?.buttons as QuickReply[] } : {}),
     };
   }
 }

@@ -25,6 +25,11 @@ const ChatBody = z.object({
   channel: z.enum(CHANNELS).default('website'),
 });
 
+/** Quick-reply buttons the agent offered (each `value` is what to send back when it is pressed). */
+export const QuickRepliesSchema = z
+  .array(z.object({ label: z.string(), value: z.string() }))
+  .openapi('QuickReplies');
+
 export const TokenUsageSchema = z
   .object({ input_tokens: z.number(), output_tokens: z.number(), total_tokens: z.number() })
   .openapi('TokenUsage');
@@ -34,6 +39,7 @@ const ChatResponse = z
     conversation_id: z.string(),
     response: z.string(),
     token_usage: TokenUsageSchema,
+    buttons: QuickRepliesSchema.optional(),
   })
   .openapi('ChatResponse');
 
@@ -76,6 +82,7 @@ export function chatReply(result: ChatResult) {
     conversation_id: result.conversationId,
     response: result.response,
     token_usage: result.tokenUsage,
+    ...(result.buttons ? { buttons: result.buttons } : {}),
   };
 }
 

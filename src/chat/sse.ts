@@ -34,6 +34,7 @@ export function chatStream(
         conversation_id: result.conversationId,
         response: result.response,
         token_usage: result.tokenUsage,
+        ...(result.buttons ? { buttons: result.buttons } : {}),
       });
     } catch (error) {
       const status = error instanceof ApiError ? error.status : 500;

@@ -22,15 +22,20 @@ export async function visitorHistory(database: Database, agentId: string, platfo
     content: string;
     status: string;
     created_at: Date;
+    buttons: { label: string; value: string }[] | null;
   }>(
-    `select id, role, content, status, created_at from (
-       select id, role, content, status, created_at, seq from messages
+    `select id, role, content, status, created_at, buttons from (
+       select id, role, content, status, created_at, buttons, seq from messages
        where conversation_id = $1 and role in ('user', 'assistant', 'human') order by seq desc limit ${HISTORY_LIMIT}
      ) recent order by seq`,
     [conversation.id],
   );
   return {
     conversation_id: conversation.id,
-    messages: rows.map((row) => ({ ...row, created_at: new Date(row.created_at).toISOString() })),
+    messages: rows.map(({ buttons, ...row }) => ({
+      ...row,
+      created_at: new Date(row.created_at).toISOString(),
+      ...(buttons?.length ? { buttons } : {}),
+    })),
   };
 }

@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context, Next } from 'hono';
 import type { ChannelAccount } from '../channels/types.ts';
-import { chatReply, messageField, TokenUsageSchema } from '../chat/routes.ts';
+import { chatReply, messageField, QuickRepliesSchema, TokenUsageSchema } from '../chat/routes.ts';
 import type { ChatService } from '../chat/chat-service.ts';
 import { chatStream } from '../chat/sse.ts';
 import type { AppDeps, AppEnv } from '../http/env.ts';
@@ -73,6 +73,7 @@ const Reply = z.object({
   conversation_id: z.string(),
   response: z.string(),
   token_usage: TokenUsageSchema,
+  buttons: QuickRepliesSchema.optional(),
 });
 const History = z.object({
   success: z.literal(true),
@@ -85,6 +86,7 @@ const History = z.object({
         content: z.string(),
         status: z.string(),
         created_at: z.string(),
+        buttons: QuickRepliesSchema.optional(),
       }),
     ),
   }),

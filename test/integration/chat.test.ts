@@ -122,6 +122,50 @@ describe('authenticated chat API', () => {
     expect(complete?.data.token_usage.output_tokens).toBeGreaterThan(0);
   });
 
+  it('turns a quick-reply line into buttons: never streamed, stored, returned and offered only where shown', async () => {
+    primary.reply('Which size?\n[[buttons: Small | Large]]');
+    primary.chunkDelayMs = 2;
+    const { events } = await postSse(
+      `${app.url}${agentPath()}/chat/stream`,
+      { message: 'I want a shirt', user_identifier: 'shopper' },
+      { authorization: `Bearer ${owner.token}` },
+    );
+    primary.chunkDelayMs = 0;
+    const streamed = events
+      .filter((e) => e.event === 'response_chunk')
+      .map((e) => e.data.content)
+      .join('');
+    expect(streamed.trimEnd()).toBe('Which size?');
+    const complete = events.at(-1);
+    expect(complete?.event).toBe('complete');
+    const buttons = [
+      { label: 'Small', value: 'Small' },
+      { label: 'Large', value: 'Large' },
+    ];
+    expect(complete?.data).toMatchObject({ response: 'Which size?', buttons });
+    expect(primary.requests.at(-1)?.body.messages[0].content).toContain('[[buttons:');
+
+    const detail = await app.call('GET', `${agentPath()}/conversations/${complete?.data.conversation_id}`, {
+      token: owner.token,
+    });
+    expect(detail.body.data.messages.at(-1)).toMatchObject({ content: 'Which size?', buttons });
+
+    primary.reply('Noted.\n[[buttons: Yes | No]]');
+    const json = await app.call('POST', `${agentPath()}/chat`, {
+      token: owner.token,
+      body: { message: 'Large', conversation_id: complete?.data.conversation_id },
+    });
+    expect(json.body).toMatchObject({ response: 'Noted.', buttons: [{ label: 'Yes' }, { label: 'No' }] });
+
+    // Email shows no buttons, so the model is not told about them there.
+    primary.reply('Dear customer.');
+    await app.call('POST', `${agentPath()}/chat`, {
+      token: owner.token,
+      body: { message: 'Hello', user_identifier: 'mailer@example.com', channel: 'email' },
+    });
+    expect(primary.requests.at(-1)?.body.messages[0].content).not.toContain('[[buttons:');
+  });
+
   it('answers from the fallback model when the primary fails with 500 three times', async () => {
     primary.fail(500, { times: 3 });
     backup.reply('Fallback says hi');

@@ -77,4 +77,21 @@ describe('Telegram with the real agent service', () => {
     });
     expect(list.body.data[0].token_usage.output).toBeGreaterThan(0);
   });
+
+  it('sends the quick replies the model offers as an inline keyboard, without the marker', async () => {
+    llm.reply('Pick a slot:\n[[buttons: Morning | Evening]]');
+    const person = { id: 434343, first_name: 'Ola' };
+    expect(await fake.deliver(fake.textUpdate(person, 'Book me in'))).toBe(200);
+    const sent = await eventually(() => fake.callsOf('sendMessage', person.id)[0], 15_000);
+    expect(sent.params.text).toBe('Pick a slot:');
+    const markup =
+      typeof sent.params.reply_markup === 'string'
+        ? JSON.parse(sent.params.reply_markup)
+        : sent.params.reply_markup;
+    expect(markup.inline_keyboard).toEqual([
+      [{ text: 'Morning', callback_data: 'Morning' }],
+      [{ text: 'Evening', callback_data: 'Evening' }],
+    ]);
+    expect(llm.requests.at(-1)?.body.messages[0].content).toContain('[[buttons:');
+  });
 });
