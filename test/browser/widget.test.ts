@@ -104,6 +104,8 @@ describe.skipIf(!haveChromium && !process.env.CI)('website widget in Chromium', 
       const said = lastUserText(request);
       if (said.includes('markdown')) return { reply: MARKDOWN_REPLY };
       if (said.includes('<img')) return { reply: `You said: ${said}` };
+      if (said.includes('pick a size')) return { reply: 'Which size?\n[[buttons: Small | Large]]' };
+      if (said === 'Large') return { reply: 'Large it is.' };
       return { reply: PLAIN_REPLY };
     });
     ({ owner, orgId, projectId, agentId } = await createWorkspace(app, 'owner'));
@@ -227,6 +229,27 @@ describe.skipIf(!haveChromium && !process.env.CI)('website widget in Chromium', 
     expect(await page.evaluate(() => document.querySelectorAll('img').length)).toBe(0);
     await page.waitForTimeout(200);
     expect(dialogs).toEqual([]);
+    await context.close();
+  });
+
+  it('shows quick replies as buttons that send their value, never the marker, and restores them after a reload', async () => {
+    const context = await browser.newContext();
+    const page = await openDemo(context);
+    await openPanel(page);
+    await send(page, 'please pick a size');
+    const chips = page.locator(W).locator('.quick .chip');
+    await expect.poll(() => chips.allTextContents()).toEqual(['Small', 'Large']);
+    expect(await lastAssistant(page).textContent()).toBe('Which size?');
+    expect(await inWidget(page, 'return root.querySelector(".log").textContent')).not.toContain('[[');
+    await page.reload();
+    await page.locator(W).locator('.launcher').waitFor();
+    await openPanel(page);
+    await expect.poll(() => chips.allTextContents()).toEqual(['Small', 'Large']);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'widget-quick-replies.png') });
+    await chips.nth(1).click();
+    await expect.poll(() => lastAssistant(page).textContent()).toBe('Large it is.');
+    expect(await page.locator(W).locator('.msg.user').last().textContent()).toBe('Large');
+    expect(await chips.count()).toBe(0);
     await context.close();
   });
 

@@ -16,14 +16,17 @@ export class StreamDropped extends Error {}
 
 export type Theme = { primary_color: string; position: string; greeting_message: string };
 export type Session = { token: string; visitor_id: string; expires_at: string; verified: boolean };
+/** A quick-reply button the agent offered: `value` is sent when it is pressed. */
+export type QuickReply = { label: string; value: string };
 export type HistoryMessage = {
   id: string;
   role: string;
   content: string;
   status: string;
   created_at: string;
+  buttons?: QuickReply[];
 };
-export type Reply = { conversation_id: string; response: string };
+export type Reply = { conversation_id: string; response: string; buttons?: QuickReply[] };
 
 type Json = Record<string, unknown>;
 

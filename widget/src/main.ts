@@ -1,4 +1,11 @@
-import { createClient, StreamDropped, WidgetError, type Client, type HistoryMessage } from './api.ts';
+import {
+  createClient,
+  StreamDropped,
+  WidgetError,
+  type Client,
+  type HistoryMessage,
+  type QuickReply,
+} from './api.ts';
 import { textOn } from './color.ts';
 import { renderMarkdown } from './markdown.ts';
 import { CSS } from './styles.ts';
@@ -192,6 +199,25 @@ function boot(): void {
     return node;
   }
 
+  /** Shows the agent's quick replies under its latest message; pressing one sends its value. */
+  function quickReplies(buttons: QuickReply[] | undefined): void {
+    log.querySelector('.quick')?.remove();
+    if (!buttons?.length) return;
+    const group = h('div', { class: 'quick', role: 'group', 'aria-label': 'Suggested replies' });
+    for (const button of buttons) {
+      const chip = h('button', { class: 'chip', type: 'button' });
+      chip.textContent = button.label;
+      chip.addEventListener('click', () => {
+        if (busy || fatal) return;
+        input.value = button.value;
+        void submit();
+      });
+      group.append(chip);
+    }
+    log.append(group);
+    scrollDown();
+  }
+
   function typing(): HTMLDivElement {
     const node = h('div', {
       class: 'msg assistant typing',
@@ -233,6 +259,8 @@ function boot(): void {
   function renderHistory(messages: HistoryMessage[]): void {
     for (const node of [...log.querySelectorAll('.msg:not(.greeting)')]) node.remove();
     for (const m of messages) if (m.content) bubble(m.role, m.content);
+    const last = messages.at(-1);
+    quickReplies(last?.role === 'assistant' ? last.buttons : undefined);
   }
 
   async function loadHistory(): Promise<void> {
@@ -246,14 +274,14 @@ function boot(): void {
   }
 
   /** After a dropped stream: re-reads the history (bounded) until the reply to `sent` is there. */
-  async function recover(sent: string): Promise<string | undefined> {
+  async function recover(sent: string): Promise<HistoryMessage | undefined> {
     for (const delay of RECOVERY_DELAYS) {
       await new Promise((resolve) => setTimeout(resolve, delay));
       try {
         const messages = await client.history();
         const lastUser = messages.map((m) => m.role).lastIndexOf('user');
         const reply = messages.slice(lastUser + 1).find((m) => m.role !== 'user' && m.content);
-        if (lastUser >= 0 && messages[lastUser]?.content === sent && reply) return reply.content;
+        if (lastUser >= 0 && messages[lastUser]?.content === sent && reply) return reply;
       } catch (err) {
         if (!(err instanceof WidgetError && err.status === 0)) throw err;
       }
@@ -273,6 +301,7 @@ function boot(): void {
     autosize();
     updateSend();
     await loadHistory();
+    quickReplies(undefined);
     const mine = bubble('user', text);
     emit('message', { role: 'user', content: text });
     const indicator = typing();
@@ -286,6 +315,7 @@ function boot(): void {
     };
     try {
       let result: string | undefined;
+      let buttons: QuickReply[] | undefined;
       try {
         const done = await client.stream(text, (chunk) => {
           if (!reply) {
@@ -296,11 +326,14 @@ function boot(): void {
           frame ||= requestAnimationFrame(paint);
         });
         result = done.response;
+        buttons = done.buttons;
       } catch (err) {
         if (!(err instanceof StreamDropped)) throw err;
         showNotice('Connection lost. Reconnecting…');
-        result = await recover(text);
-        if (result === undefined) throw new WidgetError(0, 'dropped');
+        const recovered = await recover(text);
+        if (recovered === undefined) throw new WidgetError(0, 'dropped');
+        result = recovered.content;
+        buttons = recovered.buttons;
         showNotice();
       }
       cancelAnimationFrame(frame);
@@ -310,8 +343,10 @@ function boot(): void {
       }
       reply.removeAttribute('aria-busy');
       renderMarkdown(result, reply);
+      quickReplies(buttons);
       scrollDown();
-      live.textContent = `Assistant: ${reply.textContent ?? ''}`;
+      const offered = buttons?.length ? ` Suggested replies: ${buttons.map((x) => x.label).join(', ')}.` : '';
+      live.textContent = `Assistant: ${reply.textContent ?? ''}${offered}`;
       historyLoaded = true;
       emit('message', { role: 'assistant', content: result });
     } catch (err) {
@@ -334,7 +369,8 @@ function boot(): void {
   }
 
   function focusables(): HTMLElement[] {
-    return [closeButton, log, input, send].filter((el) => !(el as HTMLButtonElement).disabled);
+    const chips = [...log.querySelectorAll<HTMLButtonElement>('.chip')];
+    return [closeButton, log, ...chips, input, send].filter((el) => !(el as HTMLButtonElement).disabled);
   }
 
   function fitViewport(): void {

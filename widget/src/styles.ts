@@ -40,6 +40,9 @@ header .title{flex:1;font-weight:600;font-size:16px}
 .msg blockquote{border-left:3px solid var(--line);padding-left:10px;color:var(--muted)}
 .msg .table{overflow-x:auto}.msg table{border-collapse:collapse}.msg th,.msg td{border:1px solid var(--line);padding:3px 6px}
 .msg.failed{opacity:.7}
+.quick{display:flex;flex-wrap:wrap;gap:6px;align-self:flex-start;max-width:85%}
+.chip{padding:6px 12px;border:1px solid var(--pri);border-radius:16px;color:var(--fg);background:var(--bg);font-size:14px}
+.chip:hover{background:var(--bubble)}
 .meta{font-size:12px;color:var(--muted);align-self:flex-end}
 .typing{display:flex;gap:4px;padding:13px}
 .typing i{width:7px;height:7px;border-radius:50%;background:var(--muted);animation:b 1.2s infinite}
