@@ -73,16 +73,23 @@ export type InboundContactEvent = {
 
 export type InboundEvent = InboundMessageEvent | InboundStatusEvent | InboundContactEvent;
 
+export type OutboundAttachment = { type: 'image' | 'document'; url: string; name?: string };
+export type ReplyButton = { label: string; value: string };
+
+/** A whole reply, or one part of it: what one outbound message row carries. */
+export type ReplyPart = {
+  text: string;
+  attachments?: OutboundAttachment[];
+  buttons?: ReplyButton[];
+};
+
 /** One outbound message, as the delivery job hands it to an adapter. */
-export type OutboundMessage = {
+export type OutboundMessage = ReplyPart & {
   messageId: string;
   /** Stable across retries of the same message; adapters pass it on where the provider supports it. */
   idempotencyKey: string;
   conversationId: string;
   recipient: { platformUserId: string; chatId: string };
-  text: string;
-  attachments?: { type: 'image' | 'document'; url: string; name?: string }[];
-  buttons?: { label: string; value: string }[];
 };
 
 export type SendResult = { providerMessageId: string };
@@ -149,8 +156,12 @@ export type ProviderAdapter = {
   /** Shows a "typing…" indicator; the engine repeats it every few seconds while a turn runs. */
   typing?(recipient: { platformUserId: string; chatId: string }, ctx: AdapterContext): Promise<void>;
   send?(message: OutboundMessage, ctx: AdapterContext): Promise<SendResult>;
-  /** Splits a reply into the parts the channel can carry, in order (each part is its own message). */
-  splitText?(text: string): string[];
+  /**
+   * Splits a whole reply (text, attachments, buttons) into the parts the channel carries, in order. Each part
+   * is stored as one outbound message and handed to `send` alone, so a retry never repeats another part.
+   * Absent: the reply is one part.
+   */
+  splitReply?(reply: ReplyPart): ReplyPart[];
   test?(ctx: AdapterContext): Promise<TestResult>;
   setupWebhook?(ctx: AdapterContext, input: { webhook_url?: string }): Promise<Record<string, unknown>>;
   webhookInfo?(ctx: AdapterContext): Promise<Record<string, unknown>>;

@@ -4,7 +4,7 @@ import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
 import { openConversation, resolveIdentity } from '../engine/conversation-store.ts';
 import { insertUserMessage } from '../engine/inbound.ts';
 import { type AgentResponder, TurnError } from '../engine/responder.ts';
-import { prepareTurn, recordReply, recordTurnFailure } from '../engine/turn.ts';
+import { prepareTurn, recordReply, recordTurnFailure, replyParts } from '../engine/turn.ts';
 import { ApiError, conflict, notFound } from '../http/errors.ts';
 import { newId } from '../ids.ts';
 import { KeyedLock } from './keyed-lock.ts';
@@ -142,7 +142,7 @@ export class ChatService {
     }
     const text = reply.text.trim();
     await this.database.transaction((query) =>
-      recordReply(query, prepared, reply, text === '' ? [] : [text], {
+      recordReply(query, prepared, reply, replyParts(reply), {
         now: this.now(),
         deliveredInline: true,
         blocked: false,

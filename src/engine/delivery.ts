@@ -1,5 +1,5 @@
 import { DeliveryError } from '../channels/errors.ts';
-import type { OutboundMessage } from '../channels/types.ts';
+import type { OutboundAttachment, OutboundMessage, ReplyButton } from '../channels/types.ts';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import { isBlocked, markBlocked } from './inbound.ts';
@@ -29,8 +29,8 @@ type QueuedRow = {
   channel: string;
   content: string;
   recipient: { platformUserId: string; chatId: string };
-  buttons: { label: string; value: string }[] | null;
-  attachments: { type: 'image' | 'document'; url: string; name?: string }[];
+  buttons: ReplyButton[] | null;
+  attachments: OutboundAttachment[];
   attempts: number;
   next_attempt_at: Date | null;
 };

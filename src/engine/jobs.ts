@@ -8,7 +8,7 @@ import { INBOUND_BATCH, isBlocked, processInboundBatch } from './inbound.ts';
 import { QUEUES, streamKey } from './queues.ts';
 import { type AgentResponder, TurnError } from './responder.ts';
 import { INLINE_CHANNELS, type Sender, type SenderLookup } from './senders.ts';
-import { prepareTurn, recordReply, recordTurnFailure } from './turn.ts';
+import { prepareTurn, recordReply, recordTurnFailure, replyParts } from './turn.ts';
 
 export type JobContext = {
   /** Wakes a worker of `queue` in this process after `afterMs` (0 = now): pickup is not a poll away. */
@@ -85,8 +85,7 @@ export function createJobHandlers(ctx: JobContext) {
     } finally {
       stopTyping();
     }
-    const text = reply.text.trim();
-    const parts = text === '' ? [] : (sender?.adapter.splitText?.(text) ?? [text]);
+    const parts = replyParts(reply, sender?.adapter);
     const queued = await database.transaction(async (query) => {
       const blocked = await isBlocked(query, input.agentId, input.channel, prepared.recipient.platformUserId);
       const queued = await recordReply(query, prepared, reply, parts, {

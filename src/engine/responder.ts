@@ -1,3 +1,5 @@
+import type { OutboundAttachment, ReplyButton } from '../channels/types.ts';
+
 /** A message as the agent sees it: which channel it came through matters for the reply's style. */
 export type TurnMessage = {
   role: 'user' | 'assistant' | 'system' | 'human';
@@ -21,8 +23,8 @@ export type TurnInput = {
 
 export type TurnReply = {
   text: string;
-  buttons?: { label: string; value: string }[];
-  attachments?: { type: 'image' | 'document'; url: string; name?: string }[];
+  buttons?: ReplyButton[];
+  attachments?: OutboundAttachment[];
   usage?: { inputTokens: number; outputTokens: number };
 };
 

@@ -1,3 +1,4 @@
+import type { ProviderAdapter, ReplyPart } from '../channels/types.ts';
 import type { SqlRunner } from '../db/client.ts';
 import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
 import { newId } from '../ids.ts';
@@ -91,14 +92,29 @@ export async function prepareTurn(
 }
 
 /**
- * Stores the reply parts as queued outbound messages (or `sent` when the channel needs no delivery)
- * and marks the pending messages answered, in the caller's transaction. Returns how many need delivery.
+ * The reply as the parts its channel carries (the adapter's `splitReply`, else one part holding everything).
+ * None when there is nothing to show; a reply with attachments but no text still has parts.
+ */
+export function replyParts(reply: TurnReply, adapter?: Pick<ProviderAdapter, 'splitReply'>): ReplyPart[] {
+  const whole: ReplyPart = {
+    text: reply.text.trim(),
+    ...(reply.attachments?.length ? { attachments: reply.attachments } : {}),
+    ...(reply.buttons?.length ? { buttons: reply.buttons } : {}),
+  };
+  if (whole.text === '' && !whole.attachments) return [];
+  const parts = adapter?.splitReply?.(whole) ?? [whole];
+  return parts.filter((part) => part.text.trim() !== '' || part.attachments?.length);
+}
+
+/**
+ * Stores the reply parts, each with its own text, attachments and buttons, as queued outbound messages (or
+ * `sent` when the channel needs no delivery) and marks the pending messages answered, in the caller's transaction. Returns how many need delivery.
  */
 export async function recordReply(
   query: SqlRunner,
   turn: PreparedTurn,
   reply: TurnReply,
-  parts: string[],
+  parts: ReplyPart[],
   options: { now: Date; deliveredInline: boolean; blocked: boolean },
 ): Promise<number> {
   const { input, now } = { input: turn.input, now: options.now };
@@ -114,8 +130,7 @@ export async function recordReply(
   if (answered.length === 0) return 0;
   const status = options.blocked ? 'failed' : options.deliveredInline ? 'sent' : 'queued';
   const usage = reply.usage;
-  for (const [index, text] of parts.entries()) {
-    const last = index === parts.length - 1;
+  for (const [index, part] of parts.entries()) {
     await query(
       `insert into messages (id, conversation_id, agent_id, role, content, channel, direction, status, recipient,
                              buttons, attachments, input_tokens, output_tokens, reply_to, part, sent_at,
@@ -127,12 +142,12 @@ export async function recordReply(
         newId('msg'),
         input.conversationId,
         input.agentId,
-        text,
+        part.text,
         input.channel,
         status,
         JSON.stringify(turn.recipient),
-        last && reply.buttons ? JSON.stringify(reply.buttons) : null,
-        JSON.stringify(last ? (reply.attachments ?? []) : []),
+        part.buttons?.length ? JSON.stringify(part.buttons) : null,
+        JSON.stringify(part.attachments ?? []),
         index === 0 ? (usage?.inputTokens ?? null) : null,
         index === 0 ? (usage?.outputTokens ?? null) : null,
         turn.replyTo,

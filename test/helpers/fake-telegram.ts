@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
  * header and retries on non-2xx. Every call is recorded.
  */
 
-export type FakeCall = { method: string; params: Record<string, any>; at: number };
+/** One Bot API call; `status` is the HTTP status it was answered with. */
+export type FakeCall = { method: string; params: Record<string, any>; at: number; status?: number };
 type Failure = { error_code: number; description: string; parameters?: Record<string, unknown> };
 type Webhook = {
   url: string;
@@ -107,6 +108,7 @@ export class FakeTelegram {
   private server?: Server;
   private readonly failures = new Map<string, Failure[]>();
   private readonly blockedChats = new Set<string>();
+  private readonly migratedChats = new Map<string, string>();
   private readonly messageIds = new Map<string, number>();
   private readonly openCallbacks = new Set<string>();
   private readonly files = new Map<string, Buffer>();
@@ -149,6 +151,11 @@ export class FakeTelegram {
   /** The user behind this private chat blocked the bot: sends to it answer 403. */
   block(chatId: string | number): void {
     this.blockedChats.add(String(chatId));
+  }
+
+  /** The group `oldId` was upgraded to supergroup `newId`: sends to the old id answer 400 with migrate_to_chat_id. */
+  migrateChat(oldId: string | number, newId: string | number): void {
+    this.migratedChats.set(String(oldId), String(newId));
   }
 
   /** A file getFile can resolve and the file endpoint can serve. */
@@ -272,13 +279,17 @@ export class FakeTelegram {
     } catch {
       return reply(400, { ok: false, error_code: 400, description: "Bad Request: can't parse JSON" });
     }
-    this.calls.push({ method, params, at: Date.now() });
+    const call: FakeCall = { method, params, at: Date.now() };
+    this.calls.push(call);
     try {
       const injected = this.failures.get(method)?.shift();
       if (injected) throw new ApiFailure(injected);
-      reply(200, { ok: true, result: this.run(method, params) });
+      const result = this.run(method, params);
+      call.status = 200;
+      reply(200, { ok: true, result });
     } catch (error) {
       if (!(error instanceof ApiFailure)) throw error;
+      call.status = error.failure.error_code;
       reply(error.failure.error_code, { ok: false, ...error.failure });
     }
   }
@@ -299,6 +310,14 @@ export class FakeTelegram {
   private checkChat(params: Record<string, any>): string {
     if (params.chat_id === undefined || params.chat_id === '') throw bad('chat_id is empty');
     const chat = String(params.chat_id);
+    const migrated = this.migratedChats.get(chat);
+    if (migrated) {
+      throw new ApiFailure({
+        error_code: 400,
+        description: 'Bad Request: group chat was upgraded to a supergroup chat',
+        parameters: { migrate_to_chat_id: Number(migrated) },
+      });
+    }
     if (this.blockedChats.has(chat)) {
       throw new ApiFailure({ error_code: 403, description: 'Forbidden: bot was blocked by the user' });
     }
@@ -328,7 +347,10 @@ export class FakeTelegram {
     this.messageIds.set(chat, id);
     return {
       message_id: id,
-      chat: { id: Number(chat), type: 'private' },
+      chat: {
+        id: Number(chat),
+        type: chat.startsWith('-100') ? 'supergroup' : chat.startsWith('-') ? 'group' : 'private',
+      },
       date: Math.floor(Date.now() / 1000),
       ...extra,
     };

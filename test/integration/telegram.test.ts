@@ -37,6 +37,19 @@ const sentences = (n: number) =>
   );
 const LONG_TEXT = [sentences(100), sentences(120), sentences(60)].join('\n\n');
 const LONG_PARTS = splitTelegramText(LONG_TEXT).length;
+/** About 9,000 characters of TypeScript with blank lines and characters HTML must escape. */
+const CODE = Array.from({ length: 180 }, (_, i) =>
+  i % 9 === 4 ? '' : `  if (a${i} < b && c > "d") total += ${i}; // step ${i}`,
+).join('\n');
+const CODE_TEXT = `Here is the script:\n\n\`\`\`ts\n${CODE}\n\`\`\`\n\nRun it with node.`;
+const PHOTOS = [
+  { type: 'image' as const, url: 'https://cdn.example.com/a.png', name: 'front' },
+  { type: 'image' as const, url: 'https://cdn.example.com/b.png', name: 'back' },
+];
+const BUTTONS = [
+  { label: 'Yes', value: 'answer:yes' },
+  { label: 'No', value: 'answer:no' },
+];
 
 /** Ends the SLOW turn; set while it runs. */
 let releaseSlow: (() => void) | undefined;
@@ -46,6 +59,14 @@ async function responder(input: TurnInput) {
   const said = input.pending.map((m) => m.content).join('|');
   if (said.includes('ESCAPE')) return { text: ESCAPE_TEXT };
   if (said.includes('LONG')) return { text: LONG_TEXT };
+  if (said.includes('CODE')) return { text: CODE_TEXT };
+  if (said.includes('ALBUM')) return { text: 'Two photos', attachments: PHOTOS, buttons: BUTTONS };
+  if (said.includes('FILEONLY')) {
+    return {
+      text: '  ',
+      attachments: [{ type: 'document' as const, url: 'https://cdn.example.com/i.pdf', name: 'invoice.pdf' }],
+    };
+  }
   if (said.includes('SLOW')) {
     // The agent "thinks" until the test has seen the typing indicator repeat (no race against a timer).
     await new Promise<void>((resolve) => (releaseSlow = resolve));
@@ -54,10 +75,7 @@ async function responder(input: TurnInput) {
   if (said.includes('BUTTONS')) {
     return {
       text: 'Pick one',
-      buttons: [
-        { label: 'Yes', value: 'answer:yes' },
-        { label: 'No', value: 'answer:no' },
-      ],
+      buttons: BUTTONS,
       attachments: [{ type: 'image' as const, url: 'https://cdn.example.com/p.png', name: 'menu' }],
     };
   }
@@ -87,8 +105,17 @@ async function conversationOf(userId: number) {
 }
 
 async function messagesOf(userId: number) {
-  return app.database.query<{ role: string; content: string; status: string; attachments: unknown[] }>(
-    `select m.role, m.content, m.status, m.attachments from messages m join conversations c on c.id = m.conversation_id
+  return app.database.query<{
+    role: string;
+    content: string;
+    status: string;
+    attachments: unknown[];
+    buttons: unknown[] | null;
+    attempts: number;
+    provider_message_id: string | null;
+  }>(
+    `select m.role, m.content, m.status, m.attachments, m.buttons, m.attempts, m.provider_message_id
+     from messages m join conversations c on c.id = m.conversation_id
      where c.user_identifier = $1 order by m.seq`,
     [`telegram:${userId}`],
   );
@@ -450,6 +477,107 @@ describe('outbound', () => {
       },
     });
     expect(sends(reader.id)[0]?.params.text).toBe('Pick one');
+  });
+
+  it('sends text and each attachment as their own messages, so a 429 on a photo resends only that photo', async () => {
+    const reader = user('Album');
+    fake.rateLimitNext('sendPhoto', 1);
+    expect(await fake.deliver(fake.textUpdate(reader, 'ALBUM'))).toBe(200);
+    await eventually(
+      () =>
+        fake.callsOf('sendPhoto', reader.id).filter((c) => c.status === 200).length === 2 ? true : undefined,
+      15_000,
+    );
+    expect(sends(reader.id).map((c) => c.params.text)).toEqual(['Two photos']);
+    expect(sends(reader.id)[0]?.params.reply_markup).toBeUndefined();
+    const photos = fake.callsOf('sendPhoto', reader.id);
+    expect(photos.map((c) => [c.params.photo, c.status])).toEqual([
+      [PHOTOS[0]!.url, 429],
+      [PHOTOS[0]!.url, 200],
+      [PHOTOS[1]!.url, 200],
+    ]);
+    expect(photos[1]!.at - photos[0]!.at).toBeGreaterThanOrEqual(1000);
+    expect(photos.map((c) => c.params.caption)).toEqual(['front', 'front', 'back']);
+    expect(photos[1]?.params.reply_markup).toBeUndefined();
+    expect(photos[2]?.params.reply_markup).toEqual({
+      inline_keyboard: [
+        [{ text: 'Yes', callback_data: 'answer:yes' }],
+        [{ text: 'No', callback_data: 'answer:no' }],
+      ],
+    });
+    const rows = await eventually(async () => {
+      const replies = (await messagesOf(reader.id)).filter((m) => m.role === 'assistant');
+      return replies.length === 3 && replies.every((m) => m.status === 'sent') ? replies : undefined;
+    });
+    expect(rows.map((m) => [m.content, m.attachments.length, m.buttons?.length ?? 0, m.attempts])).toEqual([
+      ['Two photos', 0, 0, 1],
+      ['', 1, 0, 2],
+      ['', 1, 2, 1],
+    ]);
+  }, 20_000);
+
+  it('sends a reply that has an attachment but no text', async () => {
+    const reader = user('FileOnly');
+    expect(await fake.deliver(fake.textUpdate(reader, 'FILEONLY'))).toBe(200);
+    const doc = await eventually(() => fake.callsOf('sendDocument', reader.id)[0]);
+    expect(doc.params).toMatchObject({ document: 'https://cdn.example.com/i.pdf', caption: 'invoice.pdf' });
+    expect(doc.status).toBe(200);
+    const rows = await eventually(async () => {
+      const replies = (await messagesOf(reader.id)).filter((m) => m.role === 'assistant');
+      return replies[0]?.status === 'sent' ? replies : undefined;
+    });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.content).toBe('');
+    expect(sends(reader.id)).toHaveLength(0);
+  });
+
+  it('resends once to the supergroup when the group chat was upgraded', async () => {
+    const member = user('Migrant');
+    const [oldChat, newChat] = [-4_000_000_000 - member.id, -1_009_000_000_000 - member.id];
+    fake.migrateChat(oldChat, newChat);
+    const text = '@my_ai_assistant_bot status?';
+    const update = fake.textUpdate(member, text, { entities: [{ type: 'mention', offset: 0, length: 20 }] });
+    const inGroup = {
+      ...update,
+      message: { ...update.message, chat: { id: oldChat, type: 'group', title: 'Old' } },
+    };
+    expect(await fake.deliver(inGroup)).toBe(200);
+    const row = await eventually(async () => {
+      const reply = (await messagesOf(member.id)).find((m) => m.role === 'assistant');
+      return reply?.status === 'sent' ? reply : undefined;
+    });
+    expect(sends(oldChat).map((c) => c.status)).toEqual([400]);
+    expect(sends(newChat).map((c) => c.status)).toEqual([200]);
+    expect(sends(newChat)[0]?.params.text).toBe(sends(oldChat)[0]?.params.text);
+    expect(row.attempts).toBe(1);
+    expect(row.provider_message_id).toMatch(new RegExp(`^${newChat}:\\d+$`));
+    const logged = app.logs
+      .filter((line) => line.includes('upgraded to a supergroup'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logged).toEqual([
+      expect.objectContaining({ level: 'info', fromChatId: String(oldChat), toChatId: String(newChat) }),
+    ]);
+  });
+
+  it('splits a long code block into parts that each render as a closed <pre> with its language', async () => {
+    const reader = user('Coder');
+    expect(await fake.deliver(fake.textUpdate(reader, 'CODE please'))).toBe(200);
+    const expected = splitTelegramText(CODE_TEXT).length;
+    expect(expected).toBeGreaterThanOrEqual(3);
+    const calls = await eventually(() =>
+      sends(reader.id).length >= expected ? sends(reader.id) : undefined,
+    );
+    expect(calls.every((c) => c.status === 200 && c.params.parse_mode === 'HTML')).toBe(true);
+    const pres = calls.flatMap((c) =>
+      [...String(c.params.text).matchAll(/<pre><code class="language-ts">([^<]*)<\/code><\/pre>/g)].map((m) =>
+        parseTelegramHtml(m[1] as string),
+      ),
+    );
+    expect(pres.length).toBeGreaterThanOrEqual(3);
+    // Blank lines where the block is cut are dropped; every other line arrives intact and in order.
+    const lines = (code: string) => code.split('\n').filter((line) => line !== '');
+    expect(lines(pres.join('\n'))).toEqual(lines(CODE));
+    for (const call of calls) expect(parseTelegramHtml(call.params.text)).not.toContain('```');
   });
 
   it('repeats the typing indicator about every 4 s while the agent works', async () => {

@@ -79,11 +79,13 @@ export const loopbackAdapter: ProviderAdapter = {
     const parsed = bodySchema.parse(JSON.parse(new TextDecoder().decode(request.body)));
     return (Array.isArray(parsed) ? parsed : [parsed]).flatMap(toEvent);
   },
-  splitText(text) {
-    const parts: string[] = [];
-    for (let i = 0; i < text.length; i += LOOPBACK_TEXT_LIMIT)
-      parts.push(text.slice(i, i + LOOPBACK_TEXT_LIMIT));
-    return parts;
+  splitReply(reply) {
+    const texts: string[] = [];
+    for (let i = 0; i < reply.text.length; i += LOOPBACK_TEXT_LIMIT)
+      texts.push(reply.text.slice(i, i + LOOPBACK_TEXT_LIMIT));
+    if (texts.length === 0) texts.push('');
+    // Attachments and buttons ride on the last part.
+    return texts.map((text, i) => (i === texts.length - 1 ? { ...reply, text } : { text }));
   },
   async send(message, ctx) {
     const url = String(ctx.account.settings.url);

@@ -14,22 +14,28 @@ export class TelegramApiError extends Error {
   readonly description: string;
   /** parameters.retry_after, in seconds. */
   readonly retryAfter?: number;
+  /** parameters.migrate_to_chat_id: the group became this supergroup (providers.md §2.6). */
+  readonly migrateToChatId?: number;
 
-  constructor(method: string, errorCode: number, description: string, retryAfter?: number) {
+  constructor(method: string, errorCode: number, description: string, parameters: ErrorParameters = {}) {
     super(`Telegram ${method} failed: ${errorCode || 'no response'} ${description}`);
     this.name = 'TelegramApiError';
     this.errorCode = errorCode;
     this.description = description;
-    this.retryAfter = retryAfter;
+    const { retry_after: retryAfter, migrate_to_chat_id: migrateTo } = parameters;
+    if (typeof retryAfter === 'number') this.retryAfter = retryAfter;
+    if (Number.isSafeInteger(migrateTo)) this.migrateToChatId = migrateTo;
   }
 }
+
+type ErrorParameters = { retry_after?: number; migrate_to_chat_id?: number };
 
 type Envelope<T> = {
   ok?: boolean;
   result?: T;
   error_code?: number;
   description?: string;
-  parameters?: { retry_after?: number };
+  parameters?: ErrorParameters;
 };
 
 const apiRoot = (ctx: AdapterContext) =>
@@ -67,7 +73,7 @@ export async function callBotApi<T>(
     method,
     body.error_code ?? response.status,
     body.description ?? `HTTP ${response.status}`,
-    body.parameters?.retry_after,
+    body.parameters ?? {},
   );
 }
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ProviderAdapter } from '../types.ts';
 import { callBotApi } from './api.ts';
 import { sendTelegram, sendTyping } from './send.ts';
-import { splitTelegramText } from './split.ts';
+import { splitTelegramReply } from './split.ts';
 import { parseUpdate } from './updates.ts';
 import { setupWebhook, testConnection, verifySecret, webhookInfo } from './webhook.ts';
 
@@ -63,7 +63,7 @@ export const telegram: ProviderAdapter = {
       }
     }
   },
-  splitText: (text) => splitTelegramText(text),
+  splitReply: splitTelegramReply,
   send: sendTelegram,
   typing: (recipient, ctx) => sendTyping(recipient.chatId, ctx),
   test: testConnection,

@@ -1,5 +1,6 @@
-import type { AdapterContext, OutboundMessage, SendResult } from '../types.ts';
-import { callBotApi } from './api.ts';
+import { DeliveryError } from '../errors.ts';
+import type { AdapterContext, OutboundAttachment, OutboundMessage, SendResult } from '../types.ts';
+import { callBotApi, TelegramApiError } from './api.ts';
 import { isEntityParseError, toDeliveryError } from './errors.ts';
 import { markdownToTelegramHtml } from './format.ts';
 
@@ -31,9 +32,10 @@ function keyboard(buttons: OutboundMessage['buttons']) {
 }
 
 type SentMessage = { message_id: number; chat: { id: number } };
+type Markup = ReturnType<typeof keyboard>;
 
 /** sendMessage as HTML; if Telegram cannot parse the entities after all, the same text goes out plain. */
-async function sendText(ctx: AdapterContext, chatId: string, text: string, markup: object | undefined) {
+async function sendText(ctx: AdapterContext, chatId: string, text: string, markup: Markup) {
   const base = { chat_id: chatId, ...(markup ? { reply_markup: markup } : {}) };
   try {
     return await callBotApi<SentMessage>(ctx, 'sendMessage', {
@@ -48,33 +50,54 @@ async function sendText(ctx: AdapterContext, chatId: string, text: string, marku
   }
 }
 
+/** sendPhoto or sendDocument by URL, captioned with the file's name. */
+function sendFile(ctx: AdapterContext, chatId: string, file: OutboundAttachment, markup: Markup) {
+  const [method, field] = file.type === 'image' ? ['sendPhoto', 'photo'] : ['sendDocument', 'document'];
+  return callBotApi<SentMessage>(ctx, method, {
+    chat_id: chatId,
+    [field]: file.url,
+    ...(file.name ? { caption: file.name.slice(0, CAPTION_MAX) } : {}),
+    ...(markup ? { reply_markup: markup } : {}),
+  });
+}
+
+/** Sends once; when the group became a supergroup, sends once more to the new chat id (providers.md §2.6). */
+async function followMigration<T>(ctx: AdapterContext, chatId: string, send: (chatId: string) => Promise<T>) {
+  try {
+    return await send(chatId);
+  } catch (error) {
+    if (!(error instanceof TelegramApiError) || error.migrateToChatId === undefined) throw error;
+    const toChatId = String(error.migrateToChatId);
+    ctx.logger.info(
+      { channel: 'telegram', fromChatId: chatId, toChatId },
+      'Telegram group was upgraded to a supergroup; resending to the new chat id',
+    );
+    return send(toChatId);
+  }
+}
+
 /**
- * Sends one reply part: its text (markdown rendered as Telegram HTML), then photos and documents by URL. The
- * inline keyboard rides on the last message so it sits under the reply. Failures become DeliveryErrors.
+ * Sends one reply part as exactly one Telegram message: its text (markdown rendered as Telegram HTML) or one
+ * photo/document by URL, with the inline keyboard when the part has buttons. `splitTelegramReply` makes the
+ * parts; a row holding more than one message's worth is refused rather than sent in pieces, since a retry
+ * after a partial send would repeat what already went out. Failures become DeliveryErrors.
  */
 export async function sendTelegram(message: OutboundMessage, ctx: AdapterContext): Promise<SendResult> {
-  const chatId = message.recipient.chatId;
+  const text = message.text.trim();
+  const files = message.attachments ?? [];
+  const file = files[0];
+  if (files.length > 1 || (file && text !== '') || (!file && text === '')) {
+    throw new DeliveryError('A Telegram message carries either text or one attachment', {
+      code: 'unsplit_reply',
+      retryable: false,
+    });
+  }
   const markup = keyboard(message.buttons);
-  const attachments = message.attachments ?? [];
   try {
-    let first: SentMessage | undefined;
-    if (message.text.trim() !== '') {
-      first = await sendText(ctx, chatId, message.text, attachments.length ? undefined : markup);
-    }
-    for (const [i, file] of attachments.entries()) {
-      const last = i === attachments.length - 1;
-      const method = file.type === 'image' ? 'sendPhoto' : 'sendDocument';
-      const field = file.type === 'image' ? 'photo' : 'document';
-      const sent = await callBotApi<SentMessage>(ctx, method, {
-        chat_id: chatId,
-        [field]: file.url,
-        ...(file.name ? { caption: file.name.slice(0, CAPTION_MAX) } : {}),
-        ...(last && markup ? { reply_markup: markup } : {}),
-      });
-      first ??= sent;
-    }
-    if (!first) throw new Error('nothing to send');
-    return { providerMessageId: `${first.chat.id}:${first.message_id}` };
+    const sent = await followMigration(ctx, message.recipient.chatId, (chatId) =>
+      file ? sendFile(ctx, chatId, file, markup) : sendText(ctx, chatId, text, markup),
+    );
+    return { providerMessageId: `${sent.chat.id}:${sent.message_id}` };
   } catch (error) {
     throw toDeliveryError(error);
   }
