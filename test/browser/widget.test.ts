@@ -525,6 +525,21 @@ describe.skipIf(!haveChromium && !process.env.CI)('website widget in Chromium', 
         .evaluate((el) => getComputedStyle(el).fontSize),
     ).toBe('16px');
     expect(await page.locator(W).locator('.launcher').isHidden()).toBe(true);
+    // The on-screen keyboard shrinks the visual viewport (headless Chromium has none, so shadow its size):
+    // the panel must follow, keeping the input above the keyboard.
+    const keyboard = (height: number | null) =>
+      page.evaluate((h) => {
+        const vv = window.visualViewport as VisualViewport;
+        if (h === null) delete (vv as unknown as Record<string, unknown>).height;
+        else Object.defineProperty(vv, 'height', { configurable: true, get: () => h });
+        vv.dispatchEvent(new Event('resize'));
+      }, height);
+    await keyboard(500);
+    expect((await page.locator(W).locator('.panel').boundingBox())?.height).toBe(500);
+    const input = await page.locator(W).locator('.panel textarea').boundingBox();
+    expect((input?.y ?? 0) + (input?.height ?? 0)).toBeLessThanOrEqual(500);
+    await keyboard(null);
+    expect((await page.locator(W).locator('.panel').boundingBox())?.height).toBe(844);
     await send(page, 'hello from my phone');
     await expect.poll(() => lastAssistant(page).textContent()).toBe(PLAIN_REPLY);
     await page.screenshot({ path: path.join(ARTIFACTS, 'widget-mobile.png') });
