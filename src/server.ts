@@ -11,14 +11,11 @@ import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { lockDataDir } from './db/data-dir-lock.ts';
 import { migrate } from './db/migrate.ts';
-import { createSenderLookup } from './engine/channel-senders.ts';
-import { createAgentDeps } from './agent/wiring.ts';
 import { postgresRateLimits } from './http/rate-limit-postgres.ts';
-import { type Engine, startEngine } from './engine/engine.ts';
-import { engineOptionsFrom } from './engine/options.ts';
-import { createApp } from './http/app.ts';
+import type { Engine } from './engine/engine.ts';
 import type { Logger } from './logger.ts';
 import { vaultFromConfig } from './vault/keys.ts';
+import { wireApp } from './wiring.ts';
 
 export type RunningServer = {
   url: string;
@@ -105,31 +102,21 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     });
     const savedTo = firstRun ? saveFirstRun(config, firstRun) : undefined;
     const sessions = new SessionTokens(jwtSecret(config, logger), config.SESSION_TTL);
-    const senders = createSenderLookup({ config, database, logger, channelAccounts });
-    const agentDeps = createAgentDeps({ config, database, vault, logger, sessions });
-    engine = await startEngine({
-      database,
-      logger,
-      responder: agentDeps.responder,
-      senders,
-      options: engineOptionsFrom(config),
-    });
     if (config.RATE_LIMIT_STORE === 'postgres' && config.DATABASE_URL) {
       rateLimitStore = await postgresRateLimits(config.DATABASE_URL);
     }
-    const app = createApp({
+    const wired = await wireApp({
       config,
       database,
       logger,
-      sessions,
       vault,
+      sessions,
       channelAccounts,
-      engine,
-      senders,
-      chats: agentDeps.chats,
-      visitors: agentDeps.visitors,
+      engine: {},
       ...(rateLimitStore ? { rateLimits: rateLimitStore.factory } : {}),
     });
+    engine = wired.engine;
+    const app = wired.app;
     await rateLimitStore?.ready();
     const listening = Promise.withResolvers<AddressInfo>();
     server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, listening.resolve);

@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryError } from '../../src/channels/errors.ts';
@@ -10,7 +9,7 @@ import type {
   ProviderAdapter,
   RawRequest,
 } from '../../src/channels/types.ts';
-import { createLogger } from '../../src/logger.ts';
+import { captureLogger } from '../helpers/logs.ts';
 
 /**
  * The contract every provider adapter meets (architecture guide: "one shared contract test suite"). A provider's
@@ -74,14 +73,7 @@ function accountOf(
 
 export function adapterContract(spec: ContractSpec): void {
   const { adapter } = spec;
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      logs.push(String(chunk));
-      done();
-    },
-  });
-  const logger = createLogger('debug', sink);
+  const { logger, lines: logs } = captureLogger('debug');
   let fake: Awaited<ReturnType<ContractSpec['startFake']>>;
   let ctx: AdapterContext;
   const errors: string[] = [];

@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import { serve } from '@hono/node-server';
 import { SessionTokens } from '../../src/auth/sessions.ts';
 import { ChannelAccounts } from '../../src/channels/accounts.ts';
@@ -6,16 +5,14 @@ import { AdapterRegistry } from '../../src/channels/registry.ts';
 import type { ProviderAdapter } from '../../src/channels/types.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/client.ts';
-import { createSenderLookup } from '../../src/engine/channel-senders.ts';
-import { createAgentDeps } from '../../src/agent/wiring.ts';
-import { type Engine, startEngine } from '../../src/engine/engine.ts';
-import { engineOptionsFrom } from '../../src/engine/options.ts';
+import type { Engine } from '../../src/engine/engine.ts';
 import type { AgentResponder } from '../../src/engine/responder.ts';
-import { createApp } from '../../src/http/app.ts';
-import { createLogger } from '../../src/logger.ts';
+import type { createApp } from '../../src/http/app.ts';
 import { vaultFromConfig } from '../../src/vault/keys.ts';
 import type { Vault } from '../../src/vault/vault.ts';
+import { wireApp } from '../../src/wiring.ts';
 import { createTestDatabase } from './database.ts';
+import { captureLogger } from './logs.ts';
 import { findLeaks, vaultKey } from './secrets.ts';
 
 /** One vault key for the whole file unless a test passes its own CHANNEL_ENCRYPTION_KEY. */
@@ -69,42 +66,21 @@ export async function startTestApp(
     CHANNEL_ENCRYPTION_KEY: DEFAULT_VAULT_KEY,
     ...env,
   });
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      logs.push(String(chunk));
-      done();
-    },
-  });
-  const logger = createLogger(config.LOG_LEVEL, sink);
+  const { logger, lines: logs } = captureLogger(config.LOG_LEVEL);
   const sessions = new SessionTokens(config.JWT_SECRET as string, config.SESSION_TTL);
   const vault = vaultFromConfig(config, logger);
   const registry = options.adapters ? new AdapterRegistry(options.adapters) : undefined;
   const channelAccounts = new ChannelAccounts({ database, vault, logger, registry });
   await channelAccounts.start();
-  const senders = createSenderLookup({ config, database, logger, channelAccounts, fetch: options.fetch });
-  const agentDeps = createAgentDeps({ config, database, vault, logger, sessions });
-  const engine = options.engine
-    ? await startEngine({
-        database,
-        logger,
-        responder: options.engine.responder ?? agentDeps.responder,
-        senders,
-        options: engineOptionsFrom(config),
-      })
-    : undefined;
-  const app = createApp({
+  const { app, engine } = await wireApp({
     config,
     database,
     logger,
-    sessions,
     vault,
+    sessions,
     channelAccounts,
     fetch: options.fetch,
-    engine,
-    senders,
-    chats: agentDeps.chats,
-    visitors: agentDeps.visitors,
+    engine: options.engine ?? false,
   });
   extend?.(app);
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });

@@ -1,6 +1,5 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.ts';
+import { captureLogger } from '../helpers/logs.ts';
 import { REDACTED, redactText, redactValue } from '../../src/redact.ts';
 
 const BOT_TOKEN = '123456789:ABCdefGHIjklMNOpqrsTUVwxyz0123456789';
@@ -47,14 +46,7 @@ describe('redaction', () => {
   });
 
   it('applies to everything the logger writes: messages, fields and errors', () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk, _e, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
-    const logger = createLogger('info', sink);
+    const { logger, lines } = captureLogger('info');
     logger.info(
       { url: `https://api.telegram.org/bot${BOT_TOKEN}/getMe`, password: 'pw1' },
       `calling bot${BOT_TOKEN}`,

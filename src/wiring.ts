@@ -1,0 +1,63 @@
+import { createAgentDeps } from './agent/wiring.ts';
+import type { SessionTokens } from './auth/sessions.ts';
+import type { ChannelAccounts } from './channels/accounts.ts';
+import type { Config } from './config.ts';
+import type { Database } from './db/client.ts';
+import { createSenderLookup } from './engine/channel-senders.ts';
+import { type Engine, startEngine } from './engine/engine.ts';
+import { engineOptionsFrom } from './engine/options.ts';
+import type { AgentResponder } from './engine/responder.ts';
+import { createApp } from './http/app.ts';
+import type { RateLimitFactory } from './http/rate-limit.ts';
+import type { Logger } from './logger.ts';
+import type { Vault } from './vault/vault.ts';
+
+export type WiringDeps = {
+  config: Config;
+  database: Database;
+  logger: Logger;
+  vault: Vault;
+  sessions: SessionTokens;
+  channelAccounts: ChannelAccounts;
+  /** HTTP client for provider adapters (tests point it at fake servers). */
+  fetch?: typeof fetch;
+  /** Start the conversation engine (queue and workers); `responder` replaces the agent service (tests). */
+  engine: false | { responder?: AgentResponder };
+  rateLimits?: RateLimitFactory;
+};
+
+/**
+ * Wires the services behind the HTTP app — sender lookup, agent service, conversation engine — and the app
+ * itself. The server and the test app both start here, so tests run the production wiring.
+ */
+export async function wireApp(
+  deps: WiringDeps,
+): Promise<{ app: ReturnType<typeof createApp>; engine?: Engine }> {
+  const { config, database, logger, vault, sessions, channelAccounts } = deps;
+  const senders = createSenderLookup({ config, database, logger, channelAccounts, fetch: deps.fetch });
+  const agentDeps = createAgentDeps({ config, database, vault, logger, sessions });
+  const engine = deps.engine
+    ? await startEngine({
+        database,
+        logger,
+        responder: deps.engine.responder ?? agentDeps.responder,
+        senders,
+        options: engineOptionsFrom(config),
+      })
+    : undefined;
+  const app = createApp({
+    config,
+    database,
+    logger,
+    sessions,
+    vault,
+    channelAccounts,
+    fetch: deps.fetch,
+    engine,
+    senders,
+    chats: agentDeps.chats,
+    visitors: agentDeps.visitors,
+    ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
+  });
+  return { app, ...(engine ? { engine } : {}) };
+}
