@@ -1,10 +1,10 @@
+import type { ReplyButton } from '../channels/types.ts';
+
 /**
  * Quick-reply buttons from any model, with no tool calling: the channel context asks the model to end its reply
  * with one line `[[buttons: First | Second]]`. The line is taken out of the text (and out of the stream) and
  * becomes the reply's buttons, which Telegram shows as an inline keyboard and the widget as buttons.
  */
-
-export type QuickReply = { label: string; value: string };
 
 /** Most buttons on one reply. */
 export const QUICK_REPLY_MAX = 10;
@@ -30,11 +30,11 @@ function stripMarkers(text: string): { text: string; options?: string } {
 }
 
 /** Takes every marker out of `text`; the last marker's options become the buttons. */
-export function extractQuickReplies(text: string): { text: string; buttons?: QuickReply[] } {
+export function extractQuickReplies(text: string): { text: string; buttons?: ReplyButton[] } {
   const stripped = stripMarkers(text);
   if (stripped.options === undefined) return { text };
   const seen = new Set<string>();
-  const buttons: QuickReply[] = [];
+  const buttons: ReplyButton[] = [];
   for (const raw of stripped.options.split('|')) {
     const label = raw.trim().slice(0, QUICK_REPLY_LABEL_MAX);
     if (!label || seen.has(label) || buttons.length >= QUICK_REPLY_MAX) continue;

@@ -1,4 +1,4 @@
-import type { ChannelName } from '../channels/types.ts';
+import type { ChannelName, ReplyButton } from '../channels/types.ts';
 import type { Database, SqlRunner } from '../db/client.ts';
 import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
 import { openConversation, resolveIdentity } from '../engine/conversation-store.ts';
@@ -8,7 +8,6 @@ import { prepareTurn, recordReply, recordTurnFailure, replyParts } from '../engi
 import { ApiError, conflict, notFound } from '../http/errors.ts';
 import { newId } from '../ids.ts';
 import { KeyedLock } from './keyed-lock.ts';
-import type { QuickReply } from '../agent/quick-replies.ts';
 
 export type ChatInput = {
   agentId: string;
@@ -32,7 +31,7 @@ export type ChatResult = {
   response: string;
   tokenUsage: TokenUsage;
   /** Quick-reply buttons the agent offered with this reply. */
-  buttons?: QuickReply[];
+  buttons?: ReplyButton[];
 };
 
 type ConversationRow = { id: string; status: string; channel_history: ChannelHistoryEntry[] };
@@ -166,7 +165,7 @@ export class ChatService {
       error_message: string | null;
       input_tokens: number | null;
       output_tokens: number | null;
-      buttons: QuickReply[] | null;
+      buttons: ReplyButton[] | null;
     }>(
       `select content, status, error_code, error_message, input_tokens, output_tokens, buttons from messages
        where conversation_id = $1 and direction = 'outbound'
@@ -175,6 +174,7 @@ export class ChatService {
       [conversationId, messageId],
     );
     const first = rows[0];
+    const buttons = rows.at(-1)?.buttons;
     if (!first) throw new ApiError(502, 'The agent did not answer; send the message again');
     if (first.status === 'failed')
       throw turnFailed(new TurnError(first.error_code ?? 'failed', first.error_message ?? ''));
@@ -182,7 +182,7 @@ export class ChatService {
       conversationId,
       response: rows.map((row) => row.content).join('\n\n'),
       tokenUsage: usageOf(first.input_tokens ?? 0, first.output_tokens ?? 0),
-      ...(rows.at(-1)?.buttons?.length ? { buttons: rows.at(-1)?.buttons as QuickReply[] } : {}),
+      ...(buttons?.length ? { buttons } : {}),
     };
   }
 }

@@ -1,3 +1,4 @@
+import type { ReplyButton } from '../channels/types.ts';
 import type { Database } from '../db/client.ts';
 
 /** Most messages the widget shows when it resumes. */
@@ -22,7 +23,7 @@ export async function visitorHistory(database: Database, agentId: string, platfo
     content: string;
     status: string;
     created_at: Date;
-    buttons: { label: string; value: string }[] | null;
+    buttons: ReplyButton[] | null;
   }>(
     `select id, role, content, status, created_at, buttons from (
        select id, role, content, status, created_at, buttons, seq from messages
