@@ -93,6 +93,11 @@ async function startHostSite(html: string): Promise<{ url: string; close: () => 
 const lastAssistant = (page: Page) =>
   page.locator(W).locator('.msg.assistant:not(.greeting):not(.typing)').last();
 const notice = (page: Page) => page.locator(W).locator('.notice');
+const launcherStyle = (page: Page, property: string) =>
+  page
+    .locator(W)
+    .locator('.launcher')
+    .evaluate((el, name) => getComputedStyle(el).getPropertyValue(name), property);
 
 describe.skipIf(!haveChromium && !process.env.CI)('website widget in Chromium', () => {
   beforeAll(async () => {
@@ -289,36 +294,17 @@ describe.skipIf(!haveChromium && !process.env.CI)('website widget in Chromium', 
       theme: { primary_color: '#ffd600', position: 'bottom-left', greeting_message: 'Ahoy from the left!' },
     });
     await page.reload();
-    await expect
-      .poll(() =>
-        page
-          .locator(W)
-          .locator('.launcher')
-          .evaluate((el) => getComputedStyle(el).backgroundColor),
-      )
-      .toBe('rgb(255, 214, 0)');
+    await expect.poll(() => launcherStyle(page, 'background-color')).toBe('rgb(255, 214, 0)');
     const box = await page.locator(W).locator('.launcher').boundingBox();
     expect(box && box.x).toBeLessThan(100);
     // Yellow gets dark text; navy gets white text.
-    expect(
-      await page
-        .locator(W)
-        .locator('.launcher')
-        .evaluate((el) => getComputedStyle(el).color),
-    ).toBe('rgb(0, 0, 0)');
+    expect(await launcherStyle(page, 'color')).toBe('rgb(0, 0, 0)');
     await openPanel(page);
     expect(await page.locator(W).locator('.greeting').textContent()).toBe('Ahoy from the left!');
 
     await setWebsite({ enabled: true, theme: { primary_color: '#1a237e', position: 'bottom-right' } });
     await page.reload();
-    await expect
-      .poll(() =>
-        page
-          .locator(W)
-          .locator('.launcher')
-          .evaluate((el) => getComputedStyle(el).color),
-      )
-      .toBe('rgb(255, 255, 255)');
+    await expect.poll(() => launcherStyle(page, 'color')).toBe('rgb(255, 255, 255)');
     const right = await page.locator(W).locator('.launcher').boundingBox();
     expect(right && right.x).toBeGreaterThan(1280 / 2);
     await setWebsite({
