@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { readBody } from './read-body.ts';
 import { anthropicRequestError, writeAnthropicError, writeAnthropicReply } from './fake-llm-anthropic.ts';
 
 /**
@@ -112,13 +113,7 @@ export async function startFakeLlm(): Promise<FakeLlm> {
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const at = performance.now();
-    const raw = await new Promise<string>((resolve, reject) => {
-      let data = '';
-      req.setEncoding('utf8');
-      req.on('data', (c: string) => (data += c));
-      req.on('end', () => resolve(data));
-      req.on('error', reject);
-    });
+    const raw = (await readBody(req)).toString('utf8');
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) {
       if (v === undefined) continue;

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from './read-body.ts';
 
 /**
  * A faithful local stand-in for the Telegram Bot API (providers.md §2): real HTTP on 127.0.0.1, routes
@@ -252,9 +253,7 @@ export class FakeTelegram {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
+    const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://fake');
     const reply = (status: number, payload: unknown, type = 'application/json') => {
       res.writeHead(status, { 'content-type': type });

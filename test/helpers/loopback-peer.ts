@@ -1,6 +1,7 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signLoopback } from '../../src/channels/loopback/protocol.ts';
+import { readBody } from './read-body.ts';
 
 /** One POST /send the peer received. */
 export type PeerSend = {
@@ -27,46 +28,36 @@ export class LoopbackPeer {
   url = '';
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const key = String(req.headers['idempotency-key'] ?? '');
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { chat_id: string; text: string };
-        const failure = this.script.shift();
-        if (failure) {
-          const headers: Record<string, string> = { 'content-type': 'application/json' };
-          if (failure.retryAfter !== undefined) headers['retry-after'] = String(failure.retryAfter);
-          this.sends.push({
-            key,
-            chatId: body.chat_id,
-            text: body.text,
-            at: Date.now(),
-            ok: false,
-            duplicate: false,
-          });
-          res
-            .writeHead(failure.status, headers)
-            .end(JSON.stringify({ code: failure.code, error: failure.error }));
-          return;
-        }
-        const known = this.ids.get(key);
-        const id = known ?? `lb_${this.ids.size + 1}`;
-        this.ids.set(key, id);
-        this.sends.push({
-          key,
-          chatId: body.chat_id,
-          text: body.text,
-          at: Date.now(),
-          ok: true,
-          duplicate: known !== undefined,
-        });
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ message_id: id }));
-      });
-    });
+    this.server = createServer((req, res) => void this.handle(req, res));
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const key = String(req.headers['idempotency-key'] ?? '');
+    const body = JSON.parse((await readBody(req)).toString('utf8')) as { chat_id: string; text: string };
+    const failure = this.script.shift();
+    const known = failure ? undefined : this.ids.get(key);
+    this.sends.push({
+      key,
+      chatId: body.chat_id,
+      text: body.text,
+      at: Date.now(),
+      ok: !failure,
+      duplicate: known !== undefined,
+    });
+    if (failure) {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (failure.retryAfter !== undefined) headers['retry-after'] = String(failure.retryAfter);
+      res
+        .writeHead(failure.status, headers)
+        .end(JSON.stringify({ code: failure.code, error: failure.error }));
+      return;
+    }
+    const id = known ?? `lb_${this.ids.size + 1}`;
+    this.ids.set(key, id);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ message_id: id }));
   }
 
   /** Answers the next sends with these failures, in order. */
