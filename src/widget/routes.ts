@@ -167,11 +167,13 @@ export function registerWidgetRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, wi
       c.header('Access-Control-Max-Age', '600');
       c.header('Access-Control-Expose-Headers', 'Retry-After');
     }
+    // The budget is spent before any lookup, so random agent ids cannot buy database reads or flush the
+    // channel cache; preflights count too (browsers cache them for Access-Control-Max-Age).
+    await perIp.consume(clientIp(c, config.TRUST_PROXY));
     const account = await websiteAccount(deps, c.req.param('agentId') ?? '');
     checkOrigin(account, origin);
     c.set('websiteAccount', account);
     if (c.req.method === 'OPTIONS') return c.body(null, 204);
-    await perIp.consume(clientIp(c, config.TRUST_PROXY));
     await next();
   });
 

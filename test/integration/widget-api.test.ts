@@ -211,4 +211,18 @@ describe('public widget API', () => {
       await limited.close();
     }
   });
+
+  it('spends the per-IP budget before looking the agent up, so unknown ids cannot buy database reads', async () => {
+    const limited = await startTestApp({ WIDGET_IP_RATE_LIMIT_PER_MINUTE: '3' });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await limited.call('GET', `/api/v1/widget/agent_${'0'.repeat(25)}${i}/settings`);
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([404, 404, 404, 429, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
 });
