@@ -140,13 +140,15 @@ export class ChatService {
       throw turnFailed(error);
     }
     const text = reply.text.trim();
-    await this.database.transaction((query) =>
+    const { recorded } = await this.database.transaction((query) =>
       recordReply(query, prepared, reply, replyParts(reply), {
         now: this.now(),
         deliveredInline: true,
         blocked: false,
       }),
     );
+    // Another runner (an engine turn, another process) answered first: return what was stored, not our text.
+    if (!recorded) return this.existingReply(conversationId, messageId);
     const usage = reply.usage ?? { inputTokens: 0, outputTokens: 0 };
     return {
       conversationId,
@@ -156,7 +158,7 @@ export class ChatService {
     };
   }
 
-  /** The reply stored for `messageId` by the turn that answered it. */
+  /** The reply stored for `messageId`: every part of the first reply written after it, and nothing later. */
   private async existingReply(conversationId: string, messageId: string): Promise<ChatResult> {
     const rows = await this.database.query<{
       content: string;
@@ -168,9 +170,12 @@ export class ChatService {
       buttons: ReplyButton[] | null;
     }>(
       `select content, status, error_code, error_message, input_tokens, output_tokens, buttons from messages
-       where conversation_id = $1 and direction = 'outbound'
-         and seq > (select seq from messages where id = $2)
-       order by seq`,
+       where conversation_id = $1 and direction = 'outbound' and reply_to = (
+         select reply_to from messages
+         where conversation_id = $1 and direction = 'outbound'
+           and seq > (select seq from messages where id = $2)
+         order by seq limit 1)
+       order by part`,
       [conversationId, messageId],
     );
     const first = rows[0];

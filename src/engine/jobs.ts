@@ -88,7 +88,7 @@ export function createJobHandlers(ctx: JobContext) {
     const parts = replyParts(reply, sender?.adapter);
     const queued = await database.transaction(async (query) => {
       const blocked = await isBlocked(query, input.agentId, input.channel, prepared.recipient.platformUserId);
-      const queued = await recordReply(query, prepared, reply, parts, {
+      const { queued } = await recordReply(query, prepared, reply, parts, {
         now: now(),
         deliveredInline: inline,
         blocked,

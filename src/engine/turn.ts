@@ -108,7 +108,8 @@ export function replyParts(reply: TurnReply, adapter?: Pick<ProviderAdapter, 'sp
 
 /**
  * Stores the reply parts, each with its own text, attachments and buttons, as queued outbound messages (or
- * `sent` when the channel needs no delivery) and marks the pending messages answered, in the caller's transaction. Returns how many need delivery.
+ * `sent` when the channel needs no delivery) and marks the pending messages answered, in the caller's
+ * transaction. `recorded` is false when another run already answered them; `queued` is how many need delivery.
  */
 export async function recordReply(
   query: SqlRunner,
@@ -116,7 +117,7 @@ export async function recordReply(
   reply: TurnReply,
   parts: ReplyPart[],
   options: { now: Date; deliveredInline: boolean; blocked: boolean },
-): Promise<number> {
+): Promise<{ recorded: boolean; queued: number }> {
   const { input, now } = { input: turn.input, now: options.now };
   const rows = await query<{ channel_history: ChannelHistoryEntry[] }>(
     `select channel_history from conversations where id = $1 for update`,
@@ -127,7 +128,7 @@ export async function recordReply(
     [turn.pendingIds, now],
   );
   // Another run of this turn already committed its reply.
-  if (answered.length === 0) return 0;
+  if (answered.length === 0) return { recorded: false, queued: 0 };
   const status = options.blocked ? 'failed' : options.deliveredInline ? 'sent' : 'queued';
   const usage = reply.usage;
   for (const [index, part] of parts.entries()) {
@@ -172,7 +173,7 @@ export async function recordReply(
     ],
   );
   await countChannelMessages(query, input.agentId, input.channel, parts.length, now);
-  return status === 'queued' ? parts.length : 0;
+  return { recorded: true, queued: status === 'queued' ? parts.length : 0 };
 }
 
 /**
