@@ -8,10 +8,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { WIDGET_FILE } from '../src/widget/assets.ts';
 
 export const WIDGET_BUDGET_GZIP_BYTES = 30 * 1024;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const WIDGET_OUTPUT = path.join(root, 'widget', 'dist', 'widget.js');
+/** Where the bundle goes: the file the server serves. */
+export const WIDGET_OUTPUT = WIDGET_FILE;
 
 /** The bundle as it would be written, with its raw and gzipped sizes. */
 export async function buildWidget(): Promise<{ code: string; bytes: number; gzipBytes: number }> {

@@ -5,16 +5,14 @@ import { type AgentResponder, TurnError } from '../engine/responder.ts';
 import type { Vault } from '../vault/vault.ts';
 import { LlmError } from './llm/errors.ts';
 import { resolveLlmTargets } from './llm/targets.ts';
-import type { GenerateInput, GenerateResult } from './llm/types.ts';
+import type { LlmClient } from './llm/client.ts';
 import { buildPrompt } from './prompt.ts';
 import { extractQuickReplies, quickReplyStream } from './quick-replies.ts';
-
-export type LlmGenerator = { generate(input: GenerateInput): Promise<GenerateResult> };
 
 export type AgentServiceDeps = {
   database: Database;
   vault: Vault;
-  llm: LlmGenerator;
+  llm: LlmClient;
   /** Characters of earlier conversation sent to the model (newest first). */
   historyBudgetChars: number;
   now?: () => Date;

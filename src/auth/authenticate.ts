@@ -59,14 +59,18 @@ async function resolveBearer(deps: AppDeps, token: string): Promise<Principal | 
   return { userId: user.id, via: 'session' };
 }
 
+/** The token of an `Authorization: Bearer <token>` header; undefined when absent or malformed. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return header ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
+}
+
 /** Resolves `Authorization: Bearer …` for every non-public /api route; 401 when missing or invalid. */
 export function authenticate(deps: AppDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (PUBLIC_API_PATHS.some((p) => p.test(c.req.path))) return next();
-    const header = c.req.header('authorization');
-    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match?.[1]) throw unauthorized('Missing bearer token: send "Authorization: Bearer <token>"');
-    const principal = await resolveBearer(deps, match[1]);
+    const token = bearerToken(c.req.header('authorization'));
+    if (!token) throw unauthorized('Missing bearer token: send "Authorization: Bearer <token>"');
+    const principal = await resolveBearer(deps, token);
     if (!principal) throw unauthorized('Invalid, expired or revoked token');
     c.set('principal', principal);
     await next();

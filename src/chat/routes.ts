@@ -6,7 +6,8 @@ import { ApiError } from '../http/errors.ts';
 import { AgentParams, commonErrors, json, jsonBody, secured } from '../http/openapi.ts';
 import { newId } from '../ids.ts';
 import { principalOf, requireAgent } from '../platform/access.ts';
-import type { ChatInput, ChatResult, ChatService } from './chat-service.ts';
+import type { ChatInput, ChatService } from './chat-service.ts';
+import { chatReply } from './reply-body.ts';
 import { chatStream } from './sse.ts';
 
 /** Longest user message accepted by the chat APIs. */
@@ -74,17 +75,6 @@ const stream = createRoute({
     ...commonErrors,
   },
 });
-
-/** The JSON body of an answered chat (authenticated and widget APIs alike). */
-export function chatReply(result: ChatResult) {
-  return {
-    success: true as const,
-    conversation_id: result.conversationId,
-    response: result.response,
-    token_usage: result.tokenUsage,
-    ...(result.buttons ? { buttons: result.buttons } : {}),
-  };
-}
 
 export function registerChatRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, chats: ChatService): void {
   /** Checks the caller may chat with the agent (member+, agent active) and builds the chat input. */

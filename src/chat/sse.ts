@@ -3,6 +3,7 @@ import { streamSSE } from 'hono/streaming';
 import { ApiError } from '../http/errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ChatResult } from './chat-service.ts';
+import { chatReplyFields } from './reply-body.ts';
 
 /** What a streamed chat runs: given a chunk sink and an abort signal, the chat's result. */
 export type StreamedChat = (onChunk: (text: string) => void, signal: AbortSignal) => Promise<ChatResult>;
@@ -30,12 +31,7 @@ export function chatStream(
     await send('connected', { ok: true });
     try {
       const result = await run((content) => void send('response_chunk', { content }), abort.signal);
-      await send('complete', {
-        conversation_id: result.conversationId,
-        response: result.response,
-        token_usage: result.tokenUsage,
-        ...(result.buttons ? { buttons: result.buttons } : {}),
-      });
+      await send('complete', chatReplyFields(result));
     } catch (error) {
       const status = error instanceof ApiError ? error.status : 500;
       if (status >= 500) logger.warn({ err: error }, 'streamed chat failed');

@@ -12,12 +12,10 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
-import type { AttachmentMeta } from '../channels/types.ts';
-import { agents } from './schema.ts';
+import type { AttachmentMeta, ReplyButton } from '../channels/types.ts';
+import { agents, createdAt, updatedAt } from './schema.ts';
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
-const createdAt = () => at('created_at').notNull().defaultNow();
-const updatedAt = () => at('updated_at').notNull().defaultNow();
 
 /** One person talking to one agent, whatever channels they use. */
 export const contacts = pgTable(
@@ -128,7 +126,7 @@ export const messages = pgTable(
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
     attachments: jsonb('attachments').$type<AttachmentMeta[]>().notNull().default([]),
-    buttons: jsonb('buttons').$type<{ label: string; value: string }[]>(),
+    buttons: jsonb('buttons').$type<ReplyButton[]>(),
     /** Reply address: where an outbound goes, or where an inbound came from. */
     recipient: jsonb('recipient').$type<{ platformUserId: string; chatId: string }>(),
     inputTokens: integer('input_tokens'),

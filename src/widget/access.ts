@@ -3,7 +3,8 @@ import type { Context } from 'hono';
 import type { ChannelAccount } from '../channels/types.ts';
 import { websiteTheme } from '../channels/website/index.ts';
 import type { AppDeps, AppEnv } from '../http/env.ts';
-import { ApiError, forbidden, notFound, unauthorized } from '../http/errors.ts';
+import { bearerToken } from '../auth/authenticate.ts';
+import { forbidden, notFound, unauthorized } from '../http/errors.ts';
 import { isId } from '../ids.ts';
 import type { Visitor, VisitorTokens } from './visitor-tokens.ts';
 
@@ -45,14 +46,12 @@ export async function requireVisitor(
   tokens: VisitorTokens,
   agentId: string,
 ): Promise<Visitor> {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '');
-  if (!match?.[1]) throw unauthorized('Missing visitor token: start a session first');
-  const visitor = await tokens.verify(match[1], agentId);
+  const token = bearerToken(c.req.header('authorization'));
+  if (!token) throw unauthorized('Missing visitor token: start a session first');
+  const visitor = await tokens.verify(token, agentId);
   if (!visitor) throw unauthorized('Visitor token is invalid or expired; refresh the session');
   return visitor;
 }
 
 /** The identity a visitor chats under: their verified identifier, or their visitor id. */
 export const platformIdOf = (visitor: Visitor) => visitor.verifiedIdentifier ?? visitor.visitorId;
-
-export { ApiError };

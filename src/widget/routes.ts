@@ -1,7 +1,8 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context, Next } from 'hono';
 import type { ChannelAccount } from '../channels/types.ts';
-import { chatReply, messageField, QuickRepliesSchema, TokenUsageSchema } from '../chat/routes.ts';
+import { chatReply } from '../chat/reply-body.ts';
+import { messageField, QuickRepliesSchema, TokenUsageSchema } from '../chat/routes.ts';
 import type { ChatService } from '../chat/chat-service.ts';
 import { chatStream } from '../chat/sse.ts';
 import type { AppDeps, AppEnv } from '../http/env.ts';

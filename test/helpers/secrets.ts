@@ -33,5 +33,3 @@ export function findLeaks(texts: { where: string; text: string }[]): string[] {
   }
   return leaks;
 }
-
-export const registeredSecretCount = () => registered.size;

@@ -34,5 +34,3 @@ export class LlmError extends Error {
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 }
-
-export const isLlmError = (err: unknown): err is LlmError => err instanceof LlmError;
