@@ -45,19 +45,25 @@ export async function wireApp(
         options: engineOptionsFrom(config),
       })
     : undefined;
-  const app = createApp({
-    config,
-    database,
-    logger,
-    sessions,
-    vault,
-    channelAccounts,
-    fetch: deps.fetch,
-    engine,
-    senders,
-    chats: agentDeps.chats,
-    visitors: agentDeps.visitors,
-    ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
-  });
-  return { app, ...(engine ? { engine } : {}) };
+  try {
+    const app = createApp({
+      config,
+      database,
+      logger,
+      sessions,
+      vault,
+      channelAccounts,
+      fetch: deps.fetch,
+      engine,
+      senders,
+      chats: agentDeps.chats,
+      visitors: agentDeps.visitors,
+      ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
+    });
+    return { app, ...(engine ? { engine } : {}) };
+  } catch (error) {
+    // The caller never sees this engine: stop its workers here.
+    await engine?.stop().catch(() => {});
+    throw error;
+  }
 }

@@ -10,6 +10,7 @@ import { principalOf, requireAgent } from '../platform/access.ts';
 import { type ChannelPatch, adapterSchemas, channelView, hasProviderChoice } from './channel-config.ts';
 import { apiRootsFrom } from './api-roots.ts';
 import { mergePatches } from './config-schema.ts';
+import { webhookUrl } from '../engine/webhook-route.ts';
 import type { AdapterRegistry } from './registry.ts';
 import {
   CHANNELS,
@@ -334,7 +335,7 @@ function telegramWebhookUrl(
   publicUrl: string | undefined,
   agentId: string,
 ): string {
-  const url = given ?? (publicUrl ? `${publicUrl}/api/v1/channels/webhooks/telegram/${agentId}` : undefined);
+  const url = given ?? (publicUrl ? webhookUrl(publicUrl, 'telegram', agentId) : undefined);
   if (!url) throw badRequest('Invalid body: webhook_url: is required when PUBLIC_URL is not set');
   const parsed = new URL(url);
   if (parsed.protocol !== 'https:') {

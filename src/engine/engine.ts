@@ -1,4 +1,3 @@
-import type { PgBoss } from 'pg-boss';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import { startJobQueue } from '../queue/job-queue.ts';
@@ -43,8 +42,6 @@ export type EngineDeps = {
 /** The running conversation engine: the ingest entry point, plus a stopper. */
 export type Engine = {
   ingestor: Ingestor;
-  boss: PgBoss;
-  options: EngineOptions;
   /** Runs reconciliation now (also runs every minute): re-triggers any work whose job was lost. */
   reconcile(): Promise<void>;
   stop(): Promise<void>;
@@ -118,8 +115,6 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
 
   return {
     ingestor: new Ingestor(database, boss, () => wake(QUEUES.inbound, 0)),
-    boss,
-    options,
     reconcile: runReconcile,
     stop: async () => {
       clearInterval(timer);

@@ -4,8 +4,15 @@ import type { AppDeps, AppEnv } from '../http/env.ts';
 import { rawBody } from '../http/body.ts';
 import { ApiError, notFound, unauthorized } from '../http/errors.ts';
 
+/** Where every provider webhook lands (raw bodies: verified on bytes, never parsed as API JSON). */
+export const WEBHOOK_PREFIX = '/api/v1/channels/webhooks/';
+const WEBHOOK_PATH = `${WEBHOOK_PREFIX}:channel/:agentId`;
+
+/** The public URL a provider posts `channel` updates for `agentId` to. */
+export const webhookUrl = (publicUrl: string, channel: string, agentId: string) =>
+  `${publicUrl}${WEBHOOK_PREFIX}${channel}/${agentId}`;
+
 /** Every provider webhook lands here: verify raw bytes, parse, record durably, then 200. */
-export const WEBHOOK_PATH = '/api/v1/channels/webhooks/:channel/:agentId';
 
 export function registerWebhookRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   app.post(WEBHOOK_PATH, async (c) => {

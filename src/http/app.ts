@@ -13,7 +13,7 @@ import { registerProjectRoutes } from '../platform/routes/project-routes.ts';
 import { registerTokenRoutes } from '../platform/routes/token-routes.ts';
 import { VERSION } from '../version.ts';
 import { limitBody, requireJsonBody } from './body.ts';
-import { limitPerCaller } from './rate-limit.ts';
+import { limitPerCaller, rateLimitsOf } from './rate-limit.ts';
 import { registerDocs } from './docs.ts';
 import { registerWebhookRoute } from '../engine/webhook-route.ts';
 import { registerConversationRoutes } from '../conversations/routes.ts';
@@ -45,7 +45,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use('*', limitBody(deps.config.BODY_LIMIT_BYTES));
   app.use('/api/*', requireJsonBody());
   app.use('/api/v1/*', authenticate(deps));
-  app.use('/api/v1/*', limitPerCaller(deps.config.API_RATE_LIMIT_PER_MINUTE, deps.rateLimits));
+  app.use('/api/v1/*', limitPerCaller(deps.config.API_RATE_LIMIT_PER_MINUTE, rateLimitsOf(deps)));
 
   registerHealth(app, deps.database);
   registerDocs(app, VERSION);

@@ -1,11 +1,10 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { WEBHOOK_PREFIX } from '../engine/webhook-route.ts';
 import { ApiError, badRequest } from './errors.ts';
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
-/** Provider webhooks carry their own formats (form-encoded, raw MIME…) and are verified on raw bytes. */
-const RAW_BODY_PREFIX = '/api/v1/channels/webhooks/';
 
 /** Rejects bodies over `maxBytes` with 413 before they are buffered whole. */
 export function limitBody(maxBytes: number): MiddlewareHandler {
@@ -30,7 +29,8 @@ function hasBody(headers: Headers): boolean {
 export function requireJsonBody(): MiddlewareHandler {
   return async (c, next) => {
     if (!BODY_METHODS.has(c.req.method) || !hasBody(c.req.raw.headers)) return next();
-    if (c.req.path.startsWith(RAW_BODY_PREFIX)) return next();
+    // Provider webhooks carry their own formats (form-encoded, raw MIME…) and are verified on raw bytes.
+    if (c.req.path.startsWith(WEBHOOK_PREFIX)) return next();
     const mediaType = c.req.header('content-type')?.split(';')[0]?.trim() ?? '';
     if (!JSON_TYPE.test(mediaType)) {
       throw new ApiError(415, `Unsupported Content-Type "${mediaType || 'none'}"; send application/json`);

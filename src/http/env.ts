@@ -29,7 +29,7 @@ export type AppDeps = {
   database: Database;
   logger: Logger;
   sessions: SessionTokens;
-  /** The conversation engine; absent while starting, so webhooks answer 503 and providers redeliver. */
+  /** The conversation engine; absent when not started (some tests), so webhooks answer 503 and providers redeliver. */
   engine?: Engine;
   /** Resolves an agent's channel to its adapter (webhook verification, delivery). */
   senders?: SenderLookup;

@@ -53,7 +53,7 @@ export const rateLimitsOf = (deps: { rateLimits?: RateLimitFactory }): RateLimit
   deps.rateLimits ?? memoryRateLimits;
 
 /** Per-caller budget on the authenticated API: keyed by token (or user, for sessions); 429 with Retry-After. */
-export function limitPerCaller(perMinute: number, limits = memoryRateLimits): MiddlewareHandler<AppEnv> {
+export function limitPerCaller(perMinute: number, limits: RateLimitFactory): MiddlewareHandler<AppEnv> {
   const limit = limits('api', perMinute, 60);
   return async (c, next) => {
     const principal = c.get('principal');
