@@ -35,13 +35,14 @@ export async function reconcile(
   const streams = await database.query<{ agent_id: string; channel: string; stream: string }>(
     `select distinct agent_id, channel, stream from inbound_events where not processed limit ${RECONCILE_LIMIT}`,
   );
-  for (const s of streams) {
-    await boss.send(
-      QUEUES.inbound,
-      { agentId: s.agent_id, channel: s.channel, stream: s.stream },
-      { singletonKey: streamKey(s.agent_id, s.channel, s.stream) },
-    );
-  }
+  await insertJobs(
+    boss,
+    QUEUES.inbound,
+    streams.map((s) => ({
+      data: { agentId: s.agent_id, channel: s.channel, stream: s.stream },
+      singletonKey: streamKey(s.agent_id, s.channel, s.stream),
+    })),
+  );
   const turns = await database.query<{ conversation_id: string }>(
     `select distinct conversation_id from messages
      where direction = 'inbound' and answered_at is null and created_at < $1 and created_at > $2
@@ -49,20 +50,33 @@ export async function reconcile(
      limit ${RECONCILE_LIMIT}`,
     [new Date(now.getTime() - options.defaultDebounceMs), new Date(now.getTime() - RETRIGGER_WINDOW_MS)],
   );
-  for (const t of turns) {
-    await boss.send(QUEUES.turn, { conversationId: t.conversation_id }, { singletonKey: t.conversation_id });
-  }
+  await insertJobs(
+    boss,
+    QUEUES.turn,
+    turns.map((t) => ({ data: { conversationId: t.conversation_id }, singletonKey: t.conversation_id })),
+  );
   const deliveries = await database.query<{ conversation_id: string; next_at: Date | null }>(
     `select conversation_id, min(next_attempt_at) as next_at from messages
      where direction = 'outbound' and status = 'queued' group by conversation_id limit ${RECONCILE_LIMIT}`,
   );
-  for (const d of deliveries) {
-    await boss.send(
-      QUEUES.deliver,
-      { conversationId: d.conversation_id },
-      { singletonKey: d.conversation_id, ...(d.next_at ? { startAfter: new Date(d.next_at) } : {}) },
-    );
-  }
+  await insertJobs(
+    boss,
+    QUEUES.deliver,
+    deliveries.map((d) => ({
+      data: { conversationId: d.conversation_id },
+      singletonKey: d.conversation_id,
+      ...(d.next_at ? { startAfter: new Date(d.next_at) } : {}),
+    })),
+  );
+}
+
+/** One statement per queue; singleton keys turn jobs that already exist into no-ops. */
+async function insertJobs(
+  boss: PgBoss,
+  queue: string,
+  jobs: { data: object; singletonKey: string; startAfter?: Date }[],
+): Promise<void> {
+  if (jobs.length > 0) await boss.insert(queue, jobs);
 }
 
 /** Closes conversations idle longer than the inactivity period (bounded per pass). */
