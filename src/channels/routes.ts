@@ -8,17 +8,11 @@ import { AgentParams, commonErrors, json, jsonBody, secured, SuccessMessage } fr
 import { type RateLimit, rateLimitsOf } from '../http/rate-limit.ts';
 import { principalOf, requireAgent } from '../platform/access.ts';
 import { type ChannelPatch, adapterSchemas, channelView, hasProviderChoice } from './channel-config.ts';
-import { apiRootsFrom } from './api-roots.ts';
 import { mergePatches } from './config-schema.ts';
+import { adapterContext } from './adapter-context.ts';
 import { webhookUrl } from '../engine/webhook-route.ts';
 import type { AdapterRegistry } from './registry.ts';
-import {
-  CHANNELS,
-  type AdapterContext,
-  type ChannelAccount,
-  type ChannelName,
-  type TestResult,
-} from './types.ts';
+import { CHANNELS, type ChannelAccount, type ChannelName, type TestResult } from './types.ts';
 
 const LABELS: Record<ChannelName, string> = {
   whatsapp: 'WhatsApp',
@@ -125,18 +119,7 @@ export function registerChannelRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
     return (await requireAgent(db, principal, p.orgId, p.projectId, p.agentId, 'member')).agent;
   };
 
-  const contextFor = (account: ChannelAccount): AdapterContext => ({
-    account,
-    fetch: deps.fetch ?? fetch,
-    now: Date.now,
-    logger: deps.logger.child({
-      agent: account.agentId,
-      channel: account.channel,
-      provider: account.provider,
-    }),
-    publicUrl: deps.config.PUBLIC_URL,
-    apiRoots: apiRootsFrom(deps.config),
-  });
+  const contextFor = (account: ChannelAccount) => adapterContext(deps, account);
 
   /** The configured account and its adapter hook, or the spec's failure shape (400 unconfigured, 501 no hook). */
   const hookFor = async <K extends 'test' | 'setupWebhook' | 'webhookInfo'>(

@@ -1,7 +1,7 @@
 import type { ChannelAccounts } from '../channels/accounts.ts';
-import { apiRootsFrom } from '../channels/api-roots.ts';
+import { adapterContext } from '../channels/adapter-context.ts';
 import { loopbackAdapter } from '../channels/loopback/adapter.ts';
-import { CHANNELS, type ChannelName } from '../channels/types.ts';
+import { type ChannelAccount, CHANNELS, type ChannelName } from '../channels/types.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
@@ -20,9 +20,7 @@ export type SenderLookupDeps = {
 
 /** Finds the adapter and context for an agent's channel: the configured provider's adapter, or the loopback. */
 export function createSenderLookup(deps: SenderLookupDeps): SenderLookup {
-  const { config, database, logger, channelAccounts } = deps;
-  const httpFetch = deps.fetch ?? fetch;
-  const apiRoots = apiRootsFrom(config);
+  const { config, database, channelAccounts } = deps;
   const knownAgents = new Set<string>();
   const agentExists = async (agentId: string) => {
     if (knownAgents.has(agentId)) return true;
@@ -35,29 +33,20 @@ export function createSenderLookup(deps: SenderLookupDeps): SenderLookup {
   return async (agentId, channel) => {
     const { LOOPBACK_CHANNEL_URL: url, LOOPBACK_CHANNEL_SECRET: secret } = config;
     if (channel === 'loopback' && url && secret && (await agentExists(agentId))) {
-      return {
-        adapter: loopbackAdapter,
-        ctx: {
-          account: {
-            agentId,
-            channel: 'website',
-            provider: 'loopback',
-            enabled: true,
-            settings: { url },
-            secret: async (field) => (field === 'secret' ? secret : undefined),
-          },
-          fetch: httpFetch,
-          now: Date.now,
-          logger,
-          ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
-        },
+      const account: ChannelAccount = {
+        agentId,
+        channel: 'website',
+        provider: 'loopback',
+        enabled: true,
+        settings: { url },
+        secret: async (field) => (field === 'secret' ? secret : undefined),
       };
+      return { adapter: loopbackAdapter, ctx: adapterContext(deps, account) };
     }
     if (!(CHANNELS as readonly string[]).includes(channel)) return null;
     const account = await channelAccounts.resolve(agentId, channel as ChannelName);
     const adapter = account && channelAccounts.registry.get(account.channel, account.provider);
     if (!account || !adapter) return null;
-    const publicUrl = config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {};
-    return { adapter, ctx: { account, fetch: httpFetch, now: Date.now, logger, apiRoots, ...publicUrl } };
+    return { adapter, ctx: adapterContext(deps, account) };
   };
 }
