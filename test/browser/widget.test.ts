@@ -20,6 +20,13 @@ import { randomSecret } from '../helpers/secrets.ts';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve('test-artifacts');
 const haveChromium = fs.existsSync(CHROMIUM);
+/** Debian's Chromium, headless, with nothing that reaches the network on its own. */
+const launchChromium = () =>
+  chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+  });
 
 const MARKDOWN_REPLY =
   'Here is **bold** advice, a [docs link](https://example.com/docs) and some code:\n\n```js\nconst answer = 42;\n```';
@@ -115,16 +122,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('website widget in Chromium', 
     });
     ({ owner, orgId, projectId, agentId } = await createWorkspace(app, 'owner'));
     await useFakeLlm(app, { owner, orgId, projectId, agentId }, fake.url);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -539,16 +537,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('a fresh npm start, in Chromiu
   it('opens the printed demo URL and chats with the demo agent (dev provider, no key)', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-widget-'));
     const server = spawnServer({ DATA_DIR: dataDir });
-    const chrome = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-      ],
-    });
+    const chrome = await launchChromium();
     try {
       await listeningUrl(server);
       const demo = await waitFor('the demo URL', () => /Widget demo\s+(\S+)/.exec(server.stdout())?.[1]);
