@@ -40,6 +40,8 @@ export type Database = {
   url?: string;
   /** Runs `fn` while holding a session advisory lock (PostgreSQL); PGlite is single-process so it just runs. */
   withAdvisoryLock<T>(lockId: number, fn: () => Promise<T>): Promise<T>;
+  /** The application pool's use (PostgreSQL only), for metrics. */
+  poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 };
 
@@ -90,6 +92,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
           session.release();
         }
       },
+      poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
       close: () => pool.end(),
     };
   }
