@@ -8,6 +8,7 @@ import { prepareTurn, recordReply, recordTurnFailure, replyParts } from '../engi
 import { ApiError, conflict, notFound } from '../http/errors.ts';
 import { newId } from '../ids.ts';
 import { observeTurn } from '../metrics/metrics.ts';
+import { ConversationLease, type LeaseOptions } from './conversation-lease.ts';
 import { KeyedLock } from './keyed-lock.ts';
 
 export type ChatInput = {
@@ -45,11 +46,12 @@ const usageOf = (input: number, output: number): TokenUsage => ({
 
 /**
  * Chat answered in the request (authenticated chat API and the public widget API): the user message
- * is stored like any inbound message, the turn runs at once (one at a time per conversation in this
- * process), and the reply is stored as delivered — the HTTP response is its delivery.
+ * is stored like any inbound message, the turn runs at once (one at a time per conversation, across
+ * processes), and the reply is stored as delivered — the HTTP response is its delivery.
  */
 export class ChatService {
   private readonly locks = new KeyedLock();
+  private readonly lease: ConversationLease;
   private readonly database: Database;
   private readonly responder: AgentResponder;
   private readonly inactivityMs: number;
@@ -60,8 +62,10 @@ export class ChatService {
     responder: AgentResponder;
     inactivityMs: number;
     now?: () => Date;
+    lease?: LeaseOptions;
   }) {
     this.database = deps.database;
+    this.lease = new ConversationLease(deps.database, deps.lease);
     this.responder = deps.responder;
     this.inactivityMs = deps.inactivityMs;
     this.now = deps.now ?? (() => new Date());
@@ -71,7 +75,10 @@ export class ChatService {
     const { conversationId, messageId } = await this.database.transaction((query) =>
       this.recordMessage(query, input),
     );
-    return this.locks.run(conversationId, () => this.answer(input, conversationId, messageId));
+    // In this process one waiter at a time per conversation; across processes, the lease on the row.
+    return this.locks.run(conversationId, () =>
+      this.lease.run(conversationId, () => this.answer(input, conversationId, messageId), input.signal),
+    );
   }
 
   private async recordMessage(query: SqlRunner, input: ChatInput) {

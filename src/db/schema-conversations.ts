@@ -86,6 +86,9 @@ export const conversations = pgTable(
     closedAt: at('closed_at'),
     inputTokens: bigint('input_tokens', { mode: 'number' }).notNull().default(0),
     outputTokens: bigint('output_tokens', { mode: 'number' }).notNull().default(0),
+    /** Lease of the process answering in-request (chat API, widget): one LLM call at a time across processes. */
+    answeringBy: text('answering_by'),
+    answeringUntil: at('answering_until'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
