@@ -124,6 +124,10 @@ const envSchema = z.object({
   API_RATE_LIMIT_PER_MINUTE: int(1200, 1, 10_000_000),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 0, 600_000),
   CONVERSATION_INACTIVITY: duration(24 * 3600),
+  INBOUND_EVENT_RETENTION: duration(30 * 86400).refine(
+    (seconds) => seconds >= 8 * 86400,
+    'must be at least 8d (providers redeliver for up to 7 days, and the events are their dedupe keys)',
+  ),
   TURN_DEBOUNCE_MS: debounceMap,
   DELIVERY_MAX_ATTEMPTS: int(8, 1, 50),
   WORKER_CONCURRENCY: int(4, 1, 64),

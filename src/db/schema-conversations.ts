@@ -196,6 +196,10 @@ export const inboundEvents = pgTable(
     index('inbound_events_pending_idx')
       .on(t.agentId, t.channel, t.stream, t.seq)
       .where(sql`not ${t.processed}`),
+    // Retention deletes processed events oldest first.
+    index('inbound_events_processed_at_idx')
+      .on(t.processedAt)
+      .where(sql`${t.processed}`),
   ],
 );
 

@@ -6,6 +6,7 @@ import { Ingestor } from './ingest.ts';
 import { createJobHandlers } from './jobs.ts';
 import { createQueues, QUEUES } from './queues.ts';
 import { closeIdleConversations, reconcile, recoverOrphanedJobs } from './recovery.ts';
+import { pruneProcessedEvents } from './retention.ts';
 import type { AgentResponder } from './responder.ts';
 import type { SenderLookup } from './senders.ts';
 import { WorkerSlots } from './worker-slots.ts';
@@ -17,6 +18,8 @@ export type EngineOptions = {
   defaultDebounceMs: number;
   /** A conversation idle this long is closed; the next message opens a new one. */
   inactivityMs: number;
+  /** Processed inbound events older than this are deleted by housekeeping. */
+  eventRetentionMs: number;
   retry: RetryPolicy;
   /** Parallel jobs per queue in this process. */
   concurrency: number;
@@ -26,6 +29,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   debounceMs: { website: 0, telegram: 1000, whatsapp: 1000, email: 1000 },
   defaultDebounceMs: 1000,
   inactivityMs: 24 * 3_600_000,
+  eventRetentionMs: 30 * 86_400_000,
   retry: DEFAULT_RETRY,
   concurrency: 4,
 };
@@ -106,6 +110,7 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
   const runReconcile = async () => {
     await closeIdleConversations(database, options, now());
     await reconcile(database, boss, options, now());
+    await pruneProcessedEvents(database, options.eventRetentionMs, now());
   };
   const timer = setInterval(() => {
     runReconcile().catch((error: unknown) => logger.warn({ err: error }, 'engine housekeeping failed'));

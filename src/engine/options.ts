@@ -8,6 +8,7 @@ export function engineOptionsFrom(config: Config): EngineOptions {
     ...DEFAULT_ENGINE_OPTIONS,
     debounceMs: { ...DEFAULT_ENGINE_OPTIONS.debounceMs, ...config.TURN_DEBOUNCE_MS },
     inactivityMs: config.CONVERSATION_INACTIVITY * 1000,
+    eventRetentionMs: config.INBOUND_EVENT_RETENTION * 1000,
     retry: { ...DEFAULT_RETRY, maxAttempts: config.DELIVERY_MAX_ATTEMPTS },
     concurrency: config.WORKER_CONCURRENCY,
   };

@@ -1,0 +1,34 @@
+import type { Database } from '../db/client.ts';
+
+/** Rows one pruning statement deletes, and statements one housekeeping pass runs at most. */
+export const PRUNE_BATCH = 1000;
+export const PRUNE_BATCHES_PER_PASS = 20;
+
+/**
+ * Deletes processed inbound events older than `retentionMs`, in bounded batches (the partial index on
+ * processed_at makes each one an index range scan). An event is also the dedupe key of its provider delivery:
+ * a redelivery arriving after its event was pruned would be taken as new, so the retention must outlast every
+ * provider's retry window (Meta retries for up to 7 days). Returns how many rows went.
+ */
+export async function pruneProcessedEvents(
+  database: Database,
+  retentionMs: number,
+  now: Date,
+): Promise<number> {
+  const cutoff = new Date(now.getTime() - retentionMs);
+  let pruned = 0;
+  for (let pass = 0; pass < PRUNE_BATCHES_PER_PASS; pass++) {
+    const rows = await database.query<{ n: number }>(
+      `with gone as (
+         delete from inbound_events where id in (
+           select id from inbound_events where processed and processed_at < $1 order by processed_at limit $2)
+         returning 1)
+       select count(*)::int as n from gone`,
+      [cutoff, PRUNE_BATCH],
+    );
+    const n = rows[0]?.n ?? 0;
+    pruned += n;
+    if (n < PRUNE_BATCH) break;
+  }
+  return pruned;
+}
