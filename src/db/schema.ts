@@ -114,6 +114,8 @@ export const llmKeys = pgTable(
       .references(() => projects.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     provider: text('provider').notNull(),
+    /** The only endpoint this key is ever sent to (admin-set at creation); null = the provider's default. */
+    baseUrl: text('base_url'),
     createdAt: createdAt(),
   },
   (t) => [index('llm_keys_project_idx').on(t.projectId)],

@@ -66,17 +66,22 @@ export async function createWorkspace(app: TestApp, label = 'owner'): Promise<Wo
   return { owner, orgId, projectId, agentId };
 }
 
-/** Stores an openai-compatible project LLM key (a registered test secret); returns its id. */
-export async function createLlmKey(app: TestApp, ws: Workspace, name = 'fake'): Promise<string> {
+/** Stores an openai-compatible project LLM key (a registered test secret) bound to `baseUrl`; returns its id. */
+export async function createLlmKey(
+  app: TestApp,
+  ws: Workspace,
+  baseUrl: string,
+  name = 'fake',
+): Promise<string> {
   const res = await app.call('POST', `/api/v1/organizations/${ws.orgId}/projects/${ws.projectId}/api-keys`, {
     token: ws.owner.token,
-    body: { name, provider: 'openai-compatible', key: randomSecret('sk-test-') },
+    body: { name, provider: 'openai-compatible', base_url: baseUrl, key: randomSecret('sk-test-') },
   });
   expect(res.status, res.text).toBe(201);
   return res.body.data._id;
 }
 
-/** Points the workspace's agent at an OpenAI-compatible server (the fake LLM), with `extra` agent fields. */
+/** Points the workspace's agent at an OpenAI-compatible server (the fake LLM) through a key bound to it, with `extra` agent fields. */
 export async function useFakeLlm(
   app: TestApp,
   ws: Workspace,
@@ -90,11 +95,10 @@ export async function useFakeLlm(
       token: ws.owner.token,
       body: {
         ...extra,
-        api_key: await createLlmKey(app, ws),
+        api_key: await createLlmKey(app, ws, baseUrl),
         llm_settings: {
           provider: 'openai-compatible',
           model: 'fake',
-          base_url: baseUrl,
           ...extra.llm_settings,
         },
       },
