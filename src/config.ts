@@ -145,6 +145,7 @@ const envSchema = z.object({
     'must be 200 characters or fewer',
   ),
   AGENT_HISTORY_CHARS: int(24_000, 0, 2_000_000),
+  INBOUND_TEXT_MAX_CHARS: int(20_000, 100, 1_000_000),
   VISITOR_TOKEN_TTL: duration(24 * 3600),
   WIDGET_IP_RATE_LIMIT_PER_MINUTE: int(120, 1, 1_000_000),
   WIDGET_VISITOR_RATE_LIMIT_PER_MINUTE: int(20, 1, 1_000_000),

@@ -10,5 +10,6 @@ export function engineOptionsFrom(config: Config): EngineOptions {
     inactivityMs: config.CONVERSATION_INACTIVITY * 1000,
     retry: { ...DEFAULT_RETRY, maxAttempts: config.DELIVERY_MAX_ATTEMPTS },
     concurrency: config.WORKER_CONCURRENCY,
+    inboundTextMaxChars: config.INBOUND_TEXT_MAX_CHARS,
   };
 }

@@ -12,7 +12,7 @@ import { registerOrganizationRoutes } from '../platform/routes/organization-rout
 import { registerProjectRoutes } from '../platform/routes/project-routes.ts';
 import { registerTokenRoutes } from '../platform/routes/token-routes.ts';
 import { VERSION } from '../version.ts';
-import { limitBody, requireJsonBody } from './body.ts';
+import { limitBody, rejectUnstorableUrl, requireJsonBody } from './body.ts';
 import { limitPerCaller, rateLimitsOf } from './rate-limit.ts';
 import { registerDocs } from './docs.ts';
 import { registerWebhookRoute } from '../engine/webhook-route.ts';
@@ -43,6 +43,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   });
   app.use('*', (c, next) => (isWidgetScriptPath(c.req.path) ? widgetScriptHeaders : pageHeaders)(c, next));
   app.use('*', limitBody(deps.config.BODY_LIMIT_BYTES));
+  app.use('*', rejectUnstorableUrl());
   app.use('/api/*', requireJsonBody());
   app.use('/api/v1/*', authenticate(deps));
   app.use('/api/v1/*', limitPerCaller(deps.config.API_RATE_LIMIT_PER_MINUTE, rateLimitsOf(deps)));

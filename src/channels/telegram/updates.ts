@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { truncateText } from '../../text-safety.ts';
 import type { AdapterContext, AttachmentMeta, InboundEvent, InboundMessageEvent } from '../types.ts';
 
 /** Update types the webhook asks for (setWebhook allowed_updates). */
@@ -134,9 +135,18 @@ function describe(m: Message): string {
   return '';
 }
 
+/** Telegram's own limits (Bot API): a text holds 1-4096 characters, a caption 0-1024; more was not sent by Telegram. */
+const TEXT_LIMIT = 4096;
+const CAPTION_LIMIT = 1024;
+
 /** The message text as recorded: its text or caption (or a label), quoting what it replies to. */
 function textOf(m: Message): string {
-  const own = m.text ?? m.caption ?? describe(m);
+  const own =
+    m.text !== undefined
+      ? truncateText(m.text, TEXT_LIMIT)
+      : m.caption !== undefined
+        ? truncateText(m.caption, CAPTION_LIMIT)
+        : describe(m);
   const quoted = m.reply_to_message && (m.reply_to_message.text ?? m.reply_to_message.caption);
   if (!quoted) return own;
   const short = quoted.length > 200 ? `${quoted.slice(0, 200)}…` : quoted;
