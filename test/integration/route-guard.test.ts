@@ -7,6 +7,7 @@ import {
   type TestUser,
   type Workspace,
 } from '../helpers/fixtures.ts';
+import { VALID_BODIES as BODIES } from '../helpers/route-bodies.ts';
 
 /**
  * A guard over every route the app registers, so a new route cannot skip authentication or the tenant
@@ -34,30 +35,6 @@ const PUBLIC = new Set([
   'POST /api/v1/widget/:agentId/messages',
   'POST /api/v1/widget/:agentId/messages/stream',
 ]);
-
-/** A body valid enough to pass validation, for each organization route that takes one. */
-const BODIES: Record<string, unknown> = {
-  'PUT /api/v1/organizations/:orgId': { name: 'hijacked' },
-  'POST /api/v1/organizations/:orgId/api-tokens': { name: 'steal', role: 'viewer' },
-  'POST /api/v1/organizations/:orgId/members': { email: 'someone@example.test', role: 'viewer' },
-  'PUT /api/v1/organizations/:orgId/members/:userId': { role: 'viewer' },
-  'POST /api/v1/organizations/:orgId/projects': { name: 'x' },
-  'PUT /api/v1/organizations/:orgId/projects/:projectId': { name: 'x' },
-  'POST /api/v1/organizations/:orgId/projects/:projectId/agents': { name: 'x' },
-  'PUT /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId': { name: 'x' },
-  'POST /api/v1/organizations/:orgId/projects/:projectId/api-keys': {
-    name: 'x',
-    provider: 'openai',
-    key: 'sk-guard',
-  },
-  'PUT /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels': {
-    website: { enabled: true },
-  },
-  'POST /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/telegram/webhook/setup':
-    { webhook_url: 'https://example.test/hook' },
-  'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/chat': { message: 'hi' },
-  'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/chat/stream': { message: 'hi' },
-};
 
 /** Reads a viewer may not make (README): organization tokens need admin, channel configuration member. */
 const RESTRICTED_READS = new Set([
