@@ -3,14 +3,12 @@
  * (not valid Unicode; jsonb refuses its escape). API input carrying one is refused; provider data is repaired.
  */
 
-const NUL = /\u0000/g;
-
 /** True when PostgreSQL can store this string as it is. */
 export const isStorable = (value: string): boolean => !value.includes('\u0000') && value.isWellFormed();
 
 /** The string with every NUL and unpaired surrogate replaced by U+FFFD. */
 export const toStorable = (value: string): string =>
-  isStorable(value) ? value : value.toWellFormed().replace(NUL, '\uFFFD');
+  isStorable(value) ? value : value.toWellFormed().replaceAll('\u0000', '\uFFFD');
 
 type Frame = { value: unknown; key: string; parent: Frame | undefined };
 
