@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { check, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  type AnyPgColumn,
+  check,
+  index,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 import type { Role } from '../auth/roles.ts';
 import type { LlmSettings } from '../platform/llm-settings.ts';
 
@@ -76,10 +86,13 @@ export const apiTokens = pgTable(
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
     revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+    /** The token that created this one: revoking it revokes this one, and this one expires no later. */
+    parentTokenId: text('parent_token_id').references((): AnyPgColumn => apiTokens.id, { onDelete: 'cascade' }),
     createdAt: createdAt(),
   },
   (t) => [
     uniqueIndex('api_tokens_hash_unique').on(t.tokenHash),
+    index('api_tokens_parent_idx').on(t.parentTokenId),
     index('api_tokens_org_idx').on(t.organizationId),
     index('api_tokens_user_idx').on(t.userId),
     check('api_tokens_role_check', sql`${t.role} is null or ${roleCheck('role')}`),
