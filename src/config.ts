@@ -115,6 +115,7 @@ const envSchema = z.object({
     'must be at least 32 characters',
   ),
   SESSION_TTL: duration(7 * 86400),
+  INVITATION_TTL: duration(7 * 86400),
   BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 100 * 1024 * 1024),
   ALLOW_REGISTRATION: bool(true),
   BOOTSTRAP_EMAIL: optionalString.pipe(z.email().default('admin@switchboard.local')),

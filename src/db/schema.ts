@@ -70,6 +70,31 @@ export const memberships = pgTable(
   ],
 );
 
+/**
+ * A pending membership: an admin invited an email; the person with that email (once registered) accepts it and
+ * only then becomes a member. One open invitation per organization and email; it expires.
+ */
+export const invitations = pgTable(
+  'invitations',
+  {
+    id: text('id').primaryKey(),
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    /** Normalized (lower-case) email of the invitee; may belong to nobody yet. */
+    email: text('email').notNull(),
+    role: text('role').$type<Role>().notNull(),
+    invitedBy: text('invited_by').references(() => users.id, { onDelete: 'set null' }),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('invitations_org_email_unique').on(t.organizationId, t.email),
+    index('invitations_email_idx').on(t.email),
+    check('invitations_role_check', roleCheck('role')),
+  ],
+);
+
 /** Bearer tokens: personal (organization_id null, acts as its user) or organization-scoped with a role. */
 export const apiTokens = pgTable(
   'api_tokens',
@@ -87,7 +112,9 @@ export const apiTokens = pgTable(
     lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
     revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
     /** The token that created this one: revoking it revokes this one, and this one expires no later. */
-    parentTokenId: text('parent_token_id').references((): AnyPgColumn => apiTokens.id, { onDelete: 'cascade' }),
+    parentTokenId: text('parent_token_id').references((): AnyPgColumn => apiTokens.id, {
+      onDelete: 'cascade',
+    }),
     createdAt: createdAt(),
   },
   (t) => [

@@ -7,6 +7,7 @@ import { registerAccountRoutes } from '../platform/routes/account-routes.ts';
 import { registerAgentRoutes } from '../platform/routes/agent-routes.ts';
 import { registerAuthRoutes } from '../platform/routes/auth-routes.ts';
 import { registerLlmKeyRoutes } from '../platform/routes/llm-key-routes.ts';
+import { registerInvitationRoutes } from '../platform/routes/invitation-routes.ts';
 import { registerMemberRoutes } from '../platform/routes/member-routes.ts';
 import { registerOrganizationRoutes } from '../platform/routes/organization-routes.ts';
 import { registerProjectRoutes } from '../platform/routes/project-routes.ts';
@@ -55,6 +56,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerTokenRoutes(app, deps);
   registerOrganizationRoutes(app, deps);
   registerMemberRoutes(app, deps);
+  registerInvitationRoutes(app, deps);
   registerProjectRoutes(app, deps);
   registerAgentRoutes(app, deps);
   registerLlmKeyRoutes(app, deps);

@@ -46,13 +46,17 @@ export async function createAgent(
   return res.body.data._id;
 }
 
-/** Adds an existing user to an organization with a role, acting as `admin`. */
+/** Adds an existing user to an organization with a role: `admin` invites, the user accepts. */
 export async function addMember(app: TestApp, admin: TestUser, orgId: string, user: TestUser, role: string) {
   const res = await app.call('POST', `/api/v1/organizations/${orgId}/members`, {
     token: admin.token,
     body: { email: user.email, role },
   });
   expect(res.status, res.text).toBe(201);
+  const accepted = await app.call('POST', `/api/v1/auth/invitations/${res.body.data._id}/accept`, {
+    token: user.token,
+  });
+  expect(accepted.status, accepted.text).toBe(200);
 }
 
 /** A fresh owner with an organization, a project and an agent in it. */

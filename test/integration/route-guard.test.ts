@@ -39,6 +39,7 @@ const PUBLIC = new Set([
 /** Reads a viewer may not make (README): organization tokens need admin, channel configuration member. */
 const RESTRICTED_READS = new Set([
   'GET /api/v1/organizations/:orgId/api-tokens',
+  'GET /api/v1/organizations/:orgId/invitations',
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels',
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/enabled',
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/telegram/webhook/info',
@@ -77,7 +78,11 @@ beforeAll(async () => {
     token: victim.owner.token,
     body: { message: 'hello' },
   });
-  expect([key.status, token.status, chat.status], chat.text).toEqual([201, 201, 200]);
+  const invitation = await app.call('POST', `${base}/members`, {
+    token: victim.owner.token,
+    body: { email: 'pending@example.test', role: 'viewer' },
+  });
+  expect([key.status, token.status, chat.status, invitation.status], chat.text).toEqual([201, 201, 200, 201]);
   ids = {
     orgId: victim.orgId,
     projectId: victim.projectId,
@@ -87,6 +92,7 @@ beforeAll(async () => {
     conversationId: chat.body.conversation_id,
     userId: victim.owner.id,
     channel: 'telegram',
+    invitationId: invitation.body.data._id,
   };
 });
 afterAll(() => app?.close());
