@@ -169,7 +169,8 @@ describe('SIGKILL under write load', () => {
       }
     };
     const writers = [1, 2, 3, 4].map(writer);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Kill once enough writes were acknowledged (progress, not a fixed delay).
+    await waitFor('acknowledged writes', () => acknowledged.length > 30);
     first.child.kill('SIGKILL');
     stop = true;
     await Promise.allSettled(writers);
