@@ -18,15 +18,19 @@ afterAll(() => tg?.close());
 type User = { id: number; first_name: string };
 const file = (id: string, extra: object = {}) => ({ file_id: id, file_unique_id: `u${id}`, ...extra });
 
-/** A private-chat update whose message carries `fields` (and no text unless given). */
-function update(user: User, fields: object) {
+/** An update whose message carries `fields` (and no text unless given), in the user's private chat by default. */
+function update(
+  user: User,
+  fields: object,
+  chat: object = { id: user.id, type: 'private', first_name: user.first_name },
+) {
   const update_id = tg.fake.newUpdateId();
   return {
     update_id,
     message: {
       message_id: update_id,
       from: { id: user.id, is_bot: false, first_name: user.first_name },
-      chat: { id: user.id, type: 'private', first_name: user.first_name },
+      chat,
       date: Math.floor(Date.now() / 1000),
       ...fields,
     },
@@ -186,21 +190,8 @@ describe('Telegram message kinds', () => {
 
 describe('Telegram groups and forum topics', () => {
   const group = { id: -1001234567890, type: 'supergroup', title: 'Helpers', is_forum: true };
-  const groupUpdate = (user: User, text: string, entities: object[], extra: object = {}) => {
-    const update_id = tg.fake.newUpdateId();
-    return {
-      update_id,
-      message: {
-        message_id: update_id,
-        from: { id: user.id, is_bot: false, first_name: user.first_name },
-        chat: group,
-        date: Math.floor(Date.now() / 1000),
-        text,
-        entities,
-        ...extra,
-      },
-    };
-  };
+  const groupUpdate = (user: User, text: string, entities: object[], extra: object = {}) =>
+    update(user, { text, entities, ...extra }, group);
 
   it('answers /help@bot in a group as a mention, and ignores a command for another bot', async () => {
     const user = tg.user('Cmd');
