@@ -149,11 +149,13 @@ async function run(
   const worker = async () => {
     while (next < requests.length) {
       const r = requests[next++]!;
-      const res = await app.call(r.method, r.path, {
-        token: ws.owner.token,
-        ...(r.rawBody !== undefined ? { rawBody: r.rawBody } : {}),
-        headers: { 'content-type': 'application/json' },
-      });
+      const res = await app
+        .call(r.method, r.path, {
+          token: ws.owner.token,
+          ...(r.rawBody !== undefined ? { rawBody: r.rawBody } : {}),
+          headers: { 'content-type': 'application/json' },
+        })
+        .catch((error: Error) => ({ status: 599, text: `${error.message}: ${String(error.cause)}` }));
       if (res.status >= 500) failures.push(`${res.status} ${r.label}: ${res.text.slice(0, 200)}`);
     }
   };
