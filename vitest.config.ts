@@ -10,6 +10,8 @@ const databaseProjects = ['pglite', ...(process.env.TEST_DATABASE_URL ? ['postgr
     name: kind,
     include: ['test/integration/**/*.test.ts'],
     env: { SWITCHBOARD_TEST_DB: kind },
+    // Some tests migrate a database of their own; on a loaded machine that alone can take tens of seconds.
+    testTimeout: 120_000,
   },
 }));
 
@@ -25,7 +27,17 @@ export default defineConfig({
       // The shared provider-adapter contract, one file per provider, against its fake server.
       { extends: true, test: { name: 'contract', include: ['test/contract/**/*.test.ts'] } },
       ...databaseProjects,
-      { extends: true, test: { name: 'process', include: ['test/process/**/*.test.ts'] } },
+      // Spawned servers: waits follow progress (ready lines, health probes); these are only outer bounds for a
+      // cold start on a loaded machine.
+      {
+        extends: true,
+        test: {
+          name: 'process',
+          include: ['test/process/**/*.test.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+        },
+      },
       // The website widget in Debian's Chromium (playwright-core; .ci/run installs the package).
       { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'] } },
     ],

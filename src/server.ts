@@ -147,7 +147,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     };
     if (firstRun && savedTo) {
       running.firstRun = firstRun;
-      printFirstRun(url, firstRun, savedTo);
+      printFirstRun(url, firstRun, savedTo, config.NODE_ENV === 'production');
     } else if (fs.existsSync(firstRunFile(config))) {
       logger.warn(
         { file: firstRunFile(config) },
@@ -186,14 +186,23 @@ async function shutdown(
   release();
 }
 
-function printFirstRun(url: string, creds: FirstRunCredentials, file: string): void {
+/**
+ * The first-run banner. In production the password and token stay out of stdout (log collectors keep it): the
+ * banner says where the 0600 file with them is instead.
+ */
+function printFirstRun(url: string, creds: FirstRunCredentials, file: string, production: boolean): void {
+  const secrets = production
+    ? [`  Login password  (in ${file})`, `  API token       (in ${file})`]
+    : [`  Login password  ${creds.password}`, `  API token       ${creds.apiToken}`];
+  const token = production ? '<api_token from the file>' : creds.apiToken;
   const lines = [
     '',
-    '  Switchboard is ready. First run: these credentials are shown once.',
+    production
+      ? `  Switchboard is ready. First run: the password and API token are in ${file} (mode 0600), not shown here.`
+      : '  Switchboard is ready. First run: these credentials are shown once.',
     '',
     `  Login email     ${creds.email}`,
-    `  Login password  ${creds.password}`,
-    `  API token       ${creds.apiToken}`,
+    ...secrets,
     `  Organization    ${creds.organizationId}`,
     `  Project         ${creds.projectId}`,
     `  Demo agent      ${creds.agentId}`,
@@ -203,7 +212,7 @@ function printFirstRun(url: string, creds: FirstRunCredentials, file: string): v
     `  Health          ${url}/healthz   ${url}/readyz`,
     `  Saved to        ${file} (mode 0600)`,
     '',
-    `  Try it:  curl -H "Authorization: Bearer ${creds.apiToken}" ${url}/api/v1/organizations`,
+    `  Try it:  curl -H "Authorization: Bearer ${token}" ${url}/api/v1/organizations`,
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,3 +1,4 @@
+import { setPasswordHashConcurrency } from './auth/passwords.ts';
 import { createAgentDeps } from './agent/wiring.ts';
 import type { SessionTokens } from './auth/sessions.ts';
 import type { ChannelAccounts } from './channels/accounts.ts';
@@ -34,6 +35,7 @@ export async function wireApp(
   deps: WiringDeps,
 ): Promise<{ app: ReturnType<typeof createApp>; engine?: Engine }> {
   const { config, database, logger, vault, sessions, channelAccounts } = deps;
+  setPasswordHashConcurrency(config.PASSWORD_HASH_CONCURRENCY);
   const senders = createSenderLookup({ config, database, logger, channelAccounts, fetch: deps.fetch });
   const agentDeps = createAgentDeps({ config, database, vault, logger, sessions });
   const engine = deps.engine

@@ -7,12 +7,38 @@ const P = 1;
 const KEY_LENGTH = 64;
 const MAX_MEM = 64 * 1024 * 1024;
 
-function derive(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, { N: n, r, p, maxmem: MAX_MEM }, (err, key) =>
-      err ? reject(err) : resolve(key),
-    ),
-  );
+/** Too many password hashes are running: the caller should answer 429 and let the client retry. */
+export class PasswordHashBusyError extends Error {
+  constructor() {
+    super('Too many sign-ins in progress; retry in a moment');
+    this.name = 'PasswordHashBusyError';
+  }
+}
+
+/**
+ * Hashes in flight, and the most allowed (PASSWORD_HASH_CONCURRENCY). Each hash holds a libuv pool thread and
+ * 32 MiB for tens of ms: unbounded, a burst of logins starves every other request of the pool (DNS, files).
+ */
+let running = 0;
+let maxRunning = 2;
+
+/** Sets how many password hashes may run at once (from configuration, at start). */
+export function setPasswordHashConcurrency(limit: number): void {
+  maxRunning = limit;
+}
+
+async function derive(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
+  if (running >= maxRunning) throw new PasswordHashBusyError();
+  running++;
+  try {
+    return await new Promise((resolve, reject) =>
+      scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, { N: n, r, p, maxmem: MAX_MEM }, (err, key) =>
+        err ? reject(err) : resolve(key),
+      ),
+    );
+  } finally {
+    running--;
+  }
 }
 
 /** Hashes a password as `scrypt$N$r$p$salt$hash` (base64url). */

@@ -1,3 +1,4 @@
+import { assertPublicUrl, BlockedDestinationError } from '../net/outbound-guard.ts';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -267,11 +268,10 @@ export function registerChannelRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
     }),
     async (c) => {
       const agent = await agentOf(c, writes);
-      const webhookUrl = telegramWebhookUrl(
-        c.req.valid('json').webhook_url,
-        deps.config.PUBLIC_URL,
-        agent.id,
-      );
+      const given = c.req.valid('json').webhook_url;
+      // Telegram would deliver updates and the secret token to whatever this resolves to.
+      if (given) await publicWebhookUrl(given, deps.config.OUTBOUND_ALLOW_PRIVATE);
+      const webhookUrl = telegramWebhookUrl(given, deps.config.PUBLIC_URL, agent.id);
       const { account, run } = await hookFor(agent.id, 'telegram', 'setupWebhook', 'Webhook setup');
       const details = await guarded('telegram', 'Webhook setup', () =>
         run(contextFor(account), { webhook_url: webhookUrl }),
@@ -310,6 +310,17 @@ export function registerChannelRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
       return c.json({ success: true as const, webhook_info: info } as z.infer<typeof WebhookInfo>, 200);
     },
   );
+}
+
+/** Refuses a member-given webhook URL whose host is (or resolves to) a private or reserved address. */
+async function publicWebhookUrl(url: string, allowPrivate: boolean): Promise<void> {
+  try {
+    await assertPublicUrl(url, { allowPrivate });
+  } catch (error) {
+    if (error instanceof BlockedDestinationError)
+      throw badRequest(`Invalid body: webhook_url: ${error.message}`);
+    throw error;
+  }
 }
 
 /** The webhook URL to register: the one given, or PUBLIC_URL's; HTTPS on a port Telegram delivers to. */

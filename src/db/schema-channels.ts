@@ -55,3 +55,24 @@ export const channelSecrets = pgTable(
     index('channel_secrets_key_idx').on(t.keyId),
   ],
 );
+
+/**
+ * Verified webhook deliveries that can never be stored (PostgreSQL refuses their data): kept with their raw bytes
+ * (base64) for inspection, and answered 2xx so the provider stops redelivering them.
+ */
+export const rejectedWebhooks = pgTable(
+  'rejected_webhooks',
+  {
+    id: text('id').primaryKey(),
+    agentId: text('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    channel: text('channel').notNull(),
+    /** The request body exactly as received, base64. */
+    bodyBase64: text('body_base64').notNull(),
+    /** The SQLSTATE (or other reason) it was refused with. */
+    reason: text('reason').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('rejected_webhooks_agent_idx').on(t.agentId)],
+);

@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { check, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  type AnyPgColumn,
+  check,
+  index,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 import type { Role } from '../auth/roles.ts';
 import type { LlmSettings } from '../platform/llm-settings.ts';
 
@@ -60,6 +70,31 @@ export const memberships = pgTable(
   ],
 );
 
+/**
+ * A pending membership: an admin invited an email; the person with that email (once registered) accepts it and
+ * only then becomes a member. One open invitation per organization and email; it expires.
+ */
+export const invitations = pgTable(
+  'invitations',
+  {
+    id: text('id').primaryKey(),
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    /** Normalized (lower-case) email of the invitee; may belong to nobody yet. */
+    email: text('email').notNull(),
+    role: text('role').$type<Role>().notNull(),
+    invitedBy: text('invited_by').references(() => users.id, { onDelete: 'set null' }),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('invitations_org_email_unique').on(t.organizationId, t.email),
+    index('invitations_email_idx').on(t.email),
+    check('invitations_role_check', roleCheck('role')),
+  ],
+);
+
 /** Bearer tokens: personal (organization_id null, acts as its user) or organization-scoped with a role. */
 export const apiTokens = pgTable(
   'api_tokens',
@@ -76,10 +111,15 @@ export const apiTokens = pgTable(
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
     revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+    /** The token that created this one: revoking it revokes this one, and this one expires no later. */
+    parentTokenId: text('parent_token_id').references((): AnyPgColumn => apiTokens.id, {
+      onDelete: 'cascade',
+    }),
     createdAt: createdAt(),
   },
   (t) => [
     uniqueIndex('api_tokens_hash_unique').on(t.tokenHash),
+    index('api_tokens_parent_idx').on(t.parentTokenId),
     index('api_tokens_org_idx').on(t.organizationId),
     index('api_tokens_user_idx').on(t.userId),
     check('api_tokens_role_check', sql`${t.role} is null or ${roleCheck('role')}`),
@@ -114,6 +154,8 @@ export const llmKeys = pgTable(
       .references(() => projects.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     provider: text('provider').notNull(),
+    /** The only endpoint this key is ever sent to (admin-set at creation); null = the provider's default. */
+    baseUrl: text('base_url'),
     createdAt: createdAt(),
   },
   (t) => [index('llm_keys_project_idx').on(t.projectId)],

@@ -23,6 +23,8 @@ export type EngineOptions = {
   retry: RetryPolicy;
   /** Parallel jobs per queue in this process. */
   concurrency: number;
+  /** Longest inbound message text kept (INBOUND_TEXT_MAX_CHARS); longer text is cut with a visible marker. */
+  inboundTextMaxChars: number;
 };
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -32,6 +34,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   eventRetentionMs: 30 * 86_400_000,
   retry: DEFAULT_RETRY,
   concurrency: 4,
+  inboundTextMaxChars: 20_000,
 };
 
 export type EngineDeps = {
@@ -119,7 +122,7 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
   await runReconcile();
 
   return {
-    ingestor: new Ingestor(database, boss, () => wake(QUEUES.inbound, 0)),
+    ingestor: new Ingestor(database, boss, () => wake(QUEUES.inbound, 0), options.inboundTextMaxChars),
     reconcile: runReconcile,
     stop: async () => {
       clearInterval(timer);

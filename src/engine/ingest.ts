@@ -2,6 +2,7 @@ import type { PgBoss } from 'pg-boss';
 import type { InboundEvent } from '../channels/types.ts';
 import type { Database, SqlRunner } from '../db/client.ts';
 import { newId } from '../ids.ts';
+import { scrubUnstorable, truncateText } from '../text-safety.ts';
 import { jobDbFor } from '../queue/job-queue.ts';
 import { QUEUES, streamKey } from './queues.ts';
 
@@ -37,17 +38,26 @@ export class Ingestor {
   private readonly database: Database;
   private readonly boss: PgBoss;
   private readonly onQueued: () => void;
+  private readonly maxTextChars: number;
 
-  /** `onQueued` runs after a commit that enqueued work (wakes a local worker). */
-  constructor(database: Database, boss: PgBoss, onQueued: () => void = () => {}) {
+  /**
+   * `onQueued` runs after a commit that enqueued work (wakes a local worker); message text longer than
+   * `maxTextChars` is cut with a visible marker.
+   */
+  constructor(database: Database, boss: PgBoss, onQueued: () => void = () => {}, maxTextChars = Infinity) {
     this.database = database;
     this.boss = boss;
     this.onQueued = onQueued;
+    this.maxTextChars = maxTextChars;
   }
 
-  /** Resolves once every event is committed (new) or found already recorded (duplicate). */
-  ingest(target: IngestTarget, events: InboundEvent[]): Promise<IngestResult> {
-    if (events.length === 0) return Promise.resolve({ accepted: 0, duplicates: 0 });
+  /**
+   * Resolves once every event is committed (new) or found already recorded (duplicate). Provider data is repaired
+   * first (NUL and unpaired surrogates become U+FFFD) and message text bounded, so the event can be stored.
+   */
+  ingest(target: IngestTarget, received: InboundEvent[]): Promise<IngestResult> {
+    if (received.length === 0) return Promise.resolve({ accepted: 0, duplicates: 0 });
+    const events = received.map((event) => storableEvent(event, this.maxTextChars));
     return new Promise((resolve, reject) => {
       this.queue.push({ target, events, resolve, reject });
       if (!this.flushing) void this.flush();
@@ -124,6 +134,11 @@ export class Ingestor {
       return results;
     });
   }
+}
+
+function storableEvent(event: InboundEvent, maxTextChars: number): InboundEvent {
+  const clean = scrubUnstorable(event);
+  return clean.kind === 'message' ? { ...clean, text: truncateText(clean.text, maxTextChars) } : clean;
 }
 
 function eventKey(target: IngestTarget, eventId: string): string {

@@ -4,6 +4,7 @@ import type { AppDeps, AppEnv } from '../http/env.ts';
 import { rawBody } from '../http/body.ts';
 import { ApiError, notFound, unauthorized } from '../http/errors.ts';
 import { webhookEvents } from '../metrics/metrics.ts';
+import { permanentDataError, recordRejectedWebhook } from './rejected-webhooks.ts';
 
 /** Where every provider webhook lands (raw bodies: verified on bytes, never parsed as API JSON). */
 export const WEBHOOK_PREFIX = '/api/v1/channels/webhooks/';
@@ -13,7 +14,11 @@ const WEBHOOK_PATH = `${WEBHOOK_PREFIX}:channel/:agentId`;
 export const webhookUrl = (publicUrl: string, channel: string, agentId: string) =>
   `${publicUrl}${WEBHOOK_PREFIX}${channel}/${agentId}`;
 
-/** Every provider webhook lands here: verify raw bytes, parse, record durably, then 200. */
+/**
+ * Every provider webhook lands here: verify raw bytes, parse, record durably, then 200. A database failure that
+ * retrying can fix answers 503 (the provider redelivers); an update that can never be stored is recorded as
+ * rejected with its raw bytes and answered 200.
+ */
 
 export function registerWebhookRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   app.post(WEBHOOK_PATH, async (c) => {
@@ -51,6 +56,24 @@ export function registerWebhookRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
       return c.json({ success: true, ...result }, 200);
     } catch (error) {
       if ((error as { code?: string }).code === '23503') throw notFound('Agent');
+      const reason = permanentDataError(error);
+      if (reason) {
+        // Redelivery would fail the same way forever: keep the raw bytes, stop the provider's retries.
+        await recordRejectedWebhook(deps.database.db, { agentId, channel, body: request.body, reason }).catch(
+          (recordError: unknown) => {
+            deps.logger.error({ err: recordError, channel, agentId }, 'could not record a rejected webhook');
+            throw new ApiError(503, 'Could not record the update; retry shortly', undefined, {
+              'Retry-After': '5',
+            });
+          },
+        );
+        deps.logger.warn(
+          { channel, agentId, reason },
+          'webhook update can never be stored; recorded as rejected',
+        );
+        webhookEvents.inc({ channel, outcome: 'unstorable' }, events.length);
+        return c.json({ success: true, accepted: 0, duplicates: 0, rejected: events.length }, 200);
+      }
       webhookEvents.inc({ channel, outcome: 'failed' });
       deps.logger.error({ err: error, channel, agentId }, 'webhook ingest failed; provider will redeliver');
       throw new ApiError(503, 'Could not record the update; retry shortly', undefined, {

@@ -1,7 +1,10 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { WEBHOOK_PREFIX } from '../engine/webhook-route.ts';
+import { findUnstorable, isStorable, toStorable } from '../text-safety.ts';
 import { ApiError, badRequest } from './errors.ts';
+
+const UNSTORABLE = 'contains a NUL character or an unpaired surrogate';
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -37,10 +40,35 @@ export function requireJsonBody(): MiddlewareHandler {
     }
     // Buffer the raw bytes first: Hono caches them, so signature checks still see exactly what was sent.
     const bytes = await c.req.arrayBuffer();
+    let parsed: unknown;
     try {
-      JSON.parse(new TextDecoder().decode(bytes));
+      parsed = JSON.parse(new TextDecoder().decode(bytes));
     } catch (err) {
       throw badRequest(`Malformed JSON in request body: ${(err as Error).message}`);
+    }
+    const field = findUnstorable(parsed);
+    if (field !== undefined) throw badRequest(`Invalid body: ${field || 'body'}: ${UNSTORABLE}`);
+    return next();
+  };
+}
+
+/** Refuses a path segment or query parameter that decodes to a string PostgreSQL cannot store (`%00`). */
+export function rejectUnstorableUrl(): MiddlewareHandler {
+  return async (c, next) => {
+    const url = new URL(c.req.url);
+    for (const segment of url.pathname.split('/')) {
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(segment);
+      } catch {
+        continue; // malformed escapes stay literal text, which is storable
+      }
+      if (!isStorable(decoded)) throw badRequest(`Invalid path: ${UNSTORABLE}`);
+    }
+    for (const [key, value] of url.searchParams) {
+      if (!isStorable(key) || !isStorable(value)) {
+        throw badRequest(`Invalid query: ${toStorable(key).slice(0, 100)}: ${UNSTORABLE}`);
+      }
     }
     return next();
   };

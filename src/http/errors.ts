@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
+import { PasswordHashBusyError } from '../auth/passwords.ts';
 import type { Logger } from '../logger.ts';
 
 /** An error whose message is safe to show the caller. */
@@ -67,6 +68,9 @@ export function handleError(err: Error, c: Context, logger: Logger): Response {
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;
     return c.json(errorBody(err.message || 'Request failed'), status);
+  }
+  if (err instanceof PasswordHashBusyError) {
+    return c.json(errorBody(err.message, { retry_after: 1 }), 429, { 'Retry-After': '1' });
   }
   const pgCode = postgresErrorCode(err);
   if (pgCode === '23505') return c.json(errorBody('Conflicts with an existing record'), 409);

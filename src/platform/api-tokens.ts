@@ -10,13 +10,24 @@ import { apiTokenView } from './serialize.ts';
 
 export type TokenScope = { organizationId: string; role: Role } | { organizationId: null };
 
-/** Creates a token; the plaintext is returned here once and never stored. */
+/**
+ * Creates a token; the plaintext is returned here once and never stored. A token created by another token
+ * (`parentTokenId`) dies with it: revoked together, and it expires no later than its parent.
+ */
 export async function createApiToken(
   db: Db,
-  input: { userId: string; name: string; expiresAt?: Date | null; scope: TokenScope },
+  input: { userId: string; name: string; expiresAt?: Date | null; scope: TokenScope; parentTokenId?: string },
 ) {
   if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
     throw badRequest('Invalid body: expires_at: must be in the future');
+  }
+  let expiresAt = input.expiresAt ?? null;
+  if (input.parentTokenId) {
+    const [parent] = await db
+      .select({ expiresAt: apiTokens.expiresAt })
+      .from(apiTokens)
+      .where(eq(apiTokens.id, input.parentTokenId));
+    if (parent?.expiresAt && (!expiresAt || parent.expiresAt < expiresAt)) expiresAt = parent.expiresAt;
   }
   const token = generateApiToken(input.scope.organizationId ? 'org' : 'pat');
   const [row] = await db
@@ -29,7 +40,8 @@ export async function createApiToken(
       name: input.name,
       tokenHash: hashApiToken(token),
       tokenPrefix: tokenDisplayPrefix(token),
-      expiresAt: input.expiresAt ?? null,
+      expiresAt,
+      parentTokenId: input.parentTokenId ?? null,
     })
     .returning();
   if (!row) throw new Error('token insert returned nothing');
@@ -71,8 +83,12 @@ export async function revokeApiToken(
     .from(apiTokens)
     .where(and(eq(apiTokens.id, tokenId), scope));
   if (!row) throw notFound('API token');
-  await db
-    .update(apiTokens)
-    .set({ revokedAt: sql`coalesce(${apiTokens.revokedAt}, now())` })
-    .where(eq(apiTokens.id, tokenId));
+  // The token and every token created by it, and by those, in one statement.
+  await db.execute(sql`
+    with recursive family as (
+      select id from api_tokens where id = ${tokenId}
+      union
+      select t.id from api_tokens t join family f on t.parent_token_id = f.id
+    )
+    update api_tokens set revoked_at = coalesce(revoked_at, now()) where id in (select id from family)`);
 }

@@ -25,6 +25,8 @@ export async function createLlmKey(
     projectId: string;
     name: string;
     provider: string;
+    /** The endpoint the key is bound to; undefined = the provider's default (required for openai-compatible). */
+    baseUrl?: string | undefined;
     key: string;
   },
 ) {
@@ -37,6 +39,7 @@ export async function createLlmKey(
         projectId: input.projectId,
         name: input.name,
         provider: input.provider,
+        baseUrl: input.baseUrl ?? null,
       })
       .returning();
     if (!row) throw new Error('llm key insert returned nothing');
@@ -47,18 +50,23 @@ export async function createLlmKey(
   });
 }
 
-/** The plaintext key, for the moment it is used to call the provider. */
+/** A stored key with the provider and endpoint it is bound to; the key is only ever sent there. */
+export type BoundLlmKey = { provider: string; baseUrl: string | null; secret: string };
+
+/** The plaintext key and its bound endpoint, for the moment it is used to call the provider. */
 export async function readLlmKeySecret(
   db: Db,
   vault: Vault,
   projectId: string,
   keyId: string,
-): Promise<string | undefined> {
+): Promise<BoundLlmKey | undefined> {
   const [row] = await db
-    .select({ secret: llmKeySecrets.secret })
+    .select({ secret: llmKeySecrets.secret, provider: llmKeys.provider, baseUrl: llmKeys.baseUrl })
     .from(llmKeySecrets)
     .innerJoin(llmKeys, eq(llmKeys.id, llmKeySecrets.keyId))
     .where(and(eq(llmKeys.id, keyId), eq(llmKeys.projectId, projectId)))
     .limit(1);
-  return row ? openLlmKeySecret(vault, keyId, row.secret) : undefined;
+  return row
+    ? { provider: row.provider, baseUrl: row.baseUrl, secret: openLlmKeySecret(vault, keyId, row.secret) }
+    : undefined;
 }

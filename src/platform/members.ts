@@ -3,7 +3,7 @@ import { hasRole, isRole, type Role, weakerRole } from '../auth/roles.ts';
 import type { Db } from '../db/client.ts';
 import { paginate } from '../db/paginate.ts';
 import { memberships, users } from '../db/schema.ts';
-import { ApiError, conflict, forbidden, notFound } from '../http/errors.ts';
+import { ApiError, forbidden, notFound } from '../http/errors.ts';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
@@ -33,22 +33,6 @@ const lastOwner = () => new ApiError(409, 'The last owner of an organization can
 function assertCanGrant(actorRole: Role, role: Role): void {
   if (!hasRole(actorRole, role))
     throw forbidden(`You cannot grant the ${role} role; it is above your own (${actorRole})`);
-}
-
-export async function addMember(
-  db: Db,
-  input: { organizationId: string; actorRole: Role; email: string; role: Role },
-): Promise<{ userId: string }> {
-  assertCanGrant(input.actorRole, input.role);
-  const [user] = await db.select({ id: users.id }).from(users).where(eq(users.email, input.email)).limit(1);
-  if (!user) throw notFound('User with this email (they must register first)');
-  const [row] = await db
-    .insert(memberships)
-    .values({ organizationId: input.organizationId, userId: user.id, role: input.role })
-    .onConflictDoNothing()
-    .returning();
-  if (!row) throw conflict('This user is already a member of the organization');
-  return { userId: user.id };
 }
 
 /** The actor's role re-read under lock, so a concurrent demotion of the actor is seen. */

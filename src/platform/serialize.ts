@@ -54,6 +54,7 @@ export function llmKeyView(k: typeof llmKeys.$inferSelect) {
     project: k.projectId,
     name: k.name,
     provider: k.provider,
+    base_url: k.baseUrl,
     created_at: k.createdAt.toISOString(),
   };
 }

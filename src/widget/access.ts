@@ -40,16 +40,33 @@ export function identityMatches(secret: string, userIdentifier: string, userHash
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-/** The visitor behind the request's bearer token for this agent; 401 when missing, expired or for another agent. */
+/** A short tag of a widget_secret (HMAC under the secret of a fixed label): tells secrets apart, reveals nothing. */
+export const widgetSecretTag = (secret: string): string =>
+  createHmac('sha256', secret).update('switchboard widget secret tag v1').digest('base64url').slice(0, 22);
+
+/** A verified visitor holds only while the widget_secret it was verified with is still the channel's secret. */
+export async function verificationHolds(account: ChannelAccount, visitor: Visitor): Promise<boolean> {
+  if (!visitor.verifiedIdentifier) return true;
+  const secret = await account.secret('widget_secret');
+  return !!secret && !!visitor.secretTag && visitor.secretTag === widgetSecretTag(secret);
+}
+
+/**
+ * The visitor behind the request's bearer token for this agent; 401 when missing, expired, for another agent, or
+ * verified with a widget_secret that has since changed.
+ */
 export async function requireVisitor(
   c: Context<AppEnv>,
   tokens: VisitorTokens,
-  agentId: string,
+  account: ChannelAccount,
 ): Promise<Visitor> {
   const token = bearerToken(c.req.header('authorization'));
   if (!token) throw unauthorized('Missing visitor token: start a session first');
-  const visitor = await tokens.verify(token, agentId);
+  const visitor = await tokens.verify(token, account.agentId);
   if (!visitor) throw unauthorized('Visitor token is invalid or expired; refresh the session');
+  if (!(await verificationHolds(account, visitor))) {
+    throw unauthorized('The widget identity secret changed; verify the visitor again');
+  }
   return visitor;
 }
 

@@ -16,7 +16,9 @@ import {
   platformIdOf,
   publicTheme,
   requireVisitor,
+  verificationHolds,
   websiteAccount,
+  widgetSecretTag,
 } from './access.ts';
 import { visitorHistory } from './history.ts';
 import type { VisitorTokens } from './visitor-tokens.ts';
@@ -192,7 +194,16 @@ export function registerWidgetRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, wi
       ? await widget.visitors.verifyForRefresh(body.visitor_token, agentId)
       : undefined;
     if (body.visitor_token && !earlier) throw unauthorized('visitor_token is invalid or too old to refresh');
-    let verifiedIdentifier = earlier?.verifiedIdentifier;
+    if (earlier && !(await verificationHolds(account, earlier))) {
+      throw unauthorized('The widget identity secret changed; verify the visitor again');
+    }
+    let verified = earlier?.verifiedIdentifier
+      ? {
+          verifiedIdentifier: earlier.verifiedIdentifier,
+          verifiedAt: earlier.verifiedAt,
+          secretTag: earlier.secretTag,
+        }
+      : undefined;
     if (body.user_identifier !== undefined || body.user_hash !== undefined) {
       if (!body.user_identifier || !body.user_hash) {
         throw badRequest('Invalid body: user_identifier and user_hash must be sent together');
@@ -203,14 +214,14 @@ export function registerWidgetRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, wi
       if (!identityMatches(secret, body.user_identifier, body.user_hash)) {
         throw unauthorized('user_hash does not match user_identifier');
       }
-      verifiedIdentifier = body.user_identifier;
+      verified = {
+        verifiedIdentifier: body.user_identifier,
+        verifiedAt: Math.floor(Date.now() / 1000),
+        secretTag: widgetSecretTag(secret),
+      };
     }
     const visitorId = earlier?.visitorId ?? newId('visitor');
-    const { token, expiresAt } = await widget.visitors.sign({
-      agentId,
-      visitorId,
-      ...(verifiedIdentifier ? { verifiedIdentifier } : {}),
-    });
+    const { token, expiresAt } = await widget.visitors.sign({ agentId, visitorId, ...verified });
     return c.json(
       {
         success: true as const,
@@ -218,7 +229,7 @@ export function registerWidgetRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, wi
           token,
           visitor_id: visitorId,
           expires_at: expiresAt.toISOString(),
-          verified: !!verifiedIdentifier,
+          verified: !!verified,
         },
       },
       200,
@@ -227,13 +238,13 @@ export function registerWidgetRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, wi
 
   app.openapi(historyRoute, async (c) => {
     const { agentId } = c.req.valid('param');
-    const visitor = await requireVisitor(c, widget.visitors, agentId);
+    const visitor = await requireVisitor(c, widget.visitors, accountOf(c));
     const history = await visitorHistory(deps.database, agentId, platformIdOf(visitor));
     return c.json({ success: true as const, data: history }, 200);
   });
 
   const chatInput = async (c: Context<AppEnv>, agentId: string, message: string) => {
-    const visitor = await requireVisitor(c, widget.visitors, agentId);
+    const visitor = await requireVisitor(c, widget.visitors, accountOf(c));
     await perVisitor.consume(`${agentId}:${visitor.visitorId}`);
     const id = platformIdOf(visitor);
     const email = visitor.verifiedIdentifier?.includes('@') ? visitor.verifiedIdentifier : undefined;

@@ -2,11 +2,24 @@ import { compactVerify, jwtVerify, SignJWT } from 'jose';
 
 const ISSUER = 'switchboard';
 const AUDIENCE = 'switchboard-widget';
-/** An expired visitor token can still be exchanged for a new one this long after it was issued. */
+/**
+ * An expired visitor token can still be exchanged for a new one this long after it was issued; a verified one,
+ * this long after its identity was first verified (carried through every refresh), so it cannot live forever.
+ */
 const REFRESH_WINDOW_S = 30 * 24 * 3600;
 
-/** Who a visitor token speaks for: one visitor of one agent, optionally with a verified identifier. */
-export type Visitor = { agentId: string; visitorId: string; verifiedIdentifier?: string };
+/**
+ * Who a visitor token speaks for: one visitor of one agent, optionally with a verified identifier. A verified
+ * visitor also carries when the identity was verified (unix seconds) and a tag of the widget_secret it was
+ * verified with, so changing the secret ends it.
+ */
+export type Visitor = {
+  agentId: string;
+  visitorId: string;
+  verifiedIdentifier?: string;
+  verifiedAt?: number;
+  secretTag?: string;
+};
 
 /** Signs and verifies widget visitor tokens (HS256, own key, own audience): no organization credential in the browser. */
 export class VisitorTokens {
@@ -23,7 +36,9 @@ export class VisitorTokens {
     const token = await new SignJWT({
       typ: 'visitor',
       agt: visitor.agentId,
-      ...(visitor.verifiedIdentifier ? { uid: visitor.verifiedIdentifier } : {}),
+      ...(visitor.verifiedIdentifier
+        ? { uid: visitor.verifiedIdentifier, vat: visitor.verifiedAt, stg: visitor.secretTag }
+        : {}),
     })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(visitor.visitorId)
@@ -56,7 +71,8 @@ export class VisitorTokens {
       const claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
       if (claims.iss !== ISSUER || claims.aud !== AUDIENCE || typeof claims.iat !== 'number')
         return undefined;
-      if (Date.now() / 1000 - claims.iat > REFRESH_WINDOW_S) return undefined;
+      const since = typeof claims.uid === 'string' ? claims.vat : claims.iat;
+      if (typeof since !== 'number' || Date.now() / 1000 - since > REFRESH_WINDOW_S) return undefined;
       return visitorOf(claims, agentId);
     } catch {
       return undefined;
@@ -70,5 +86,7 @@ function visitorOf(claims: Record<string, unknown>, agentId: string): Visitor | 
     agentId,
     visitorId: claims.sub,
     ...(typeof claims.uid === 'string' ? { verifiedIdentifier: claims.uid } : {}),
+    ...(typeof claims.vat === 'number' ? { verifiedAt: claims.vat } : {}),
+    ...(typeof claims.stg === 'string' ? { secretTag: claims.stg } : {}),
   };
 }

@@ -64,6 +64,8 @@ export async function startTestApp(
     LOG_LEVEL: 'info',
     REGISTER_LIMIT_PER_HOUR: '100000',
     CHANNEL_ENCRYPTION_KEY: DEFAULT_VAULT_KEY,
+    // The fake LLM and peers listen on 127.0.0.1; tests of the outbound guard pass 'false'.
+    OUTBOUND_ALLOW_PRIVATE: 'true',
     ...env,
   });
   const { logger, lines: logs } = captureLogger(config.LOG_LEVEL);

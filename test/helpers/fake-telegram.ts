@@ -337,6 +337,14 @@ export class FakeTelegram {
     }
   }
 
+  /** message_thread_id: a forum topic's id (a positive integer); the sent message is in that topic. */
+  private topic(p: Record<string, any>): object {
+    if (p.message_thread_id === undefined) return {};
+    const id = Number(p.message_thread_id);
+    if (!Number.isInteger(id) || id < 1) throw bad('message thread not found');
+    return { message_thread_id: id, is_topic_message: true };
+  }
+
   private visible(text: string, parseMode: unknown): string {
     return parseMode === 'HTML' ? parseTelegramHtml(text) : text;
   }
@@ -413,7 +421,7 @@ export class FakeTelegram {
         if (text.trim() === '') throw bad('message text is empty');
         if (text.length > 4096) throw bad('message is too long');
         this.checkMarkup(p.reply_markup);
-        return this.message(chat, { text });
+        return this.message(chat, { text, ...this.topic(p) });
       }
       case 'sendchataction':
         this.checkChat(p);

@@ -46,13 +46,17 @@ export async function createAgent(
   return res.body.data._id;
 }
 
-/** Adds an existing user to an organization with a role, acting as `admin`. */
+/** Adds an existing user to an organization with a role: `admin` invites, the user accepts. */
 export async function addMember(app: TestApp, admin: TestUser, orgId: string, user: TestUser, role: string) {
   const res = await app.call('POST', `/api/v1/organizations/${orgId}/members`, {
     token: admin.token,
     body: { email: user.email, role },
   });
   expect(res.status, res.text).toBe(201);
+  const accepted = await app.call('POST', `/api/v1/auth/invitations/${res.body.data._id}/accept`, {
+    token: user.token,
+  });
+  expect(accepted.status, accepted.text).toBe(200);
 }
 
 /** A fresh owner with an organization, a project and an agent in it. */
@@ -66,17 +70,22 @@ export async function createWorkspace(app: TestApp, label = 'owner'): Promise<Wo
   return { owner, orgId, projectId, agentId };
 }
 
-/** Stores an openai-compatible project LLM key (a registered test secret); returns its id. */
-export async function createLlmKey(app: TestApp, ws: Workspace, name = 'fake'): Promise<string> {
+/** Stores an openai-compatible project LLM key (a registered test secret) bound to `baseUrl`; returns its id. */
+export async function createLlmKey(
+  app: TestApp,
+  ws: Workspace,
+  baseUrl: string,
+  name = 'fake',
+): Promise<string> {
   const res = await app.call('POST', `/api/v1/organizations/${ws.orgId}/projects/${ws.projectId}/api-keys`, {
     token: ws.owner.token,
-    body: { name, provider: 'openai-compatible', key: randomSecret('sk-test-') },
+    body: { name, provider: 'openai-compatible', base_url: baseUrl, key: randomSecret('sk-test-') },
   });
   expect(res.status, res.text).toBe(201);
   return res.body.data._id;
 }
 
-/** Points the workspace's agent at an OpenAI-compatible server (the fake LLM), with `extra` agent fields. */
+/** Points the workspace's agent at an OpenAI-compatible server (the fake LLM) through a key bound to it, with `extra` agent fields. */
 export async function useFakeLlm(
   app: TestApp,
   ws: Workspace,
@@ -90,11 +99,10 @@ export async function useFakeLlm(
       token: ws.owner.token,
       body: {
         ...extra,
-        api_key: await createLlmKey(app, ws),
+        api_key: await createLlmKey(app, ws, baseUrl),
         llm_settings: {
           provider: 'openai-compatible',
           model: 'fake',
-          base_url: baseUrl,
           ...extra.llm_settings,
         },
       },

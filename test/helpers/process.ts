@@ -35,11 +35,17 @@ export function spawnServer(env: Record<string, string>): ServerProcess {
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
+/**
+ * Generous outer bound for waits on a spawned server: a cold start on the embedded database takes seconds on a
+ * loaded machine (shared CI, load average 4-6 on 2 cores). Waits follow progress; this only stops a hung one.
+ */
+export const PROCESS_WAIT_MS = 300_000;
+
 /** Waits (bounded) until `predicate` holds, polling every 50 ms. */
 export async function waitFor<T>(
   what: string,
   predicate: () => T | undefined | false,
-  timeoutMs = 30_000,
+  timeoutMs = PROCESS_WAIT_MS,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { createAgent, createOrg, createProject, registerUser } from '../helpers/fixtures.ts';
+import { addMember, createAgent, createOrg, createProject, registerUser } from '../helpers/fixtures.ts';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -90,10 +90,7 @@ describe('organization deletion', () => {
     const owner = await registerUser(app, 'del-owner');
     const admin = await registerUser(app, 'del-admin');
     const org = await createOrg(app, owner, 'Doomed');
-    await app.call('POST', `/api/v1/organizations/${org}/members`, {
-      token: owner.token,
-      body: { email: admin.email, role: 'admin' },
-    });
+    await addMember(app, owner, org, admin, 'admin');
     const project = await createProject(app, owner.token, org);
     const key = await app.call('POST', `/api/v1/organizations/${org}/projects/${project}/api-keys`, {
       token: owner.token,

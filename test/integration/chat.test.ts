@@ -33,8 +33,7 @@ beforeAll(async () => {
       fallback: {
         provider: 'openai-compatible',
         model: 'fake-backup',
-        base_url: backup.url,
-        api_key: await createLlmKey(app, ws, 'backup'),
+        api_key: await createLlmKey(app, ws, backup.url, 'backup'),
       },
     },
   });

@@ -86,7 +86,7 @@ async function expectAllReadableWith(vault: Vault) {
     }
   }
   for (const [id, plaintext] of llmKeys) {
-    expect(await readLlmKeySecret(app.database.db, vault, projectId, id)).toBe(plaintext);
+    expect((await readLlmKeySecret(app.database.db, vault, projectId, id))?.secret).toBe(plaintext);
   }
 }
 

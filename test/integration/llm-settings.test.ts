@@ -62,6 +62,15 @@ describe('agent llm_settings.fallback', () => {
       [{ provider: 'openai-compatible', model: 'llama3' }, 'llm_settings.fallback.base_url: is required'],
       [{ provider: 'skynet', model: 'c' }, 'llm_settings.fallback.provider'],
       [{ provider: 'openai', model: 'c', base_url: 'ftp://x' }, 'llm_settings.fallback.base_url'],
+      [
+        {
+          provider: 'anthropic',
+          model: 'c',
+          api_key: anthropicKey,
+          base_url: 'https://proxy.example.test/v1',
+        },
+        'llm_settings.fallback.base_url: not allowed with a stored key',
+      ],
     ];
     for (const [fallback, message] of cases) {
       const res = await createAgent({ ...primary, fallback }, openaiKey);
@@ -211,7 +220,12 @@ describe('demo agent on first run', () => {
       expect(agent?.llmKeyId).toBeTruthy();
       const [stored] = await sealed.db.select().from(llmKeySecrets);
       expect(stored?.secret).not.toContain(secret);
-      expect(await readLlmKeySecret(sealed.db, app.vault, agent!.projectId, agent!.llmKeyId!)).toBe(secret);
+      // Bound to the provider's default endpoint (no base_url) so no agent setting can send it elsewhere.
+      expect(await readLlmKeySecret(sealed.db, app.vault, agent!.projectId, agent!.llmKeyId!)).toEqual({
+        provider: 'openai',
+        baseUrl: null,
+        secret,
+      });
     } finally {
       await plain.close();
       await sealed.close();

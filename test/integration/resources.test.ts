@@ -159,7 +159,9 @@ describe('project LLM keys', () => {
     const list = await app.call('GET', `${base()}/api-keys`, { token: owner.token });
     expect(list.body.data).toHaveLength(1);
     expect(list.text).not.toContain(secret);
-    expect(await readLlmKeySecret(app.database.db, app.vault, projectId, created.body.data._id)).toBe(secret);
+    expect(
+      (await readLlmKeySecret(app.database.db, app.vault, projectId, created.body.data._id))?.secret,
+    ).toBe(secret);
     expect(
       await readLlmKeySecret(app.database.db, app.vault, 'proj_other', created.body.data._id),
     ).toBeUndefined();

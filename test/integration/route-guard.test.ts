@@ -7,6 +7,7 @@ import {
   type TestUser,
   type Workspace,
 } from '../helpers/fixtures.ts';
+import { VALID_BODIES as BODIES } from '../helpers/route-bodies.ts';
 
 /**
  * A guard over every route the app registers, so a new route cannot skip authentication or the tenant
@@ -38,33 +39,10 @@ const PUBLIC = new Set([
 /** Routes outside the API that answer 401 without their own token (METRICS_TOKEN), like API routes do. */
 const OWN_TOKEN = new Set(['GET /metrics']);
 
-/** A body valid enough to pass validation, for each organization route that takes one. */
-const BODIES: Record<string, unknown> = {
-  'PUT /api/v1/organizations/:orgId': { name: 'hijacked' },
-  'POST /api/v1/organizations/:orgId/api-tokens': { name: 'steal', role: 'viewer' },
-  'POST /api/v1/organizations/:orgId/members': { email: 'someone@example.test', role: 'viewer' },
-  'PUT /api/v1/organizations/:orgId/members/:userId': { role: 'viewer' },
-  'POST /api/v1/organizations/:orgId/projects': { name: 'x' },
-  'PUT /api/v1/organizations/:orgId/projects/:projectId': { name: 'x' },
-  'POST /api/v1/organizations/:orgId/projects/:projectId/agents': { name: 'x' },
-  'PUT /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId': { name: 'x' },
-  'POST /api/v1/organizations/:orgId/projects/:projectId/api-keys': {
-    name: 'x',
-    provider: 'openai',
-    key: 'sk-guard',
-  },
-  'PUT /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels': {
-    website: { enabled: true },
-  },
-  'POST /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/telegram/webhook/setup':
-    { webhook_url: 'https://example.test/hook' },
-  'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/chat': { message: 'hi' },
-  'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/chat/stream': { message: 'hi' },
-};
-
 /** Reads a viewer may not make (README): organization tokens need admin, channel configuration member. */
 const RESTRICTED_READS = new Set([
   'GET /api/v1/organizations/:orgId/api-tokens',
+  'GET /api/v1/organizations/:orgId/invitations',
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels',
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/enabled',
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/telegram/webhook/info',
@@ -104,7 +82,11 @@ beforeAll(async () => {
     token: victim.owner.token,
     body: { message: 'hello' },
   });
-  expect([key.status, token.status, chat.status], chat.text).toEqual([201, 201, 200]);
+  const invitation = await app.call('POST', `${base}/members`, {
+    token: victim.owner.token,
+    body: { email: 'pending@example.test', role: 'viewer' },
+  });
+  expect([key.status, token.status, chat.status, invitation.status], chat.text).toEqual([201, 201, 200, 201]);
   ids = {
     orgId: victim.orgId,
     projectId: victim.projectId,
@@ -114,6 +96,7 @@ beforeAll(async () => {
     conversationId: chat.body.conversation_id,
     userId: victim.owner.id,
     channel: 'telegram',
+    invitationId: invitation.body.data._id,
   };
 });
 afterAll(() => app?.close());

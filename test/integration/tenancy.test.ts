@@ -167,6 +167,11 @@ describe('roles', () => {
       body: { email: newcomer.email, role: 'member' },
     });
     expect(asMember.status).toBe(201);
+    // An invitation: the newcomer joins by accepting it.
+    const accepted = await app.call('POST', `/api/v1/auth/invitations/${asMember.body.data._id}/accept`, {
+      token: newcomer.token,
+    });
+    expect(accepted.status).toBe(200);
     const again = await app.call('POST', `/api/v1/organizations/${orgB}/members`, {
       token: admin.token,
       body: { email: newcomer.email, role: 'member' },

@@ -52,5 +52,5 @@ describe('a fresh npm start', () => {
     expect(complete?.event).toBe('complete');
     expect(complete?.data.response).toContain('Hello demo');
     expect(complete?.data.response).toMatch(/No LLM is configured/);
-  }, 60_000);
+  });
 });

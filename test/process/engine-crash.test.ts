@@ -5,7 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually, LOOPBACK_SECRET, LoopbackPeer, postLoopback } from '../helpers/loopback-peer.ts';
-import { listeningUrl, type ServerProcess, spawnServer } from '../helpers/process.ts';
+import { listeningUrl, PROCESS_WAIT_MS, type ServerProcess, spawnServer } from '../helpers/process.ts';
 
 const EVENTS = 200;
 const KILL_AFTER_ACKS = 80;
@@ -78,7 +78,7 @@ async function crashScenario(env: Record<string, string>) {
 
   await eventually(
     () => (new Set(peer.delivered().map((s) => s.chatId)).size >= EVENTS ? true : undefined),
-    60_000,
+    PROCESS_WAIT_MS,
   );
   await new Promise((r) => setTimeout(r, 500));
   const keysByUser = new Map<string, Set<string>>();
@@ -100,28 +100,24 @@ describe('a SIGKILL mid-stream loses nothing and answers nothing twice', () => {
     const result = await crashScenario({});
     expect(result.ackedBeforeKill).toBeGreaterThanOrEqual(KILL_AFTER_ACKS);
     process.stdout.write(`crash (pglite): ${JSON.stringify(result)}\n`);
-  }, 120_000);
+  });
 
-  it.runIf(adminUrl)(
-    'on PostgreSQL',
-    async () => {
-      const name = `sb_crash_${randomBytes(5).toString('hex')}`;
-      const admin = new pg.Client({ connectionString: adminUrl });
-      await admin.connect();
-      await admin.query(`create database ${name}`);
-      await admin.end();
-      cleanups.push(async () => {
-        const drop = new pg.Client({ connectionString: adminUrl });
-        await drop.connect();
-        await drop.query(`drop database if exists ${name} with (force)`);
-        await drop.end();
-      });
-      const u = new URL(adminUrl as string);
-      u.pathname = `/${name}`;
-      const result = await crashScenario({ DATABASE_URL: u.toString() });
-      expect(result.ackedBeforeKill).toBeGreaterThanOrEqual(KILL_AFTER_ACKS);
-      process.stdout.write(`crash (postgres): ${JSON.stringify(result)}\n`);
-    },
-    120_000,
-  );
+  it.runIf(adminUrl)('on PostgreSQL', async () => {
+    const name = `sb_crash_${randomBytes(5).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    await admin.end();
+    cleanups.push(async () => {
+      const drop = new pg.Client({ connectionString: adminUrl });
+      await drop.connect();
+      await drop.query(`drop database if exists ${name} with (force)`);
+      await drop.end();
+    });
+    const u = new URL(adminUrl as string);
+    u.pathname = `/${name}`;
+    const result = await crashScenario({ DATABASE_URL: u.toString() });
+    expect(result.ackedBeforeKill).toBeGreaterThanOrEqual(KILL_AFTER_ACKS);
+    process.stdout.write(`crash (postgres): ${JSON.stringify(result)}\n`);
+  });
 });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listeningUrl, type ServerProcess, spawnServer } from '../helpers/process.ts';
+import { listeningUrl, type ServerProcess, spawnServer, waitFor } from '../helpers/process.ts';
 
 const running: ServerProcess[] = [];
 const dirs: string[] = [];
@@ -169,7 +169,8 @@ describe('SIGKILL under write load', () => {
       }
     };
     const writers = [1, 2, 3, 4].map(writer);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Kill once enough writes were acknowledged (progress, not a fixed delay).
+    await waitFor('acknowledged writes', () => acknowledged.length > 30);
     first.child.kill('SIGKILL');
     stop = true;
     await Promise.allSettled(writers);
@@ -224,5 +225,33 @@ describe('a first start that fails after bootstrapping', () => {
       body: JSON.stringify({ email: 'admin@switchboard.local', password }),
     });
     expect(login.status).toBe(200);
+  });
+});
+
+describe('a first start in production', () => {
+  it('prints where the 0600 credentials file is, never the password or the token', async () => {
+    const { randomBytes } = await import('node:crypto');
+    const dataDir = tempDataDir();
+    const server = start({
+      DATA_DIR: dataDir,
+      NODE_ENV: 'production',
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      CHANNEL_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    });
+    const url = await listeningUrl(server);
+    const file = path.join(dataDir, 'first-run-credentials.txt');
+    const banner = await waitFor('the first-run banner', () =>
+      server.stdout().includes('Switchboard is ready') ? server.stdout() : undefined,
+    );
+    const saved = fs.readFileSync(file, 'utf8');
+    const password = /login_password=(\S+)/.exec(saved)?.[1] as string;
+    const token = /api_token=(\S+)/.exec(saved)?.[1] as string;
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(banner).toContain(`the password and API token are in ${file} (mode 0600)`);
+    expect(banner).not.toContain(password);
+    expect(banner).not.toContain(token);
+    expect(server.stderr()).not.toContain(token);
+    // The file's token is the working one.
+    expect((await api(url, token, 'GET', '/api/v1/auth/profile')).status).toBe(200);
   });
 });

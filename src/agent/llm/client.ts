@@ -1,4 +1,5 @@
 import { generateText, type LanguageModelUsage, streamText } from 'ai';
+import { publicFetchFor } from '../../channels/adapter-context.ts';
 import type { Logger } from '../../logger.ts';
 import { devGenerate } from './dev-model.ts';
 import { observeLlmCall } from '../../metrics/metrics.ts';
@@ -252,7 +253,7 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
 
 /** Client options from the configuration: LLM_TIMEOUT_MS, LLM_MAX_RETRIES, backoff from 1 s up to 30 s. */
 export function llmClientOptionsFrom(
-  config: { LLM_TIMEOUT_MS: number; LLM_MAX_RETRIES: number },
+  config: { LLM_TIMEOUT_MS: number; LLM_MAX_RETRIES: number; OUTBOUND_ALLOW_PRIVATE: boolean },
   logger?: Logger,
 ): LlmClientOptions {
   return {
@@ -260,6 +261,8 @@ export function llmClientOptionsFrom(
     maxRetries: config.LLM_MAX_RETRIES,
     baseDelayMs: 1000,
     maxDelayMs: 30_000,
+    // Base URLs are member- or admin-supplied: connect only to public addresses unless OUTBOUND_ALLOW_PRIVATE.
+    fetch: publicFetchFor(config),
     ...(logger ? { logger } : {}),
   };
 }

@@ -1,3 +1,4 @@
+import { isBlockedDestination } from '../../net/outbound-guard.ts';
 import { APICallError, RetryError } from 'ai';
 import { LlmError } from './errors.ts';
 
@@ -89,6 +90,15 @@ export function classifyError(err: unknown, ctx: AttemptContext): LlmError {
     return new LlmError('llm_timeout', `timed out after ${ctx.timeoutMs} ms`, { retryable: true });
   }
   const inner = RetryError.isInstance(err) ? err.lastError : err;
+  if (isBlockedDestination(inner)) {
+    // The same words whether or not anything listens there: members must not map the internal network.
+    return new LlmError(
+      'llm_not_configured',
+      'the LLM base URL points to a private or reserved network address, which is not allowed ' +
+        '(OUTBOUND_ALLOW_PRIVATE=true allows it)',
+      { retryable: false },
+    );
+  }
   if (APICallError.isInstance(inner)) {
     if (inner.statusCode === undefined) {
       return new LlmError('llm_unavailable', 'network error (could not reach the provider)', {

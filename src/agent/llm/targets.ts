@@ -11,8 +11,9 @@ type AgentLlmFields = Pick<typeof agents.$inferSelect, 'projectId' | 'llmSetting
 type Choice = { provider: LlmProvider; model: string; base_url?: string | undefined };
 
 /**
- * Turns one provider choice into a target, opening its key from the vault. Errors name the setting and the key
- * id, never key material.
+ * Turns one provider choice into a target, opening its key from the vault. A stored key goes only to the endpoint
+ * it was stored with (its provider's default, or the admin-set base URL): the agent's own base_url is used only
+ * when it names no key. Errors name the setting and the key id, never key material.
  */
 async function toTarget(
   db: Db,
@@ -25,39 +26,42 @@ async function toTarget(
 ): Promise<LlmTarget> {
   const target: LlmTarget = { provider: choice.provider, model: choice.model, parameters: { ...parameters } };
   if (choice.provider === 'dev') return target;
-  if (choice.base_url) target.baseUrl = choice.base_url;
-  if (choice.provider === 'openai-compatible' && !choice.base_url) {
-    throw new LlmError(
-      'llm_not_configured',
-      `the agent's ${field} uses openai-compatible without a base_url`,
-    );
-  }
   if (!keyId) {
-    if (choice.provider === 'openai-compatible') return target; // local servers (Ollama, vLLM) often need none
-    throw new LlmError(
-      'llm_not_configured',
+    if (choice.provider === 'openai-compatible') {
+      // Local servers (Ollama, vLLM) often need no key; the agent's URL receives no secret.
+      if (!choice.base_url)
+        throw notConfigured(`the agent's ${field} uses openai-compatible without a base_url`);
+      return { ...target, baseUrl: choice.base_url };
+    }
+    throw notConfigured(
       `the agent's ${field} uses ${choice.provider} but names no LLM key; set one with the agent's ` +
         (field === 'llm_settings' ? 'api_key' : `${field}.api_key`),
     );
   }
-  let secret: string | undefined;
+  let key;
   try {
-    secret = await readLlmKeySecret(db, vault, projectId, keyId);
+    key = await readLlmKeySecret(db, vault, projectId, keyId);
   } catch {
-    throw new LlmError(
-      'llm_not_configured',
+    throw notConfigured(
       `the LLM key ${keyId} could not be decrypted (was CHANNEL_ENCRYPTION_KEY changed without a rotation?)`,
     );
   }
-  if (secret === undefined) {
-    throw new LlmError(
-      'llm_not_configured',
-      `the LLM key ${keyId} named by the agent does not exist in its project`,
+  if (key === undefined)
+    throw notConfigured(`the LLM key ${keyId} named by the agent does not exist in its project`);
+  if (key.provider !== choice.provider) {
+    throw notConfigured(
+      `the LLM key ${keyId} is for ${key.provider}, but the agent's ${field} uses ${choice.provider}`,
     );
   }
-  target.apiKey = secret;
-  return target;
+  if (choice.provider === 'openai-compatible' && !key.baseUrl) {
+    throw notConfigured(
+      `the LLM key ${keyId} has no endpoint; an admin must store the key again with its base_url`,
+    );
+  }
+  return { ...target, apiKey: key.secret, ...(key.baseUrl ? { baseUrl: key.baseUrl } : {}) };
 }
+
+const notConfigured = (message: string) => new LlmError('llm_not_configured', message);
 
 /**
  * The primary and (when configured) fallback targets of an agent, with plaintext keys for this call only. The

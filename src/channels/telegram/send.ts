@@ -1,3 +1,4 @@
+import { chatTarget } from './chat-address.ts';
 import { DeliveryError } from '../errors.ts';
 import type { AdapterContext, OutboundAttachment, OutboundMessage, SendResult } from '../types.ts';
 import { callBotApi, TelegramApiError } from './api.ts';
@@ -36,7 +37,7 @@ type Markup = ReturnType<typeof keyboard>;
 
 /** sendMessage as HTML; if Telegram cannot parse the entities after all, the same text goes out plain. */
 async function sendText(ctx: AdapterContext, chatId: string, text: string, markup: Markup) {
-  const base = { chat_id: chatId, ...(markup ? { reply_markup: markup } : {}) };
+  const base = { ...chatTarget(chatId), ...(markup ? { reply_markup: markup } : {}) };
   try {
     return await callBotApi<SentMessage>(ctx, 'sendMessage', {
       ...base,
@@ -54,7 +55,7 @@ async function sendText(ctx: AdapterContext, chatId: string, text: string, marku
 function sendFile(ctx: AdapterContext, chatId: string, file: OutboundAttachment, markup: Markup) {
   const [method, field] = file.type === 'image' ? ['sendPhoto', 'photo'] : ['sendDocument', 'document'];
   return callBotApi<SentMessage>(ctx, method, {
-    chat_id: chatId,
+    ...chatTarget(chatId),
     [field]: file.url,
     ...(file.name ? { caption: file.name.slice(0, CAPTION_MAX) } : {}),
     ...(markup ? { reply_markup: markup } : {}),
@@ -105,5 +106,5 @@ export async function sendTelegram(message: OutboundMessage, ctx: AdapterContext
 
 /** sendChatAction typing: shown for about 5 s or until the next message arrives. */
 export async function sendTyping(chatId: string, ctx: AdapterContext): Promise<void> {
-  await callBotApi<boolean>(ctx, 'sendChatAction', { chat_id: chatId, action: 'typing' });
+  await callBotApi<boolean>(ctx, 'sendChatAction', { ...chatTarget(chatId), action: 'typing' });
 }

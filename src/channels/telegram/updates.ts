@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import type { AdapterContext, AttachmentMeta, InboundEvent, InboundMessageEvent } from '../types.ts';
+import { truncateText } from '../../text-safety.ts';
+import type { AdapterContext, InboundEvent, InboundMessageEvent } from '../types.ts';
+import { chatAddress } from './chat-address.ts';
+import { type Content, contentOf } from './content.ts';
 
 /** Update types the webhook asks for (setWebhook allowed_updates). */
 export const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query', 'my_chat_member'] as const;
@@ -13,13 +16,9 @@ const user = z.looseObject({
   username: z.string().optional(),
 });
 const chat = z.looseObject({ id: z.number(), type: z.string(), title: z.string().optional() });
-const file = z.looseObject({
-  file_id: z.string(),
-  file_size: z.number().optional(),
-  file_name: z.string().optional(),
-  mime_type: z.string().optional(),
-});
 const entity = z.looseObject({ type: z.string(), offset: z.number(), length: z.number() });
+// Content fields (photo, venue, poll…) are read defensively by content.ts, never validated here: an unexpected
+// shape in one of them must not reject the whole update (Telegram would redeliver it for days).
 const baseMessage = z.looseObject({
   message_id: z.number(),
   from: user.optional(),
@@ -29,21 +28,8 @@ const baseMessage = z.looseObject({
   caption: z.string().optional(),
   entities: z.array(entity).optional(),
   caption_entities: z.array(entity).optional(),
-  photo: z.array(file).optional(),
-  document: file.optional(),
-  voice: file.optional(),
-  audio: file.optional(),
-  video: file.optional(),
-  sticker: file.extend({ emoji: z.string().optional() }).optional(),
-  location: z.looseObject({ latitude: z.number(), longitude: z.number() }).optional(),
-  contact: z
-    .looseObject({
-      phone_number: z.string(),
-      first_name: z.string().optional(),
-      last_name: z.string().optional(),
-      user_id: z.number().optional(),
-    })
-    .optional(),
+  message_thread_id: z.number().optional(),
+  is_topic_message: z.boolean().optional(),
 });
 const message = baseMessage.extend({ reply_to_message: baseMessage.optional() });
 type Message = z.infer<typeof message>;
@@ -82,61 +68,26 @@ function accepted(m: Message, rules: GroupRules): boolean {
   if (m.reply_to_message?.from?.username?.toLowerCase() === bot) return true;
   const text = m.text ?? m.caption ?? '';
   const entities = m.entities ?? m.caption_entities ?? [];
-  return entities.some(
-    (e) => e.type === 'mention' && text.slice(e.offset, e.offset + e.length).toLowerCase() === `@${bot}`,
-  );
+  // An @mention of the bot, or a command addressed to it (`/help@bot`).
+  return entities.some((e) => {
+    const part = text.slice(e.offset, e.offset + e.length).toLowerCase();
+    return (
+      (e.type === 'mention' && part === `@${bot}`) || (e.type === 'bot_command' && part.endsWith(`@${bot}`))
+    );
+  });
 }
 
-const fileMeta = (type: AttachmentMeta['type'], f: z.infer<typeof file>): AttachmentMeta => ({
-  type,
-  ref: f.file_id,
-  ...(f.file_name ? { name: f.file_name } : {}),
-  ...(f.mime_type ? { mime_type: f.mime_type } : {}),
-  ...(f.file_size !== undefined ? { size: f.file_size } : {}),
-});
+/** Telegram's own limits (Bot API): a text holds 1-4096 characters, a caption 0-1024; more was not sent by Telegram. */
+const TEXT_LIMIT = 4096;
+const CAPTION_LIMIT = 1024;
 
-/** Media as attachment metadata (file_id, type, size, name); bytes are fetched with getFile only when needed. */
-function attachmentsOf(m: Message): AttachmentMeta[] {
-  const list: AttachmentMeta[] = [];
-  const largest = m.photo?.at(-1);
-  if (largest) list.push(fileMeta('image', largest));
-  if (m.document) list.push(fileMeta('document', m.document));
-  if (m.voice) list.push(fileMeta('voice', m.voice));
-  if (m.audio) list.push(fileMeta('audio', m.audio));
-  if (m.video) list.push(fileMeta('video', m.video));
-  if (m.sticker) list.push(fileMeta('sticker', m.sticker));
-  if (m.location) {
-    list.push({
-      type: 'location',
-      extra: { latitude: m.location.latitude, longitude: m.location.longitude },
-    });
-  }
-  if (m.contact) {
-    const { phone_number, first_name, last_name, user_id } = m.contact;
-    list.push({ type: 'contact', extra: { phone_number, first_name, last_name, user_id } });
-  }
-  return list;
-}
-
-/** A short label for a message without text, so the agent knows what arrived. */
-function describe(m: Message): string {
-  if (m.photo?.length) return '[photo]';
-  if (m.document) return `[document${m.document.file_name ? `: ${m.document.file_name}` : ''}]`;
-  if (m.voice) return '[voice message]';
-  if (m.audio) return `[audio${m.audio.file_name ? `: ${m.audio.file_name}` : ''}]`;
-  if (m.video) return '[video]';
-  if (m.sticker) return `[sticker${m.sticker.emoji ? ` ${m.sticker.emoji}` : ''}]`;
-  if (m.location) return `[location: ${m.location.latitude}, ${m.location.longitude}]`;
-  if (m.contact) {
-    const name = [m.contact.first_name, m.contact.last_name].filter(Boolean).join(' ');
-    return `[contact: ${name ? `${name} ` : ''}${m.contact.phone_number}]`;
-  }
-  return '';
-}
-
-/** The message text as recorded: its text or caption (or a label), quoting what it replies to. */
-function textOf(m: Message): string {
-  const own = m.text ?? m.caption ?? describe(m);
+/** The message text as recorded: its text or caption (or its content's label), quoting what it replies to. */
+function textOf(m: Message, content: Content | undefined): string {
+  const own = m.text
+    ? truncateText(m.text, TEXT_LIMIT)
+    : m.caption
+      ? truncateText(m.caption, CAPTION_LIMIT)
+      : (content?.label ?? '');
   const quoted = m.reply_to_message && (m.reply_to_message.text ?? m.reply_to_message.caption);
   if (!quoted) return own;
   const short = quoted.length > 200 ? `${quoted.slice(0, 200)}…` : quoted;
@@ -148,29 +99,43 @@ function textOf(m: Message): string {
 
 const providerMessageId = (m: { chat: { id: number }; message_id: number }) => `${m.chat.id}:${m.message_id}`;
 
-function sender(from: z.infer<typeof user>, chatId: number) {
+function sender(from: z.infer<typeof user>, chatId: string) {
   const name = [from.first_name, from.last_name].filter(Boolean).join(' ');
   return {
     platformUserId: String(from.id),
-    chatId: String(chatId),
+    chatId,
     ...(from.username ? { username: `@${from.username}` } : {}),
     ...(name ? { displayName: name } : {}),
   };
 }
 
+/**
+ * One user message as an event; undefined for bots, and for a message with neither text nor content the agent can
+ * act on (a service message): it must never become an empty message the agent answers.
+ */
 function messageEvent(eventId: string, m: Message, edit: boolean): InboundMessageEvent | undefined {
   if (!m.from || m.from.is_bot) return undefined;
-  const attachments = attachmentsOf(m);
+  const content = contentOf(m);
+  if (!m.text?.trim() && !m.caption?.trim() && !content) return undefined;
+  const attachments = content?.attachments ?? [];
   const group = m.chat.type !== 'private';
+  // In a forum topic the reply goes to the same topic.
+  const topic = m.is_topic_message ? m.message_thread_id : undefined;
   return {
     kind: 'message',
     eventId,
     providerMessageId: providerMessageId(m),
-    sender: sender(m.from, m.chat.id),
-    text: textOf(m),
+    sender: sender(m.from, chatAddress(m.chat.id, topic)),
+    text: textOf(m, content),
     ...(attachments.length > 0 ? { attachments } : {}),
     ...(group
-      ? { metadata: { chat_type: m.chat.type, ...(m.chat.title ? { chat_title: m.chat.title } : {}) } }
+      ? {
+          metadata: {
+            chat_type: m.chat.type,
+            ...(m.chat.title ? { chat_title: m.chat.title } : {}),
+            ...(topic !== undefined ? { message_thread_id: topic } : {}),
+          },
+        }
       : {}),
     ...(edit ? { editOf: providerMessageId(m) } : {}),
     ...(m.date ? { sentAt: new Date(m.date * 1000).toISOString() } : {}),
@@ -204,7 +169,7 @@ export function parseUpdate(body: unknown, ctx?: AdapterContext): InboundEvent[]
       {
         kind: 'message',
         eventId,
-        sender: sender(q.from, chatOf?.id ?? q.from.id),
+        sender: sender(q.from, chatAddress(chatOf?.id ?? q.from.id)),
         // The button's value is what the user "said".
         text: q.data,
         acknowledgeRef: q.id,

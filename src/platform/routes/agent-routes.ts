@@ -35,7 +35,9 @@ const FallbackSchema = z
   .object({
     provider: z.enum(LLM_PROVIDERS),
     model: z.string().trim().min(1).max(200),
-    base_url: BaseUrl.optional(),
+    base_url: BaseUrl.optional().openapi({
+      description: 'Only without api_key (a stored key keeps its endpoint)',
+    }),
     api_key: z
       .string()
       .max(64)
@@ -50,7 +52,9 @@ const LlmSettingsSchema = z
   .object({
     provider: z.enum(LLM_PROVIDERS),
     model: z.string().trim().min(1).max(200),
-    base_url: BaseUrl.optional(),
+    base_url: BaseUrl.optional().openapi({
+      description: 'Only without api_key (a stored key keeps its endpoint)',
+    }),
     parameters: Parameters.default({}),
     fallback: FallbackSchema.optional(),
   })
@@ -58,10 +62,7 @@ const LlmSettingsSchema = z
 const LlmSettingsPatch = z.object({
   provider: z.enum(LLM_PROVIDERS).optional(),
   model: z.string().trim().min(1).max(200).optional(),
-  base_url: z
-    .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
-    .nullable()
-    .optional(),
+  base_url: BaseUrl.nullable().optional(),
   parameters: Parameters.optional(),
   /** Replaces the whole fallback; null removes it. */
   fallback: FallbackSchema.nullable().optional(),
@@ -146,8 +147,10 @@ const remove = createRoute({
 });
 
 /**
- * Checks one provider choice: base_url for compatible servers, and the key's project and provider. `at` names the
- * settings object and `keyField` the key field in error messages.
+ * Checks one provider choice. A stored key is bound to its own endpoint, so an agent that names one may not set
+ * base_url (an agent-level base_url is only for keyless servers); openai-compatible needs an endpoint from one of
+ * the two. The key must be in the project and of the same provider. `at` names the settings object and `keyField`
+ * the key field in error messages.
  */
 async function checkProviderChoice(
   db: Db,
@@ -157,12 +160,20 @@ async function checkProviderChoice(
   at: string,
   keyField: string,
 ) {
-  if (choice.provider === 'openai-compatible' && !choice.base_url) {
-    throw badRequest(`Invalid body: ${at}.base_url: is required for the openai-compatible provider`);
+  if (!keyId) {
+    if (choice.provider === 'openai-compatible' && !choice.base_url) {
+      throw badRequest(`Invalid body: ${at}.base_url: is required for the openai-compatible provider`);
+    }
+    return;
   }
-  if (!keyId) return;
+  if (choice.base_url) {
+    throw badRequest(
+      `Invalid body: ${at}.base_url: not allowed with a stored key (${keyField}); the key is only sent to the ` +
+        'endpoint stored with it',
+    );
+  }
   const [key] = await db
-    .select({ provider: llmKeys.provider })
+    .select({ provider: llmKeys.provider, baseUrl: llmKeys.baseUrl })
     .from(llmKeys)
     .where(and(eq(llmKeys.id, keyId), eq(llmKeys.projectId, projectId)))
     .limit(1);
@@ -171,6 +182,9 @@ async function checkProviderChoice(
     throw badRequest(
       `Invalid body: ${keyField}: this key is for ${key.provider}, but ${at}.provider is ${choice.provider}`,
     );
+  }
+  if (choice.provider === 'openai-compatible' && !key.baseUrl) {
+    throw badRequest(`Invalid body: ${keyField}: this key has no base_url; store it again with its endpoint`);
   }
 }
 

@@ -62,6 +62,8 @@ export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): voi
   const { db } = deps.database;
   const registerLimit = rateLimitsOf(deps)('register', deps.config.REGISTER_LIMIT_PER_HOUR, 3600);
   const loginLimit = rateLimitsOf(deps)('login', deps.config.LOGIN_FAILURES_PER_10_MIN, 600);
+  // One IP's budget across every email, so a password spray is throttled; other IPs are unaffected.
+  const loginIpLimit = rateLimitsOf(deps)('login-ip', deps.config.LOGIN_ATTEMPTS_PER_IP_PER_10_MIN, 600);
 
   app.openapi(register, async (c) => {
     if (!deps.config.ALLOW_REGISTRATION) throw forbidden('Registration is disabled on this server');
@@ -74,7 +76,9 @@ export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): voi
 
   app.openapi(login, async (c) => {
     const body = c.req.valid('json');
-    const limitKey = `${clientIp(c, deps.config.TRUST_PROXY)}|${body.email.toLowerCase()}`;
+    const ip = clientIp(c, deps.config.TRUST_PROXY);
+    const limitKey = `${ip}|${body.email.toLowerCase()}`;
+    await loginIpLimit.consume(ip);
     await loginLimit.consume(limitKey);
     const user = await findUserByEmail(db, body.email);
     const ok = await verifyPassword(body.password, user?.passwordHash ?? (await decoyPasswordHash()));

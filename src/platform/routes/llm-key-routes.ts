@@ -30,26 +30,42 @@ const LlmKeySchema = z
     project: z.string(),
     name: z.string(),
     provider: z.string(),
+    base_url: z
+      .string()
+      .nullable()
+      .openapi({ description: "The only endpoint the key is sent to; null = provider's default" }),
     created_at: timestamp(),
   })
   .openapi('LlmKey');
 const base = '/api/v1/organizations/{orgId}/projects/{projectId}/api-keys';
+const KeyBaseUrl = z
+  .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+  .refine((u) => !new URL(u).username && !new URL(u).password, 'must not contain user:password@');
 const tags = ['LLM keys'];
 
 const create = createRoute({
   method: 'post',
   path: base,
   tags,
-  summary: 'Store an LLM provider key for the project (member or higher); the key is never returned',
+  summary:
+    'Store an LLM provider key bound to its provider and endpoint (admin or higher); the key is never returned',
   ...secured,
   request: {
     params: ProjectParams,
     ...jsonBody(
-      z.object({
-        name: nameField(100),
-        provider: z.enum(LLM_KEY_PROVIDERS),
-        key: z.string().trim().min(1).max(4096),
-      }),
+      z
+        .object({
+          name: nameField(100),
+          provider: z.enum(LLM_KEY_PROVIDERS),
+          base_url: KeyBaseUrl.optional().openapi({
+            description: "The only endpoint this key is ever sent to; default: the provider's own API",
+          }),
+          key: z.string().trim().min(1).max(4096),
+        })
+        .refine((b) => b.provider !== 'openai-compatible' || b.base_url, {
+          path: ['base_url'],
+          message: 'is required for the openai-compatible provider',
+        }),
     ),
   },
   responses: {
@@ -73,7 +89,7 @@ const remove = createRoute({
   method: 'delete',
   path: `${base}/{keyId}`,
   tags,
-  summary: 'Delete an LLM key that no agent uses (member or higher)',
+  summary: 'Delete an LLM key that no agent uses (admin or higher)',
   ...secured,
   request: { params: ProjectParams.extend({ keyId: idParam('keyId', 'llmkey') }) },
   responses: { 200: json(SuccessMessage, 'Deleted'), ...commonErrors, ...conflictError },
@@ -84,12 +100,13 @@ export function registerLlmKeyRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
 
   app.openapi(create, async (c) => {
     const { orgId, projectId } = c.req.valid('param');
-    await requireProject(db, principalOf(c), orgId, projectId, 'member');
-    const body = c.req.valid('json');
+    await requireProject(db, principalOf(c), orgId, projectId, 'admin');
+    const { base_url, ...body } = c.req.valid('json');
     const row = await createLlmKey(db, deps.vault, {
       id: newId('llmkey'),
       organizationId: orgId,
       projectId,
+      baseUrl: base_url,
       ...body,
     });
     return c.json({ success: true as const, data: llmKeyView(row) }, 201);
@@ -112,7 +129,7 @@ export function registerLlmKeyRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
 
   app.openapi(remove, async (c) => {
     const { orgId, projectId, keyId } = c.req.valid('param');
-    await requireProject(db, principalOf(c), orgId, projectId, 'member');
+    await requireProject(db, principalOf(c), orgId, projectId, 'admin');
     const [key] = await db
       .select({ id: llmKeys.id })
       .from(llmKeys)

@@ -15,7 +15,9 @@ import {
   timestamp,
 } from '../../http/openapi.ts';
 import { principalOf, requireOrganization } from '../access.ts';
-import { addMember, changeMemberRole, listMembers, removeMember } from '../members.ts';
+import { invitationView, inviteMember } from '../invitations.ts';
+import { changeMemberRole, listMembers, removeMember } from '../members.ts';
+import { InvitationSchema } from './invitation-routes.ts';
 import { normalizeEmail } from '../users.ts';
 import { emailField } from '../validation.ts';
 
@@ -46,13 +48,15 @@ const add = createRoute({
   method: 'post',
   path: '/api/v1/organizations/{orgId}/members',
   tags: ['Members'],
-  summary: 'Add a registered user by email (admin or higher; never above your own role)',
+  summary:
+    'Invite someone by email (admin or higher; never above your own role). They join only when they accept; ' +
+    'the answer is the same whether or not the email is registered',
   ...secured,
   request: { params: OrgParams, ...jsonBody(z.object({ email: emailField, role: RoleSchema })) },
   responses: {
     201: json(
-      z.object({ success: z.literal(true), data: z.object({ user_id: z.string(), role: RoleSchema }) }),
-      'Added',
+      z.object({ success: z.literal(true), message: z.string(), data: InvitationSchema }),
+      'Invitation created (or renewed)',
     ),
     ...commonErrors,
     ...conflictError,
@@ -89,14 +93,24 @@ export function registerMemberRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
   app.openapi(add, async (c) => {
     const { orgId } = c.req.valid('param');
     const body = c.req.valid('json');
-    const { role: actorRole } = await requireOrganization(db, principalOf(c), orgId, 'admin');
-    const { userId } = await addMember(db, {
+    const principal = principalOf(c);
+    const { role: actorRole } = await requireOrganization(db, principal, orgId, 'admin');
+    const invitation = await inviteMember(db, {
       organizationId: orgId,
       actorRole,
+      actorUserId: principal.userId,
       email: normalizeEmail(body.email),
       role: body.role,
+      ttlSeconds: deps.config.INVITATION_TTL,
     });
-    return c.json({ success: true as const, data: { user_id: userId, role: body.role } }, 201);
+    return c.json(
+      {
+        success: true as const,
+        message: 'Invitation sent; they join when they accept it',
+        data: invitationView(invitation),
+      },
+      201,
+    );
   });
 
   app.openapi(update, async (c) => {

@@ -128,6 +128,7 @@ export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
       name: body.name,
       expiresAt: toDate(body.expires_at),
       scope: { organizationId: orgId, role: body.role },
+      ...(principal.tokenId ? { parentTokenId: principal.tokenId } : {}),
     });
     return c.json({ success: true as const, data }, 201);
   });
@@ -154,6 +155,7 @@ export function registerTokenRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
       name: body.name,
       expiresAt: toDate(body.expires_at),
       scope: { organizationId: null },
+      ...(principal.tokenId ? { parentTokenId: principal.tokenId } : {}),
     });
     return c.json({ success: true as const, data }, 201);
   });

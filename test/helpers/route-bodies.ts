@@ -1,0 +1,23 @@
+/** A body valid enough to pass validation, for each organization route that takes one (route guard, fuzz). */
+export const VALID_BODIES: Record<string, unknown> = {
+  'PUT /api/v1/organizations/:orgId': { name: 'hijacked' },
+  'POST /api/v1/organizations/:orgId/api-tokens': { name: 'steal', role: 'viewer' },
+  'POST /api/v1/organizations/:orgId/members': { email: 'someone@example.test', role: 'viewer' },
+  'PUT /api/v1/organizations/:orgId/members/:userId': { role: 'viewer' },
+  'POST /api/v1/organizations/:orgId/projects': { name: 'x' },
+  'PUT /api/v1/organizations/:orgId/projects/:projectId': { name: 'x' },
+  'POST /api/v1/organizations/:orgId/projects/:projectId/agents': { name: 'x' },
+  'PUT /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId': { name: 'x' },
+  'POST /api/v1/organizations/:orgId/projects/:projectId/api-keys': {
+    name: 'x',
+    provider: 'openai',
+    key: 'sk-guard',
+  },
+  'PUT /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels': {
+    website: { enabled: true },
+  },
+  'POST /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/telegram/webhook/setup':
+    { webhook_url: 'https://example.test/hook' },
+  'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/chat': { message: 'hi' },
+  'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/chat/stream': { message: 'hi' },
+};
