@@ -58,9 +58,11 @@ export type InboundStatusEvent = {
   kind: 'status';
   eventId: string;
   providerMessageId: string;
-  status: 'delivered' | 'read' | 'failed' | 'blocked';
+  status: 'sent' | 'delivered' | 'read' | 'played' | 'failed' | 'blocked';
   at?: string;
   error?: { code: string; message: string };
+  /** A failure because the provider's 24-hour customer service window had closed (WhatsApp 131047). */
+  outsideWindow?: boolean;
 };
 
 /** A contact blocked or unblocked the bot (Telegram my_chat_member, etc.). */
@@ -90,6 +92,15 @@ export type OutboundMessage = ReplyPart & {
   idempotencyKey: string;
   conversationId: string;
   recipient: { platformUserId: string; chatId: string };
+};
+
+/** A pre-approved template message (WhatsApp): the only kind allowed outside the 24-hour window. */
+export type TemplateMessage = {
+  messageId: string;
+  idempotencyKey: string;
+  conversationId: string;
+  recipient: { platformUserId: string; chatId: string };
+  template: { name: string; language: string; parameters: string[] };
 };
 
 export type SendResult = { providerMessageId: string };
@@ -156,6 +167,16 @@ export type ProviderAdapter = {
   /** Shows a "typing…" indicator; the engine repeats it every few seconds while a turn runs. */
   typing?(recipient: { platformUserId: string; chatId: string }, ctx: AdapterContext): Promise<void>;
   send?(message: OutboundMessage, ctx: AdapterContext): Promise<SendResult>;
+  /** Sends a pre-approved template (WhatsApp); absent when the provider has no templates. */
+  sendTemplate?(message: TemplateMessage, ctx: AdapterContext): Promise<SendResult>;
+  /**
+   * Streams an inbound attachment's bytes from the provider (Telegram getFile, Meta media). Never sends a
+   * credential to a host the provider does not own; throws DeliveryError when the provider fails.
+   */
+  fetchAttachment?(
+    attachment: AttachmentMeta,
+    ctx: AdapterContext,
+  ): Promise<{ body: ReadableStream<Uint8Array>; contentType: string; size?: number }>;
   /**
    * Splits a whole reply (text, attachments, buttons) into the parts the channel carries, in order. Each part
    * is stored as one outbound message and handed to `send` alone, so a retry never repeats another part.

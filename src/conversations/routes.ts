@@ -49,7 +49,7 @@ const Message = z
     content: z.string(),
     channel: z.string(),
     direction: z.enum(['inbound', 'outbound']),
-    status: z.enum(['received', 'queued', 'sent', 'delivered', 'read', 'failed']),
+    status: z.enum(['received', 'queued', 'held', 'sent', 'delivered', 'read', 'played', 'failed']),
     provider_message_id: z.string().nullable(),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
     attachments: z.array(z.unknown()),

@@ -2,7 +2,7 @@ import { DeliveryError } from '../channels/errors.ts';
 import type { OutboundAttachment, OutboundMessage, ReplyButton } from '../channels/types.ts';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
-import { isBlocked, markBlocked } from './inbound.ts';
+import { isBlocked, markBlocked } from './blocking.ts';
 import type { SenderLookup } from './senders.ts';
 
 export type RetryPolicy = { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };

@@ -4,7 +4,9 @@ import type { Logger } from '../logger.ts';
 import { jobDbFor } from '../queue/job-queue.ts';
 import { deliverConversation } from './delivery.ts';
 import type { EngineOptions } from './engine.ts';
-import { INBOUND_BATCH, isBlocked, processInboundBatch } from './inbound.ts';
+import { reengagementTemplateOf, WINDOW_CHANNEL } from '../channels/whatsapp/window.ts';
+import { isBlocked } from './blocking.ts';
+import { INBOUND_BATCH, processInboundBatch } from './inbound.ts';
 import { QUEUES, streamKey } from './queues.ts';
 import { type AgentResponder, TurnError } from './responder.ts';
 import { INLINE_CHANNELS, type Sender, type SenderLookup } from './senders.ts';
@@ -22,10 +24,16 @@ export type JobContext = {
   now: () => Date;
 };
 
-/** Seconds before unmatched status updates are looked at again. */
-const ORPHAN_RECHECK_S = 5;
 /** Rounds of INBOUND_BATCH events one inbound job handles before handing over. */
 const INBOUND_ROUNDS = 20;
+
+/**
+ * Job delay in seconds from now until `at` on the engine's clock. pg-boss counts it from the database's
+ * clock, so an injected clock (tests moving time forward) never pushes jobs into the far future.
+ */
+export function secondsUntil(now: Date, at: Date): number {
+  return Math.max(0, (at.getTime() - now.getTime()) / 1000);
+}
 
 /** The three job handlers, by queue name. Each is idempotent: the tables say what is left to do. */
 export function createJobHandlers(ctx: JobContext) {
@@ -33,36 +41,57 @@ export function createJobHandlers(ctx: JobContext) {
   const debounceFor = (channel: string) => options.debounceMs[channel] ?? options.defaultDebounceMs;
 
   const inbound = async (stream: { agentId: string; channel: string; stream: string }) => {
-    for (let round = 0; round < INBOUND_ROUNDS; round++) {
+    const reengagement = await reengagementFor(ctx, stream.agentId, stream.channel);
+    let retryAt: Date | undefined;
+    let drained = false;
+    for (let round = 0; round < INBOUND_ROUNDS && !drained; round++) {
       const outcome = await database.transaction(async (query) => {
-        const result = await processInboundBatch(query, stream, { inactivityMs: options.inactivityMs, now });
+        const result = await processInboundBatch(query, stream, {
+          inactivityMs: options.inactivityMs,
+          now,
+          reengagement,
+        });
         const turns = result.turns.map((turn) => {
-          const delay = debounceFor(turn.channel);
+          const delay = debounceFor(turn.channel) / 1000;
           // No startAfter when there is no debounce: an immediately available job NOTIFYs its workers.
-          const startAfter = delay > 0 ? { startAfter: new Date(now().getTime() + delay) } : {};
           return {
             data: { conversationId: turn.conversationId },
             singletonKey: turn.conversationId,
-            ...startAfter,
+            ...(delay > 0 ? { startAfter: String(delay) } : {}),
           };
         });
-        if (turns.length > 0) await boss.insert(QUEUES.turn, turns, { db: jobDbFor(query) } as never);
+        const db = { db: jobDbFor(query) } as never;
+        if (turns.length > 0) await boss.insert(QUEUES.turn, turns, db);
+        const deliveries = result.deliveries.map((id) => ({
+          data: { conversationId: id },
+          singletonKey: id,
+        }));
+        if (deliveries.length > 0) await boss.insert(QUEUES.deliver, deliveries, db);
         return result;
       });
       for (const delay of new Set(outcome.turns.map((turn) => debounceFor(turn.channel)))) {
         ctx.wake(QUEUES.turn, delay);
       }
-      if (outcome.deferred) {
-        // Status updates for messages not yet recorded as sent: look again shortly.
-        await boss.send(QUEUES.inbound, stream, {
-          singletonKey: streamKey(stream.agentId, stream.channel, stream.stream),
-          startAfter: ORPHAN_RECHECK_S,
-        });
-        ctx.wake(QUEUES.inbound, ORPHAN_RECHECK_S * 1000);
-        return;
-      }
+      if (outcome.deliveries.length > 0) ctx.wake(QUEUES.deliver, 0);
+      if (outcome.retryAt && (!retryAt || outcome.retryAt < retryAt)) retryAt = outcome.retryAt;
       // A shorter batch drained the stream; later events brought their own job.
-      if (outcome.count < INBOUND_BATCH) return;
+      drained = outcome.count < INBOUND_BATCH;
+    }
+    if (!drained) {
+      await boss.send(QUEUES.inbound, stream, {
+        singletonKey: streamKey(stream.agentId, stream.channel, stream.stream),
+      });
+      ctx.wake(QUEUES.inbound, 0);
+    }
+    if (retryAt) {
+      // Statuses waiting for their message: their own job under its own key looks again when the earliest is
+      // due, so it never absorbs (and delays) the trigger that newer statuses bring.
+      const seconds = secondsUntil(now(), retryAt);
+      await boss.send(QUEUES.inbound, stream, {
+        singletonKey: `${streamKey(stream.agentId, stream.channel, stream.stream)}|retry`,
+        startAfter: Math.max(seconds, 0.001),
+      });
+      ctx.wake(QUEUES.inbound, seconds * 1000);
     }
   };
 
@@ -111,12 +140,13 @@ export function createJobHandlers(ctx: JobContext) {
       conversationId,
     );
     if (outcome.retryAt) {
+      const seconds = secondsUntil(now(), outcome.retryAt);
       await boss.send(
         QUEUES.deliver,
         { conversationId },
-        { singletonKey: conversationId, startAfter: outcome.retryAt },
+        { singletonKey: conversationId, ...(seconds > 0 ? { startAfter: seconds } : {}) },
       );
-      ctx.wake(QUEUES.deliver, outcome.retryAt.getTime() - now().getTime());
+      ctx.wake(QUEUES.deliver, seconds * 1000);
     }
   };
 
@@ -150,4 +180,11 @@ async function startTyping(
   const timer = setInterval(show, TYPING_REPEAT_MS);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/** The account's re-engagement template on a window channel, when its adapter can send templates. */
+async function reengagementFor(ctx: JobContext, agentId: string, channel: string) {
+  if (channel !== WINDOW_CHANNEL) return null;
+  const sender = await ctx.senders(agentId, channel);
+  return sender?.adapter.sendTemplate ? reengagementTemplateOf(sender.ctx.account.settings) : null;
 }
