@@ -4,12 +4,13 @@ import type { Logger } from '../logger.ts';
 import { jobDbFor } from '../queue/job-queue.ts';
 import { deliverConversation } from './delivery.ts';
 import type { EngineOptions } from './engine.ts';
-import { reengagementTemplateOf, WINDOW_CHANNEL } from '../channels/whatsapp/window.ts';
+import { WINDOW_CHANNEL } from '../channels/whatsapp/window.ts';
 import { isBlocked } from './blocking.ts';
 import { INBOUND_BATCH, processInboundBatch } from './inbound.ts';
 import { QUEUES, streamKey } from './queues.ts';
 import { type AgentResponder, TurnError } from './responder.ts';
 import { INLINE_CHANNELS, type Sender, type SenderLookup } from './senders.ts';
+import { reengagementOf } from './window-hold.ts';
 import { prepareTurn, recordReply, recordTurnFailure, replyParts } from './turn.ts';
 
 export type JobContext = {
@@ -41,7 +42,10 @@ export function createJobHandlers(ctx: JobContext) {
   const debounceFor = (channel: string) => options.debounceMs[channel] ?? options.defaultDebounceMs;
 
   const inbound = async (stream: { agentId: string; channel: string; stream: string }) => {
-    const reengagement = await reengagementFor(ctx, stream.agentId, stream.channel);
+    const reengagement =
+      stream.channel === WINDOW_CHANNEL
+        ? reengagementOf(await ctx.senders(stream.agentId, stream.channel))
+        : null;
     let retryAt: Date | undefined;
     let drained = false;
     for (let round = 0; round < INBOUND_ROUNDS && !drained; round++) {
@@ -180,11 +184,4 @@ async function startTyping(
   const timer = setInterval(show, TYPING_REPEAT_MS);
   timer.unref();
   return () => clearInterval(timer);
-}
-
-/** The account's re-engagement template on a window channel, when its adapter can send templates. */
-async function reengagementFor(ctx: JobContext, agentId: string, channel: string) {
-  if (channel !== WINDOW_CHANNEL) return null;
-  const sender = await ctx.senders(agentId, channel);
-  return sender?.adapter.sendTemplate ? reengagementTemplateOf(sender.ctx.account.settings) : null;
 }

@@ -2,13 +2,23 @@ import {
   fillTemplate,
   OUTSIDE_WINDOW_MESSAGE,
   type ReengagementTemplate,
+  reengagementTemplateOf,
   templateText,
 } from '../channels/whatsapp/window.ts';
 import type { SqlRunner } from '../db/client.ts';
 import type { StoredTemplate } from '../db/schema-conversations.ts';
 import { newId } from '../ids.ts';
+import type { Sender } from './senders.ts';
 
 export type { ReengagementTemplate };
+
+/** Error code of a reply refused because the 24-hour window is closed (DeliveryError code too). */
+export const OUTSIDE_WINDOW = 'outside_window';
+
+/** The sender's re-engagement template, when it has one and its adapter can send templates. */
+export function reengagementOf(sender: Sender | null): ReengagementTemplate | null {
+  return sender?.adapter.sendTemplate ? reengagementTemplateOf(sender.ctx.account.settings) : null;
+}
 
 /** What the window needs to know about a contact on one channel. */
 export type ContactWindow = { lastInboundAt: Date | null; displayName: string | null };
@@ -50,18 +60,18 @@ export async function holdForWindow(
 ): Promise<'held' | 'failed'> {
   if (!template) {
     await query(
-      `update messages set status = 'failed', error_code = 'outside_window', error_message = $2,
+      `update messages set status = 'failed', error_code = $3, error_message = $2,
               next_attempt_at = null, updated_at = now()
        where id = $1 and status in ('queued', 'sent', 'failed')`,
-      [message.id, OUTSIDE_WINDOW_MESSAGE],
+      [message.id, OUTSIDE_WINDOW_MESSAGE, OUTSIDE_WINDOW],
     );
     return 'failed';
   }
   await query(
-    `update messages set status = 'held', error_code = 'outside_window', error_message = $2,
+    `update messages set status = 'held', error_code = $3, error_message = $2,
             next_attempt_at = null, updated_at = now()
      where id = $1 and status in ('queued', 'sent', 'failed')`,
-    [message.id, 'Held until the contact writes again; a re-engagement template was sent'],
+    [message.id, 'Held until the contact writes again; a re-engagement template was sent', OUTSIDE_WINDOW],
   );
   const window = await contactWindow(
     query,
