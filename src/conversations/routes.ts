@@ -12,6 +12,8 @@ import {
   timestamp,
 } from '../http/openapi.ts';
 import { principalOf, requireAgent } from '../platform/access.ts';
+import { registerAttachmentRoute } from './attachment-route.ts';
+import { ConversationParams, CONVERSATIONS_PATH } from './params.ts';
 import {
   CONVERSATION_COLUMNS,
   type ConversationRow,
@@ -64,13 +66,6 @@ const Message = z
   })
   .openapi('Message');
 
-const ConversationParams = AgentParams.extend({
-  conversationId: z
-    .string()
-    .min(1)
-    .max(64)
-    .openapi({ param: { name: 'conversationId', in: 'path' }, example: 'conv_01jd2x3y4z5a6b7c8d9e0f1g2h' }),
-});
 const ListQuery = PageQuery.extend({
   channel: z.string().max(32).optional(),
   status: z.enum(['active', 'closed']).optional(),
@@ -85,7 +80,7 @@ const MessagesQuery = PageQuery.extend({
 });
 
 const tags = ['Conversations'];
-const base = '/api/v1/organizations/{orgId}/projects/{projectId}/agents/{agentId}/conversations';
+const base = CONVERSATIONS_PATH;
 
 const list = createRoute({
   method: 'get',
@@ -225,4 +220,5 @@ export function registerConversationRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
       200,
     );
   });
+  registerAttachmentRoute(app, deps);
 }

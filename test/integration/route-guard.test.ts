@@ -67,6 +67,15 @@ const RESTRICTED_READS = new Set([
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/telegram/webhook/info',
 ]);
 
+/**
+ * Reads a viewer may make whose fixture has nothing to return: past the role check they answer 404 with
+ * this message (a chat message has no attachment), never 403.
+ */
+const VIEWER_READS_WITHOUT_DATA: Record<string, string> = {
+  'GET /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/conversations/:conversationId/messages/:messageId/attachments/:index':
+    'Attachment not found',
+};
+
 const BODY_LIMIT = 8192;
 
 let app: TestApp;
@@ -108,6 +117,12 @@ beforeAll(async () => {
     keyId: key.body.data._id,
     tokenId: token.body.data._id,
     conversationId: chat.body.conversation_id,
+    messageId: (
+      await app.database.query<{ id: string }>(`select id from messages where conversation_id = $1 limit 1`, [
+        chat.body.conversation_id,
+      ])
+    )[0]?.id as string,
+    index: '0',
     userId: victim.owner.id,
     channel: 'telegram',
   };
@@ -151,16 +166,20 @@ describe('every registered route', () => {
   });
 
   it("answers 403 to a viewer's writes and to restricted reads, 200 to other reads", async () => {
-    const outcomes: Record<string, number> = {};
+    const outcomes: Record<string, number | string> = {};
     for (const route of orgRoutes()) {
       const [method, path] = route.split(' ') as [string, string];
       const res = await app.call(method, fill(path), { token: viewer.token, body: BODIES[route] });
-      outcomes[route] = res.status;
+      outcomes[route] = route in VIEWER_READS_WITHOUT_DATA ? `${res.status} ${res.body?.error}` : res.status;
     }
     const expected = Object.fromEntries(
       orgRoutes().map((route) => [
         route,
-        route.startsWith('GET ') && !RESTRICTED_READS.has(route) ? 200 : 403,
+        route in VIEWER_READS_WITHOUT_DATA
+          ? `404 ${VIEWER_READS_WITHOUT_DATA[route]}`
+          : route.startsWith('GET ') && !RESTRICTED_READS.has(route)
+            ? 200
+            : 403,
       ]),
     );
     expect(outcomes).toEqual(expected);
