@@ -9,6 +9,7 @@ import { newId } from '../ids.ts';
 import { countChannelMessages } from '../conversations/analytics.ts';
 import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
 import { extendHistory, openConversation, resolveIdentity } from './conversation-store.ts';
+import { applyEcho, applyIdentityChange } from './identity-events.ts';
 
 /** Events of one stream handled per transaction. */
 export const INBOUND_BATCH = 50;
@@ -53,6 +54,13 @@ export async function processInboundBatch(
         outcome.deferred = true;
         continue;
       }
+    } else if (event.kind === 'identity_changed') {
+      await applyIdentityChange(query, stream.agentId, stream.channel, event);
+    } else if (event.kind === 'echo') {
+      await applyEcho(query, stream.agentId, stream.channel, event, {
+        now,
+        inactivityMs: settings.inactivityMs,
+      });
     } else {
       await applyContact(query, stream.agentId, stream.channel, event);
     }
@@ -161,7 +169,9 @@ export async function insertUserMessage(
 /** Status rank: an update applies only when it moves forward; `failed` only from queued or sent. */
 const RANK_SQL = `case status when 'queued' then 0 when 'sent' then 1 when 'delivered' then 2 when 'read' then 3 else 9 end`;
 const NEW_RANK: Record<InboundStatusEvent['status'], number> = {
+  sent: 1,
   delivered: 2,
+  played: 3,
   read: 3,
   failed: 2,
   blocked: 2,
@@ -195,7 +205,7 @@ async function applyStatus(
      where id = $1 and ${RANK_SQL} < $6`,
     [
       message.id,
-      failed ? 'failed' : event.status,
+      failed ? 'failed' : event.status === 'played' ? 'read' : event.status,
       at,
       event.error?.code ?? (event.status === 'blocked' ? 'recipient_blocked' : 'failed'),
       event.error?.message ?? (event.status === 'blocked' ? 'The recipient blocked this sender' : null),
