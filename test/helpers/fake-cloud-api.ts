@@ -51,6 +51,7 @@ export abstract class FakeCloudApi {
   private readonly failures: GraphFailure[] = [];
   private readonly closedWindows = new Set<string>();
   private server?: Server;
+  private refuseNext = false;
   private readonly background = new Set<Promise<unknown>>();
 
   constructor(phoneNumberId: string, displayPhoneNumber: string) {
@@ -73,6 +74,11 @@ export abstract class FakeCloudApi {
   /** The next `times` sends fail with this Meta error (e.g. 130429 throughput, 131026 undeliverable). */
   failNext(failure: GraphFailure, times = 1): void {
     for (let n = 0; n < times; n++) this.failures.push(failure);
+  }
+
+  /** The next request is refused as if its credential were wrong (a revoked key or token). */
+  refuseCredentialOnce(): void {
+    this.refuseNext = true;
   }
 
   /** More than 24 h since `to` last wrote: free-form sends to them fail with 131047; templates still go. */
@@ -111,7 +117,8 @@ export abstract class FakeCloudApi {
     const path = new URL(req.url ?? '/', 'http://fake').pathname;
     const record = (status: number, parsed: unknown) =>
       this.calls.push({ method: req.method ?? 'GET', path, body: parsed, status, at: Date.now() });
-    const denied = this.authorize(req);
+    const denied = this.refuseNext ? this.authorize({ headers: {} } as IncomingMessage) : this.authorize(req);
+    this.refuseNext = false;
     if (denied) {
       record(denied.status, undefined);
       return this.answer(res, denied.status, this.authFailureBody(denied));
