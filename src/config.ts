@@ -109,6 +109,8 @@ const envSchema = z.object({
   DATABASE_POOL_MAX: int(10, 2, 200),
   PUBLIC_URL: url(['http:', 'https:']),
   TELEGRAM_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://api.telegram.org'),
+  META_GRAPH_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://graph.facebook.com'),
+  DIALOG360_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://waba-v2.360dialog.io'),
   LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).default('info')),
   JWT_SECRET: optionalString.refine(
     (v) => v === undefined || v.length >= 32,

@@ -10,7 +10,7 @@ export async function resolveIdentity(
   query: SqlRunner,
   agentId: string,
   channel: string,
-  event: InboundMessageEvent,
+  event: Pick<InboundMessageEvent, 'sender'>,
 ): Promise<Identity> {
   const { sender } = event;
   const found = await query<{ id: string; contact_id: string; blocked_at: Date | null }>(

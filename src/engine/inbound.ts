@@ -8,6 +8,7 @@ import { markBlocked } from './blocking.ts';
 import { extendHistory, openConversation, resolveIdentity } from './conversation-store.ts';
 import { applyStatus, STATUS_MAX_ATTEMPTS, statusRetryDelayMs } from './statuses.ts';
 import { type ReengagementTemplate, reopenWindow } from './window-hold.ts';
+import { applyEcho, applyIdentityChange } from './identity-events.ts';
 
 /** Events of one stream handled per transaction. */
 export const INBOUND_BATCH = 50;
@@ -76,6 +77,13 @@ export async function processInboundBatch(
         if (!outcome.retryAt || retryAt < outcome.retryAt) outcome.retryAt = retryAt;
         continue;
       }
+    } else if (event.kind === 'identity_changed') {
+      await applyIdentityChange(query, stream.agentId, stream.channel, event);
+    } else if (event.kind === 'echo') {
+      await applyEcho(query, stream.agentId, stream.channel, event, {
+        now,
+        inactivityMs: settings.inactivityMs,
+      });
     } else {
       await applyContact(query, stream.agentId, stream.channel, event);
     }

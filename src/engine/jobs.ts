@@ -1,4 +1,5 @@
 import type { PgBoss } from 'pg-boss';
+import type { TypingRecipient } from '../channels/types.ts';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import { jobDbFor } from '../queue/job-queue.ts';
@@ -7,6 +8,7 @@ import type { EngineOptions } from './engine.ts';
 import { WINDOW_CHANNEL } from '../channels/whatsapp/window.ts';
 import { isBlocked } from './blocking.ts';
 import { INBOUND_BATCH, processInboundBatch } from './inbound.ts';
+import { DEFAULT_ECHO_QUIET_MINUTES, quietAfterEcho } from './identity-events.ts';
 import { QUEUES, streamKey } from './queues.ts';
 import { type AgentResponder, TurnError } from './responder.ts';
 import { INLINE_CHANNELS, type Sender, type SenderLookup } from './senders.ts';
@@ -105,8 +107,19 @@ export function createJobHandlers(ctx: JobContext) {
     const { input } = prepared;
     const inline = INLINE_CHANNELS.has(input.channel);
     const sender = inline ? null : await ctx.senders(input.agentId, input.channel);
+    if (sender && (await quietAfterEcho(database.query, conversationId, quietMinutes(sender), now()))) {
+      // A human is answering from another client: the agent leaves these messages to them.
+      await database.query(
+        `update messages set answered_at = $2 where id = any($1) and answered_at is null`,
+        [prepared.pendingIds, now()],
+      );
+      return;
+    }
     // The typing indicator runs while the agent thinks; the reply itself ends it on the user's screen.
-    const stopTyping = await startTyping(ctx, sender, input, prepared.recipient);
+    const stopTyping = await startTyping(ctx, sender, input, {
+      ...prepared.recipient,
+      ...(prepared.latestProviderMessageId ? { inReplyTo: prepared.latestProviderMessageId } : {}),
+    });
     let reply: Awaited<ReturnType<AgentResponder>>;
     try {
       reply = await ctx.responder(input);
@@ -157,6 +170,12 @@ export function createJobHandlers(ctx: JobContext) {
   return { [QUEUES.inbound]: inbound, [QUEUES.turn]: turn, [QUEUES.deliver]: deliver };
 }
 
+/** The channel's `echo_quiet_minutes` setting, or the default. */
+function quietMinutes(sender: Sender): number {
+  const value = sender.ctx.account.settings.echo_quiet_minutes;
+  return typeof value === 'number' ? value : DEFAULT_ECHO_QUIET_MINUTES;
+}
+
 /** How often the typing indicator is repeated while a turn runs (Telegram shows it for about 5 s). */
 export const TYPING_REPEAT_MS = 4000;
 
@@ -168,7 +187,7 @@ async function startTyping(
   ctx: JobContext,
   sender: Sender | null,
   input: { agentId: string; channel: string },
-  recipient: { platformUserId: string; chatId: string },
+  recipient: TypingRecipient,
 ): Promise<() => void> {
   const typing = sender?.adapter.typing;
   if (!sender || !typing) return () => {};
