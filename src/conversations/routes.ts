@@ -13,6 +13,8 @@ import {
 } from '../http/openapi.ts';
 import { principalOf, requireAgent } from '../platform/access.ts';
 import { registerAttachmentRoute } from './attachment-route.ts';
+import { MessageSchema } from './message-schema.ts';
+import { registerMessageRoute } from './message-route.ts';
 import { ConversationParams, CONVERSATIONS_PATH } from './params.ts';
 import {
   CONVERSATION_COLUMNS,
@@ -44,27 +46,6 @@ const Conversation = z
     updated_at: timestamp(),
   })
   .openapi('Conversation');
-const Message = z
-  .object({
-    _id: z.string(),
-    role: z.enum(['user', 'assistant', 'system', 'human']),
-    content: z.string(),
-    channel: z.string(),
-    direction: z.enum(['inbound', 'outbound']),
-    status: z.enum(['received', 'queued', 'held', 'sent', 'delivered', 'read', 'played', 'failed']),
-    provider_message_id: z.string().nullable(),
-    error: z.object({ code: z.string(), message: z.string() }).nullable(),
-    attachments: z.array(z.unknown()),
-    buttons: z.array(z.unknown()).nullable(),
-    token_usage: z.object({ input: z.number(), output: z.number() }).nullable(),
-    attempts: z.number(),
-    created_at: timestamp(),
-    sent_at: timestamp().nullable(),
-    delivered_at: timestamp().nullable(),
-    read_at: timestamp().nullable(),
-    edited_at: timestamp().nullable(),
-  })
-  .openapi('Message');
 
 const ListQuery = PageQuery.extend({
   channel: z.string().max(32).optional(),
@@ -102,7 +83,7 @@ const get = createRoute({
     200: json(
       z.object({
         success: z.literal(true),
-        data: Conversation.extend({ messages: z.array(Message) }),
+        data: Conversation.extend({ messages: z.array(MessageSchema) }),
         pagination: PaginationSchema.openapi({ description: 'Pagination of `messages`' }),
       }),
       'Conversation',
@@ -221,4 +202,5 @@ export function registerConversationRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
     );
   });
   registerAttachmentRoute(app, deps);
+  registerMessageRoute(app, deps);
 }

@@ -21,8 +21,8 @@ describe('WhatsApp 24-hour window', () => {
   it('reads the re-engagement template from the settings and ignores unusable ones', () => {
     const template = { name: 'reopen', language: 'en_US', parameters: ['Hi {{contact_name}}'] };
     expect(reengagementTemplateOf({ reengagement_template: template })).toEqual(template);
-    expect(reengagementTemplateOf({ reengagement_template: { name: 'x', language: 'en' } })).toEqual({
-      name: 'x',
+    expect(reengagementTemplateOf({ reengagement_template: { name: 'x_1', language: 'en' } })).toEqual({
+      name: 'x_1',
       language: 'en',
     });
     expect(reengagementTemplateOf({})).toBeNull();

@@ -1,4 +1,6 @@
-import { z } from 'zod';
+import { type ReengagementTemplate, reengagementTemplate } from './settings.ts';
+
+export type { ReengagementTemplate };
 
 /** WhatsApp's customer service window: free-form messages only within 24 h of the contact's last message. */
 export const WINDOW_MS = 24 * 3_600_000;
@@ -9,18 +11,9 @@ export const WINDOW_CHANNEL = 'whatsapp';
 /** Word used for `{{contact_name}}` when the contact has no display name. */
 export const NEUTRAL_NAME = 'there';
 
-/** The account setting `reengagement_template`: sent when a reply would leave outside the window. */
-export type ReengagementTemplate = { name: string; language: string; parameters?: string[] };
-
-const templateSchema = z.object({
-  name: z.string().min(1).max(512),
-  language: z.string().min(2).max(15),
-  parameters: z.array(z.string().max(1024)).max(20).optional(),
-});
-
 /** The account's re-engagement template, or null when none (or an unusable one) is configured. */
 export function reengagementTemplateOf(settings: Record<string, unknown>): ReengagementTemplate | null {
-  const parsed = templateSchema.safeParse(settings.reengagement_template);
+  const parsed = reengagementTemplate.safeParse(settings.reengagement_template);
   return parsed.success ? parsed.data : null;
 }
 
