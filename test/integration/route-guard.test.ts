@@ -25,6 +25,9 @@ const PUBLIC = new Set([
   'POST /api/v1/auth/register',
   'POST /api/v1/auth/login',
   'POST /api/v1/channels/webhooks/:channel/:agentId',
+  'GET /api/v1/channels/webhooks/:channel/:agentId',
+  'POST /api/v1/channels/webhooks/whatsapp',
+  'GET /api/v1/channels/webhooks/whatsapp',
   'GET /widget.js',
   'GET /widget/:file{[0-9a-f]+\\.js}',
   'GET /widget/demo',
@@ -55,6 +58,8 @@ const BODIES: Record<string, unknown> = {
   },
   'POST /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/telegram/webhook/setup':
     { webhook_url: 'https://example.test/hook' },
+  'POST /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/whatsapp/webhook/setup':
+    { webhook_url: 'https://example.test/hook' },
   'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/chat': { message: 'hi' },
   'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/conversations/:conversationId/messages':
     {
@@ -69,6 +74,7 @@ const RESTRICTED_READS = new Set([
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels',
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/enabled',
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/telegram/webhook/info',
+  'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/whatsapp/webhook/info',
 ]);
 
 /**
