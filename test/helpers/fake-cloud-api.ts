@@ -14,7 +14,15 @@ import { errorBody, type GraphFailure, GraphError, validateMessages } from './fa
  */
 
 export type CloudCall = { method: string; path: string; body: any; status: number; at: number };
-export type SentMessage = { id: string; to: string; type: string; body: Record<string, any>; at: number };
+export type SentMessage = {
+  id: string;
+  /** The business number it was sent from. */
+  phoneNumberId: string;
+  to: string;
+  type: string;
+  body: Record<string, any>;
+  at: number;
+};
 export type Delivery = { url: string; status: number; attempt: number; at: number };
 type Media = { bytes: Buffer; mime: string; sha256: string };
 
@@ -226,7 +234,7 @@ export abstract class FakeCloudApi {
   }
 
   /** POST /messages: validation, injected failures, the 24-hour rule, then a minted wamid. */
-  protected messages(body: Buffer): [number, unknown] {
+  protected messages(body: Buffer, phoneNumberId = this.phoneNumberId): [number, unknown] {
     const request = validateMessages((safeJson(body) ?? {}) as Record<string, unknown>);
     if (request.kind === 'read') {
       this.reads.push({ messageId: request.messageId, typing: request.typing, at: Date.now() });
@@ -245,7 +253,14 @@ export abstract class FakeCloudApi {
       });
     }
     const id = wamid();
-    this.sent.push({ id, to: request.to, type: request.type, body: request.body, at: Date.now() });
+    this.sent.push({
+      id,
+      phoneNumberId,
+      to: request.to,
+      type: request.type,
+      body: request.body,
+      at: Date.now(),
+    });
     if (closed) {
       this.inBackground(
         this.emitChanges([
