@@ -55,6 +55,8 @@ export abstract class FakeCloudApi {
   /** How the 24-hour rule shows: a `failed` status webhook (Meta's usual way) or a synchronous 400. */
   windowMode: 'status' | 'sync' = 'status';
   url = '';
+  /** Replaces the download URL GET /{media id} hands out (to test off-host URLs). */
+  mediaUrlOverride?: (id: string) => string;
   protected readonly media = new Map<string, Media>();
   private readonly failures: GraphFailure[] = [];
   private readonly closedWindows = new Set<string>();
@@ -195,7 +197,7 @@ export abstract class FakeCloudApi {
       200,
       {
         messaging_product: 'whatsapp',
-        url: this.downloadUrl(origin, id),
+        url: this.mediaUrlOverride?.(id) ?? this.downloadUrl(origin, id),
         mime_type: media.mime,
         sha256: media.sha256,
         file_size: String(media.bytes.length),
