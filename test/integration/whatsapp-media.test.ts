@@ -127,12 +127,8 @@ describe.each(cases)('%s media', (_name, setup) => {
   });
 
   it('stops a download larger than the bound', async () => {
-    const { ctx, fake } = setup();
-    const { fetchCloudMedia } = await import('../../src/channels/whatsapp/media.ts');
-    const api =
-      setup().adapter === meta
-        ? await (await import('../../src/channels/meta/api.ts')).metaApi(ctx)
-        : await (await import('../../src/channels/360dialog/api.ts')).dialog360Api(ctx);
+    const { adapter, ctx, fake } = setup();
+    const api = adapter === meta ? await metaApi(ctx) : await dialog360Api(ctx);
     const id = fake.addMedia(randomBytes(5000), 'video/mp4');
     await expect(fetchCloudMedia(ctx, api, { type: 'video', ref: id }, 1000)).rejects.toThrow(
       /larger than allowed/,
