@@ -14,7 +14,15 @@ import { errorBody, type GraphFailure, GraphError, validateMessages } from './fa
  */
 
 export type CloudCall = { method: string; path: string; body: any; status: number; at: number };
-export type SentMessage = { id: string; to: string; type: string; body: Record<string, any>; at: number };
+export type SentMessage = {
+  id: string;
+  /** The business number it was sent from. */
+  phoneNumberId: string;
+  to: string;
+  type: string;
+  body: Record<string, any>;
+  at: number;
+};
 export type Delivery = { url: string; status: number; attempt: number; at: number };
 type Media = { bytes: Buffer; mime: string; sha256: string };
 
@@ -47,6 +55,8 @@ export abstract class FakeCloudApi {
   /** How the 24-hour rule shows: a `failed` status webhook (Meta's usual way) or a synchronous 400. */
   windowMode: 'status' | 'sync' = 'status';
   url = '';
+  /** Replaces the download URL GET /{media id} hands out (to test off-host URLs). */
+  mediaUrlOverride?: (id: string) => string;
   protected readonly media = new Map<string, Media>();
   private readonly failures: GraphFailure[] = [];
   private readonly closedWindows = new Set<string>();
@@ -187,7 +197,7 @@ export abstract class FakeCloudApi {
       200,
       {
         messaging_product: 'whatsapp',
-        url: this.downloadUrl(origin, id),
+        url: this.mediaUrlOverride?.(id) ?? this.downloadUrl(origin, id),
         mime_type: media.mime,
         sha256: media.sha256,
         file_size: String(media.bytes.length),
@@ -226,7 +236,7 @@ export abstract class FakeCloudApi {
   }
 
   /** POST /messages: validation, injected failures, the 24-hour rule, then a minted wamid. */
-  protected messages(body: Buffer): [number, unknown] {
+  protected messages(body: Buffer, phoneNumberId = this.phoneNumberId): [number, unknown] {
     const request = validateMessages((safeJson(body) ?? {}) as Record<string, unknown>);
     if (request.kind === 'read') {
       this.reads.push({ messageId: request.messageId, typing: request.typing, at: Date.now() });
@@ -245,7 +255,14 @@ export abstract class FakeCloudApi {
       });
     }
     const id = wamid();
-    this.sent.push({ id, to: request.to, type: request.type, body: request.body, at: Date.now() });
+    this.sent.push({
+      id,
+      phoneNumberId,
+      to: request.to,
+      type: request.type,
+      body: request.body,
+      at: Date.now(),
+    });
     if (closed) {
       this.inBackground(
         this.emitChanges([

@@ -14,6 +14,8 @@ export class FakeGraph extends FakeCloudApi {
   appSecret: string;
   verifiedName = 'Switchboard Test';
   qualityRating = 'GREEN';
+  /** Business numbers this app serves: phone number id → display number. */
+  readonly numbers = new Map<string, string>();
   /** Per-number callback overrides registered through the API. */
   readonly overrides: { phoneNumberId: string; url: string; verifyToken: string }[] = [];
 
@@ -26,6 +28,12 @@ export class FakeGraph extends FakeCloudApi {
     super(options.phoneNumberId, options.displayPhoneNumber);
     this.accessToken = options.accessToken;
     this.appSecret = options.appSecret;
+    this.numbers.set(options.phoneNumberId, options.displayPhoneNumber);
+  }
+
+  /** Another business number on the same app (one Meta app usually serves several). */
+  addNumber(phoneNumberId: string, displayPhoneNumber: string): void {
+    this.numbers.set(phoneNumberId, displayPhoneNumber);
   }
 
   protected authorize(req: IncomingMessage): GraphFailure | undefined {
@@ -45,12 +53,12 @@ export class FakeGraph extends FakeCloudApi {
     const parts = path.split('/').filter(Boolean);
     const [version, node, edge] = parts;
     if (!version || !/^v\d{1,3}\.\d$/.test(version) || !node || parts.length > 3) return undefined;
-    if (node === this.phoneNumberId) {
-      if (edge === 'messages' && req.method === 'POST') return this.messages(body);
+    if (this.numbers.has(node)) {
+      if (edge === 'messages' && req.method === 'POST') return this.messages(body, node);
       if (edge === 'media' && req.method === 'POST') return this.upload(req, body);
       if (edge) return undefined;
-      if (req.method === 'GET') return this.phoneNumber();
-      if (req.method === 'POST') return this.override(body);
+      if (req.method === 'GET') return this.phoneNumber(node);
+      if (req.method === 'POST') return this.override(node, body);
       return undefined;
     }
     if (edge) return undefined;
@@ -60,25 +68,25 @@ export class FakeGraph extends FakeCloudApi {
     return undefined;
   }
 
-  private phoneNumber(): [number, unknown] {
+  private phoneNumber(id: string): [number, unknown] {
     return [
       200,
       {
-        display_phone_number: this.displayPhoneNumber,
+        display_phone_number: this.numbers.get(id),
         verified_name: this.verifiedName,
         quality_rating: this.qualityRating,
-        id: this.phoneNumberId,
+        id,
       },
     ];
   }
 
-  private override(body: Buffer): [number, unknown] {
+  private override(phoneNumberId: string, body: Buffer): [number, unknown] {
     const config = JSON.parse(body.toString('utf8') || '{}').webhook_configuration ?? {};
     if (typeof config.override_callback_uri !== 'string' || typeof config.verify_token !== 'string') {
       return [400, { error: { message: '(#100) Invalid parameter', type: 'OAuthException', code: 100 } }];
     }
     this.overrides.push({
-      phoneNumberId: this.phoneNumberId,
+      phoneNumberId,
       url: config.override_callback_uri,
       verifyToken: config.verify_token,
     });
