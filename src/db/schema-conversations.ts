@@ -167,6 +167,10 @@ export const messages = pgTable(
     index('messages_pending_inbound_idx')
       .on(t.conversationId, t.seq)
       .where(sql`${t.direction} = 'inbound' and ${t.answeredAt} is null`),
+    // Replies held for WhatsApp's 24-hour window, released when the contact writes again.
+    index('messages_held_idx')
+      .on(t.agentId, t.channel)
+      .where(sql`${t.status} = 'held'`),
     index('messages_pending_outbound_idx')
       .on(t.conversationId, t.seq)
       .where(sql`${t.direction} = 'outbound' and ${t.status} = 'queued'`),
