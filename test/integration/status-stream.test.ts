@@ -25,6 +25,16 @@ async function outboundOf(providerId: string) {
   return rows[0];
 }
 
+/** Waits until `count` status events for this provider id have been processed. */
+const allProcessed = (providerId: string, count: number) =>
+  eventually(async () => {
+    const rows = await app.database.query<{ n: number }>(
+      `select count(*)::int as n from inbound_events where provider_event_id like $1 and processed`,
+      [`%-${providerId}`],
+    );
+    return rows[0]?.n === count ? true : undefined;
+  });
+
 /** Has the agent answer `from`, and returns the provider id of the sent reply. */
 async function sentReply(from: string): Promise<string> {
   expect((await say(from, `hello from ${from}`)).status).toBe(200);
@@ -111,13 +121,7 @@ describe('status stream', () => {
     await postLoopback(app.url, agentId, [status(providerId, 'played'), status(providerId, 'read')]);
     await postLoopback(app.url, agentId, [status(providerId, 'delivered'), status(providerId, 'failed')]);
     await postLoopback(app.url, agentId, [status(providerId, 'sent')]);
-    await eventually(async () => {
-      const rows = await app.database.query<{ n: number }>(
-        `select count(*)::int as n from inbound_events where provider_event_id like $1 and processed`,
-        [`%-${providerId}`],
-      );
-      return rows[0]?.n === 5 ? true : undefined;
-    });
+    await allProcessed(providerId, 5);
     const row = await outboundOf(providerId);
     expect(row).toMatchObject({ status: 'played' });
     expect(row?.read_at).not.toBeNull();
@@ -126,13 +130,7 @@ describe('status stream', () => {
     await postLoopback(app.url, agentId, [status(failing, 'failed')]);
     await eventually(async () => ((await outboundOf(failing))?.status === 'failed' ? true : undefined));
     await postLoopback(app.url, agentId, [status(failing, 'read')]);
-    await eventually(async () => {
-      const rows = await app.database.query<{ n: number }>(
-        `select count(*)::int as n from inbound_events where provider_event_id like $1 and processed`,
-        [`%-${failing}`],
-      );
-      return rows[0]?.n === 2 ? true : undefined;
-    });
+    await allProcessed(failing, 2);
     expect((await outboundOf(failing))?.status).toBe('failed');
   });
 });

@@ -24,6 +24,13 @@ function slowTurn() {
   return { started: () => (started ? true : undefined), release };
 }
 
+/** The outbound messages to `waId` once a template message among them is sent. */
+const templateSent = (waId: string) =>
+  eventually(async () => {
+    const rows = await wa.outbound(waId);
+    return rows.some((r) => r.template && r.status === 'sent') ? rows : undefined;
+  });
+
 beforeAll(async () => {
   await wa.start();
   await wa.configure(TEMPLATE);
@@ -51,10 +58,7 @@ describe('24-hour window with a re-engagement template', () => {
       'Hi Lena',
       'order',
     ]);
-    const held = await eventually(async () => {
-      const rows = await wa.outbound(waId);
-      return rows.some((r) => r.template && r.status === 'sent') ? rows : undefined;
-    });
+    const held = await templateSent(waId);
     expect(held.map((r) => [r.content, r.status])).toEqual([
       ['It ships tomorrow.', 'held'],
       ['[template reopen_chat] Hi Lena | order', 'sent'],
@@ -90,10 +94,7 @@ describe('24-hour window with a re-engagement template', () => {
     const waId = '4915112340002';
     wa.fake.closeWindow(waId); // Meta knows better than our record: the send is accepted, then fails.
     await wa.text(waId, 'Still there?', 'Omar');
-    const rows = await eventually(async () => {
-      const found = await wa.outbound(waId);
-      return found.some((r) => r.template && r.status === 'sent') ? found : undefined;
-    });
+    const rows = await templateSent(waId);
     expect(rows.map((r) => [r.content, r.status])).toEqual([
       ['re: Still there?', 'held'],
       ['[template reopen_chat] Hi Omar | order', 'sent'],
@@ -117,10 +118,7 @@ describe('24-hour window with a re-engagement template', () => {
     try {
       wa.fake.closeWindow(waId);
       await wa.text(waId, 'Hello?', 'Ida');
-      const rows = await eventually(async () => {
-        const found = await wa.outbound(waId);
-        return found.some((r) => r.template && r.status === 'sent') ? found : undefined;
-      });
+      const rows = await templateSent(waId);
       expect(rows.map((r) => r.status)).toEqual(['held', 'sent']);
       expect(wa.sentTo(waId).map((s) => s.type)).toEqual(['template']);
     } finally {
