@@ -20,14 +20,10 @@ export type InboundSettings = {
   reengagement: ReengagementTemplate | null;
 };
 
-/**
- * What processing asks for next: turns to schedule, conversations whose held replies are due for delivery,
- * and when the earliest status still waiting for its message should be looked at again.
- */
+/** What processing asks for next: turns to schedule, and conversations with replies due for delivery. */
 export type InboundOutcome = {
   turns: { conversationId: string; channel: string }[];
   deliveries: string[];
-  retryAt?: Date;
 };
 
 type EventRow = { id: string; payload: InboundEvent; attempts: number };
@@ -74,7 +70,6 @@ export async function processInboundBatch(
           row.id,
           retryAt,
         ]);
-        if (!outcome.retryAt || retryAt < outcome.retryAt) outcome.retryAt = retryAt;
         continue;
       }
     } else if (event.kind === 'identity_changed') {
@@ -96,6 +91,19 @@ export async function processInboundBatch(
   }
   outcome.deliveries = [...new Set(outcome.deliveries)];
   return { ...outcome, count: events.length };
+}
+
+/** When the earliest event of a stream still waiting for a retry is due; undefined when none waits. */
+export async function nextRetry(
+  query: SqlRunner,
+  stream: { agentId: string; channel: string; stream: string },
+): Promise<Date | undefined> {
+  const rows = await query<{ at: Date | null }>(
+    `select min(retry_at) as at from inbound_events
+     where agent_id = $1 and channel = $2 and stream = $3 and not processed and retry_at is not null`,
+    [stream.agentId, stream.channel, stream.stream],
+  );
+  return rows[0]?.at ? new Date(rows[0].at) : undefined;
 }
 
 /**

@@ -7,9 +7,10 @@ import { deliverConversation } from './delivery.ts';
 import type { EngineOptions } from './engine.ts';
 import { WINDOW_CHANNEL } from '../channels/whatsapp/window.ts';
 import { isBlocked } from './blocking.ts';
-import { INBOUND_BATCH, processInboundBatch } from './inbound.ts';
+import { INBOUND_BATCH, nextRetry, processInboundBatch } from './inbound.ts';
 import { DEFAULT_ECHO_QUIET_MINUTES, quietAfterEcho } from './identity-events.ts';
 import { QUEUES, streamKey } from './queues.ts';
+import { isStatusStream } from './statuses.ts';
 import { type AgentResponder, TurnError } from './responder.ts';
 import { INLINE_CHANNELS, type Sender, type SenderLookup } from './senders.ts';
 import { reengagementOf } from './window-hold.ts';
@@ -48,7 +49,6 @@ export function createJobHandlers(ctx: JobContext) {
       stream.channel === WINDOW_CHANNEL
         ? reengagementOf(await ctx.senders(stream.agentId, stream.channel))
         : null;
-    let retryAt: Date | undefined;
     let drained = false;
     for (let round = 0; round < INBOUND_ROUNDS && !drained; round++) {
       const outcome = await database.transaction(async (query) => {
@@ -79,7 +79,6 @@ export function createJobHandlers(ctx: JobContext) {
         ctx.wake(QUEUES.turn, delay);
       }
       if (outcome.deliveries.length > 0) ctx.wake(QUEUES.deliver, 0);
-      if (outcome.retryAt && (!retryAt || outcome.retryAt < retryAt)) retryAt = outcome.retryAt;
       // A shorter batch drained the stream; later events brought their own job.
       drained = outcome.count < INBOUND_BATCH;
     }
@@ -89,12 +88,15 @@ export function createJobHandlers(ctx: JobContext) {
       });
       ctx.wake(QUEUES.inbound, 0);
     }
+    // Statuses waiting for their message: a job of their own looks again when the earliest is due (this run's
+    // or an earlier one's). Its key names the due second, so it never absorbs (and delays) the trigger newer
+    // statuses bring, nor a retry due sooner.
+    const retryAt = isStatusStream(stream.stream) ? await nextRetry(database.query, stream) : undefined;
     if (retryAt) {
-      // Statuses waiting for their message: their own job under its own key looks again when the earliest is
-      // due, so it never absorbs (and delays) the trigger that newer statuses bring.
       const seconds = secondsUntil(now(), retryAt);
+      const dueSecond = Math.ceil(retryAt.getTime() / 1000);
       await boss.send(QUEUES.inbound, stream, {
-        singletonKey: `${streamKey(stream.agentId, stream.channel, stream.stream)}|retry`,
+        singletonKey: `${streamKey(stream.agentId, stream.channel, stream.stream)}|retry|${dueSecond}`,
         startAfter: Math.max(seconds, 0.001),
       });
       ctx.wake(QUEUES.inbound, seconds * 1000);

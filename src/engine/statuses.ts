@@ -30,6 +30,11 @@ export function statusStream(providerMessageId: string): string {
   return `status:${Math.abs(hash) % STATUS_STREAMS}`;
 }
 
+/** True for the streams that carry status updates. */
+export function isStatusStream(stream: string): boolean {
+  return stream.startsWith('status:');
+}
+
 /** Tries a status waiting for its message gets before it is dropped (about 10 minutes in all). */
 export const STATUS_MAX_ATTEMPTS = 25;
 
