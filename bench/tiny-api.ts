@@ -1,0 +1,38 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { waitUntilQuiet } from './webhook-load.ts';
+
+/** A tiny provider API for benchmarks: answers every request with `answer(path, calls)` as JSON, counting calls. */
+export class TinyApi {
+  private server?: Server;
+  private readonly answer: (path: string, calls: number) => unknown;
+  calls = 0;
+  url = '';
+
+  constructor(answer: (path: string, calls: number) => unknown) {
+    this.answer = answer;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        this.calls++;
+        const body = JSON.stringify(this.answer(req.url ?? '/', this.calls));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  /** Waits until calls stop arriving (the backlog is answered), at most 120 s. */
+  drain(): Promise<void> {
+    return waitUntilQuiet(() => this.calls);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server?.close(() => resolve()));
+  }
+}
