@@ -1,5 +1,5 @@
 /** Telegram ingest benchmark: signed Telegram updates → durable ack, with sends answered by a tiny fake Bot API. */
-import { TinyApi } from './tiny-api.ts';
+import { putChannels, TinyApi } from './tiny-api.ts';
 import { measureWebhookIngest } from './webhook-load.ts';
 
 /** A bot token of the right shape; the fake accepts any. */
@@ -17,23 +17,14 @@ export const startTinyBotApi = () =>
   })).start();
 
 /** PUTs the agent's Telegram configuration through the API, as the spec's Quick Start does. */
-export async function configureTelegram(
+export const configureTelegram = (
   url: string,
   token: string,
   ids: { org: string; project: string; agent: string },
-) {
-  const res = await fetch(
-    `${url}/api/v1/channels/organizations/${ids.org}/projects/${ids.project}/agents/${ids.agent}/channels`,
-    {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        telegram: { enabled: true, bot_token: BENCH_BOT_TOKEN, webhook_secret: BENCH_WEBHOOK_SECRET },
-      }),
-    },
-  );
-  if (res.status !== 200) throw new Error(`telegram config answered ${res.status}: ${await res.text()}`);
-}
+) =>
+  putChannels(url, token, ids, {
+    telegram: { enabled: true, bot_token: BENCH_BOT_TOKEN, webhook_secret: BENCH_WEBHOOK_SECRET },
+  });
 
 /** Telegram text-message updates with fresh update ids and the secret header, as fast as they are acknowledged. */
 export function measureTelegramIngest(url: string, agentId: string, durationS: number, connections: number) {

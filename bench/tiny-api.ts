@@ -36,3 +36,21 @@ export class TinyApi {
     return new Promise((resolve) => this.server?.close(() => resolve()));
   }
 }
+
+/** PUTs one agent's channel configuration through the API, as the spec's Quick Start does. */
+export async function putChannels(
+  url: string,
+  token: string,
+  ids: { org: string; project: string; agent: string },
+  body: Record<string, unknown>,
+): Promise<void> {
+  const res = await fetch(
+    `${url}/api/v1/channels/organizations/${ids.org}/projects/${ids.project}/agents/${ids.agent}/channels`,
+    {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    },
+  );
+  if (res.status !== 200) throw new Error(`channel config answered ${res.status}: ${await res.text()}`);
+}

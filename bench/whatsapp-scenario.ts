@@ -1,6 +1,6 @@
 /** WhatsApp ingest benchmark: Meta webhooks signed with the app secret → durable ack, sends answered by a tiny fake. */
 import { signBody } from '../src/channels/meta/verify.ts';
-import { TinyApi } from './tiny-api.ts';
+import { putChannels, TinyApi } from './tiny-api.ts';
 import { measureWebhookIngest } from './webhook-load.ts';
 
 const PHONE_NUMBER_ID = '106540352242922';
@@ -17,33 +17,20 @@ export const startTinyGraphApi = () =>
   })).start();
 
 /** PUTs the agent's WhatsApp (Meta) configuration through the API. */
-export async function configureWhatsApp(
+export const configureWhatsApp = (
   url: string,
   token: string,
   ids: { org: string; project: string; agent: string },
-) {
-  const res = await fetch(
-    `${url}/api/v1/channels/organizations/${ids.org}/projects/${ids.project}/agents/${ids.agent}/channels`,
-    {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        whatsapp: {
-          enabled: true,
-          provider: 'meta',
-          phone_number: '+15550783881',
-          verify_token: 'bench_verify_token',
-          credentials: {
-            phone_number_id: PHONE_NUMBER_ID,
-            access_token: ACCESS_TOKEN,
-            app_secret: APP_SECRET,
-          },
-        },
-      }),
+) =>
+  putChannels(url, token, ids, {
+    whatsapp: {
+      enabled: true,
+      provider: 'meta',
+      phone_number: '+15550783881',
+      verify_token: 'bench_verify_token',
+      credentials: { phone_number_id: PHONE_NUMBER_ID, access_token: ACCESS_TOKEN, app_secret: APP_SECRET },
     },
-  );
-  if (res.status !== 200) throw new Error(`whatsapp config answered ${res.status}: ${await res.text()}`);
-}
+  });
 
 /** Meta text-message webhooks (fresh wamids), each signed over its exact bytes, as fast as they are acknowledged. */
 export function measureWhatsAppIngest(url: string, agentId: string, durationS: number, connections: number) {
