@@ -292,6 +292,17 @@ describe('Meta Cloud API end to end', () => {
 });
 
 describe('provider errors on send', () => {
+  it('reports an expired access token in the connection test', async () => {
+    fake.refuseCredentialOnce();
+    const test = await app.call('POST', `${channelsPath()}/whatsapp/test`, { token: owner.token });
+    expect(test.status).toBe(400);
+    expect(test.body).toEqual({
+      success: false,
+      error: 'Failed to connect to the WhatsApp Cloud API',
+      details: 'Invalid or expired access token',
+    });
+  });
+
   it('retries 130429 after the backoff and fails 131026 at once', async () => {
     const throttled = newUser();
     fake.failNext({ status: 429, code: 130429, title: 'Rate limit hit' });
