@@ -31,6 +31,11 @@ export type InboundSender = {
   /** Verified identity attributes the provider vouches for. */
   email?: string;
   phone?: string;
+  /**
+   * Other ids the provider knows this person by (WhatsApp: the number, when keyed on the user id). An identity
+   * recorded under one of them is re-keyed to `platformUserId`, so the conversation carries on.
+   */
+  alternateIds?: string[];
 };
 
 /** A normalized inbound user message. */

@@ -291,7 +291,41 @@ describe('Meta Cloud API end to end', () => {
   });
 });
 
+describe('identity over time', () => {
+  it('keeps the conversation when a user known by number first arrives with a user id', async () => {
+    const waId = newUser();
+    const userId = `DE.${waId}0042`;
+    await say(waId, { type: 'text', text: { body: 'number only' } });
+    await eventually(() => sentTo(waId)[0]);
+    const before = await conversationOf(`whatsapp:${waId}`);
+    const value = fake.messageValue({ type: 'text', text: { body: 'now with a user id' } }, { waId, userId });
+    expect(await fake.emitChanges([{ value }])).toBe(200);
+    await eventually(() => sentTo(waId)[1]);
+    const rows = await app.database.query<{ conversation_id: string }>(
+      `select conversation_id from messages where agent_id = $1 and content in ('number only', 'now with a user id')`,
+      [agentId],
+    );
+    expect(rows.map((r) => r.conversation_id)).toEqual([before?._id, before?._id]);
+    const identities = await app.database.query<{ platform_user_id: string }>(
+      `select platform_user_id from contact_identities where agent_id = $1 and platform_user_id in ($2, $3)`,
+      [agentId, waId, userId],
+    );
+    expect(identities).toEqual([{ platform_user_id: userId }]);
+  });
+});
+
 describe('provider errors on send', () => {
+  it('reports an expired access token in the connection test', async () => {
+    fake.refuseCredentialOnce();
+    const test = await app.call('POST', `${channelsPath()}/whatsapp/test`, { token: owner.token });
+    expect(test.status).toBe(400);
+    expect(test.body).toEqual({
+      success: false,
+      error: 'Failed to connect to the WhatsApp Cloud API',
+      details: 'Invalid or expired access token',
+    });
+  });
+
   it('retries 130429 after the backoff and fails 131026 at once', async () => {
     const throttled = newUser();
     fake.failNext({ status: 429, code: 130429, title: 'Rate limit hit' });

@@ -1,5 +1,5 @@
 import type { AdapterContext } from '../types.ts';
-import type { CloudApi } from '../whatsapp/cloud-api.ts';
+import { type CloudApi, isHttpsHost, parsedUrl } from '../whatsapp/cloud-api.ts';
 import { CloudApiError } from '../whatsapp/errors.ts';
 
 /** 360dialog's Cloud API host unless DIALOG360_API_ROOT says otherwise (On-Premise waba.360dialog.io is gone). */
@@ -22,14 +22,10 @@ export async function dialog360Api(ctx: AdapterContext): Promise<CloudApi & { we
     webhookConfigUrl: `${root}/v1/configs/webhook`,
     headers: { 'D360-API-KEY': key },
     downloadUrl(url) {
-      let parsed: URL;
-      try {
-        parsed = new URL(url);
-      } catch {
-        return undefined;
-      }
+      const parsed = parsedUrl(url);
+      if (!parsed) return undefined;
       // The key only ever goes to 360dialog: Meta's lookaside URL is fetched from 360dialog's host instead.
-      if (parsed.hostname === META_MEDIA_HOST && parsed.protocol === 'https:' && !parsed.port) {
+      if (isHttpsHost(parsed, META_MEDIA_HOST)) {
         return `${root}${parsed.pathname}${parsed.search}`;
       }
       return parsed.origin === origin ? parsed.toString() : undefined;

@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { verifySecretHeader } from '../secret-header.ts';
 import type { AdapterContext, RawRequest, TestResult, VerifyResult } from '../types.ts';
 import { callCloudApi } from '../whatsapp/cloud-api.ts';
 import { CloudApiError, isAuthError } from '../whatsapp/errors.ts';
@@ -13,18 +14,10 @@ export const SECRET_HEADER = 'x-switchboard-webhook-secret';
 /** A fresh webhook secret: a 360dialog channel never runs without one. */
 export const newWebhookSecret = (): string => randomBytes(32).toString('base64url');
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
-
 /** Checks the registered secret header in constant time; no stored secret or no header fails closed. */
 export async function verifyDialog360(request: RawRequest, ctx: AdapterContext): Promise<VerifyResult> {
   if (request.method !== 'POST') return { ok: false, reason: 'only POST deliveries' };
-  const expected = await ctx.account.secret('webhook_secret');
-  const given = request.headers.get(SECRET_HEADER);
-  if (!expected) return { ok: false, reason: 'no webhook secret configured' };
-  if (given === null) return { ok: false, reason: 'missing webhook secret header' };
-  return timingSafeEqual(digest(given), digest(expected))
-    ? { ok: true }
-    : { ok: false, reason: 'wrong webhook secret' };
+  return verifySecretHeader(request, ctx, SECRET_HEADER);
 }
 
 /** Registers the webhook URL with the secret header on 360dialog (`POST /v1/configs/webhook`). */

@@ -1,5 +1,5 @@
 import type { AdapterContext } from '../types.ts';
-import type { CloudApi } from '../whatsapp/cloud-api.ts';
+import { type CloudApi, isHttpsHost, parsedUrl } from '../whatsapp/cloud-api.ts';
 import { CloudApiError } from '../whatsapp/errors.ts';
 
 /** Where the Graph API lives unless META_GRAPH_API_ROOT says otherwise. */
@@ -38,14 +38,9 @@ export async function metaApi(ctx: AdapterContext): Promise<MetaApi> {
     phoneNumberUrl: `${base}/${encodeURIComponent(phoneNumberId)}`,
     headers: { authorization: `Bearer ${token}` },
     downloadUrl(url) {
-      let parsed: URL;
-      try {
-        parsed = new URL(url);
-      } catch {
-        return undefined;
-      }
-      const meta = parsed.protocol === 'https:' && parsed.hostname === MEDIA_HOST && !parsed.port;
-      return meta || parsed.origin === root.origin ? parsed.toString() : undefined;
+      const parsed = parsedUrl(url);
+      if (!parsed) return undefined;
+      return isHttpsHost(parsed, MEDIA_HOST) || parsed.origin === root.origin ? parsed.toString() : undefined;
     },
   };
 }

@@ -1,11 +1,10 @@
-import { createHash, createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
+import { sameSecret } from '../secret-header.ts';
 import type { AdapterContext, RawRequest, VerifyResult } from '../types.ts';
 
 export const SIGNATURE_HEADER = 'x-hub-signature-256';
 /** Longest hub.challenge echoed back (Meta sends a short number). */
 const MAX_CHALLENGE = 256;
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /** `sha256=` + lowercase hex HMAC-SHA256 of the raw bytes with the app secret (providers.md §3.4). */
 export function signBody(body: Uint8Array, appSecret: string): string {
@@ -37,7 +36,7 @@ export function answerHandshake(url: string, verifyTokens: (string | undefined)[
   const given = params.get('hub.verify_token');
   const challenge = params.get('hub.challenge') ?? '';
   const known = verifyTokens.filter((token): token is string => Boolean(token));
-  const matches = given !== null && known.some((token) => timingSafeEqual(digest(given), digest(token)));
+  const matches = given !== null && known.some((token) => sameSecret(given, token));
   if (params.get('hub.mode') === 'subscribe' && matches && challenge && challenge.length <= MAX_CHALLENGE) {
     return { ok: 'handshake', status: 200, body: challenge };
   }

@@ -19,6 +19,19 @@ export type CloudApi = {
   downloadUrl(url: string): string | undefined;
 };
 
+/** A URL taken from a payload, or undefined when it does not parse. */
+export function parsedUrl(url: string): URL | undefined {
+  try {
+    return new URL(url);
+  } catch {
+    return undefined;
+  }
+}
+
+/** True for `https://<host>/…` on the default port: the only form a provider's own media host is trusted in. */
+export const isHttpsHost = (url: URL, host: string): boolean =>
+  url.protocol === 'https:' && url.hostname === host && !url.port;
+
 type ErrorBody = {
   error?: { message?: string; code?: number; error_data?: { details?: string } } | string;
   meta?: { developer_message?: string; http_code?: number };

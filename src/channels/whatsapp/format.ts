@@ -1,4 +1,4 @@
-import { Lexer, type Token, type Tokens } from 'marked';
+import { type MarkdownStyle, renderMarkdown } from '../markdown-render.ts';
 
 /**
  * Markdown → WhatsApp markup: `*bold*`, `_italic_`, `~strike~`, `` `inline code` ``, ```` ``` ```` blocks,
@@ -36,103 +36,27 @@ function wrap(marker: string, content: string): string {
   return body ? `${lead}${marker}${body}${marker}${trail}` : content;
 }
 
-function inline(tokens: Token[] | undefined): string {
-  return (tokens ?? []).map(inlineToken).join('');
-}
-
-function inlineToken(token: Token): string {
-  switch (token.type) {
-    case 'strong':
-      return wrap('*', inline((token as Tokens.Strong).tokens));
-    case 'em':
-      return wrap('_', inline((token as Tokens.Em).tokens));
-    case 'del':
-      return wrap('~', inline((token as Tokens.Del).tokens));
-    case 'codespan':
-      return `\`${(token as Tokens.Codespan).text.replace(/`/g, 'ˋ')}\``;
-    case 'br':
-      return '\n';
-    case 'link': {
-      const link = token as Tokens.Link;
-      const label = inline(link.tokens);
-      return label === escapeWhatsApp(link.href) || !label ? link.href : `${label} (${link.href})`;
-    }
-    case 'image': {
-      const image = token as Tokens.Image;
-      return image.text ? `${escapeWhatsApp(image.text)} (${image.href})` : image.href;
-    }
-    case 'text': {
-      const text = token as Tokens.Text;
-      return text.tokens ? inline(text.tokens) : escapeWhatsApp(text.text);
-    }
-    case 'escape': {
-      // An escaped marker is literal by request: fenced off on both sides.
-      const text = (token as Tokens.Escape).text;
-      return MARKERS.includes(text) ? `${ZWSP}${text}${ZWSP}` : text;
-    }
-    default:
-      return escapeWhatsApp(token.raw);
-  }
-}
-
-function listItems(list: Tokens.List, depth: number): string {
-  const start = typeof list.start === 'number' ? list.start : 1;
-  const indent = '  '.repeat(depth);
-  return list.items
-    .map((item, i) => {
-      const bullet = list.ordered ? `${start + i}. ` : '- ';
-      const check = item.task ? (item.checked ? '☑ ' : '☐ ') : '';
-      const body = item.tokens
-        .filter((t) => t.type !== 'checkbox')
-        .map((t) => (t.type === 'list' ? `\n${listItems(t as Tokens.List, depth + 1)}` : block(t, depth)))
-        .join('');
-      return `${indent}${bullet}${check}${body}`;
-    })
-    .join('\n');
-}
-
-function block(token: Token, depth = 0): string {
-  switch (token.type) {
-    case 'space':
-    case 'def':
-      return '';
-    case 'paragraph':
-      return inline((token as Tokens.Paragraph).tokens);
-    case 'heading':
-      return wrap('*', inline((token as Tokens.Heading).tokens));
-    case 'code':
-      return `\`\`\`\n${(token as Tokens.Code).text.replace(/```/g, 'ˋˋˋ')}\n\`\`\``;
-    case 'blockquote':
-      return blocks((token as Tokens.Blockquote).tokens)
-        .split('\n')
-        .map((line) => `> ${line}`)
-        .join('\n');
-    case 'list':
-      return listItems(token as Tokens.List, depth);
-    case 'hr':
-      return '———';
-    case 'table': {
-      const table = token as Tokens.Table;
-      const row = (cells: Tokens.TableCell[]) => cells.map((cell) => inline(cell.tokens)).join(' | ');
-      return [wrap('*', row(table.header)), ...table.rows.map(row)].join('\n');
-    }
-    case 'text': {
-      const text = token as Tokens.Text;
-      return text.tokens ? inline(text.tokens) : escapeWhatsApp(text.text);
-    }
-    default:
-      return escapeWhatsApp(token.raw.replace(/\n+$/, ''));
-  }
-}
-
-function blocks(tokens: Token[]): string {
-  return tokens
-    .map((t) => block(t))
-    .filter((part) => part !== '')
-    .join('\n\n');
-}
+const WHATSAPP_MARKUP: MarkdownStyle = {
+  strong: (inner) => wrap('*', inner),
+  em: (inner) => wrap('_', inner),
+  del: (inner) => wrap('~', inner),
+  // WhatsApp has no way to escape a backtick inside code: it is shown as a look-alike.
+  codespan: (text) => `\`${text.replace(/`/g, 'ˋ')}\``,
+  code: (text) => `\`\`\`\n${text.replace(/```/g, 'ˋˋˋ')}\n\`\`\``,
+  link: (label, href) => (label === escapeWhatsApp(href) || !label ? href : `${label} (${href})`),
+  image: (alt, href) => (alt ? `${escapeWhatsApp(alt)} (${href})` : href),
+  heading: (inner) => wrap('*', inner),
+  blockquote: (inner) =>
+    inner
+      .split('\n')
+      .map((line) => `> ${line}`)
+      .join('\n'),
+  text: escapeWhatsApp,
+  // An escaped marker is literal by request: fenced off on both sides.
+  escape: (text) => (MARKERS.includes(text) ? `${ZWSP}${text}${ZWSP}` : text),
+  bullet: '- ',
+  hr: '———',
+};
 
 /** Renders the agent's markdown as WhatsApp markup. */
-export function markdownToWhatsApp(markdown: string): string {
-  return blocks(new Lexer({ gfm: true }).lex(markdown)).trim();
-}
+export const markdownToWhatsApp = (markdown: string): string => renderMarkdown(markdown, WHATSAPP_MARKUP);

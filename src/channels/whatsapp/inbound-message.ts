@@ -55,9 +55,11 @@ export function senderOf(
   const name = str(profile?.name);
   const username = str(profile?.username);
   const phone = e164Of(ids.waId);
+  const keyedOnUserId = ids.userId !== undefined && ids.waId !== undefined;
   return {
     platformUserId,
     chatId: ids.waId ?? platformUserId,
+    ...(keyedOnUserId ? { alternateIds: [ids.waId as string] } : {}),
     ...(name ? { displayName: name } : {}),
     ...(username ? { username } : {}),
     ...(phone ? { phone } : {}),
