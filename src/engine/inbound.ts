@@ -140,14 +140,7 @@ async function applyMessage(
   });
   const messageId = await insertUserMessage(query, { agentId, channel, conversation, event, now });
   const deliveries =
-    channel === WINDOW_CHANNEL
-      ? await reopenWindow(query, identity.id, {
-          agentId,
-          channel,
-          platformUserId: event.sender.platformUserId,
-          now,
-        })
-      : [];
+    channel === WINDOW_CHANNEL ? await reopenWindow(query, identity, { agentId, channel, now }) : [];
   return { ...(messageId ? { turn: conversation.id } : {}), deliveries };
 }
 

@@ -124,20 +124,22 @@ export async function insertTemplateMessage(
 
 /**
  * The contact wrote again on a window channel: records when (the window reopens) and puts their held
- * replies back in the queue, oldest first. Returns the conversations that now have something to deliver.
+ * replies back in the queue, oldest first — by contact, so a re-keyed identity (new user id or number) still
+ * gets them. Returns the conversations that now have something to deliver.
  */
 export async function reopenWindow(
   query: SqlRunner,
-  identityId: string,
-  message: { agentId: string; channel: string; platformUserId: string; now: Date },
+  identity: { id: string; contactId: string },
+  message: { agentId: string; channel: string; now: Date },
 ): Promise<string[]> {
-  await query(`update contact_identities set last_inbound_at = $2 where id = $1`, [identityId, message.now]);
+  await query(`update contact_identities set last_inbound_at = $2 where id = $1`, [identity.id, message.now]);
   const released = await query<{ conversation_id: string }>(
     `update messages set status = 'queued', error_code = null, error_message = null, next_attempt_at = null,
             updated_at = now()
-     where agent_id = $1 and channel = $2 and status = 'held' and recipient ->> 'platformUserId' = $3
+     where agent_id = $1 and channel = $2 and status = 'held'
+       and conversation_id in (select id from conversations where contact_id = $3)
      returning conversation_id`,
-    [message.agentId, message.channel, message.platformUserId],
+    [message.agentId, message.channel, identity.contactId],
   );
   return [...new Set(released.map((row) => row.conversation_id))];
 }
