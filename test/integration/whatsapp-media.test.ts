@@ -126,6 +126,27 @@ describe.each(cases)('%s media', (_name, setup) => {
     expect(requested.some((url) => url.includes('attacker'))).toBe(false);
   });
 
+  it('the fake takes uploads only with the credential, and serves them by media id', async () => {
+    const { ctx, fake, adapter } = setup();
+    const api = adapter === meta ? await metaApi(ctx) : await dialog360Api(ctx);
+    const uploadUrl = api.messagesUrl.replace(/messages$/, 'media');
+    const form = () => {
+      const data = new FormData();
+      data.set('messaging_product', 'whatsapp');
+      data.set('type', 'image/png');
+      data.set('file', new Blob([Buffer.from('png-bytes')], { type: 'image/png' }), 'a.png');
+      return data;
+    };
+    expect((await fetch(uploadUrl, { method: 'POST', body: form() })).status).toBe(401);
+    const uploaded = await fetch(uploadUrl, { method: 'POST', headers: api.headers, body: form() });
+    expect(uploaded.status).toBe(200);
+    const { id } = (await uploaded.json()) as { id: string };
+    const file = await fetchCloudMedia(ctx, api, { type: 'image', ref: id });
+    expect(file.contentType).toBe('image/png');
+    expect((await bytesOf(file.body)).toString()).toBe('png-bytes');
+    expect(fake.mediaSha256(id)).toMatch(/=$/);
+  });
+
   it('stops a download larger than the bound', async () => {
     const { adapter, ctx, fake } = setup();
     const api = adapter === meta ? await metaApi(ctx) : await dialog360Api(ctx);

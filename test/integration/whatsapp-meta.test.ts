@@ -315,6 +315,20 @@ describe('identity over time', () => {
 });
 
 describe('provider errors on send', () => {
+  it('marks a reply failed when Meta reports 131047 (window closed) in a failed status webhook', async () => {
+    const waId = newUser();
+    fake.closeWindow(waId);
+    await say(waId, { type: 'text', text: { body: 'late reply please' } });
+    const failed = await eventually(async () => {
+      const all = await rowsOf(`whatsapp:${waId}`);
+      return all[1]?.status === 'failed' ? all[1] : undefined;
+    });
+    expect(failed.error_code).toBe('131047');
+    // Meta accepted the send (a wamid) and reported the failure afterwards, as a status on that wamid.
+    expect(failed.provider_message_id).toBe(sentTo(waId)[0]?.id);
+    fake.openWindow(waId);
+  });
+
   it('reports an expired access token in the connection test', async () => {
     fake.refuseCredentialOnce();
     const test = await app.call('POST', `${channelsPath()}/whatsapp/test`, { token: owner.token });
