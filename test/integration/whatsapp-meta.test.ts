@@ -323,7 +323,8 @@ describe('provider errors on send', () => {
       const all = await rowsOf(`whatsapp:${waId}`);
       return all[1]?.status === 'failed' ? all[1] : undefined;
     });
-    expect(failed.error_code).toBe('131047');
+    // No re-engagement template configured: the engine's 24-hour rule turns 131047 into `outside_window`.
+    expect(failed.error_code).toBe('outside_window');
     // Meta accepted the send (a wamid) and reported the failure afterwards, as a status on that wamid.
     expect(failed.provider_message_id).toBe(sentTo(waId)[0]?.id);
     fake.openWindow(waId);
