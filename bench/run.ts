@@ -10,7 +10,8 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { BenchPeer, LOOPBACK_BENCH_SECRET, measureIngest, measurePipeline } from './engine-scenarios.ts';
-import { configureTelegram, measureTelegramIngest, TinyBotApi } from './telegram-scenario.ts';
+import { configureTelegram, measureTelegramIngest, startTinyBotApi } from './telegram-scenario.ts';
+import { configureWhatsApp, measureWhatsAppIngest, startTinyGraphApi } from './whatsapp-scenario.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 3);
@@ -143,11 +144,13 @@ async function main() {
     const bareNodeMs = performance.now() - spawnStarted;
 
     const peer = await new BenchPeer().start();
-    const botApi = await new TinyBotApi().start();
+    const botApi = await startTinyBotApi();
+    const graphApi = await startTinyGraphApi();
     const sb = await startSwitchboard(dataDir, {
       ...databaseEnv,
       TELEGRAM_API_ROOT: botApi.url,
-      TURN_DEBOUNCE_MS: 'loopback=0,telegram=0',
+      META_GRAPH_API_ROOT: graphApi.url,
+      TURN_DEBOUNCE_MS: 'loopback=0,telegram=0,whatsapp=0',
       LOOPBACK_CHANNEL_URL: peer.url,
       LOOPBACK_CHANNEL_SECRET: LOOPBACK_BENCH_SECRET,
     });
@@ -177,9 +180,16 @@ async function main() {
       results.telegram = { ...telegram, ratio_vs_raw: ratio(telegram.accepted_per_s, baseline.rps) };
       await botApi.drain();
     }
+    if (run('whatsapp')) {
+      await configureWhatsApp(sb.url, token, { org: orgId, project: projectId, agent: agentId });
+      const whatsapp = await measureWhatsAppIngest(sb.url, agentId, DURATION_S, CONNECTIONS);
+      results.whatsapp = { ...whatsapp, ratio_vs_raw: ratio(whatsapp.accepted_per_s, baseline.rps) };
+      await graphApi.drain();
+    }
     await stop(sb.child);
     await peer.close();
     await botApi.close();
+    await graphApi.close();
     if (run('startup')) {
       const warm = await startSwitchboard(dataDir, databaseEnv);
       await stop(warm.child);

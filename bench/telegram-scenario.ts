@@ -1,7 +1,6 @@
 /** Telegram ingest benchmark: signed Telegram updates → durable ack, with sends answered by a tiny fake Bot API. */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { measureWebhookIngest, waitUntilQuiet } from './webhook-load.ts';
+import { putChannels, TinyApi } from './tiny-api.ts';
+import { measureWebhookIngest } from './webhook-load.ts';
 
 /** A bot token of the right shape; the fake accepts any. */
 export const BENCH_BOT_TOKEN = '123456789:bench-token-bench-token-bench';
@@ -9,55 +8,23 @@ export const BENCH_WEBHOOK_SECRET = 'bench_webhook_secret_0123456789';
 const USERS = 1000;
 
 /** Answers every Bot API method with ok:true (a Message for sends), counting calls. */
-export class TinyBotApi {
-  private server?: Server;
-  calls = 0;
-  url = '';
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        this.calls++;
-        const result = /sendMessage$/i.test(req.url ?? '')
-          ? { message_id: this.calls, chat: { id: 1, type: 'private' }, date: 0 }
-          : true;
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, result }));
-      });
-    });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  /** Waits until calls stop arriving (the backlog is answered), at most 120 s. */
-  drain(): Promise<void> {
-    return waitUntilQuiet(() => this.calls);
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.server?.close(() => resolve()));
-  }
-}
+export const startTinyBotApi = () =>
+  new TinyApi((path, calls) => ({
+    ok: true,
+    result: /sendMessage$/i.test(path)
+      ? { message_id: calls, chat: { id: 1, type: 'private' }, date: 0 }
+      : true,
+  })).start();
 
 /** PUTs the agent's Telegram configuration through the API, as the spec's Quick Start does. */
-export async function configureTelegram(
+export const configureTelegram = (
   url: string,
   token: string,
   ids: { org: string; project: string; agent: string },
-) {
-  const res = await fetch(
-    `${url}/api/v1/channels/organizations/${ids.org}/projects/${ids.project}/agents/${ids.agent}/channels`,
-    {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        telegram: { enabled: true, bot_token: BENCH_BOT_TOKEN, webhook_secret: BENCH_WEBHOOK_SECRET },
-      }),
-    },
-  );
-  if (res.status !== 200) throw new Error(`telegram config answered ${res.status}: ${await res.text()}`);
-}
+) =>
+  putChannels(url, token, ids, {
+    telegram: { enabled: true, bot_token: BENCH_BOT_TOKEN, webhook_secret: BENCH_WEBHOOK_SECRET },
+  });
 
 /** Telegram text-message updates with fresh update ids and the secret header, as fast as they are acknowledged. */
 export function measureTelegramIngest(url: string, agentId: string, durationS: number, connections: number) {

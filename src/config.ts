@@ -109,6 +109,8 @@ const envSchema = z.object({
   DATABASE_POOL_MAX: int(10, 2, 200),
   PUBLIC_URL: url(['http:', 'https:']),
   TELEGRAM_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://api.telegram.org'),
+  META_GRAPH_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://graph.facebook.com'),
+  DIALOG360_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://waba-v2.360dialog.io'),
   LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).default('info')),
   JWT_SECRET: optionalString.refine(
     (v) => v === undefined || v.length >= 32,
@@ -134,6 +136,7 @@ const envSchema = z.object({
   TURN_DEBOUNCE_MS: debounceMap,
   DELIVERY_MAX_ATTEMPTS: int(8, 1, 50),
   WORKER_CONCURRENCY: int(4, 1, 64),
+  ATTACHMENT_MAX_BYTES: int(100 * 1024 * 1024, 1, 2 * 1024 * 1024 * 1024),
   LOOPBACK_CHANNEL_URL: url(['http:', 'https:']),
   LOOPBACK_CHANNEL_SECRET: optionalString.refine(
     (v) => v === undefined || v.length >= 16,

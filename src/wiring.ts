@@ -22,8 +22,11 @@ export type WiringDeps = {
   channelAccounts: ChannelAccounts;
   /** HTTP client for provider adapters (tests point it at fake servers). */
   fetch?: typeof fetch;
-  /** Start the conversation engine (queue and workers); `responder` replaces the agent service (tests). */
-  engine: false | { responder?: AgentResponder };
+  /**
+   * Start the conversation engine (queue and workers); `responder` replaces the agent service and `now` the
+   * engine's clock (tests).
+   */
+  engine: false | { responder?: AgentResponder; now?: () => Date };
   rateLimits?: RateLimitFactory;
 };
 
@@ -45,6 +48,7 @@ export async function wireApp(
         responder: deps.engine.responder ?? agentDeps.responder,
         senders,
         options: engineOptionsFrom(config),
+        ...(deps.engine.now ? { now: deps.engine.now } : {}),
       })
     : undefined;
   try {

@@ -26,6 +26,20 @@ const TESTABLE: readonly ChannelName[] = ['whatsapp', 'telegram', 'email'];
 /** Telegram only delivers webhooks to these ports (providers.md §2.5). */
 const TELEGRAM_WEBHOOK_PORTS = ['', '443', '80', '88', '8443'];
 
+/** Channels whose webhook the server can register with the provider, and how each route describes itself. */
+const WEBHOOK_CHANNELS = ['telegram', 'whatsapp'] as const;
+type WebhookChannel = (typeof WEBHOOK_CHANNELS)[number];
+const WEBHOOK_SETUP_SUMMARY: Record<WebhookChannel, string> = {
+  telegram: "Point the Telegram bot's webhook here, with the stored secret token (member or higher)",
+  whatsapp:
+    '360dialog: register this URL with the secret header; Meta: a per-number callback override (member or higher)',
+};
+const WEBHOOK_INFO_SUMMARY: Record<WebhookChannel, string> = {
+  telegram: "Telegram's view of the bot's webhook (getWebhookInfo) (member or higher)",
+  whatsapp:
+    "The WhatsApp webhook: 360dialog's record, or what to paste into Meta's App Dashboard (member or higher)",
+};
+
 const base = '/api/v1/channels/organizations/{orgId}/projects/{projectId}/agents/{agentId}/channels';
 const tags = ['Channels'];
 
@@ -248,68 +262,71 @@ export function registerChannelRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: `${base}/telegram/webhook/setup`,
-      tags,
-      summary: "Point the Telegram bot's webhook here, with the stored secret token (member or higher)",
-      ...secured,
-      request: { params: AgentParams, ...jsonBody(WebhookSetup) },
-      responses: {
-        200: json(
-          z.looseObject({ success: z.literal(true), message: z.string(), webhook_url: z.string() }),
-          'Set',
-        ),
-        ...commonErrors,
-        ...notImplemented,
-        502: json(TestFailure, 'Telegram could not be reached or refused'),
-      },
-    }),
-    async (c) => {
-      const agent = await agentOf(c, writes);
-      const given = c.req.valid('json').webhook_url;
-      // Telegram would deliver updates and the secret token to whatever this resolves to.
-      if (given) await publicWebhookUrl(given, deps.config.OUTBOUND_ALLOW_PRIVATE);
-      const webhookUrl = telegramWebhookUrl(given, deps.config.PUBLIC_URL, agent.id);
-      const { account, run } = await hookFor(agent.id, 'telegram', 'setupWebhook', 'Webhook setup');
-      const details = await guarded('telegram', 'Webhook setup', () =>
-        run(contextFor(account), { webhook_url: webhookUrl }),
-      );
-      return c.json(
-        {
-          success: true as const,
-          message: 'Telegram webhook set up successfully',
-          webhook_url: webhookUrl,
-          details,
+  for (const channel of WEBHOOK_CHANNELS) {
+    const label = LABELS[channel];
+    app.openapi(
+      createRoute({
+        method: 'post',
+        path: `${base}/${channel}/webhook/setup`,
+        tags,
+        summary: WEBHOOK_SETUP_SUMMARY[channel],
+        ...secured,
+        request: { params: AgentParams, ...jsonBody(WebhookSetup) },
+        responses: {
+          200: json(
+            z.looseObject({ success: z.literal(true), message: z.string(), webhook_url: z.string() }),
+            'Set',
+          ),
+          ...commonErrors,
+          ...notImplemented,
+          502: json(TestFailure, `${label} could not be reached or refused`),
         },
-        200,
-      );
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: `${base}/telegram/webhook/info`,
-      tags,
-      summary: "Telegram's view of the bot's webhook (getWebhookInfo) (member or higher)",
-      ...secured,
-      request: { params: AgentParams },
-      responses: {
-        200: json(WebhookInfo, 'Webhook info'),
-        ...commonErrors,
-        ...notImplemented,
-        502: json(TestFailure, 'Telegram could not be reached or refused'),
+      }),
+      async (c) => {
+        const agent = await agentOf(c, writes);
+        const given = c.req.valid('json').webhook_url;
+        // The provider would deliver updates (and our secret) to whatever this resolves to.
+        if (given) await publicWebhookUrl(given, deps.config.OUTBOUND_ALLOW_PRIVATE);
+        const webhookUrl = WEBHOOK_URL_RULES[channel](given, deps.config.PUBLIC_URL, agent.id);
+        const { account, run } = await hookFor(agent.id, channel, 'setupWebhook', 'Webhook setup');
+        const details = await guarded(channel, 'Webhook setup', () =>
+          run(contextFor(account), { webhook_url: webhookUrl }),
+        );
+        return c.json(
+          {
+            success: true as const,
+            message: `${label} webhook set up successfully`,
+            webhook_url: webhookUrl,
+            details,
+          },
+          200,
+        );
       },
-    }),
-    async (c) => {
-      const agent = await agentOf(c, tests);
-      const { account, run } = await hookFor(agent.id, 'telegram', 'webhookInfo', 'Webhook info');
-      const info = await guarded('telegram', 'Webhook info', () => run(contextFor(account)));
-      return c.json({ success: true as const, webhook_info: info } as z.infer<typeof WebhookInfo>, 200);
-    },
-  );
+    );
+
+    app.openapi(
+      createRoute({
+        method: 'get',
+        path: `${base}/${channel}/webhook/info`,
+        tags,
+        summary: WEBHOOK_INFO_SUMMARY[channel],
+        ...secured,
+        request: { params: AgentParams },
+        responses: {
+          200: json(WebhookInfo, 'Webhook info'),
+          ...commonErrors,
+          ...notImplemented,
+          502: json(TestFailure, `${label} could not be reached or refused`),
+        },
+      }),
+      async (c) => {
+        const agent = await agentOf(c, tests);
+        const { account, run } = await hookFor(agent.id, channel, 'webhookInfo', 'Webhook info');
+        const info = await guarded(channel, 'Webhook info', () => run(contextFor(account)));
+        return c.json({ success: true as const, webhook_info: info } as z.infer<typeof WebhookInfo>, 200);
+      },
+    );
+  }
 }
 
 /** Refuses a member-given webhook URL whose host is (or resolves to) a private or reserved address. */
@@ -321,6 +338,29 @@ async function publicWebhookUrl(url: string, allowPrivate: boolean): Promise<voi
       throw badRequest(`Invalid body: webhook_url: ${error.message}`);
     throw error;
   }
+}
+
+/** The webhook URL to register for each channel, from the body or PUBLIC_URL, checked against its rules. */
+const WEBHOOK_URL_RULES: Record<
+  WebhookChannel,
+  (given: string | undefined, publicUrl: string | undefined, agentId: string) => string
+> = { telegram: telegramWebhookUrl, whatsapp: whatsappWebhookUrl };
+
+/** WhatsApp delivers to HTTPS only; 360dialog also refuses an explicit port or an underscore in the host. */
+function whatsappWebhookUrl(
+  given: string | undefined,
+  publicUrl: string | undefined,
+  agentId: string,
+): string {
+  const url = given ?? (publicUrl ? webhookUrl(publicUrl, 'whatsapp', agentId) : undefined);
+  if (!url) throw badRequest('Invalid body: webhook_url: is required when PUBLIC_URL is not set');
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'https:' || parsed.port || parsed.hostname.includes('_')) {
+    throw badRequest(
+      'Invalid body: webhook_url: must be an https URL without an explicit port or underscores in the host',
+    );
+  }
+  return url;
 }
 
 /** The webhook URL to register: the one given, or PUBLIC_URL's; HTTPS on a port Telegram delivers to. */

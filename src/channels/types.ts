@@ -31,6 +31,11 @@ export type InboundSender = {
   /** Verified identity attributes the provider vouches for. */
   email?: string;
   phone?: string;
+  /**
+   * Other ids the provider knows this person by (WhatsApp: the number, when keyed on the user id). An identity
+   * recorded under one of them is re-keyed to `platformUserId`, so the conversation carries on.
+   */
+  alternateIds?: string[];
 };
 
 /** A normalized inbound user message. */
@@ -58,9 +63,11 @@ export type InboundStatusEvent = {
   kind: 'status';
   eventId: string;
   providerMessageId: string;
-  status: 'delivered' | 'read' | 'failed' | 'blocked';
+  status: 'sent' | 'delivered' | 'read' | 'played' | 'failed' | 'blocked';
   at?: string;
   error?: { code: string; message: string };
+  /** The send failed because the 24-hour customer service window was closed (WhatsApp 131047). */
+  outsideWindow?: boolean;
 };
 
 /** A contact blocked or unblocked the bot (Telegram my_chat_member, etc.). */
@@ -71,7 +78,31 @@ export type InboundContactEvent = {
   blocked: boolean;
 };
 
-export type InboundEvent = InboundMessageEvent | InboundStatusEvent | InboundContactEvent;
+/** The person's platform id changed (WhatsApp number or user id change): re-key their identity, keep the history. */
+export type InboundIdentityEvent = {
+  kind: 'identity_changed';
+  eventId: string;
+  /** Ids the identity may be recorded under now (old user id, old number…), most specific first. */
+  previousPlatformUserIds: string[];
+  /** Who they are from now on. */
+  sender: InboundSender;
+  sentAt?: string;
+};
+
+/** A message a human sent from another client on the same account (WhatsApp Business app echoes). */
+export type InboundEchoEvent = {
+  kind: 'echo';
+  eventId: string;
+  providerMessageId: string;
+  /** The person it was sent to. */
+  recipient: InboundSender;
+  text: string;
+  attachments?: AttachmentMeta[];
+  sentAt?: string;
+};
+
+export type InboundEvent =
+  InboundMessageEvent | InboundStatusEvent | InboundContactEvent | InboundIdentityEvent | InboundEchoEvent;
 
 export type OutboundAttachment = { type: 'image' | 'document'; url: string; name?: string };
 export type ReplyButton = { label: string; value: string };
@@ -93,6 +124,15 @@ export type OutboundMessage = ReplyPart & {
 };
 
 export type SendResult = { providerMessageId: string };
+
+/** An approved template message (WhatsApp re-engagement); parameters are already resolved by the caller. */
+export type TemplateMessage = {
+  messageId: string;
+  idempotencyKey: string;
+  conversationId: string;
+  recipient: { platformUserId: string; chatId: string };
+  template: { name: string; language: string; parameters: string[] };
+};
 
 /** Raw webhook request as the adapter sees it: exact bytes for signature checks. */
 export type RawRequest = {
@@ -140,6 +180,9 @@ export type TestResult =
   | { success: true; message: string; details: Record<string, unknown> }
   | { success: false; error: string; details: string | Record<string, unknown> };
 
+/** Whom a typing indicator is for; `inReplyTo` is the provider id of their latest message (WhatsApp marks it read). */
+export type TypingRecipient = { platformUserId: string; chatId: string; inReplyTo?: string };
+
 /** One provider's protocol code. Adapters never touch the database or the queue. */
 export type ProviderAdapter = {
   /** 'loopback' is the test-only channel (src/channels/loopback). */
@@ -157,8 +200,15 @@ export type ProviderAdapter = {
   /** Runs after the events are durably recorded (Telegram answers callback queries); failures are only logged. */
   acknowledge?(events: InboundEvent[], ctx: AdapterContext): Promise<void>;
   /** Shows a "typing…" indicator; the engine repeats it every few seconds while a turn runs. */
-  typing?(recipient: { platformUserId: string; chatId: string }, ctx: AdapterContext): Promise<void>;
+  typing?(recipient: TypingRecipient, ctx: AdapterContext): Promise<void>;
   send?(message: OutboundMessage, ctx: AdapterContext): Promise<SendResult>;
+  /** Sends an approved template (outside WhatsApp's 24-hour window); body parameters as text. */
+  sendTemplate?(message: TemplateMessage, ctx: AdapterContext): Promise<SendResult>;
+  /** Streams an inbound attachment's bytes from the provider (bounded size; credentials only to its hosts). */
+  fetchAttachment?(
+    attachment: AttachmentMeta,
+    ctx: AdapterContext,
+  ): Promise<{ body: ReadableStream<Uint8Array>; contentType: string; size?: number }>;
   /**
    * Splits a whole reply (text, attachments, buttons) into the parts the channel carries, in order. Each part
    * is stored as one outbound message and handed to `send` alone, so a retry never repeats another part.

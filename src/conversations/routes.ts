@@ -12,6 +12,10 @@ import {
   timestamp,
 } from '../http/openapi.ts';
 import { principalOf, requireAgent } from '../platform/access.ts';
+import { registerAttachmentRoute } from './attachment-route.ts';
+import { MessageSchema } from './message-schema.ts';
+import { registerMessageRoute } from './message-route.ts';
+import { ConversationParams, CONVERSATIONS_PATH } from './params.ts';
 import {
   CONVERSATION_COLUMNS,
   type ConversationRow,
@@ -42,35 +46,7 @@ const Conversation = z
     updated_at: timestamp(),
   })
   .openapi('Conversation');
-const Message = z
-  .object({
-    _id: z.string(),
-    role: z.enum(['user', 'assistant', 'system', 'human']),
-    content: z.string(),
-    channel: z.string(),
-    direction: z.enum(['inbound', 'outbound']),
-    status: z.enum(['received', 'queued', 'sent', 'delivered', 'read', 'failed']),
-    provider_message_id: z.string().nullable(),
-    error: z.object({ code: z.string(), message: z.string() }).nullable(),
-    attachments: z.array(z.unknown()),
-    buttons: z.array(z.unknown()).nullable(),
-    token_usage: z.object({ input: z.number(), output: z.number() }).nullable(),
-    attempts: z.number(),
-    created_at: timestamp(),
-    sent_at: timestamp().nullable(),
-    delivered_at: timestamp().nullable(),
-    read_at: timestamp().nullable(),
-    edited_at: timestamp().nullable(),
-  })
-  .openapi('Message');
 
-const ConversationParams = AgentParams.extend({
-  conversationId: z
-    .string()
-    .min(1)
-    .max(64)
-    .openapi({ param: { name: 'conversationId', in: 'path' }, example: 'conv_01jd2x3y4z5a6b7c8d9e0f1g2h' }),
-});
 const ListQuery = PageQuery.extend({
   channel: z.string().max(32).optional(),
   status: z.enum(['active', 'closed']).optional(),
@@ -85,7 +61,7 @@ const MessagesQuery = PageQuery.extend({
 });
 
 const tags = ['Conversations'];
-const base = '/api/v1/organizations/{orgId}/projects/{projectId}/agents/{agentId}/conversations';
+const base = CONVERSATIONS_PATH;
 
 const list = createRoute({
   method: 'get',
@@ -107,7 +83,7 @@ const get = createRoute({
     200: json(
       z.object({
         success: z.literal(true),
-        data: Conversation.extend({ messages: z.array(Message) }),
+        data: Conversation.extend({ messages: z.array(MessageSchema) }),
         pagination: PaginationSchema.openapi({ description: 'Pagination of `messages`' }),
       }),
       'Conversation',
@@ -225,4 +201,6 @@ export function registerConversationRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
       200,
     );
   });
+  registerAttachmentRoute(app, deps);
+  registerMessageRoute(app, deps);
 }

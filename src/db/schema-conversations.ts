@@ -57,6 +57,8 @@ export const contactIdentities = pgTable(
     username: text('username'),
     /** The person blocked the bot on this channel: no sends until unblocked. */
     blockedAt: at('blocked_at'),
+    /** When this person last wrote on this channel: opens WhatsApp's 24-hour customer service window. */
+    lastInboundAt: at('last_inbound_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -108,7 +110,12 @@ export const conversations = pgTable(
 );
 
 export type MessageRole = 'user' | 'assistant' | 'system' | 'human';
-export type DeliveryStatus = 'received' | 'queued' | 'sent' | 'delivered' | 'read' | 'failed';
+/** `held`: a reply waiting for WhatsApp's 24-hour window to reopen; `played`: a voice message was played. */
+export type DeliveryStatus =
+  'received' | 'queued' | 'held' | 'sent' | 'delivered' | 'read' | 'played' | 'failed';
+
+/** A template message as stored: parameters already filled in. */
+export type StoredTemplate = { name: string; language: string; parameters: string[] };
 
 /** Messages live in their own table, ordered by `seq`. */
 export const messages = pgTable(
@@ -130,6 +137,8 @@ export const messages = pgTable(
     errorMessage: text('error_message'),
     attachments: jsonb('attachments').$type<AttachmentMeta[]>().notNull().default([]),
     buttons: jsonb('buttons').$type<ReplyButton[]>(),
+    /** Outbound template message (WhatsApp): sent with the adapter's sendTemplate instead of send. */
+    template: jsonb('template').$type<StoredTemplate>(),
     /** Reply address: where an outbound goes, or where an inbound came from. */
     recipient: jsonb('recipient').$type<{ platformUserId: string; chatId: string }>(),
     inputTokens: integer('input_tokens'),
@@ -161,6 +170,10 @@ export const messages = pgTable(
     index('messages_pending_inbound_idx')
       .on(t.conversationId, t.seq)
       .where(sql`${t.direction} = 'inbound' and ${t.answeredAt} is null`),
+    // Replies held for WhatsApp's 24-hour window, released when the contact writes again.
+    index('messages_held_idx')
+      .on(t.agentId, t.channel)
+      .where(sql`${t.status} = 'held'`),
     index('messages_pending_outbound_idx')
       .on(t.conversationId, t.seq)
       .where(sql`${t.direction} = 'outbound' and ${t.status} = 'queued'`),
@@ -168,7 +181,7 @@ export const messages = pgTable(
     check('messages_direction_check', sql`${t.direction} in ('inbound', 'outbound')`),
     check(
       'messages_status_check',
-      sql`${t.status} in ('received', 'queued', 'sent', 'delivered', 'read', 'failed')`,
+      sql`${t.status} in ('received', 'queued', 'held', 'sent', 'delivered', 'read', 'played', 'failed')`,
     ),
   ],
 );
@@ -188,6 +201,9 @@ export const inboundEvents = pgTable(
     stream: text('stream').notNull(),
     payload: jsonb('payload').notNull(),
     processed: boolean('processed').notNull().default(false),
+    /** Status updates whose message is not recorded as sent yet: tries so far and when to look again. */
+    attempts: integer('attempts').notNull().default(0),
+    retryAt: at('retry_at'),
     receivedAt: at('received_at').notNull().defaultNow(),
     processedAt: at('processed_at'),
   },

@@ -10,7 +10,7 @@ export async function resolveIdentity(
   query: SqlRunner,
   agentId: string,
   channel: string,
-  event: InboundMessageEvent,
+  event: Pick<InboundMessageEvent, 'sender'>,
 ): Promise<Identity> {
   const { sender } = event;
   const found = await query<{ id: string; contact_id: string; blocked_at: Date | null }>(
@@ -20,6 +20,18 @@ export async function resolveIdentity(
     [agentId, channel, sender.platformUserId, sender.chatId, sender.username ?? null],
   );
   if (found[0]) return { id: found[0].id, contactId: found[0].contact_id, blockedAt: found[0].blocked_at };
+  if (sender.alternateIds?.length) {
+    const rekeyed = await query<{ id: string; contact_id: string; blocked_at: Date | null }>(
+      `update contact_identities set platform_user_id = $3, chat_id = $5, username = coalesce($6, username),
+              updated_at = now()
+       where id = (select id from contact_identities
+                   where agent_id = $1 and channel = $2 and platform_user_id = any($4::text[]) limit 1)
+       returning id, contact_id, blocked_at`,
+      [agentId, channel, sender.platformUserId, sender.alternateIds, sender.chatId, sender.username ?? null],
+    );
+    if (rekeyed[0])
+      return { id: rekeyed[0].id, contactId: rekeyed[0].contact_id, blockedAt: rekeyed[0].blocked_at };
+  }
   const contactId = newId('contact');
   await query(
     `insert into contacts (id, agent_id, display_name, email, email_verified_at, phone, phone_verified_at)

@@ -1,10 +1,13 @@
 import { DeliveryError } from '../channels/errors.ts';
-import type { OutboundAttachment, OutboundMessage, ReplyButton } from '../channels/types.ts';
+import type { OutboundAttachment, OutboundMessage, ReplyButton, SendResult } from '../channels/types.ts';
+import { WINDOW_CHANNEL, windowOpen } from '../channels/whatsapp/window.ts';
+import type { StoredTemplate } from '../db/schema-conversations.ts';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import { deliveries } from '../metrics/metrics.ts';
-import { isBlocked, markBlocked } from './inbound.ts';
-import type { SenderLookup } from './senders.ts';
+import { isBlocked, markBlocked } from './blocking.ts';
+import type { Sender, SenderLookup } from './senders.ts';
+import { contactWindow, holdForWindow, OUTSIDE_WINDOW, reengagementOf } from './window-hold.ts';
 
 export type RetryPolicy = { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
 
@@ -26,12 +29,14 @@ export function retryDelayMs(
 
 type QueuedRow = {
   id: string;
+  conversation_id: string;
   agent_id: string;
   channel: string;
   content: string;
   recipient: { platformUserId: string; chatId: string };
   buttons: ReplyButton[] | null;
   attachments: OutboundAttachment[];
+  template: StoredTemplate | null;
   attempts: number;
   next_attempt_at: Date | null;
 };
@@ -60,7 +65,8 @@ export async function deliverConversation(
   for (let sent = 0; sent < DELIVERY_BATCH; sent++) {
     const message = (
       await database.query<QueuedRow>(
-        `select id, agent_id, channel, content, recipient, buttons, attachments, attempts, next_attempt_at
+        `select id, conversation_id, agent_id, channel, content, recipient, buttons, attachments, template,
+                attempts, next_attempt_at
          from messages where conversation_id = $1 and direction = 'outbound' and status = 'queued'
          order by seq limit 1`,
         [conversationId],
@@ -89,29 +95,38 @@ async function attempt(
 ): Promise<DeliveryOutcome | undefined> {
   const { database, logger } = deps;
   const sender = await deps.senders(message.agent_id, message.channel);
-  if (!sender?.adapter.send) {
-    deliveries.inc({ channel: message.channel, provider: 'none', outcome: 'failed' });
-    await markFailed(
-      database,
-      message.id,
-      'channel_not_configured',
-      `The ${message.channel} channel is not configured for sending`,
-    );
+  const send = sender && sendFunction(sender, message, conversationId);
+  if (!sender || !send) {
+    const [code, reason] = message.template
+      ? ['templates_unsupported', `The ${message.channel} channel's provider cannot send template messages`]
+      : ['channel_not_configured', `The ${message.channel} channel is not configured for sending`];
+    deliveries.inc({
+      channel: message.channel,
+      provider: sender?.ctx.account.provider ?? 'none',
+      outcome: 'failed',
+    });
+    await markFailed(database, message.id, code, reason);
     return undefined;
   }
-  const outbound: OutboundMessage = {
-    messageId: message.id,
-    idempotencyKey: message.id,
-    conversationId,
-    recipient: message.recipient,
-    text: message.content,
-    ...(message.buttons ? { buttons: message.buttons } : {}),
-    ...(message.attachments.length > 0 ? { attachments: message.attachments } : {}),
-  };
+  // A free-form reply outside WhatsApp's 24-hour window is never attempted blindly.
+  if (!message.template && message.channel === WINDOW_CHANNEL) {
+    const window = await contactWindow(
+      database.query,
+      message.agent_id,
+      message.channel,
+      message.recipient.platformUserId,
+    );
+    if (!windowOpen(window.lastInboundAt, deps.now())) {
+      await database.transaction((query) =>
+        holdForWindow(query, message, reengagementOf(sender), deps.now()),
+      );
+      return undefined;
+    }
+  }
   const attemptNumber = message.attempts + 1;
   const labels = { channel: message.channel, provider: sender.ctx.account.provider };
   try {
-    const result = await sender.adapter.send(outbound, sender.ctx);
+    const result = await send();
     await database.query(
       `update messages set status = 'sent', provider_message_id = $2, sent_at = now(), attempts = $3,
               next_attempt_at = null, updated_at = now()
@@ -133,6 +148,12 @@ async function attempt(
       { messageId: message.id, channel: message.channel, code: failure.code, attempt: attemptNumber },
       'outbound delivery failed',
     );
+    if (failure.code === OUTSIDE_WINDOW && !message.template) {
+      await database.transaction((query) =>
+        holdForWindow(query, message, reengagementOf(sender), deps.now()),
+      );
+      return undefined;
+    }
     if (failure.retryable && attemptNumber < deps.policy.maxAttempts) {
       deliveries.inc({ ...labels, outcome: 'retry' });
       const retryAt = new Date(
@@ -159,6 +180,32 @@ async function attempt(
     }
     return undefined;
   }
+}
+
+/** The adapter call that sends this message (template or free-form); undefined when the adapter has none. */
+function sendFunction(
+  sender: Sender,
+  message: QueuedRow,
+  conversationId: string,
+): (() => Promise<SendResult>) | undefined {
+  const { adapter, ctx } = sender;
+  const common = {
+    messageId: message.id,
+    idempotencyKey: message.id,
+    conversationId,
+    recipient: message.recipient,
+  };
+  if (message.template) {
+    const template = message.template;
+    return adapter.sendTemplate && (() => adapter.sendTemplate!({ ...common, template }, ctx));
+  }
+  const outbound: OutboundMessage = {
+    ...common,
+    text: message.content,
+    ...(message.buttons ? { buttons: message.buttons } : {}),
+    ...(message.attachments.length > 0 ? { attachments: message.attachments } : {}),
+  };
+  return adapter.send && (() => adapter.send!(outbound, ctx));
 }
 
 async function markFailed(database: Database, id: string, code: string, reason: string, attempts?: number) {

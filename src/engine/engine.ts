@@ -51,6 +51,8 @@ export type Engine = {
   ingestor: Ingestor;
   /** Runs reconciliation now (also runs every minute): re-triggers any work whose job was lost. */
   reconcile(): Promise<void>;
+  /** Triggers delivery of a conversation's queued outbound messages (e.g. one an operator just queued). */
+  deliver(conversationId: string): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -124,6 +126,10 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
   return {
     ingestor: new Ingestor(database, boss, () => wake(QUEUES.inbound, 0), options.inboundTextMaxChars),
     reconcile: runReconcile,
+    deliver: async (conversationId) => {
+      await boss.send(QUEUES.deliver, { conversationId }, { singletonKey: conversationId });
+      wake(QUEUES.deliver, 0);
+    },
     stop: async () => {
       clearInterval(timer);
       for (const pending of timers) clearTimeout(pending);

@@ -1,30 +1,38 @@
-import type {
-  InboundContactEvent,
-  InboundEvent,
-  InboundMessageEvent,
-  InboundStatusEvent,
-} from '../channels/types.ts';
+import type { InboundContactEvent, InboundEvent, InboundMessageEvent } from '../channels/types.ts';
+import { WINDOW_CHANNEL } from '../channels/whatsapp/window.ts';
 import type { SqlRunner } from '../db/client.ts';
 import { newId } from '../ids.ts';
 import { countChannelMessages } from '../conversations/analytics.ts';
 import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
+import { markBlocked } from './blocking.ts';
 import { extendHistory, openConversation, resolveIdentity } from './conversation-store.ts';
+import { applyStatus, STATUS_MAX_ATTEMPTS, statusRetryDelayMs } from './statuses.ts';
+import { type ReengagementTemplate, reopenWindow } from './window-hold.ts';
+import { applyEcho, applyIdentityChange } from './identity-events.ts';
 
 /** Events of one stream handled per transaction. */
 export const INBOUND_BATCH = 50;
-/** A status for a message we have not recorded as sent yet is kept this long, then dropped. */
-export const ORPHAN_STATUS_TTL_MS = 10 * 60_000;
 
-export type InboundSettings = { inactivityMs: number; now: () => Date };
+export type InboundSettings = {
+  inactivityMs: number;
+  now: () => Date;
+  /** The account's re-engagement template, when it has one and its adapter sends templates. */
+  reengagement: ReengagementTemplate | null;
+};
 
-/** What processing asks for next: turns to schedule, and whether unmatched status updates wait. */
-export type InboundOutcome = { turns: { conversationId: string; channel: string }[]; deferred: boolean };
+/** What processing asks for next: turns to schedule, and conversations with replies due for delivery. */
+export type InboundOutcome = {
+  turns: { conversationId: string; channel: string }[];
+  deliveries: string[];
+};
 
-type EventRow = { id: string; payload: InboundEvent; received_at: Date };
+type EventRow = { id: string; payload: InboundEvent; attempts: number };
 
 /**
- * Processes up to INBOUND_BATCH pending events of one stream, in arrival order, in the caller's
- * transaction, and marks them processed there: each event takes effect exactly once.
+ * Processes up to INBOUND_BATCH due events of one stream, in arrival order, in the caller's transaction,
+ * and marks them processed there: each event takes effect exactly once. A status whose message is not
+ * recorded as sent yet is not processed but given a retry time, so it never holds up the events behind it;
+ * after STATUS_MAX_ATTEMPTS tries it is dropped. `count` is how many events were looked at.
  */
 export async function processInboundBatch(
   query: SqlRunner,
@@ -32,27 +40,45 @@ export async function processInboundBatch(
   settings: InboundSettings,
 ): Promise<InboundOutcome & { count: number }> {
   const events = await query<EventRow>(
-    `select id, payload, received_at from inbound_events
+    `select id, payload, attempts from inbound_events
      where agent_id = $1 and channel = $2 and stream = $3 and not processed
-     order by seq limit ${INBOUND_BATCH} for update`,
-    [stream.agentId, stream.channel, stream.stream],
+       and (retry_at is null or retry_at <= $4)
+     order by seq limit ${INBOUND_BATCH} for update skip locked`,
+    [stream.agentId, stream.channel, stream.stream, settings.now()],
   );
-  const outcome: InboundOutcome = { turns: [], deferred: false };
+  const outcome: InboundOutcome = { turns: [], deliveries: [] };
   const done: string[] = [];
   for (const row of events) {
     const event = row.payload;
     const now = settings.now();
     if (event.kind === 'message') {
-      const conversationId = await applyMessage(query, stream.agentId, stream.channel, event, now, settings);
+      const applied = await applyMessage(query, stream.agentId, stream.channel, event, now, settings);
+      const conversationId = applied.turn;
       if (conversationId && !outcome.turns.some((t) => t.conversationId === conversationId)) {
         outcome.turns.push({ conversationId, channel: stream.channel });
       }
+      outcome.deliveries.push(...applied.deliveries);
     } else if (event.kind === 'status') {
-      const matched = await applyStatus(query, stream.agentId, stream.channel, event, now);
-      if (!matched && now.getTime() - new Date(row.received_at).getTime() < ORPHAN_STATUS_TTL_MS) {
-        outcome.deferred = true;
+      const applied = await applyStatus(query, stream.agentId, stream.channel, event, {
+        now,
+        reengagement: settings.reengagement,
+      });
+      if (applied.deliver) outcome.deliveries.push(applied.deliver);
+      if (!applied.matched && row.attempts + 1 < STATUS_MAX_ATTEMPTS) {
+        const retryAt = new Date(now.getTime() + statusRetryDelayMs(row.attempts + 1));
+        await query(`update inbound_events set attempts = attempts + 1, retry_at = $2 where id = $1`, [
+          row.id,
+          retryAt,
+        ]);
         continue;
       }
+    } else if (event.kind === 'identity_changed') {
+      await applyIdentityChange(query, stream.agentId, stream.channel, event);
+    } else if (event.kind === 'echo') {
+      await applyEcho(query, stream.agentId, stream.channel, event, {
+        now,
+        inactivityMs: settings.inactivityMs,
+      });
     } else {
       await applyContact(query, stream.agentId, stream.channel, event);
     }
@@ -63,10 +89,27 @@ export async function processInboundBatch(
       done,
     ]);
   }
-  return { ...outcome, count: done.length };
+  outcome.deliveries = [...new Set(outcome.deliveries)];
+  return { ...outcome, count: events.length };
 }
 
-/** Records a user message (or an edit); returns the conversation to run a turn for, if any. */
+/** When the earliest event of a stream still waiting for a retry is due; undefined when none waits. */
+export async function nextRetry(
+  query: SqlRunner,
+  stream: { agentId: string; channel: string; stream: string },
+): Promise<Date | undefined> {
+  const rows = await query<{ at: Date | null }>(
+    `select min(retry_at) as at from inbound_events
+     where agent_id = $1 and channel = $2 and stream = $3 and not processed and retry_at is not null`,
+    [stream.agentId, stream.channel, stream.stream],
+  );
+  return rows[0]?.at ? new Date(rows[0].at) : undefined;
+}
+
+/**
+ * Records a user message (or an edit); returns the conversation to run a turn for, if any, and on a window
+ * channel the conversations whose held replies the message released.
+ */
 async function applyMessage(
   query: SqlRunner,
   agentId: string,
@@ -74,14 +117,14 @@ async function applyMessage(
   event: InboundMessageEvent,
   now: Date,
   settings: InboundSettings,
-): Promise<string | undefined> {
+): Promise<{ turn?: string; deliveries: string[] }> {
   if (event.editOf) {
     await query(
       `update messages set content = $4, edited_at = $5, updated_at = $5
        where agent_id = $1 and channel = $2 and provider_message_id = $3 and direction = 'inbound'`,
       [agentId, channel, event.editOf, event.text, now],
     );
-    return undefined;
+    return { deliveries: [] };
   }
   const identity = await resolveIdentity(query, agentId, channel, event);
   if (identity.blockedAt) {
@@ -96,7 +139,9 @@ async function applyMessage(
     inactivityMs: settings.inactivityMs,
   });
   const messageId = await insertUserMessage(query, { agentId, channel, conversation, event, now });
-  return messageId ? conversation.id : undefined;
+  const deliveries =
+    channel === WINDOW_CHANNEL ? await reopenWindow(query, identity, { agentId, channel, now }) : [];
+  return { ...(messageId ? { turn: conversation.id } : {}), deliveries };
 }
 
 /**
@@ -158,87 +203,6 @@ export async function insertUserMessage(
   return inserted[0].id;
 }
 
-/** Status rank: an update applies only when it moves forward; `failed` only from queued or sent. */
-const RANK_SQL = `case status when 'queued' then 0 when 'sent' then 1 when 'delivered' then 2 when 'read' then 3 else 9 end`;
-const NEW_RANK: Record<InboundStatusEvent['status'], number> = {
-  delivered: 2,
-  read: 3,
-  failed: 2,
-  blocked: 2,
-};
-
-/** Applies a delivery status; false when no sent message has that provider id (yet). */
-async function applyStatus(
-  query: SqlRunner,
-  agentId: string,
-  channel: string,
-  event: InboundStatusEvent,
-  now: Date,
-): Promise<boolean> {
-  const at = event.at ? new Date(event.at) : now;
-  const failed = event.status === 'failed' || event.status === 'blocked';
-  const exists = await query<{ id: string; recipient: { platformUserId: string } | null }>(
-    `select id, recipient from messages
-     where agent_id = $1 and channel = $2 and provider_message_id = $3 and direction = 'outbound'`,
-    [agentId, channel, event.providerMessageId],
-  );
-  const message = exists[0];
-  if (!message) return false;
-  await query(
-    `update messages set
-       status = $2,
-       delivered_at = case when $2 in ('delivered', 'read') then coalesce(delivered_at, $3) else delivered_at end,
-       read_at = case when $2 = 'read' then coalesce(read_at, $3) else read_at end,
-       error_code = case when $2 = 'failed' then $4 else error_code end,
-       error_message = case when $2 = 'failed' then $5 else error_message end,
-       updated_at = now()
-     where id = $1 and ${RANK_SQL} < $6`,
-    [
-      message.id,
-      failed ? 'failed' : event.status,
-      at,
-      event.error?.code ?? (event.status === 'blocked' ? 'recipient_blocked' : 'failed'),
-      event.error?.message ?? (event.status === 'blocked' ? 'The recipient blocked this sender' : null),
-      NEW_RANK[event.status],
-    ],
-  );
-  if (event.status === 'blocked' && message.recipient) {
-    await markBlocked(query, agentId, channel, message.recipient.platformUserId, true);
-  }
-  return true;
-}
-
 async function applyContact(query: SqlRunner, agentId: string, channel: string, event: InboundContactEvent) {
   await markBlocked(query, agentId, channel, event.platformUserId, event.blocked);
-}
-
-/** True when the person blocked this agent on the channel. */
-export async function isBlocked(
-  query: SqlRunner,
-  agentId: string,
-  channel: string,
-  platformUserId: string,
-): Promise<boolean> {
-  const rows = await query(
-    `select 1 from contact_identities where agent_id = $1 and channel = $2 and platform_user_id = $3
-     and blocked_at is not null`,
-    [agentId, channel, platformUserId],
-  );
-  return rows.length > 0;
-}
-
-/** Marks (or clears) a contact's block on one channel. */
-export async function markBlocked(
-  query: SqlRunner,
-  agentId: string,
-  channel: string,
-  platformUserId: string,
-  blocked: boolean,
-): Promise<void> {
-  await query(
-    `update contact_identities set blocked_at = case when $4 then coalesce(blocked_at, now()) else null end,
-            updated_at = now()
-     where agent_id = $1 and channel = $2 and platform_user_id = $3`,
-    [agentId, channel, platformUserId, blocked],
-  );
 }

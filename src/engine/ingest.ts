@@ -5,6 +5,7 @@ import { newId } from '../ids.ts';
 import { scrubUnstorable, truncateText } from '../text-safety.ts';
 import { jobDbFor } from '../queue/job-queue.ts';
 import { QUEUES, streamKey } from './queues.ts';
+import { statusStream } from './statuses.ts';
 
 /** Which channel account the events arrived on. */
 export type IngestTarget = { agentId: string; channel: string };
@@ -20,11 +21,17 @@ type Pending = {
   reject: (error: unknown) => void;
 };
 
-/** The stream an event is ordered within: its sender, or the account's status updates. */
+/**
+ * The stream an event is ordered within: its sender, or one of the account's status streams. Statuses need
+ * no order (the rank check in SQL never moves a message back), so they are spread over a few streams by
+ * message id and processed in parallel.
+ */
 function streamOf(event: InboundEvent): string {
   if (event.kind === 'message') return `user:${event.sender.platformUserId}`;
   if (event.kind === 'contact') return `user:${event.platformUserId}`;
-  return 'status';
+  if (event.kind === 'identity_changed') return `user:${event.sender.platformUserId}`;
+  if (event.kind === 'echo') return `user:${event.recipient.platformUserId}`;
+  return statusStream(event.providerMessageId);
 }
 
 /**

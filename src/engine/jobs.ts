@@ -1,14 +1,20 @@
 import type { PgBoss } from 'pg-boss';
+import type { TypingRecipient } from '../channels/types.ts';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import { observeTurn } from '../metrics/metrics.ts';
 import { jobDbFor } from '../queue/job-queue.ts';
 import { deliverConversation } from './delivery.ts';
 import type { EngineOptions } from './engine.ts';
-import { INBOUND_BATCH, isBlocked, processInboundBatch } from './inbound.ts';
+import { WINDOW_CHANNEL } from '../channels/whatsapp/window.ts';
+import { isBlocked } from './blocking.ts';
+import { INBOUND_BATCH, nextRetry, processInboundBatch } from './inbound.ts';
+import { DEFAULT_ECHO_QUIET_MINUTES, quietAfterEcho } from './identity-events.ts';
 import { QUEUES, streamKey } from './queues.ts';
+import { isStatusStream } from './statuses.ts';
 import { type AgentResponder, TurnError } from './responder.ts';
 import { INLINE_CHANNELS, type Sender, type SenderLookup } from './senders.ts';
+import { reengagementOf } from './window-hold.ts';
 import { prepareTurn, recordReply, recordTurnFailure, replyParts } from './turn.ts';
 
 export type JobContext = {
@@ -23,10 +29,16 @@ export type JobContext = {
   now: () => Date;
 };
 
-/** Seconds before unmatched status updates are looked at again. */
-const ORPHAN_RECHECK_S = 5;
 /** Rounds of INBOUND_BATCH events one inbound job handles before handing over. */
 const INBOUND_ROUNDS = 20;
+
+/**
+ * Job delay in seconds from now until `at` on the engine's clock. pg-boss counts it from the database's
+ * clock, so an injected clock (tests moving time forward) never pushes jobs into the far future.
+ */
+export function secondsUntil(now: Date, at: Date): number {
+  return Math.max(0, (at.getTime() - now.getTime()) / 1000);
+}
 
 /** The three job handlers, by queue name. Each is idempotent: the tables say what is left to do. */
 export function createJobHandlers(ctx: JobContext) {
@@ -34,36 +46,61 @@ export function createJobHandlers(ctx: JobContext) {
   const debounceFor = (channel: string) => options.debounceMs[channel] ?? options.defaultDebounceMs;
 
   const inbound = async (stream: { agentId: string; channel: string; stream: string }) => {
-    for (let round = 0; round < INBOUND_ROUNDS; round++) {
+    const reengagement =
+      stream.channel === WINDOW_CHANNEL
+        ? reengagementOf(await ctx.senders(stream.agentId, stream.channel))
+        : null;
+    let drained = false;
+    for (let round = 0; round < INBOUND_ROUNDS && !drained; round++) {
       const outcome = await database.transaction(async (query) => {
-        const result = await processInboundBatch(query, stream, { inactivityMs: options.inactivityMs, now });
+        const result = await processInboundBatch(query, stream, {
+          inactivityMs: options.inactivityMs,
+          now,
+          reengagement,
+        });
         const turns = result.turns.map((turn) => {
-          const delay = debounceFor(turn.channel);
+          const delay = debounceFor(turn.channel) / 1000;
           // No startAfter when there is no debounce: an immediately available job NOTIFYs its workers.
-          const startAfter = delay > 0 ? { startAfter: new Date(now().getTime() + delay) } : {};
           return {
             data: { conversationId: turn.conversationId },
             singletonKey: turn.conversationId,
-            ...startAfter,
+            ...(delay > 0 ? { startAfter: String(delay) } : {}),
           };
         });
-        if (turns.length > 0) await boss.insert(QUEUES.turn, turns, { db: jobDbFor(query) } as never);
+        const db = { db: jobDbFor(query) } as never;
+        if (turns.length > 0) await boss.insert(QUEUES.turn, turns, db);
+        const deliveries = result.deliveries.map((id) => ({
+          data: { conversationId: id },
+          singletonKey: id,
+        }));
+        if (deliveries.length > 0) await boss.insert(QUEUES.deliver, deliveries, db);
         return result;
       });
       for (const delay of new Set(outcome.turns.map((turn) => debounceFor(turn.channel)))) {
         ctx.wake(QUEUES.turn, delay);
       }
-      if (outcome.deferred) {
-        // Status updates for messages not yet recorded as sent: look again shortly.
-        await boss.send(QUEUES.inbound, stream, {
-          singletonKey: streamKey(stream.agentId, stream.channel, stream.stream),
-          startAfter: ORPHAN_RECHECK_S,
-        });
-        ctx.wake(QUEUES.inbound, ORPHAN_RECHECK_S * 1000);
-        return;
-      }
+      if (outcome.deliveries.length > 0) ctx.wake(QUEUES.deliver, 0);
       // A shorter batch drained the stream; later events brought their own job.
-      if (outcome.count < INBOUND_BATCH) return;
+      drained = outcome.count < INBOUND_BATCH;
+    }
+    if (!drained) {
+      await boss.send(QUEUES.inbound, stream, {
+        singletonKey: streamKey(stream.agentId, stream.channel, stream.stream),
+      });
+      ctx.wake(QUEUES.inbound, 0);
+    }
+    // Statuses waiting for their message: a job of their own looks again when the earliest is due (this run's
+    // or an earlier one's). Its key names the due second, so it never absorbs (and delays) the trigger newer
+    // statuses bring, nor a retry due sooner.
+    const retryAt = isStatusStream(stream.stream) ? await nextRetry(database.query, stream) : undefined;
+    if (retryAt) {
+      const seconds = secondsUntil(now(), retryAt);
+      const dueSecond = Math.ceil(retryAt.getTime() / 1000);
+      await boss.send(QUEUES.inbound, stream, {
+        singletonKey: `${streamKey(stream.agentId, stream.channel, stream.stream)}|retry|${dueSecond}`,
+        startAfter: Math.max(seconds, 0.001),
+      });
+      ctx.wake(QUEUES.inbound, seconds * 1000);
     }
   };
 
@@ -73,8 +110,19 @@ export function createJobHandlers(ctx: JobContext) {
     const { input } = prepared;
     const inline = INLINE_CHANNELS.has(input.channel);
     const sender = inline ? null : await ctx.senders(input.agentId, input.channel);
+    if (sender && (await quietAfterEcho(database.query, conversationId, quietMinutes(sender), now()))) {
+      // A human is answering from another client: the agent leaves these messages to them.
+      await database.query(
+        `update messages set answered_at = $2 where id = any($1) and answered_at is null`,
+        [prepared.pendingIds, now()],
+      );
+      return;
+    }
     // The typing indicator runs while the agent thinks; the reply itself ends it on the user's screen.
-    const stopTyping = await startTyping(ctx, sender, input, prepared.recipient);
+    const stopTyping = await startTyping(ctx, sender, input, {
+      ...prepared.recipient,
+      ...(prepared.latestProviderMessageId ? { inReplyTo: prepared.latestProviderMessageId } : {}),
+    });
     let reply: Awaited<ReturnType<AgentResponder>>;
     const started = performance.now();
     try {
@@ -115,16 +163,23 @@ export function createJobHandlers(ctx: JobContext) {
       conversationId,
     );
     if (outcome.retryAt) {
+      const seconds = secondsUntil(now(), outcome.retryAt);
       await boss.send(
         QUEUES.deliver,
         { conversationId },
-        { singletonKey: conversationId, startAfter: outcome.retryAt },
+        { singletonKey: conversationId, ...(seconds > 0 ? { startAfter: seconds } : {}) },
       );
-      ctx.wake(QUEUES.deliver, outcome.retryAt.getTime() - now().getTime());
+      ctx.wake(QUEUES.deliver, seconds * 1000);
     }
   };
 
   return { [QUEUES.inbound]: inbound, [QUEUES.turn]: turn, [QUEUES.deliver]: deliver };
+}
+
+/** The channel's `echo_quiet_minutes` setting, or the default. */
+function quietMinutes(sender: Sender): number {
+  const value = sender.ctx.account.settings.echo_quiet_minutes;
+  return typeof value === 'number' ? value : DEFAULT_ECHO_QUIET_MINUTES;
 }
 
 /** How often the typing indicator is repeated while a turn runs (Telegram shows it for about 5 s). */
@@ -138,7 +193,7 @@ async function startTyping(
   ctx: JobContext,
   sender: Sender | null,
   input: { agentId: string; channel: string },
-  recipient: { platformUserId: string; chatId: string },
+  recipient: TypingRecipient,
 ): Promise<() => void> {
   const typing = sender?.adapter.typing;
   if (!sender || !typing) return () => {};

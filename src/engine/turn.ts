@@ -16,6 +16,7 @@ type PendingRow = {
   channel: string;
   created_at: Date;
   recipient: { platformUserId: string; chatId: string };
+  provider_message_id: string | null;
 };
 
 /** A turn ready for the agent: its input plus where the reply goes. */
@@ -25,6 +26,8 @@ export type PreparedTurn = {
   /** The newest pending message: the reply is keyed to it, so a retried turn writes its reply once. */
   replyTo: string;
   recipient: { platformUserId: string; chatId: string };
+  /** The provider's id of the newest pending message, when it has one (WhatsApp marks it read). */
+  latestProviderMessageId?: string;
 };
 
 /** Loads the conversation's unanswered messages and history; undefined when nothing is waiting. */
@@ -33,7 +36,7 @@ export async function prepareTurn(
   conversationId: string,
 ): Promise<PreparedTurn | undefined> {
   const pending = await query<PendingRow>(
-    `select id, seq, content, channel, created_at, recipient from messages
+    `select id, seq, content, channel, created_at, recipient, provider_message_id from messages
      where conversation_id = $1 and direction = 'inbound' and answered_at is null order by seq`,
     [conversationId],
   );
@@ -88,6 +91,7 @@ export async function prepareTurn(
     pendingIds: pending.map((row) => row.id),
     replyTo: latest.id,
     recipient: latest.recipient,
+    ...(latest.provider_message_id ? { latestProviderMessageId: latest.provider_message_id } : {}),
   };
 }
 

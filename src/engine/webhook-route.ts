@@ -1,84 +1,149 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { InboundEvent, RawRequest } from '../channels/types.ts';
 import { isId } from '../ids.ts';
 import type { AppDeps, AppEnv } from '../http/env.ts';
 import { rawBody } from '../http/body.ts';
 import { ApiError, notFound, unauthorized } from '../http/errors.ts';
 import { webhookEvents } from '../metrics/metrics.ts';
 import { permanentDataError, recordRejectedWebhook } from './rejected-webhooks.ts';
+import type { Sender } from './senders.ts';
+import { whatsappAppTargets, whatsappHandshake } from './whatsapp-app-webhook.ts';
 
 /** Where every provider webhook lands (raw bodies: verified on bytes, never parsed as API JSON). */
 export const WEBHOOK_PREFIX = '/api/v1/channels/webhooks/';
 const WEBHOOK_PATH = `${WEBHOOK_PREFIX}:channel/:agentId`;
+/** One Meta app's callback for all its numbers: each change goes to the agent owning its phone_number_id. */
+export const WHATSAPP_APP_PATH = `${WEBHOOK_PREFIX}whatsapp`;
 
 /** The public URL a provider posts `channel` updates for `agentId` to. */
 export const webhookUrl = (publicUrl: string, channel: string, agentId: string) =>
   `${publicUrl}${WEBHOOK_PREFIX}${channel}/${agentId}`;
+
+/** A verified delivery for one agent's channel account, ready to record. */
+export type WebhookTarget = { agentId: string; channel: string; sender: Sender };
+
+const requestOf = async (c: Context<AppEnv>, method: string): Promise<RawRequest> => ({
+  method,
+  url: c.req.url,
+  headers: c.req.raw.headers,
+  body: method === 'POST' ? await rawBody(c) : new Uint8Array(),
+});
+
+/** Parses a verified request for each target, records every event durably, then acknowledges. */
+async function record(deps: AppDeps, request: RawRequest, targets: WebhookTarget[]) {
+  const parsed: { target: WebhookTarget; events: InboundEvent[] }[] = [];
+  for (const target of targets) {
+    const { adapter, ctx } = target.sender;
+    try {
+      parsed.push({ target, events: adapter.parse?.(request, ctx) ?? [] });
+    } catch {
+      throw new ApiError(400, 'Webhook body is not a valid update');
+    }
+  }
+  const total = { accepted: 0, duplicates: 0, rejected: 0 };
+  // Nothing to record (no target, or only ignored content): answer at once, engine or not.
+  if (parsed.every(({ events }) => events.length === 0)) return total;
+  const { engine } = deps;
+  if (!engine) throw new ApiError(503, 'Not accepting webhooks yet; retry shortly');
+  const outcomes = await Promise.allSettled(
+    parsed.map(({ target, events }) => engine.ingestor.ingest(target, events)),
+  );
+  let transient: unknown;
+  for (const [i, outcome] of outcomes.entries()) {
+    const { target, events } = parsed[i] as (typeof parsed)[number];
+    const { channel } = target;
+    if (outcome.status === 'fulfilled') {
+      total.accepted += outcome.value.accepted;
+      total.duplicates += outcome.value.duplicates;
+      webhookEvents.inc({ channel, outcome: 'accepted' }, outcome.value.accepted);
+      webhookEvents.inc({ channel, outcome: 'duplicate' }, outcome.value.duplicates);
+      continue;
+    }
+    const error = outcome.reason as unknown;
+    if ((error as { code?: string }).code === '23503') throw notFound('Agent');
+    const reason = permanentDataError(error);
+    if (!reason) {
+      transient ??= error;
+      continue;
+    }
+    // Redelivery would fail the same way forever: keep the raw bytes, stop the provider's retries.
+    try {
+      await recordRejectedWebhook(deps.database.db, { ...target, body: request.body, reason });
+    } catch (recordError) {
+      transient ??= recordError;
+      continue;
+    }
+    deps.logger.warn(
+      { channel, agentId: target.agentId, reason },
+      'webhook update can never be stored; recorded as rejected',
+    );
+    webhookEvents.inc({ channel, outcome: 'unstorable' }, events.length);
+    total.rejected += events.length;
+  }
+  if (transient) {
+    for (const { target } of parsed) webhookEvents.inc({ channel: target.channel, outcome: 'failed' });
+    deps.logger.error({ err: transient }, 'webhook ingest failed; provider will redeliver');
+    throw new ApiError(503, 'Could not record the update; retry shortly', undefined, { 'Retry-After': '5' });
+  }
+  for (const { target, events } of parsed) {
+    const { adapter, ctx } = target.sender;
+    if (!adapter.acknowledge || events.length === 0) continue;
+    // After the commit, off the response path: the provider gets its 200 without waiting on this.
+    adapter.acknowledge(events, ctx).catch((err: unknown) => {
+      ctx.logger.warn(
+        { err, channel: target.channel, agentId: target.agentId },
+        'webhook acknowledgement failed',
+      );
+    });
+  }
+  return total;
+}
 
 /**
  * Every provider webhook lands here: verify raw bytes, parse, record durably, then 200. A database failure that
  * retrying can fix answers 503 (the provider redelivers); an update that can never be stored is recorded as
  * rejected with its raw bytes and answered 200.
  */
-
 export function registerWebhookRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
-  app.post(WEBHOOK_PATH, async (c) => {
-    const { channel, agentId } = c.req.param();
-    const { engine, senders } = deps;
-    if (!isId('agent', agentId) || !senders) throw notFound('Channel');
-    const target = await senders(agentId, channel);
-    if (!target?.adapter.verify || !target.adapter.parse || !target.ctx.account.enabled)
+  const targetOf = async (c: Context<AppEnv>) => {
+    const { channel, agentId } = c.req.param() as { channel: string; agentId: string };
+    if (!isId('agent', agentId) || !deps.senders) throw notFound('Channel');
+    const sender = await deps.senders(agentId, channel);
+    if (!sender?.adapter.verify || !sender.adapter.parse || !sender.ctx.account.enabled) {
       throw notFound('Channel');
-    const request = { method: 'POST', url: c.req.url, headers: c.req.raw.headers, body: await rawBody(c) };
-    const verdict = await target.adapter.verify(request, target.ctx);
-    if (verdict.ok === 'handshake') return c.body(verdict.body, verdict.status as 200);
-    if (!verdict.ok) {
-      webhookEvents.inc({ channel, outcome: 'rejected' });
+    }
+    return { agentId, channel, sender };
+  };
+
+  // Provider handshakes (Meta's subscription check): answered by the adapter's verify, nothing else on GET.
+  app.get(WEBHOOK_PATH, async (c) => {
+    const { sender } = await targetOf(c);
+    const verdict = await sender.adapter.verify?.(await requestOf(c, 'GET'), sender.ctx);
+    if (verdict?.ok !== 'handshake') throw notFound('Channel');
+    return c.body(verdict.body, verdict.status as 200, { 'content-type': 'text/plain' });
+  });
+
+  app.post(WEBHOOK_PATH, async (c) => {
+    const target = await targetOf(c);
+    const request = await requestOf(c, 'POST');
+    const verdict = await target.sender.adapter.verify?.(request, target.sender.ctx);
+    if (verdict?.ok === 'handshake') return c.body(verdict.body, verdict.status as 200);
+    if (!verdict?.ok) {
+      webhookEvents.inc({ channel: target.channel, outcome: 'rejected' });
       throw unauthorized('Webhook signature is missing or invalid');
     }
-    let events;
-    try {
-      events = target.adapter.parse(request, target.ctx);
-    } catch {
-      throw new ApiError(400, 'Webhook body is not a valid update');
-    }
-    if (!engine) throw new ApiError(503, 'Not accepting webhooks yet; retry shortly');
-    try {
-      const result = await engine.ingestor.ingest({ agentId, channel }, events);
-      webhookEvents.inc({ channel, outcome: 'accepted' }, result.accepted);
-      webhookEvents.inc({ channel, outcome: 'duplicate' }, result.duplicates);
-      const { acknowledge } = target.adapter;
-      if (acknowledge && events.length > 0) {
-        // After the commit, off the response path: the provider gets its 200 without waiting on this.
-        acknowledge.call(target.adapter, events, target.ctx).catch((err: unknown) => {
-          target.ctx.logger.warn({ err, channel, agentId }, 'webhook acknowledgement failed');
-        });
-      }
-      return c.json({ success: true, ...result }, 200);
-    } catch (error) {
-      if ((error as { code?: string }).code === '23503') throw notFound('Agent');
-      const reason = permanentDataError(error);
-      if (reason) {
-        // Redelivery would fail the same way forever: keep the raw bytes, stop the provider's retries.
-        await recordRejectedWebhook(deps.database.db, { agentId, channel, body: request.body, reason }).catch(
-          (recordError: unknown) => {
-            deps.logger.error({ err: recordError, channel, agentId }, 'could not record a rejected webhook');
-            throw new ApiError(503, 'Could not record the update; retry shortly', undefined, {
-              'Retry-After': '5',
-            });
-          },
-        );
-        deps.logger.warn(
-          { channel, agentId, reason },
-          'webhook update can never be stored; recorded as rejected',
-        );
-        webhookEvents.inc({ channel, outcome: 'unstorable' }, events.length);
-        return c.json({ success: true, accepted: 0, duplicates: 0, rejected: events.length }, 200);
-      }
-      webhookEvents.inc({ channel, outcome: 'failed' });
-      deps.logger.error({ err: error, channel, agentId }, 'webhook ingest failed; provider will redeliver');
-      throw new ApiError(503, 'Could not record the update; retry shortly', undefined, {
-        'Retry-After': '5',
-      });
-    }
+    return c.json({ success: true, ...(await record(deps, request, [target])) }, 200);
+  });
+
+  app.get(WHATSAPP_APP_PATH, async (c) => {
+    const { status, body } = await whatsappHandshake(deps, await requestOf(c, 'GET'));
+    return c.body(body, status as 200, { 'content-type': 'text/plain' });
+  });
+
+  app.post(WHATSAPP_APP_PATH, async (c) => {
+    const request = await requestOf(c, 'POST');
+    const targets = await whatsappAppTargets(deps, request);
+    return c.json({ success: true, ...(await record(deps, request, targets)) }, 200);
   });
 }

@@ -53,6 +53,12 @@ export type ContractSpec = {
   errorCases: ErrorCase[];
 };
 
+/** A secret's value in the config, by its dotted field name (`credentials.access_token`). */
+const secretOf = (config: Record<string, unknown>, field: string): string =>
+  String(
+    field.split('.').reduce<unknown>((value, key) => (value as Record<string, unknown>)?.[key], config) ?? '',
+  );
+
 /** A channel account held in memory: settings plus secrets, as ChannelAccounts would hand it over. */
 function accountOf(
   spec: ContractSpec,
@@ -60,7 +66,7 @@ function accountOf(
   withSecrets = true,
 ): ChannelAccount {
   const secrets = new Map(
-    spec.adapter.secretFields.map((field) => [field, String(spec.config[field] ?? '')] as const),
+    spec.adapter.secretFields.map((field) => [field, secretOf(spec.config, field)] as const),
   );
   return {
     agentId: 'agent_contract',
@@ -187,7 +193,7 @@ export function adapterContract(spec: ContractSpec): void {
 
     it('never puts a secret in a log line or an error message', () => {
       const secrets = adapter.secretFields
-        .map((field) => String(spec.config[field] ?? ''))
+        .map((field) => secretOf(spec.config, field))
         .filter((value) => value.length >= 8);
       expect(secrets.length).toBeGreaterThan(0);
       const written = [...logs, ...errors].join('\n');

@@ -24,8 +24,8 @@ export type TestAppOptions = {
   fetch?: typeof fetch;
   /** Use this database instead of a fresh one (it is then not closed by the app). */
   database?: Database;
-  /** Start the conversation engine too (queue + workers), with an optional scripted agent. */
-  engine?: { responder?: AgentResponder };
+  /** Start the conversation engine too (queue + workers), with an optional scripted agent and clock. */
+  engine?: { responder?: AgentResponder; now?: () => Date };
 };
 
 export type ApiResponse = { status: number; body: any; headers: Headers; text: string };

@@ -18,6 +18,10 @@ export const VALID_BODIES: Record<string, unknown> = {
   },
   'POST /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/telegram/webhook/setup':
     { webhook_url: 'https://example.test/hook' },
+  'POST /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/whatsapp/webhook/setup':
+    { webhook_url: 'https://example.test/hook' },
+  'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/conversations/:conversationId/messages':
+    { template: { name: 'reopen', language: 'en' } },
   'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/chat': { message: 'hi' },
   'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/chat/stream': { message: 'hi' },
 };

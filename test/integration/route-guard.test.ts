@@ -26,6 +26,9 @@ const PUBLIC = new Set([
   'POST /api/v1/auth/register',
   'POST /api/v1/auth/login',
   'POST /api/v1/channels/webhooks/:channel/:agentId',
+  'GET /api/v1/channels/webhooks/:channel/:agentId',
+  'POST /api/v1/channels/webhooks/whatsapp',
+  'GET /api/v1/channels/webhooks/whatsapp',
   'GET /widget.js',
   'GET /widget/:file{[0-9a-f]+\\.js}',
   'GET /widget/demo',
@@ -46,7 +49,17 @@ const RESTRICTED_READS = new Set([
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels',
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/enabled',
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/telegram/webhook/info',
+  'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/whatsapp/webhook/info',
 ]);
+
+/**
+ * Reads a viewer may make whose fixture has nothing to return: past the role check they answer 404 with
+ * this message (a chat message has no attachment), never 403.
+ */
+const VIEWER_READS_WITHOUT_DATA: Record<string, string> = {
+  'GET /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/conversations/:conversationId/messages/:messageId/attachments/:index':
+    'Attachment not found',
+};
 
 const BODY_LIMIT = 8192;
 
@@ -94,6 +107,12 @@ beforeAll(async () => {
     keyId: key.body.data._id,
     tokenId: token.body.data._id,
     conversationId: chat.body.conversation_id,
+    messageId: (
+      await app.database.query<{ id: string }>(`select id from messages where conversation_id = $1 limit 1`, [
+        chat.body.conversation_id,
+      ])
+    )[0]?.id as string,
+    index: '0',
     userId: victim.owner.id,
     channel: 'telegram',
     invitationId: invitation.body.data._id,
@@ -138,16 +157,20 @@ describe('every registered route', () => {
   });
 
   it("answers 403 to a viewer's writes and to restricted reads, 200 to other reads", async () => {
-    const outcomes: Record<string, number> = {};
+    const outcomes: Record<string, number | string> = {};
     for (const route of orgRoutes()) {
       const [method, path] = route.split(' ') as [string, string];
       const res = await app.call(method, fill(path), { token: viewer.token, body: BODIES[route] });
-      outcomes[route] = res.status;
+      outcomes[route] = route in VIEWER_READS_WITHOUT_DATA ? `${res.status} ${res.body?.error}` : res.status;
     }
     const expected = Object.fromEntries(
       orgRoutes().map((route) => [
         route,
-        route.startsWith('GET ') && !RESTRICTED_READS.has(route) ? 200 : 403,
+        route in VIEWER_READS_WITHOUT_DATA
+          ? `404 ${VIEWER_READS_WITHOUT_DATA[route]}`
+          : route.startsWith('GET ') && !RESTRICTED_READS.has(route)
+            ? 200
+            : 403,
       ]),
     );
     expect(outcomes).toEqual(expected);

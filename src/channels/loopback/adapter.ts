@@ -20,7 +20,7 @@ const updateSchema = z.object({
   status: z
     .object({
       message_id: z.string().min(1).max(200),
-      status: z.enum(['delivered', 'read', 'failed', 'blocked']),
+      status: z.enum(['sent', 'delivered', 'read', 'played', 'failed', 'blocked']),
     })
     .optional(),
 });

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { InboundStatusEvent } from '../types.ts';
 
 /** Header carrying hex HMAC-SHA256 of the raw body under the loopback secret. */
 export const LOOPBACK_SIGNATURE_HEADER = 'x-loopback-signature';
@@ -7,7 +8,7 @@ export const LOOPBACK_SIGNATURE_HEADER = 'x-loopback-signature';
 export type LoopbackUpdate = {
   update_id: string;
   message?: { message_id?: string; from: string; text: string; username?: string; name?: string };
-  status?: { message_id: string; status: 'delivered' | 'read' | 'failed' | 'blocked' };
+  status?: { message_id: string; status: InboundStatusEvent['status'] };
 };
 
 /** Signs a body the way the loopback peer does. */

@@ -84,19 +84,37 @@ export type TelegramFile = {
   file_path?: string;
 };
 
-/** Fetches a file's bytes by file_id (getFile, then the file endpoint); only when a caller needs them. */
-export async function downloadFile(ctx: AdapterContext, fileId: string): Promise<Uint8Array> {
+/** Longest a file download may take, body included. */
+const DOWNLOAD_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * Opens a file by file_id (getFile, then the file endpoint on the configured API root, the only host that
+ * ever sees the token). Resolves once the headers arrived; the body streams from the returned response.
+ */
+export async function openFile(
+  ctx: AdapterContext,
+  fileId: string,
+): Promise<{ file: TelegramFile; response: Response }> {
   const file = await callBotApi<TelegramFile>(ctx, 'getFile', { file_id: fileId });
   if (!file.file_path) throw new TelegramApiError('getFile', 400, 'Bad Request: file is not downloadable');
   const token = await botToken(ctx);
   let response: Response;
   try {
     response = await ctx.fetch(`${apiRoot(ctx)}/file/bot${token}/${file.file_path}`, {
-      signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+      signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS),
     });
   } catch {
     throw new TelegramApiError('file download', 0, 'network error');
   }
-  if (!response.ok) throw new TelegramApiError('file download', response.status, `HTTP ${response.status}`);
+  if (!response.ok || !response.body) {
+    await response.body?.cancel().catch(() => {});
+    throw new TelegramApiError('file download', response.status, `HTTP ${response.status}`);
+  }
+  return { file, response };
+}
+
+/** Fetches a file's bytes by file_id (getFile, then the file endpoint); only when a caller needs them. */
+export async function downloadFile(ctx: AdapterContext, fileId: string): Promise<Uint8Array> {
+  const { response } = await openFile(ctx, fileId);
   return new Uint8Array(await response.arrayBuffer());
 }

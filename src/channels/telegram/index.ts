@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { ProviderAdapter } from '../types.ts';
-import { callBotApi } from './api.ts';
+import { callBotApi, openFile, TelegramApiError } from './api.ts';
 import { sendTelegram, sendTyping } from './send.ts';
 import { splitTelegramReply } from './split.ts';
 import { parseUpdate } from './updates.ts';
@@ -65,6 +65,15 @@ export const telegram: ProviderAdapter = {
   },
   splitReply: splitTelegramReply,
   send: sendTelegram,
+  async fetchAttachment(attachment, ctx) {
+    if (!attachment.ref) throw new TelegramApiError('getFile', 400, 'Bad Request: no file_id');
+    const { file, response } = await openFile(ctx, attachment.ref);
+    return {
+      body: response.body as ReadableStream<Uint8Array>,
+      contentType: attachment.mime_type ?? response.headers.get('content-type') ?? 'application/octet-stream',
+      ...(file.file_size !== undefined ? { size: file.file_size } : {}),
+    };
+  },
   typing: (recipient, ctx) => sendTyping(recipient.chatId, ctx),
   test: testConnection,
   setupWebhook,

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { verifySecretHeader } from '../secret-header.ts';
 import type { AdapterContext, RawRequest, TestResult, VerifyResult } from '../types.ts';
 import { callBotApi, TelegramApiError } from './api.ts';
 import { ALLOWED_UPDATES } from './updates.ts';
@@ -7,19 +7,9 @@ export const SECRET_HEADER = 'x-telegram-bot-api-secret-token';
 /** Parallel webhook connections Telegram may open (its default). */
 export const MAX_CONNECTIONS = 40;
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
-
 /** Checks X-Telegram-Bot-Api-Secret-Token in constant time; no configured secret or header fails closed. */
-export async function verifySecret(request: RawRequest, ctx: AdapterContext): Promise<VerifyResult> {
-  const expected = await ctx.account.secret('webhook_secret');
-  const given = request.headers.get(SECRET_HEADER);
-  if (!expected) return { ok: false, reason: 'no webhook secret configured' };
-  if (given === null) return { ok: false, reason: 'missing secret token header' };
-  // Digests have equal lengths, so the comparison time says nothing about the secret's length either.
-  return timingSafeEqual(digest(given), digest(expected))
-    ? { ok: true }
-    : { ok: false, reason: 'wrong secret token' };
-}
+export const verifySecret = (request: RawRequest, ctx: AdapterContext): Promise<VerifyResult> =>
+  verifySecretHeader(request, ctx, SECRET_HEADER);
 
 /** setWebhook with the stored secret token, the update types this channel handles and max_connections. */
 export async function setupWebhook(ctx: AdapterContext, input: { webhook_url?: string }) {
