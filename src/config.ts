@@ -150,6 +150,7 @@ const envSchema = z.object({
   WIDGET_IP_RATE_LIMIT_PER_MINUTE: int(120, 1, 1_000_000),
   WIDGET_VISITOR_RATE_LIMIT_PER_MINUTE: int(20, 1, 1_000_000),
   RATE_LIMIT_STORE: optionalString.pipe(z.enum(['memory', 'postgres']).default('memory')),
+  OUTBOUND_ALLOW_PRIVATE: bool(false),
 });
 
 export type Config = z.output<typeof envSchema>;

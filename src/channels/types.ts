@@ -134,7 +134,10 @@ export type ChannelAccount = {
 /** I/O handed to adapters, so tests can point them at fake servers without patching globals. */
 export type AdapterContext = {
   account: ChannelAccount;
+  /** For provider APIs at operator-configured base URLs. */
   fetch: typeof fetch;
+  /** For URLs taken from users or payloads: refuses private and loopback targets (src/net/outbound-guard.ts). */
+  fetchPublic: typeof fetch;
   now(): number;
   logger: Logger;
   /** Public base URL of this server (PUBLIC_URL), when configured. */
