@@ -142,6 +142,8 @@ export type AdapterContext = {
   logger: Logger;
   /** Public base URL of this server (PUBLIC_URL), when configured. */
   publicUrl?: string;
+  /** Extra CA certificates (PEM file, EMAIL_TLS_CA_FILE) trusted for mail servers (SMTP, IMAP). */
+  tlsCaFile?: string;
   /** Provider API base URLs from configuration, by provider (telegram: TELEGRAM_API_ROOT). */
   apiRoots?: Readonly<Record<string, string>>;
 };

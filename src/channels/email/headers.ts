@@ -11,10 +11,16 @@ function headerBlock(raw: Uint8Array): string {
   return end === -1 ? text : text.slice(0, end);
 }
 
-/** A message id without its angle brackets, lowercased for matching (`<a@b>` → `a@b`). */
+/**
+ * A message id without its angle brackets, domain part lowercased for matching (`<Ab@X.org>` → `Ab@x.org`);
+ * the local part keeps its case (it is echoed back exactly in In-Reply-To).
+ */
 export function normalizeMessageId(value: string): string | undefined {
   const match = /<([^<>\s]{1,900})>/.exec(value) ?? /^\s*([^<>\s]{1,900})\s*$/.exec(value);
-  return match?.[1]?.toLowerCase();
+  const id = match?.[1];
+  if (!id) return undefined;
+  const at = id.lastIndexOf('@');
+  return at === -1 ? id : id.slice(0, at) + id.slice(at).toLowerCase();
 }
 
 /** The Message-ID of a raw message, normalized; undefined when it has none. */
