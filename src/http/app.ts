@@ -17,6 +17,7 @@ import { limitPerCaller, rateLimitsOf } from './rate-limit.ts';
 import { registerDocs } from './docs.ts';
 import { registerWebhookRoute } from '../engine/webhook-route.ts';
 import { MAIL_WEBHOOK_PREFIX, registerMailWebhookRoute } from '../engine/mail-route.ts';
+import { registerEmailInfoRoute } from '../channels/email-routes.ts';
 import { registerConversationRoutes } from '../conversations/routes.ts';
 import { registerChatRoutes } from '../chat/routes.ts';
 import { registerWidgetRoutes } from '../widget/routes.ts';
@@ -65,6 +66,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerMailWebhookRoute(app, deps);
   registerWebhookRoute(app, deps);
   registerChannelRoutes(app, deps);
+  registerEmailInfoRoute(app, deps);
   registerWidgetAssets(app, deps.config.PUBLIC_URL);
   if (deps.chats) registerChatRoutes(app, deps, deps.chats);
   if (deps.chats && deps.visitors)

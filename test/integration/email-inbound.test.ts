@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { fixtureResolver } from '../helpers/dns-zone.ts';
 import { configureEmail, postMail, simpleMail } from '../helpers/email.ts';
-import { createWorkspace, type Workspace } from '../helpers/fixtures.ts';
+import { addMember, createWorkspace, registerUser, type Workspace } from '../helpers/fixtures.ts';
 import { eventually } from '../helpers/loopback-peer.ts';
 
 let app: TestApp;
@@ -73,5 +73,37 @@ describe('raw MIME inbound route', () => {
     expect(row.verdict.dkim).toBe('none');
     await eventually(() => answered.length > 0 || undefined, 15_000);
     expect(answered).toEqual(['Where is my order?']);
+  });
+});
+
+describe('email webhook info', () => {
+  it('shows members the inbound URL with credentials ready to paste, which the route accepts', async () => {
+    const path = `/api/v1/channels/organizations/${ws.orgId}/projects/${ws.projectId}/agents/${ws.agentId}/channels/email/webhook/info`;
+    const res = await app.call('GET', path, { token: ws.owner.token });
+    expect(res.status, res.text).toBe(200);
+    const info = res.body.webhook_info;
+    expect(info).toMatchObject({
+      basic_auth_user: 'inbound',
+      secret_header: 'x-inbound-secret',
+      content_type: 'message/rfc822',
+      max_bytes: 25 * 1024 * 1024,
+      imap: null,
+    });
+    const url = new URL(info.url);
+    expect(url.username).toBe('inbound');
+    expect(decodeURIComponent(url.password)).toBe(secret);
+    expect(`${url.origin}${url.pathname}`).toBe(info.url_without_credentials);
+    const mail = simpleMail({
+      from: 'info@customer.example',
+      subject: 'Via the pasted URL',
+      messageId: '<pasted-1@customer.example>',
+      body: 'Hi',
+    });
+    const posted = await postMail(app, ws.agentId, mail, { secret: decodeURIComponent(url.password) });
+    expect(posted).toMatchObject({ status: 200, body: { duplicate: false } });
+
+    const viewer = await registerUser(app, 'mail-viewer');
+    await addMember(app, ws.owner, ws.orgId, viewer, 'viewer');
+    expect((await app.call('GET', path, { token: viewer.token })).status).toBe(403);
   });
 });
