@@ -8,7 +8,12 @@ export async function extractAttachment(
   raw: Buffer,
   index: number,
 ): Promise<{ content: Buffer; contentType: string; filename?: string }> {
-  const mail = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
+  const mail = await simpleParser(raw, {
+    skipHtmlToText: true,
+    skipTextToHtml: true,
+    skipImageLinks: true,
+    keepDeliveryStatus: true,
+  });
   const attachment = Number.isInteger(index) && index >= 0 ? mail.attachments[index] : undefined;
   if (!attachment) throw new RangeError(`The mail has no attachment ${index}`);
   return {

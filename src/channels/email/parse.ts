@@ -77,7 +77,11 @@ export function attachmentType(contentType: string): AttachmentMeta['type'] {
 
 /** Parses a raw mail with mailparser: every charset, encoded-word and transfer encoding decoded. */
 export async function parseEmail(raw: Buffer): Promise<ParsedEmail> {
-  const mail: ParsedMail = await simpleParser(raw, { skipImageLinks: true, maxHtmlLengthToParse: 5_000_000 });
+  const mail: ParsedMail = await simpleParser(raw, {
+    skipImageLinks: true,
+    keepDeliveryStatus: true,
+    maxHtmlLengthToParse: 5_000_000,
+  });
   const headers = new Map<string, string>();
   for (const [key, value] of mail.headers) {
     if (!headers.has(key)) headers.set(key, headerText(value).slice(0, 4000));

@@ -5,8 +5,9 @@
  * the `-- ` signature and mobile footers. When stripping would leave nothing, the full text is kept.
  */
 
-/** Lines of an attribution ending ("… wrote:", "… schrieb:", "… a écrit :", "… escribió:", "… scrisse:"). */
-const ATTRIBUTION_END = /(wrote|schrieb|a écrit|escribió|scrisse|schreef|escreveu|skrev|napisał)\s*:\s*$/i;
+const VERBS = '(wrote|schrieb|a écrit|escribió|scrisse|schreef|escreveu|skrev|napisał)';
+/** An attribution's end: "… wrote:", "… a écrit :", or German "… schrieb Name <addr>:". */
+const ATTRIBUTION_END = new RegExp(`(${VERBS}\\s*:|\\bschrieb\\s.{1,200}:)\\s*$`, 'i');
 /** Lines that open an attribution ("On …", "Am …", "Le …", "El …", "Il …", "Op …", "Em …", "Den …", "W dniu …"). */
 const ATTRIBUTION_START = /^(on|am|le|el|il|op|em|den|w dniu)\s/i;
 /** Outlook's header block labels, localised: From, Sent/Date, To, Subject. */
