@@ -14,7 +14,16 @@ export type MailProcessDeps = {
   dnsResolver?: DNSResolver;
 };
 
-type RawRow = { agent_id: string; raw: Uint8Array; client_ip: string | null; status: string };
+type RawRow = {
+  agent_id: string;
+  raw: Uint8Array;
+  client_ip: string | null;
+  status: string;
+  received_at: Date;
+};
+
+/** A mail whose processing keeps failing (DNS down, a library error) is retried this long, then recorded as failed. */
+export const MAIL_RETRY_WINDOW_MS = 3_600_000;
 
 /**
  * The `mail` job: parses, authenticates (DNS) and classifies one recorded raw mail, ingests the events
@@ -24,7 +33,7 @@ type RawRow = { agent_id: string; raw: Uint8Array; client_ip: string | null; sta
 export async function processRawMail(deps: MailProcessDeps, rawMailId: string): Promise<void> {
   const row = (
     await deps.database.query<RawRow>(
-      `select agent_id, raw, client_ip, status from raw_mails where id = $1`,
+      `select agent_id, raw, client_ip, status, received_at from raw_mails where id = $1`,
       [rawMailId],
     )
   )[0];
@@ -35,15 +44,24 @@ export async function processRawMail(deps: MailProcessDeps, rawMailId: string): 
     return;
   }
   const settings = sender.ctx.account.settings as InboundMailSettings;
-  const outcome = await readInboundMail(Buffer.from(row.raw), {
-    rawMailId,
-    settings,
-    auth: {
-      ...(deps.dnsResolver ? { resolver: deps.dnsResolver } : {}),
-      ...(row.client_ip ? { clientIp: row.client_ip } : {}),
-      ...(settings.trusted_authserv_ids ? { trustedAuthservIds: settings.trusted_authserv_ids } : {}),
-    },
-  });
+  let outcome: Awaited<ReturnType<typeof readInboundMail>>;
+  try {
+    outcome = await readInboundMail(Buffer.from(row.raw), {
+      rawMailId,
+      settings,
+      auth: {
+        ...(deps.dnsResolver ? { resolver: deps.dnsResolver } : {}),
+        ...(row.client_ip ? { clientIp: row.client_ip } : {}),
+        ...(settings.trusted_authserv_ids ? { trustedAuthservIds: settings.trusted_authserv_ids } : {}),
+      },
+    });
+  } catch (error) {
+    // Retried by the queue (and reconciliation) for a while; a poison mail then stops here for good.
+    if (Date.now() - new Date(row.received_at).getTime() < MAIL_RETRY_WINDOW_MS) throw error;
+    deps.logger.warn({ err: error, rawMailId }, 'inbound mail could not be processed; recorded as failed');
+    await finish(deps.database, rawMailId, { status: 'failed', reason: 'processing_error' });
+    return;
+  }
   if (outcome.events.length > 0) {
     await deps.ingestor.ingest({ agentId: row.agent_id, channel: 'email' }, outcome.events);
   }
