@@ -152,6 +152,10 @@ const envSchema = z.object({
   WIDGET_VISITOR_RATE_LIMIT_PER_MINUTE: int(20, 1, 1_000_000),
   RATE_LIMIT_STORE: optionalString.pipe(z.enum(['memory', 'postgres']).default('memory')),
   OUTBOUND_ALLOW_PRIVATE: bool(false),
+  METRICS_TOKEN: optionalString.refine(
+    (v) => v === undefined || v.length >= 16,
+    'must be at least 16 characters',
+  ),
 });
 
 export type Config = z.output<typeof envSchema>;

@@ -7,6 +7,7 @@ import { type AgentResponder, TurnError } from '../engine/responder.ts';
 import { prepareTurn, recordReply, recordTurnFailure, replyParts } from '../engine/turn.ts';
 import { ApiError, conflict, notFound } from '../http/errors.ts';
 import { newId } from '../ids.ts';
+import { observeTurn } from '../metrics/metrics.ts';
 import { KeyedLock } from './keyed-lock.ts';
 
 export type ChatInput = {
@@ -129,12 +130,15 @@ export class ChatService {
     if (!prepared || !prepared.pendingIds.includes(messageId))
       return this.existingReply(conversationId, messageId);
     let reply;
+    const started = performance.now();
     try {
       reply = await this.responder(prepared.input, {
         ...(input.onChunk ? { onChunk: input.onChunk } : {}),
         ...(input.signal ? { signal: input.signal } : {}),
       });
+      observeTurn(input.channel, 'ok', started);
     } catch (error) {
+      observeTurn(input.channel, error instanceof TurnError ? error.code : 'error', started);
       if (!(error instanceof TurnError)) throw error;
       await this.database.transaction((query) => recordTurnFailure(query, prepared, error, this.now()));
       throw turnFailed(error);

@@ -41,6 +41,8 @@ export type Database = {
   url?: string;
   /** Runs `fn` while holding a session advisory lock (PostgreSQL); PGlite is single-process so it just runs. */
   withAdvisoryLock<T>(lockId: number, fn: () => Promise<T>): Promise<T>;
+  /** The application pool's use (PostgreSQL only), for metrics. */
+  poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 };
 
@@ -49,6 +51,28 @@ export type ListenOptions = { onReconnect?: () => void };
 export type DatabaseOptions =
   | { kind: 'postgres'; url: string; poolMax?: number }
   | { kind: 'pglite'; dataDir?: string /* omitted = in memory */ };
+
+/**
+ * A pooled connection held by one caller. pg-pool takes its own error listener off a client while it is checked
+ * out, so a server restart would emit 'error' on it with nobody listening and end the process; here the error
+ * is noted (the running statement rejects with it anyway) and the client is discarded on release, never reused.
+ */
+async function checkout(pool: pg.Pool) {
+  const client = await pool.connect();
+  const session = {
+    client,
+    broken: undefined as Error | undefined,
+    release: () => {
+      client.removeListener('error', onError);
+      client.release(session.broken ?? false);
+    },
+  };
+  const onError = (error: Error) => {
+    session.broken ??= error;
+  };
+  client.on('error', onError);
+  return session;
+}
 
 /** Opens PostgreSQL (pooled) or embedded PGlite. PGlite callers must hold the data-dir lock first. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
@@ -63,14 +87,15 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       db: drizzlePg(pool, { schema }) as unknown as Db,
       query: async (text, params) => (await pool.query(text, params)).rows,
       transaction: async (fn) => {
-        const session = await pool.connect();
+        const session = await checkout(pool);
         try {
-          await session.query('begin');
-          const result = await fn(async (text, params) => (await session.query(text, params)).rows);
-          await session.query('commit');
+          await session.client.query('begin');
+          const result = await fn(async (text, params) => (await session.client.query(text, params)).rows);
+          await session.client.query('commit');
           return result;
         } catch (error) {
-          await session.query('rollback').catch(() => {});
+          // A rollback that cannot get through means the connection is gone: discard it.
+          await session.client.query('rollback').catch((lost: Error) => (session.broken ??= lost));
           throw error;
         } finally {
           session.release();
@@ -79,18 +104,19 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       listen: (channel, onPayload, listenOptions) =>
         listenPostgres(options.url, channel, onPayload, listenOptions),
       withAdvisoryLock: async (lockId, fn) => {
-        const session = await pool.connect();
+        const session = await checkout(pool);
         try {
-          await session.query('select pg_advisory_lock($1)', [lockId]);
+          await session.client.query('select pg_advisory_lock($1)', [lockId]);
           try {
             return await fn();
           } finally {
-            await session.query('select pg_advisory_unlock($1)', [lockId]);
+            await session.client.query('select pg_advisory_unlock($1)', [lockId]);
           }
         } finally {
           session.release();
         }
       },
+      poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
       close: () => pool.end(),
     };
   }

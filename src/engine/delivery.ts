@@ -2,6 +2,7 @@ import { DeliveryError } from '../channels/errors.ts';
 import type { OutboundAttachment, OutboundMessage, ReplyButton } from '../channels/types.ts';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
+import { deliveries } from '../metrics/metrics.ts';
 import { isBlocked, markBlocked } from './inbound.ts';
 import type { SenderLookup } from './senders.ts';
 
@@ -91,6 +92,7 @@ async function attempt(
   const { database, logger } = deps;
   const sender = await deps.senders(message.agent_id, message.channel);
   if (!sender?.adapter.send) {
+    deliveries.inc({ channel: message.channel, provider: 'none', outcome: 'failed' });
     await markFailed(
       database,
       message.id,
@@ -110,6 +112,7 @@ async function attempt(
     ...(message.channel_metadata ? { channelMetadata: message.channel_metadata } : {}),
   };
   const attemptNumber = message.attempts + 1;
+  const labels = { channel: message.channel, provider: sender.ctx.account.provider };
   try {
     const result = await sender.adapter.send(outbound, sender.ctx);
     await database.query(
@@ -118,6 +121,7 @@ async function attempt(
        where id = $1 and status = 'queued'`,
       [message.id, result.providerMessageId, attemptNumber],
     );
+    deliveries.inc({ ...labels, outcome: 'sent' });
     return undefined;
   } catch (error) {
     const failure =
@@ -133,6 +137,7 @@ async function attempt(
       'outbound delivery failed',
     );
     if (failure.retryable && attemptNumber < deps.policy.maxAttempts) {
+      deliveries.inc({ ...labels, outcome: 'retry' });
       const retryAt = new Date(
         deps.now().getTime() + retryDelayMs(deps.policy, attemptNumber, failure.retryAfterMs),
       );
@@ -144,6 +149,7 @@ async function attempt(
       );
       return { retryAt };
     }
+    deliveries.inc({ ...labels, outcome: 'failed' });
     await markFailed(database, message.id, failure.code, failure.message, attemptNumber);
     if (failure.blocked) {
       await markBlocked(

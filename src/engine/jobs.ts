@@ -1,6 +1,7 @@
 import type { PgBoss } from 'pg-boss';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
+import { observeTurn } from '../metrics/metrics.ts';
 import { jobDbFor } from '../queue/job-queue.ts';
 import { deliverConversation } from './delivery.ts';
 import type { EngineOptions } from './engine.ts';
@@ -79,9 +80,12 @@ export function createJobHandlers(ctx: JobContext) {
     // The typing indicator runs while the agent thinks; the reply itself ends it on the user's screen.
     const stopTyping = await startTyping(ctx, sender, input, prepared.recipient);
     let reply: Awaited<ReturnType<AgentResponder>>;
+    const started = performance.now();
     try {
       reply = await ctx.responder(input);
+      observeTurn(input.channel, 'ok', started);
     } catch (error) {
+      observeTurn(input.channel, error instanceof TurnError ? error.code : 'error', started);
       if (!(error instanceof TurnError)) throw error;
       ctx.logger.warn({ conversationId, code: error.code }, 'turn failed; recorded on the conversation');
       await database.transaction((query) => recordTurnFailure(query, prepared, error, now()));

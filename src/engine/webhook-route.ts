@@ -3,6 +3,7 @@ import { isId } from '../ids.ts';
 import type { AppDeps, AppEnv } from '../http/env.ts';
 import { rawBody } from '../http/body.ts';
 import { ApiError, notFound, unauthorized } from '../http/errors.ts';
+import { webhookEvents } from '../metrics/metrics.ts';
 
 /** Where every provider webhook lands (raw bodies: verified on bytes, never parsed as API JSON). */
 export const WEBHOOK_PREFIX = '/api/v1/channels/webhooks/';
@@ -25,7 +26,10 @@ export function registerWebhookRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
     const request = { method: 'POST', url: c.req.url, headers: c.req.raw.headers, body: await rawBody(c) };
     const verdict = await target.adapter.verify(request, target.ctx);
     if (verdict.ok === 'handshake') return c.body(verdict.body, verdict.status as 200);
-    if (!verdict.ok) throw unauthorized('Webhook signature is missing or invalid');
+    if (!verdict.ok) {
+      webhookEvents.inc({ channel, outcome: 'rejected' });
+      throw unauthorized('Webhook signature is missing or invalid');
+    }
     let events;
     try {
       events = target.adapter.parse(request, target.ctx);
@@ -35,6 +39,8 @@ export function registerWebhookRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
     if (!engine) throw new ApiError(503, 'Not accepting webhooks yet; retry shortly');
     try {
       const result = await engine.ingestor.ingest({ agentId, channel }, events);
+      webhookEvents.inc({ channel, outcome: 'accepted' }, result.accepted);
+      webhookEvents.inc({ channel, outcome: 'duplicate' }, result.duplicates);
       const { acknowledge } = target.adapter;
       if (acknowledge && events.length > 0) {
         // After the commit, off the response path: the provider gets its 200 without waiting on this.
@@ -45,6 +51,7 @@ export function registerWebhookRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
       return c.json({ success: true, ...result }, 200);
     } catch (error) {
       if ((error as { code?: string }).code === '23503') throw notFound('Agent');
+      webhookEvents.inc({ channel, outcome: 'failed' });
       deps.logger.error({ err: error, channel, agentId }, 'webhook ingest failed; provider will redeliver');
       throw new ApiError(503, 'Could not record the update; retry shortly', undefined, {
         'Retry-After': '5',

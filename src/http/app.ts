@@ -25,6 +25,8 @@ import { isWidgetScriptPath, registerWidgetAssets } from '../widget/assets.ts';
 import type { AppDeps, AppEnv } from './env.ts';
 import { errorBody, handleError, validationError } from './errors.ts';
 import { registerHealth } from './health.ts';
+import { observeHttp } from '../metrics/http-metrics.ts';
+import { registerMetricsRoute } from '../metrics/route.ts';
 import { requestLog } from './request-log.ts';
 
 /** Builds the HTTP application: middleware, every route, docs and health. No I/O happens here. */
@@ -36,6 +38,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   });
 
   app.use('*', requestId({ limitLength: 128 }));
+  app.use('*', observeHttp());
   app.use('*', requestLog(deps.logger));
   const pageHeaders = secureHeaders({ contentSecurityPolicy: undefined });
   // The widget script is embedded by other sites' pages: it must not be same-origin only.
@@ -53,6 +56,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use('/api/v1/*', limitPerCaller(deps.config.API_RATE_LIMIT_PER_MINUTE, rateLimitsOf(deps)));
 
   registerHealth(app, deps.database);
+  registerMetricsRoute(app, deps);
   registerDocs(app, VERSION);
   registerAuthRoutes(app, deps);
   registerAccountRoutes(app, deps);

@@ -1,6 +1,7 @@
 import { generateText, type LanguageModelUsage, streamText } from 'ai';
 import type { Logger } from '../../logger.ts';
 import { devGenerate } from './dev-model.ts';
+import { observeLlmCall } from '../../metrics/metrics.ts';
 import { LlmError } from './errors.ts';
 import { createModel } from './models.ts';
 import { classifyError, retryDelay, sleep } from './retry.ts';
@@ -66,7 +67,22 @@ class TargetFailure {
 export function createLlmClient(options: LlmClientOptions): LlmClient {
   const maxRetries = Math.max(0, Math.floor(options.maxRetries));
 
+  /** One call, observed: latency by outcome, tokens on success, the error code on failure. */
   async function attempt(target: LlmTarget, input: GenerateInput, state: StreamState): Promise<Reply> {
+    const started = performance.now();
+    try {
+      const reply = await call(target, input, state);
+      observeLlmCall(target.provider, started, { usage: reply.usage });
+      return reply;
+    } catch (err) {
+      const code =
+        err instanceof LlmError ? err.code : err instanceof ChunkHandlerError ? 'chunk_handler' : 'error';
+      observeLlmCall(target.provider, started, { code });
+      throw err;
+    }
+  }
+
+  async function call(target: LlmTarget, input: GenerateInput, state: StreamState): Promise<Reply> {
     if (target.provider === 'dev') {
       return devGenerate({
         system: input.system,
