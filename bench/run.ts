@@ -12,6 +12,9 @@ import pg from 'pg';
 import { BenchPeer, LOOPBACK_BENCH_SECRET, measureIngest, measurePipeline } from './engine-scenarios.ts';
 import { configureTelegram, measureTelegramIngest, startTinyBotApi } from './telegram-scenario.ts';
 import { configureWhatsApp, measureWhatsAppIngest, startTinyGraphApi } from './whatsapp-scenario.ts';
+import { configureEmail, measureEmailIngest } from './email-scenario.ts';
+import { SmtpPeer } from '../test/helpers/smtp-peer.ts';
+import { waitUntilQuiet } from './webhook-load.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 3);
@@ -146,11 +149,14 @@ async function main() {
     const peer = await new BenchPeer().start();
     const botApi = await startTinyBotApi();
     const graphApi = await startTinyGraphApi();
+    // The SMTP sink replies go to: implicit TLS with a throwaway certificate the server is told to trust.
+    const smtpSink = await new SmtpPeer('bench', 'bench-pass', true).start();
     const sb = await startSwitchboard(dataDir, {
       ...databaseEnv,
       TELEGRAM_API_ROOT: botApi.url,
       META_GRAPH_API_ROOT: graphApi.url,
-      TURN_DEBOUNCE_MS: 'loopback=0,telegram=0,whatsapp=0',
+      EMAIL_TLS_CA_FILE: smtpSink.caFile,
+      TURN_DEBOUNCE_MS: 'loopback=0,telegram=0,whatsapp=0,email=0',
       LOOPBACK_CHANNEL_URL: peer.url,
       LOOPBACK_CHANNEL_SECRET: LOOPBACK_BENCH_SECRET,
     });
@@ -186,10 +192,18 @@ async function main() {
       results.whatsapp = { ...whatsapp, ratio_vs_raw: ratio(whatsapp.accepted_per_s, baseline.rps) };
       await graphApi.drain();
     }
+    if (run('email')) {
+      const ids = { org: orgId, project: projectId, agent: agentId };
+      const secret = await configureEmail(sb.url, token, ids, smtpSink.port);
+      const email = await measureEmailIngest(sb.url, agentId, secret, DURATION_S, CONNECTIONS);
+      results.email = { ...email, ratio_vs_raw: ratio(email.accepted_per_s, baseline.rps) };
+      await waitUntilQuiet(() => smtpSink.received.length);
+    }
     await stop(sb.child);
     await peer.close();
     await botApi.close();
     await graphApi.close();
+    await smtpSink.close();
     if (run('startup')) {
       const warm = await startSwitchboard(dataDir, databaseEnv);
       await stop(warm.child);

@@ -119,6 +119,8 @@ const envSchema = z.object({
   SESSION_TTL: duration(7 * 86400),
   INVITATION_TTL: duration(7 * 86400),
   BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 100 * 1024 * 1024),
+  EMAIL_MAX_BYTES: int(25 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+  EMAIL_TLS_CA_FILE: optionalString,
   ALLOW_REGISTRATION: bool(true),
   BOOTSTRAP_EMAIL: optionalString.pipe(z.email().default('admin@switchboard.local')),
   TRUST_PROXY: bool(false),

@@ -16,7 +16,8 @@ export type IdPrefix =
   | 'ident'
   | 'evt'
   | 'visitor'
-  | 'inv';
+  | 'inv'
+  | 'rawmail';
 
 /** A new prefixed, time-sortable id such as `agent_01jd…`. */
 export function newId(prefix: IdPrefix): string {

@@ -2,6 +2,7 @@ import { setPasswordHashConcurrency } from './auth/passwords.ts';
 import { createAgentDeps } from './agent/wiring.ts';
 import type { SessionTokens } from './auth/sessions.ts';
 import type { ChannelAccounts } from './channels/accounts.ts';
+import type { DNSResolver } from './channels/email/authenticate.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import { createSenderLookup } from './engine/channel-senders.ts';
@@ -28,6 +29,8 @@ export type WiringDeps = {
    */
   engine: false | { responder?: AgentResponder; now?: () => Date };
   rateLimits?: RateLimitFactory;
+  /** DNS for inbound mail authentication (tests: a fixture zone); default: the system resolver. */
+  dnsResolver?: DNSResolver;
 };
 
 /**
@@ -49,6 +52,7 @@ export async function wireApp(
         senders,
         options: engineOptionsFrom(config),
         ...(deps.engine.now ? { now: deps.engine.now } : {}),
+        ...(deps.dnsResolver ? { dnsResolver: deps.dnsResolver } : {}),
       })
     : undefined;
   try {

@@ -34,5 +34,6 @@ export function adapterContext(
     }),
     apiRoots: apiRootsFrom(deps.config),
     ...(deps.config.PUBLIC_URL ? { publicUrl: deps.config.PUBLIC_URL } : {}),
+    ...(deps.config.EMAIL_TLS_CA_FILE ? { tlsCaFile: deps.config.EMAIL_TLS_CA_FILE } : {}),
   };
 }

@@ -7,8 +7,9 @@ import pg from 'pg';
 import * as baseSchema from './schema.ts';
 import * as channelSchema from './schema-channels.ts';
 import * as conversationSchema from './schema-conversations.ts';
+import * as mailSchema from './schema-mail.ts';
 
-const schema = { ...baseSchema, ...conversationSchema, ...channelSchema };
+const schema = { ...baseSchema, ...conversationSchema, ...channelSchema, ...mailSchema };
 
 export type Schema = typeof schema;
 /** The Drizzle handle shared by both engines. */

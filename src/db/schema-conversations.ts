@@ -139,6 +139,8 @@ export const messages = pgTable(
     buttons: jsonb('buttons').$type<ReplyButton[]>(),
     /** Outbound template message (WhatsApp): sent with the adapter's sendTemplate instead of send. */
     template: jsonb('template').$type<StoredTemplate>(),
+    /** Channel facts about this one message (email: Message-ID, subject, full text, authentication verdict). */
+    metadata: jsonb('metadata').$type<Record<string, unknown>>(),
     /** Reply address: where an outbound goes, or where an inbound came from. */
     recipient: jsonb('recipient').$type<{ platformUserId: string; chatId: string }>(),
     inputTokens: integer('input_tokens'),

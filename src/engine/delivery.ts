@@ -39,6 +39,7 @@ type QueuedRow = {
   template: StoredTemplate | null;
   attempts: number;
   next_attempt_at: Date | null;
+  channel_metadata: Record<string, unknown> | null;
 };
 
 export type DeliveryDeps = {
@@ -66,7 +67,8 @@ export async function deliverConversation(
     const message = (
       await database.query<QueuedRow>(
         `select id, conversation_id, agent_id, channel, content, recipient, buttons, attachments, template,
-                attempts, next_attempt_at
+                attempts, next_attempt_at,
+                (select channel_metadata from conversations where id = $1) as channel_metadata
          from messages where conversation_id = $1 and direction = 'outbound' and status = 'queued'
          order by seq limit 1`,
         [conversationId],
@@ -204,6 +206,7 @@ function sendFunction(
     text: message.content,
     ...(message.buttons ? { buttons: message.buttons } : {}),
     ...(message.attachments.length > 0 ? { attachments: message.attachments } : {}),
+    ...(message.channel_metadata ? { channelMetadata: message.channel_metadata } : {}),
   };
   return adapter.send && (() => adapter.send!(outbound, ctx));
 }

@@ -10,6 +10,8 @@ import { WINDOW_CHANNEL } from '../channels/whatsapp/window.ts';
 import { isBlocked } from './blocking.ts';
 import { INBOUND_BATCH, nextRetry, processInboundBatch } from './inbound.ts';
 import { DEFAULT_ECHO_QUIET_MINUTES, quietAfterEcho } from './identity-events.ts';
+import type { Ingestor } from './ingest.ts';
+import { type MailProcessDeps, processRawMail } from './mail-process.ts';
 import { QUEUES, streamKey } from './queues.ts';
 import { isStatusStream } from './statuses.ts';
 import { type AgentResponder, TurnError } from './responder.ts';
@@ -27,6 +29,8 @@ export type JobContext = {
   senders: SenderLookup;
   options: EngineOptions;
   now: () => Date;
+  ingestor: Ingestor;
+  dnsResolver?: MailProcessDeps['dnsResolver'];
 };
 
 /** Rounds of INBOUND_BATCH events one inbound job handles before handing over. */
@@ -40,7 +44,7 @@ export function secondsUntil(now: Date, at: Date): number {
   return Math.max(0, (at.getTime() - now.getTime()) / 1000);
 }
 
-/** The three job handlers, by queue name. Each is idempotent: the tables say what is left to do. */
+/** The job handlers, by queue name. Each is idempotent: the tables say what is left to do. */
 export function createJobHandlers(ctx: JobContext) {
   const { database, boss, options, now } = ctx;
   const debounceFor = (channel: string) => options.debounceMs[channel] ?? options.defaultDebounceMs;
@@ -173,7 +177,9 @@ export function createJobHandlers(ctx: JobContext) {
     }
   };
 
-  return { [QUEUES.inbound]: inbound, [QUEUES.turn]: turn, [QUEUES.deliver]: deliver };
+  const mail = ({ rawMailId }: { rawMailId: string }) => processRawMail(ctx, rawMailId);
+
+  return { [QUEUES.inbound]: inbound, [QUEUES.turn]: turn, [QUEUES.deliver]: deliver, [QUEUES.mail]: mail };
 }
 
 /** The channel's `echo_quiet_minutes` setting, or the default. */

@@ -29,6 +29,7 @@ const PUBLIC = new Set([
   'GET /api/v1/channels/webhooks/:channel/:agentId',
   'POST /api/v1/channels/webhooks/whatsapp',
   'GET /api/v1/channels/webhooks/whatsapp',
+  'POST /api/v1/channels/webhooks/email/:agentId',
   'GET /widget.js',
   'GET /widget/:file{[0-9a-f]+\\.js}',
   'GET /widget/demo',
@@ -50,6 +51,7 @@ const RESTRICTED_READS = new Set([
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/enabled',
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/telegram/webhook/info',
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/whatsapp/webhook/info',
+  'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/email/webhook/info',
 ]);
 
 /**
@@ -72,7 +74,11 @@ let ids: Record<string, string>;
 
 beforeAll(async () => {
   let registered: { method: string; path: string }[] = [];
-  const env = { BODY_LIMIT_BYTES: String(BODY_LIMIT), METRICS_TOKEN: 'route-guard-metrics-token-0123' };
+  const env = {
+    BODY_LIMIT_BYTES: String(BODY_LIMIT),
+    EMAIL_MAX_BYTES: String(BODY_LIMIT),
+    METRICS_TOKEN: 'route-guard-metrics-token-0123',
+  };
   app = await startTestApp(env, (hono) => {
     registered = hono.routes;
   });

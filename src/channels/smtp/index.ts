@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { ProviderAdapter } from '../types.ts';
 import { hostname, port, token } from '../validators.ts';
-import { emailSender } from '../email-sender.ts';
+import { emailSender, INBOUND_SECRET_FIELD, newInboundSecret } from '../email-sender.ts';
+import { verifyInboundSecret } from '../email/inbound-secret.ts';
+import { sendSmtp, testSmtp } from './send.ts';
 
 /** SMTP submission settings (spec: Email option 1). secure=true is implicit TLS (465); false uses STARTTLS. */
 export const smtpConfig = emailSender
@@ -22,5 +24,10 @@ export const smtp: ProviderAdapter = {
   channel: 'email',
   provider: 'smtp',
   configSchema: smtpConfig,
-  secretFields: ['smtp_config.password'],
+  secretFields: ['smtp_config.password', INBOUND_SECRET_FIELD],
+  generatedSecrets: { [INBOUND_SECRET_FIELD]: newInboundSecret },
+  /** The raw MIME route's credentials (shared by every email provider). */
+  verify: verifyInboundSecret,
+  send: sendSmtp,
+  test: testSmtp,
 };
