@@ -2,6 +2,11 @@ import { defineConfig } from 'drizzle-kit';
 
 export default defineConfig({
   dialect: 'postgresql',
-  schema: ['./src/db/schema.ts', './src/db/schema-conversations.ts', './src/db/schema-channels.ts'],
+  schema: [
+    './src/db/schema.ts',
+    './src/db/schema-conversations.ts',
+    './src/db/schema-channels.ts',
+    './src/db/schema-imap.ts',
+  ],
   out: './drizzle',
 });

@@ -7,8 +7,9 @@ import pg from 'pg';
 import * as baseSchema from './schema.ts';
 import * as channelSchema from './schema-channels.ts';
 import * as conversationSchema from './schema-conversations.ts';
+import * as imapSchema from './schema-imap.ts';
 
-const schema = { ...baseSchema, ...conversationSchema, ...channelSchema };
+const schema = { ...baseSchema, ...conversationSchema, ...channelSchema, ...imapSchema };
 
 export type Schema = typeof schema;
 /** The Drizzle handle shared by both engines. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ProviderAdapter } from '../types.ts';
 import { hostname, port, token } from '../validators.ts';
 import { emailSender } from '../email-sender.ts';
+import { IMAP_SECRET_FIELDS } from '../email/imap-config.ts';
 
 /** SMTP submission settings (spec: Email option 1). secure=true is implicit TLS (465); false uses STARTTLS. */
 export const smtpConfig = emailSender
@@ -22,5 +23,5 @@ export const smtp: ProviderAdapter = {
   channel: 'email',
   provider: 'smtp',
   configSchema: smtpConfig,
-  secretFields: ['smtp_config.password'],
+  secretFields: ['smtp_config.password', ...IMAP_SECRET_FIELDS],
 };
