@@ -6,6 +6,7 @@ export default defineConfig({
     './src/db/schema.ts',
     './src/db/schema-conversations.ts',
     './src/db/schema-channels.ts',
+    './src/db/schema-mail.ts',
     './src/db/schema-imap.ts',
   ],
   out: './drizzle',

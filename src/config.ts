@@ -116,6 +116,8 @@ const envSchema = z.object({
   ),
   SESSION_TTL: duration(7 * 86400),
   BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 100 * 1024 * 1024),
+  EMAIL_MAX_BYTES: int(25 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+  EMAIL_TLS_CA_FILE: optionalString,
   ALLOW_REGISTRATION: bool(true),
   BOOTSTRAP_EMAIL: optionalString.pipe(z.email().default('admin@switchboard.local')),
   TRUST_PROXY: bool(false),
@@ -149,6 +151,7 @@ const envSchema = z.object({
   WIDGET_IP_RATE_LIMIT_PER_MINUTE: int(120, 1, 1_000_000),
   WIDGET_VISITOR_RATE_LIMIT_PER_MINUTE: int(20, 1, 1_000_000),
   RATE_LIMIT_STORE: optionalString.pipe(z.enum(['memory', 'postgres']).default('memory')),
+  OUTBOUND_ALLOW_PRIVATE: bool(false),
 });
 
 export type Config = z.output<typeof envSchema>;

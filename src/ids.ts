@@ -15,7 +15,8 @@ export type IdPrefix =
   | 'contact'
   | 'ident'
   | 'evt'
-  | 'visitor';
+  | 'visitor'
+  | 'rawmail';
 
 /** A new prefixed, time-sortable id such as `agent_01jd…`. */
 export function newId(prefix: IdPrefix): string {

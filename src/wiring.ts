@@ -1,6 +1,7 @@
 import { createAgentDeps } from './agent/wiring.ts';
 import type { SessionTokens } from './auth/sessions.ts';
 import type { ChannelAccounts } from './channels/accounts.ts';
+import type { DNSResolver } from './channels/email/authenticate.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import { createSenderLookup } from './engine/channel-senders.ts';
@@ -24,6 +25,8 @@ export type WiringDeps = {
   /** Start the conversation engine (queue and workers); `responder` replaces the agent service (tests). */
   engine: false | { responder?: AgentResponder };
   rateLimits?: RateLimitFactory;
+  /** DNS for inbound mail authentication (tests: a fixture zone); default: the system resolver. */
+  dnsResolver?: DNSResolver;
 };
 
 /**
@@ -43,6 +46,7 @@ export async function wireApp(
         responder: deps.engine.responder ?? agentDeps.responder,
         senders,
         options: engineOptionsFrom(config),
+        ...(deps.dnsResolver ? { dnsResolver: deps.dnsResolver } : {}),
       })
     : undefined;
   try {

@@ -1,16 +1,31 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { createPublicFetch } from '../net/outbound-guard.ts';
 import { apiRootsFrom } from './api-roots.ts';
 import type { AdapterContext, ChannelAccount } from './types.ts';
 
-/** The I/O an adapter gets for one account: HTTP client, clock, a logger naming the account, base URLs. */
+const publicFetches = new Map<boolean, typeof fetch>();
+
+/** The process-wide guarded fetch for one OUTBOUND_ALLOW_PRIVATE setting (its connection pool is shared). */
+export function publicFetchFor(config: Pick<Config, 'OUTBOUND_ALLOW_PRIVATE'>): typeof fetch {
+  const allowPrivate = config.OUTBOUND_ALLOW_PRIVATE;
+  let guarded = publicFetches.get(allowPrivate);
+  if (!guarded) {
+    guarded = createPublicFetch({ allowPrivate });
+    publicFetches.set(allowPrivate, guarded);
+  }
+  return guarded;
+}
+
+/** The I/O an adapter gets for one account: HTTP clients, clock, a logger naming the account, base URLs. */
 export function adapterContext(
-  deps: { config: Config; logger: Logger; fetch?: typeof fetch },
+  deps: { config: Config; logger: Logger; fetch?: typeof fetch; fetchPublic?: typeof fetch },
   account: ChannelAccount,
 ): AdapterContext {
   return {
     account,
     fetch: deps.fetch ?? fetch,
+    fetchPublic: deps.fetchPublic ?? publicFetchFor(deps.config),
     now: Date.now,
     logger: deps.logger.child({
       agent: account.agentId,
@@ -19,5 +34,6 @@ export function adapterContext(
     }),
     apiRoots: apiRootsFrom(deps.config),
     ...(deps.config.PUBLIC_URL ? { publicUrl: deps.config.PUBLIC_URL } : {}),
+    ...(deps.config.EMAIL_TLS_CA_FILE ? { tlsCaFile: deps.config.EMAIL_TLS_CA_FILE } : {}),
   };
 }

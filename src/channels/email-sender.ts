@@ -1,10 +1,23 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { emailAddress } from './validators.ts';
+import { emailAddress, hostname, token } from './validators.ts';
 import { imapConfig } from './email/imap-config.ts';
 
-/** The sender every email provider needs (spec: from_email, from_name), and the optional inbound IMAP mailbox. */
+/** The generated secret an MTA presents on the raw MIME route (Basic auth user `inbound`, or a header). */
+export const INBOUND_SECRET_FIELD = 'inbound_secret';
+/** Generates an inbound secret: URL-safe, so it fits in `https://inbound:<secret>@host/…`. */
+export const newInboundSecret = (): string => randomBytes(32).toString('base64url');
+
+/** The settings every email provider shares: the sender, and how inbound mail is trusted. */
 export const emailSender = z.object({
   from_email: emailAddress,
   from_name: z.string().min(1).max(200).optional(),
+  /** Generated when absent; the raw MIME route rejects mail without it. */
+  inbound_secret: token(24, 256).optional(),
+  /** Answer only mail whose From address passed DMARC or aligned DKIM (default false: answer unless forged). */
+  require_authentication: z.boolean().optional(),
+  /** Receiving servers (authserv-id) whose Authentication-Results header is trusted instead of checking DNS. */
+  trusted_authserv_ids: z.array(hostname).max(10).optional(),
+  /** An IMAP mailbox polled for inbound mail (src/mail/). */
   imap_config: imapConfig.optional(),
 });

@@ -51,6 +51,15 @@ export type InboundMessageEvent = {
   sentAt?: string;
   /** A provider handle the adapter acknowledges once the event is recorded (Telegram callback_query id). */
   acknowledgeRef?: string;
+  /**
+   * Provider ids of earlier messages this one answers, most specific first (email In-Reply-To, then
+   * References): one we sent continues that message's conversation.
+   */
+  inReplyTo?: string[];
+  /** Record the message but never answer it (auto-reply, list mail…): the reason. */
+  noReply?: string;
+  /** Facts about this one message, stored on it and shown by the API (email: Message-ID, full text, verdict). */
+  messageMetadata?: Record<string, unknown>;
 };
 
 /** A normalized delivery-status update for an outbound message. */
@@ -90,6 +99,8 @@ export type OutboundMessage = ReplyPart & {
   idempotencyKey: string;
   conversationId: string;
   recipient: { platformUserId: string; chatId: string };
+  /** The conversation's channel_metadata (email: thread subject and Message-IDs to reply to). */
+  channelMetadata?: Record<string, unknown>;
 };
 
 export type SendResult = { providerMessageId: string };
@@ -123,11 +134,16 @@ export type ChannelAccount = {
 /** I/O handed to adapters, so tests can point them at fake servers without patching globals. */
 export type AdapterContext = {
   account: ChannelAccount;
+  /** For provider APIs at operator-configured base URLs. */
   fetch: typeof fetch;
+  /** For URLs taken from users or payloads: refuses private and loopback targets (src/net/outbound-guard.ts). */
+  fetchPublic: typeof fetch;
   now(): number;
   logger: Logger;
   /** Public base URL of this server (PUBLIC_URL), when configured. */
   publicUrl?: string;
+  /** Extra CA certificates (PEM file, EMAIL_TLS_CA_FILE) trusted for mail servers (SMTP, IMAP). */
+  tlsCaFile?: string;
   /** Provider API base URLs from configuration, by provider (telegram: TELEGRAM_API_ROOT). */
   apiRoots?: Readonly<Record<string, string>>;
 };

@@ -54,6 +54,10 @@ const Message = z
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
     attachments: z.array(z.unknown()),
     buttons: z.array(z.unknown()).nullable(),
+    metadata: z.record(z.string(), z.unknown()).nullable().openapi({
+      description:
+        'Channel facts about this message; email: message_id, subject, full_text (with quoted history) and auth, the sender authentication verdict (dkim, spf, dmarc, arc: pass/fail/none…, verified)',
+    }),
     token_usage: z.object({ input: z.number(), output: z.number() }).nullable(),
     attempts: z.number(),
     created_at: timestamp(),

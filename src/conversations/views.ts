@@ -54,6 +54,7 @@ export type MessageRow = {
   error_message: string | null;
   attachments: unknown[];
   buttons: unknown[] | null;
+  metadata: Record<string, unknown> | null;
   input_tokens: number | null;
   output_tokens: number | null;
   attempts: number;
@@ -65,7 +66,7 @@ export type MessageRow = {
 };
 
 export const MESSAGE_COLUMNS = `id, role, content, channel, direction, status, provider_message_id, error_code,
-  error_message, attachments, buttons, input_tokens, output_tokens, attempts, created_at, sent_at, delivered_at,
+  error_message, attachments, buttons, metadata, input_tokens, output_tokens, attempts, created_at, sent_at, delivered_at,
   read_at, edited_at`;
 
 export function messageView(row: MessageRow) {
@@ -80,6 +81,7 @@ export function messageView(row: MessageRow) {
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
     attachments: row.attachments,
     buttons: row.buttons,
+    metadata: row.metadata,
     token_usage:
       row.input_tokens === null && row.output_tokens === null
         ? null

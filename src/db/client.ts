@@ -8,8 +8,9 @@ import * as baseSchema from './schema.ts';
 import * as channelSchema from './schema-channels.ts';
 import * as conversationSchema from './schema-conversations.ts';
 import * as imapSchema from './schema-imap.ts';
+import * as mailSchema from './schema-mail.ts';
 
-const schema = { ...baseSchema, ...conversationSchema, ...channelSchema, ...imapSchema };
+const schema = { ...baseSchema, ...conversationSchema, ...channelSchema, ...mailSchema, ...imapSchema };
 
 export type Schema = typeof schema;
 /** The Drizzle handle shared by both engines. */

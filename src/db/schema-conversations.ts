@@ -127,6 +127,8 @@ export const messages = pgTable(
     errorMessage: text('error_message'),
     attachments: jsonb('attachments').$type<AttachmentMeta[]>().notNull().default([]),
     buttons: jsonb('buttons').$type<ReplyButton[]>(),
+    /** Channel facts about this one message (email: Message-ID, subject, full text, authentication verdict). */
+    metadata: jsonb('metadata').$type<Record<string, unknown>>(),
     /** Reply address: where an outbound goes, or where an inbound came from. */
     recipient: jsonb('recipient').$type<{ platformUserId: string; chatId: string }>(),
     inputTokens: integer('input_tokens'),

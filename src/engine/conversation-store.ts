@@ -75,6 +75,51 @@ export async function openConversation(
   return { id, channel: null, channel_history: [], last_activity_at: input.now };
 }
 
+/**
+ * The conversation of the first message in `parentIds` that this agent sent on `channel` to this contact
+ * (a reply keeps its thread), locked for this transaction; a closed one is reopened and the contact's
+ * other active conversation closed. Undefined when none of the ids is ours.
+ */
+export async function threadConversation(
+  query: SqlRunner,
+  input: { agentId: string; channel: string; contactId: string; parentIds: string[]; now: Date },
+): Promise<ConversationRow | undefined> {
+  const parents = input.parentIds.slice(0, 50);
+  const rows = await query<{ conversation_id: string; provider_message_id: string }>(
+    `select m.conversation_id, m.provider_message_id from messages m
+     join conversations c on c.id = m.conversation_id
+     where m.agent_id = $1 and m.channel = $2 and m.direction = 'outbound' and m.provider_message_id = any($3)
+       and c.contact_id = $4`,
+    [input.agentId, input.channel, parents, input.contactId],
+  );
+  const match = parents.map((id) => rows.find((row) => row.provider_message_id === id)).find(Boolean);
+  if (!match) return undefined;
+  const found = (
+    await query<ConversationRow & { status: string }>(
+      `select id, channel, channel_history, last_activity_at, status from conversations where id = $1 for update`,
+      [match.conversation_id],
+    )
+  )[0];
+  if (!found) return undefined;
+  if (found.status !== 'active') {
+    await query(
+      `update conversations set status = 'closed', closed_at = $3, updated_at = $3
+       where contact_id = $1 and status = 'active' and id <> $2`,
+      [input.contactId, found.id, input.now],
+    );
+    await query(
+      `update conversations set status = 'active', closed_at = null, updated_at = $2 where id = $1`,
+      [found.id, input.now],
+    );
+  }
+  return {
+    id: found.id,
+    channel: found.channel,
+    channel_history: found.channel_history,
+    last_activity_at: found.last_activity_at,
+  };
+}
+
 /** Adds `count` messages on `channel` to the history: same channel bumps the last entry, a new one appends. */
 export function extendHistory(
   history: ChannelHistoryEntry[],

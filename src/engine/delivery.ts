@@ -33,6 +33,7 @@ type QueuedRow = {
   attachments: OutboundAttachment[];
   attempts: number;
   next_attempt_at: Date | null;
+  channel_metadata: Record<string, unknown> | null;
 };
 
 export type DeliveryDeps = {
@@ -59,7 +60,8 @@ export async function deliverConversation(
   for (let sent = 0; sent < DELIVERY_BATCH; sent++) {
     const message = (
       await database.query<QueuedRow>(
-        `select id, agent_id, channel, content, recipient, buttons, attachments, attempts, next_attempt_at
+        `select id, agent_id, channel, content, recipient, buttons, attachments, attempts, next_attempt_at,
+                (select channel_metadata from conversations where id = $1) as channel_metadata
          from messages where conversation_id = $1 and direction = 'outbound' and status = 'queued'
          order by seq limit 1`,
         [conversationId],
@@ -105,6 +107,7 @@ async function attempt(
     text: message.content,
     ...(message.buttons ? { buttons: message.buttons } : {}),
     ...(message.attachments.length > 0 ? { attachments: message.attachments } : {}),
+    ...(message.channel_metadata ? { channelMetadata: message.channel_metadata } : {}),
   };
   const attemptNumber = message.attempts + 1;
   try {

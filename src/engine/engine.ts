@@ -3,6 +3,8 @@ import type { Logger } from '../logger.ts';
 import { startJobQueue } from '../queue/job-queue.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './delivery.ts';
 import { Ingestor } from './ingest.ts';
+import { ingestRawMail, type RawMailInput } from './mail-ingest.ts';
+import type { MailProcessDeps } from './mail-process.ts';
 import { createJobHandlers } from './jobs.ts';
 import { createQueues, QUEUES } from './queues.ts';
 import { closeIdleConversations, reconcile, recoverOrphanedJobs } from './recovery.ts';
@@ -37,11 +39,15 @@ export type EngineDeps = {
   senders: SenderLookup;
   options?: Partial<EngineOptions>;
   now?: () => Date;
+  /** DNS for inbound mail authentication (tests: a fixture zone); default: the system resolver. */
+  dnsResolver?: MailProcessDeps['dnsResolver'];
 };
 
 /** The running conversation engine: the ingest entry point, plus a stopper. */
 export type Engine = {
   ingestor: Ingestor;
+  /** Durable raw-mail ingest (webhook, IMAP): resolves after the mail and its job are committed. */
+  ingestRawMail(input: RawMailInput): Promise<{ duplicate: boolean }>;
   /** Runs reconciliation now (also runs every minute): re-triggers any work whose job was lost. */
   reconcile(): Promise<void>;
   stop(): Promise<void>;
@@ -75,6 +81,7 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
     timer.unref();
     timers.add(timer);
   };
+  const ingestor = new Ingestor(database, boss, () => wake(QUEUES.inbound, 0));
   const jobs = createJobHandlers({
     database,
     boss,
@@ -84,6 +91,8 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
     options,
     now,
     wake,
+    ingestor,
+    ...(deps.dnsResolver ? { dnsResolver: deps.dnsResolver } : {}),
   });
   // Deferred jobs (debounce, retry backoff) are not NOTIFYed when they come due: `wake` covers this
   // process, and a 1 s poll covers jobs deferred by another process.
@@ -114,7 +123,8 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
   await runReconcile();
 
   return {
-    ingestor: new Ingestor(database, boss, () => wake(QUEUES.inbound, 0)),
+    ingestor,
+    ingestRawMail: (input) => ingestRawMail({ database, boss, onQueued: () => wake(QUEUES.mail, 0) }, input),
     reconcile: runReconcile,
     stop: async () => {
       clearInterval(timer);

@@ -8,7 +8,12 @@ import type { SqlRunner } from '../db/client.ts';
 import { newId } from '../ids.ts';
 import { countChannelMessages } from '../conversations/analytics.ts';
 import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
-import { extendHistory, openConversation, resolveIdentity } from './conversation-store.ts';
+import {
+  extendHistory,
+  openConversation,
+  resolveIdentity,
+  threadConversation,
+} from './conversation-store.ts';
 
 /** Events of one stream handled per transaction. */
 export const INBOUND_BATCH = 50;
@@ -88,15 +93,26 @@ async function applyMessage(
     // Writing to us again means they unblocked.
     await query(`update contact_identities set blocked_at = null where id = $1`, [identity.id]);
   }
-  const conversation = await openConversation(query, {
-    agentId,
-    contactId: identity.contactId,
-    userIdentifier: event.sender.userIdentifier ?? `${channel}:${event.sender.platformUserId}`,
-    now,
-    inactivityMs: settings.inactivityMs,
-  });
+  const threaded = event.inReplyTo?.length
+    ? await threadConversation(query, {
+        agentId,
+        channel,
+        contactId: identity.contactId,
+        parentIds: event.inReplyTo,
+        now,
+      })
+    : undefined;
+  const conversation =
+    threaded ??
+    (await openConversation(query, {
+      agentId,
+      contactId: identity.contactId,
+      userIdentifier: event.sender.userIdentifier ?? `${channel}:${event.sender.platformUserId}`,
+      now,
+      inactivityMs: settings.inactivityMs,
+    }));
   const messageId = await insertUserMessage(query, { agentId, channel, conversation, event, now });
-  return messageId ? conversation.id : undefined;
+  return messageId && !event.noReply ? conversation.id : undefined;
 }
 
 /**
@@ -120,8 +136,9 @@ export async function insertUserMessage(
   const recipient = { platformUserId: event.sender.platformUserId, chatId: event.sender.chatId };
   const inserted = await query<{ id: string }>(
     `insert into messages (id, conversation_id, agent_id, role, content, channel, direction, provider_message_id,
-                           status, attachments, recipient, created_at, updated_at)
-     values ($1, $2, $3, 'user', $4, $5, 'inbound', $6, 'received', $7::jsonb, $8::jsonb, $9, $9)
+                           status, attachments, recipient, metadata, answered_at, created_at, updated_at)
+     values ($1, $2, $3, 'user', $4, $5, 'inbound', $6, 'received', $7::jsonb, $8::jsonb, $10::jsonb,
+             case when $11 then $9::timestamptz end, $9, $9)
      on conflict do nothing returning id`,
     [
       newId('msg'),
@@ -133,6 +150,8 @@ export async function insertUserMessage(
       JSON.stringify(event.attachments ?? []),
       JSON.stringify(input.inline ? { ...recipient, inline: true } : recipient),
       now,
+      event.messageMetadata ? JSON.stringify(event.messageMetadata) : null,
+      Boolean(event.noReply),
     ],
   );
   if (!inserted[0]) return undefined;

@@ -5,6 +5,8 @@ import { jobDbFor } from '../queue/job-queue.ts';
 import { deliverConversation } from './delivery.ts';
 import type { EngineOptions } from './engine.ts';
 import { INBOUND_BATCH, isBlocked, processInboundBatch } from './inbound.ts';
+import type { Ingestor } from './ingest.ts';
+import { type MailProcessDeps, processRawMail } from './mail-process.ts';
 import { QUEUES, streamKey } from './queues.ts';
 import { type AgentResponder, TurnError } from './responder.ts';
 import { INLINE_CHANNELS, type Sender, type SenderLookup } from './senders.ts';
@@ -20,6 +22,8 @@ export type JobContext = {
   senders: SenderLookup;
   options: EngineOptions;
   now: () => Date;
+  ingestor: Ingestor;
+  dnsResolver?: MailProcessDeps['dnsResolver'];
 };
 
 /** Seconds before unmatched status updates are looked at again. */
@@ -27,7 +31,7 @@ const ORPHAN_RECHECK_S = 5;
 /** Rounds of INBOUND_BATCH events one inbound job handles before handing over. */
 const INBOUND_ROUNDS = 20;
 
-/** The three job handlers, by queue name. Each is idempotent: the tables say what is left to do. */
+/** The job handlers, by queue name. Each is idempotent: the tables say what is left to do. */
 export function createJobHandlers(ctx: JobContext) {
   const { database, boss, options, now } = ctx;
   const debounceFor = (channel: string) => options.debounceMs[channel] ?? options.defaultDebounceMs;
@@ -120,7 +124,9 @@ export function createJobHandlers(ctx: JobContext) {
     }
   };
 
-  return { [QUEUES.inbound]: inbound, [QUEUES.turn]: turn, [QUEUES.deliver]: deliver };
+  const mail = ({ rawMailId }: { rawMailId: string }) => processRawMail(ctx, rawMailId);
+
+  return { [QUEUES.inbound]: inbound, [QUEUES.turn]: turn, [QUEUES.deliver]: deliver, [QUEUES.mail]: mail };
 }
 
 /** How often the typing indicator is repeated while a turn runs (Telegram shows it for about 5 s). */

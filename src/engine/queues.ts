@@ -8,6 +8,8 @@ export const QUEUES = {
   turn: 'agent-turn',
   /** Deliver a conversation's queued outbound messages in order; at most one per conversation at a time. */
   deliver: 'deliver-outbound',
+  /** Parse, authenticate and classify one raw inbound mail, then ingest what it carries. */
+  mail: 'email-inbound',
 } as const;
 
 /** Key of the inbound stream an event belongs to. */
@@ -32,6 +34,7 @@ export async function createQueues(boss: PgBoss, notify: boolean): Promise<void>
   await boss.createQueue(QUEUES.inbound, { ...common, expireInSeconds: 60, heartbeatSeconds: 10 });
   await boss.createQueue(QUEUES.turn, { ...common, expireInSeconds: 300, heartbeatSeconds: 10 });
   await boss.createQueue(QUEUES.deliver, { ...common, expireInSeconds: 120, heartbeatSeconds: 10 });
+  await boss.createQueue(QUEUES.mail, { ...common, expireInSeconds: 120, heartbeatSeconds: 10 });
   // createQueue leaves an existing queue as it was; the setting follows the database in use.
   for (const name of Object.values(QUEUES)) await boss.updateQueue(name, { notify });
 }

@@ -23,7 +23,7 @@ export async function recoverOrphanedJobs(database: Database, boss: PgBoss, logg
 }
 
 /**
- * Re-creates the trigger for any work the tables say is waiting: unprocessed events, unanswered
+ * Re-creates the trigger for any work the tables say is waiting: unprocessed events and raw mails, unanswered
  * messages, queued outbound. The queue's singleton keys make this a no-op when a job already exists.
  */
 export async function reconcile(
@@ -42,6 +42,14 @@ export async function reconcile(
       data: { agentId: s.agent_id, channel: s.channel, stream: s.stream },
       singletonKey: streamKey(s.agent_id, s.channel, s.stream),
     })),
+  );
+  const mails = await database.query<{ id: string }>(
+    `select id from raw_mails where status = 'pending' limit ${RECONCILE_LIMIT}`,
+  );
+  await insertJobs(
+    boss,
+    QUEUES.mail,
+    mails.map((m) => ({ data: { rawMailId: m.id }, singletonKey: m.id })),
   );
   const turns = await database.query<{ conversation_id: string }>(
     `select distinct conversation_id from messages

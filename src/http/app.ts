@@ -16,6 +16,8 @@ import { limitBody, requireJsonBody } from './body.ts';
 import { limitPerCaller, rateLimitsOf } from './rate-limit.ts';
 import { registerDocs } from './docs.ts';
 import { registerWebhookRoute } from '../engine/webhook-route.ts';
+import { MAIL_WEBHOOK_PREFIX, registerMailWebhookRoute } from '../engine/mail-route.ts';
+import { registerEmailInfoRoute } from '../channels/email-routes.ts';
 import { registerConversationRoutes } from '../conversations/routes.ts';
 import { registerChatRoutes } from '../chat/routes.ts';
 import { registerWidgetRoutes } from '../widget/routes.ts';
@@ -42,7 +44,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     crossOriginResourcePolicy: 'cross-origin',
   });
   app.use('*', (c, next) => (isWidgetScriptPath(c.req.path) ? widgetScriptHeaders : pageHeaders)(c, next));
-  app.use('*', limitBody(deps.config.BODY_LIMIT_BYTES));
+  const bodyLimit = limitBody(deps.config.BODY_LIMIT_BYTES);
+  // Raw mail has its own, larger bound (EMAIL_MAX_BYTES).
+  const mailLimit = limitBody(deps.config.EMAIL_MAX_BYTES);
+  app.use('*', (c, next) => (c.req.path.startsWith(MAIL_WEBHOOK_PREFIX) ? mailLimit : bodyLimit)(c, next));
   app.use('/api/*', requireJsonBody());
   app.use('/api/v1/*', authenticate(deps));
   app.use('/api/v1/*', limitPerCaller(deps.config.API_RATE_LIMIT_PER_MINUTE, rateLimitsOf(deps)));
@@ -58,8 +63,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerAgentRoutes(app, deps);
   registerLlmKeyRoutes(app, deps);
   registerConversationRoutes(app, deps);
+  registerMailWebhookRoute(app, deps);
   registerWebhookRoute(app, deps);
   registerChannelRoutes(app, deps);
+  registerEmailInfoRoute(app, deps);
   registerWidgetAssets(app, deps.config.PUBLIC_URL);
   if (deps.chats) registerChatRoutes(app, deps, deps.chats);
   if (deps.chats && deps.visitors)

@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryError } from '../../src/channels/errors.ts';
+import { createPublicFetch } from '../../src/net/outbound-guard.ts';
 import type {
   AdapterContext,
   ChannelAccount,
@@ -83,6 +84,7 @@ export function adapterContract(spec: ContractSpec): void {
     ctx = {
       account: accountOf(spec, fake.settings ?? {}),
       fetch,
+      fetchPublic: createPublicFetch({ allowPrivate: false }),
       now: () => Date.now(),
       logger,
       ...(fake.apiRoots ? { apiRoots: fake.apiRoots } : {}),

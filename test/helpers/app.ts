@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { SessionTokens } from '../../src/auth/sessions.ts';
 import { ChannelAccounts } from '../../src/channels/accounts.ts';
+import type { DNSResolver } from '../../src/channels/email/authenticate.ts';
 import { AdapterRegistry } from '../../src/channels/registry.ts';
 import type { ProviderAdapter } from '../../src/channels/types.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -26,6 +27,8 @@ export type TestAppOptions = {
   database?: Database;
   /** Start the conversation engine too (queue + workers), with an optional scripted agent. */
   engine?: { responder?: AgentResponder };
+  /** DNS for inbound mail authentication (a fixture zone). */
+  dnsResolver?: DNSResolver;
 };
 
 export type ApiResponse = { status: number; body: any; headers: Headers; text: string };
@@ -81,6 +84,7 @@ export async function startTestApp(
     channelAccounts,
     fetch: options.fetch,
     engine: options.engine ?? false,
+    ...(options.dnsResolver ? { dnsResolver: options.dnsResolver } : {}),
   });
   extend?.(app);
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });

@@ -25,6 +25,7 @@ const PUBLIC = new Set([
   'POST /api/v1/auth/register',
   'POST /api/v1/auth/login',
   'POST /api/v1/channels/webhooks/:channel/:agentId',
+  'POST /api/v1/channels/webhooks/email/:agentId',
   'GET /widget.js',
   'GET /widget/:file{[0-9a-f]+\\.js}',
   'GET /widget/demo',
@@ -65,6 +66,7 @@ const RESTRICTED_READS = new Set([
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels',
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/enabled',
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/telegram/webhook/info',
+  'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/email/webhook/info',
 ]);
 
 const BODY_LIMIT = 8192;
@@ -78,9 +80,12 @@ let ids: Record<string, string>;
 
 beforeAll(async () => {
   let registered: { method: string; path: string }[] = [];
-  app = await startTestApp({ BODY_LIMIT_BYTES: String(BODY_LIMIT) }, (hono) => {
-    registered = hono.routes;
-  });
+  app = await startTestApp(
+    { BODY_LIMIT_BYTES: String(BODY_LIMIT), EMAIL_MAX_BYTES: String(BODY_LIMIT) },
+    (hono) => {
+      registered = hono.routes;
+    },
+  );
   // Middleware shows up as ALL; the routes themselves carry a method.
   routes = [...new Set(registered.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`))];
   victim = await createWorkspace(app, 'victim');

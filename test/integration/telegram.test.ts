@@ -335,6 +335,7 @@ describe('inbound webhook', () => {
       {
         account: account!,
         fetch,
+        fetchPublic: fetch,
         now: Date.now,
         logger: createLogger('silent'),
         apiRoots: { telegram: fake.url },

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { ProviderAdapter } from '../types.ts';
 import { hostname, port, token } from '../validators.ts';
-import { emailSender } from '../email-sender.ts';
+import { emailSender, INBOUND_SECRET_FIELD, newInboundSecret } from '../email-sender.ts';
 import { IMAP_SECRET_FIELDS } from '../email/imap-config.ts';
+import { sendSmtp, testSmtp } from './send.ts';
 
 /** SMTP submission settings (spec: Email option 1). secure=true is implicit TLS (465); false uses STARTTLS. */
 export const smtpConfig = emailSender
@@ -23,5 +24,8 @@ export const smtp: ProviderAdapter = {
   channel: 'email',
   provider: 'smtp',
   configSchema: smtpConfig,
-  secretFields: ['smtp_config.password', ...IMAP_SECRET_FIELDS],
+  secretFields: ['smtp_config.password', INBOUND_SECRET_FIELD, ...IMAP_SECRET_FIELDS],
+  generatedSecrets: { [INBOUND_SECRET_FIELD]: newInboundSecret },
+  send: sendSmtp,
+  test: testSmtp,
 };

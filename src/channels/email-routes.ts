@@ -1,0 +1,82 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { MAIL_WEBHOOK_PREFIX, INBOUND_SECRET_HEADER, INBOUND_USER } from '../engine/mail-route.ts';
+import type { AppDeps, AppEnv } from '../http/env.ts';
+import { ApiError } from '../http/errors.ts';
+import { AgentParams, commonErrors, json, secured } from '../http/openapi.ts';
+import { principalOf, requireAgent } from '../platform/access.ts';
+import { INBOUND_SECRET_FIELD } from './email-sender.ts';
+
+const EmailWebhookInfo = z
+  .object({
+    success: z.literal(true),
+    webhook_info: z.object({
+      url: z
+        .string()
+        .openapi({ description: 'Inbound URL with its credentials, ready to paste into an MTA' }),
+      url_without_credentials: z.string(),
+      basic_auth_user: z.string(),
+      secret_header: z.string().openapi({ description: 'Alternative to Basic auth: send the secret in it' }),
+      content_type: z.literal('message/rfc822'),
+      max_bytes: z.number(),
+      imap: z
+        .record(z.string(), z.unknown())
+        .nullable()
+        .openapi({ description: 'IMAP connection state when imap_config is set; null otherwise' }),
+    }),
+  })
+  .openapi('EmailWebhookInfo');
+
+/** `GET …/channels/email/webhook/info`: the raw MIME inbound URL with credentials (member or higher). */
+export function registerEmailInfoRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/channels/organizations/{orgId}/projects/{projectId}/agents/{agentId}/channels/email/webhook/info',
+      tags: ['Channels'],
+      summary: 'Where an MTA posts raw mail for this agent, credentials included (member or higher)',
+      ...secured,
+      request: { params: AgentParams },
+      responses: { 200: json(EmailWebhookInfo, 'Inbound mail settings'), ...commonErrors },
+    }),
+    async (c) => {
+      const p = c.req.valid('param');
+      const { agent } = await requireAgent(
+        deps.database.db,
+        principalOf(c),
+        p.orgId,
+        p.projectId,
+        p.agentId,
+        'member',
+      );
+      const account = await deps.channelAccounts.resolve(agent.id, 'email');
+      const secret = await account?.secret(INBOUND_SECRET_FIELD);
+      if (!account || !secret) {
+        throw new ApiError(
+          400,
+          'Email is not configured for this agent',
+          'Configure it with PUT …/channels first',
+        );
+      }
+      const origin = deps.config.PUBLIC_URL ?? new URL(c.req.url).origin;
+      const plain = new URL(`${MAIL_WEBHOOK_PREFIX}${agent.id}`, origin);
+      const withCredentials = new URL(plain);
+      withCredentials.username = INBOUND_USER;
+      withCredentials.password = secret;
+      return c.json(
+        {
+          success: true as const,
+          webhook_info: {
+            url: withCredentials.toString(),
+            url_without_credentials: plain.toString(),
+            basic_auth_user: INBOUND_USER,
+            secret_header: INBOUND_SECRET_HEADER,
+            content_type: 'message/rfc822' as const,
+            max_bytes: deps.config.EMAIL_MAX_BYTES,
+            imap: null,
+          },
+        },
+        200,
+      );
+    },
+  );
+}

@@ -1,0 +1,127 @@
+import { authenticate, type DNSResolver } from 'mailauth';
+
+export type { DNSResolver };
+
+/** Per-mechanism outcome: pass, fail, none, or the RFC 8601 neutral/softfail/temperror/permerror. */
+export type AuthResult = string;
+
+/** The sender authentication verdict stored on the message and shown by the API. */
+export type AuthVerdict = {
+  /** `mailauth` (checked here) or `authentication-results` (a trusted receiving server's header). */
+  source: 'mailauth' | 'authentication-results';
+  dkim: AuthResult;
+  /** Domains whose DKIM signature passed. */
+  dkim_domains: string[];
+  spf: AuthResult;
+  dmarc: AuthResult;
+  /** The From domain's DMARC policy when DMARC failed (`reject`, `quarantine`, `none`). */
+  dmarc_policy?: string;
+  arc: AuthResult;
+  /** The From domain that was checked. */
+  from_domain?: string;
+  /** DMARC passed, or a DKIM signature aligned with the From domain passed: the From address is genuine. */
+  verified: boolean;
+};
+
+export type AuthOptions = {
+  /** DNS lookups (tests inject a fixture zone); default: the system resolver. */
+  resolver?: DNSResolver;
+  /** The connecting client's IP; without it the topmost Received header (added by our MTA) is used. */
+  clientIp?: string;
+  /** Authserv-ids whose `Authentication-Results` header is trusted instead of checking here. */
+  trustedAuthservIds?: readonly string[];
+};
+
+const domainOf = (address: string | undefined) => address?.split('@').pop()?.toLowerCase();
+/** Relaxed alignment: the same domain or one a subdomain of the other (organizational domain approximated). */
+const aligned = (a: string, b: string) => a === b || a.endsWith(`.${b}`) || b.endsWith(`.${a}`);
+
+/**
+ * Authenticates the sender of a raw mail: a trusted `Authentication-Results` header when one is
+ * configured and present, else DKIM, SPF, ARC and DMARC checked with mailauth (DNS through `resolver`).
+ */
+export async function authenticateMail(
+  raw: Buffer,
+  fromAddress: string | undefined,
+  options: AuthOptions,
+): Promise<AuthVerdict> {
+  const fromDomain = domainOf(fromAddress);
+  const trusted = options.trustedAuthservIds?.length
+    ? trustedResults(raw, options.trustedAuthservIds, fromDomain)
+    : undefined;
+  if (trusted) return trusted;
+  const result = await authenticate(raw, {
+    ...(options.clientIp ? { ip: options.clientIp } : { trustReceived: true }),
+    ...(options.resolver ? { resolver: options.resolver } : {}),
+    disableBimi: true,
+  });
+  const passing = (result.dkim.results ?? []).filter((r) => r.status?.result === 'pass');
+  const dkim = passing.length > 0 ? 'pass' : (result.dkim.results?.[0]?.status?.result ?? 'none');
+  const dmarc = result.dmarc ? (result.dmarc.status?.result ?? 'none') : 'none';
+  const dkimAligned = passing.some(
+    (r) => fromDomain && r.signingDomain && aligned(r.signingDomain, fromDomain),
+  );
+  const policy = result.dmarc && dmarc === 'fail' ? (result.dmarc as { policy?: string }).policy : undefined;
+  return {
+    source: 'mailauth',
+    dkim,
+    dkim_domains: passing.map((r) => r.signingDomain).filter((d): d is string => Boolean(d)),
+    spf: result.spf ? (result.spf.status?.result ?? 'none') : 'none',
+    dmarc,
+    ...(policy ? { dmarc_policy: policy } : {}),
+    arc: result.arc ? (result.arc.status?.result ?? 'none') : 'none',
+    ...(fromDomain ? { from_domain: fromDomain } : {}),
+    verified: dmarc === 'pass' || dkimAligned,
+  };
+}
+
+/** Header lines of the header block, unfolded. */
+function headerLines(raw: Buffer): string[] {
+  const text = raw.subarray(0, 256 * 1024).toString('latin1');
+  const end = text.search(/\r?\n\r?\n/);
+  return (end === -1 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/);
+}
+
+/**
+ * The verdict from the topmost `Authentication-Results` header whose authserv-id is trusted (RFC 8601):
+ * receiving servers add theirs on top, so a forged copy from the sender sits below and is never read.
+ */
+function trustedResults(
+  raw: Buffer,
+  trustedIds: readonly string[],
+  fromDomain: string | undefined,
+): AuthVerdict | undefined {
+  const header = headerLines(raw).find((line) => /^authentication-results:/i.test(line));
+  if (!header) return undefined;
+  const [authserv = '', ...clauses] = header.replace(/^authentication-results:\s*/i, '').split(';');
+  const id = authserv.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
+  if (!trustedIds.some((trusted) => trusted.toLowerCase() === id)) return undefined;
+  const found: Record<string, string> = {};
+  const dkimDomains: string[] = [];
+  let policy: string | undefined;
+  for (const clause of clauses) {
+    const match = /^\s*(dkim|spf|dmarc|arc)\s*=\s*([a-z]+)/i.exec(clause);
+    if (!match) continue;
+    const method = (match[1] ?? '').toLowerCase();
+    const value = (match[2] ?? '').toLowerCase();
+    if (method === 'dkim' && value === 'pass') {
+      const domain = /header\.(?:d|i)=@?([^\s;]+)/i.exec(clause)?.[1];
+      if (domain) dkimDomains.push(domain.split('@').pop()?.toLowerCase() ?? domain);
+    }
+    if (method === 'dmarc') policy = /\bp=([a-z]+)/i.exec(clause)?.[1]?.toLowerCase();
+    if (!found[method] || value === 'pass') found[method] = value;
+  }
+  const dmarc = found.dmarc ?? 'none';
+  const dkimAligned = dkimDomains.some((d) => fromDomain && aligned(d, fromDomain));
+  return {
+    source: 'authentication-results',
+    dkim: found.dkim ?? 'none',
+    dkim_domains: dkimDomains,
+    spf: found.spf ?? 'none',
+    dmarc,
+    ...(dmarc === 'fail' && policy ? { dmarc_policy: policy } : {}),
+    arc: found.arc ?? 'none',
+    ...(fromDomain ? { from_domain: fromDomain } : {}),
+    verified: dmarc === 'pass' || dkimAligned,
+  };
+}

@@ -1,0 +1,54 @@
+import type { SendMailOptions } from 'nodemailer';
+import type { OutboundMessage } from '../types.ts';
+import { markdownToEmailHtml, markdownToText } from './html.ts';
+import { MAX_REFERENCES } from './parse.ts';
+import { replySubject } from './subject.ts';
+
+/** The thread facts kept in the conversation's channel_metadata.email by inbound processing. */
+export type EmailThread = { subject?: string; last_message_id?: string; references?: string[] };
+
+export type Sender = { from_email: string; from_name?: string };
+
+/** The Message-ID of one outbound message: stable across retries (the message id), on the sender's domain. */
+export function outboundMessageId(message: OutboundMessage, fromEmail: string): string {
+  const domain = fromEmail.split('@').pop() ?? 'localhost';
+  return `${message.idempotencyKey.toLowerCase()}@${domain.toLowerCase()}`;
+}
+
+const bracket = (id: string) => `<${id}>`;
+
+/** The thread this reply continues, from the conversation's channel_metadata. */
+export function threadOf(message: OutboundMessage): EmailThread {
+  const email = message.channelMetadata?.email;
+  return email && typeof email === 'object' ? (email as EmailThread) : {};
+}
+
+/**
+ * One reply as one email (provider-neutral nodemailer message options): multipart/alternative with the
+ * agent's markdown as text and as sanitized HTML; `Re: <thread subject>`; a Message-ID of our own;
+ * In-Reply-To the mail it answers and References the thread (bounded); `Auto-Submitted: auto-replied`
+ * so other robots do not answer it. Attachments are added by the caller (they need fetching).
+ */
+export function composeReply(
+  message: OutboundMessage,
+  sender: Sender,
+): SendMailOptions & { messageId: string } {
+  const thread = threadOf(message);
+  const messageId = outboundMessageId(message, sender.from_email);
+  const parent = thread.last_message_id;
+  const references = [...(thread.references ?? [])];
+  if (parent && references.at(-1) !== parent) references.push(parent);
+  return {
+    from: sender.from_name ? { name: sender.from_name, address: sender.from_email } : sender.from_email,
+    to: message.recipient.chatId,
+    subject: replySubject(thread.subject),
+    messageId: bracket(messageId),
+    ...(parent ? { inReplyTo: bracket(parent) } : {}),
+    ...(references.length > 0 ? { references: references.slice(-MAX_REFERENCES).map(bracket) } : {}),
+    headers: { 'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All' },
+    text: markdownToText(message.text),
+    html: markdownToEmailHtml(message.text),
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  };
+}

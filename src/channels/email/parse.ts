@@ -1,0 +1,120 @@
+import { type AddressObject, type ParsedMail, simpleParser } from 'mailparser';
+import type { AttachmentMeta } from '../types.ts';
+import { normalizeMessageId, rawMessageId } from './headers.ts';
+
+/** Most attachments listed per mail (the rest are counted, not listed). */
+const MAX_ATTACHMENTS = 50;
+/** Most References kept from an inbound mail. */
+export const MAX_REFERENCES = 30;
+
+export type MailAddress = { address: string; name?: string };
+
+/** What the channel needs from one inbound mail, charset-decoded and bounded. */
+export type ParsedEmail = {
+  messageId?: string;
+  inReplyTo?: string;
+  /** Normalized ids, oldest first, bounded. */
+  references: string[];
+  from?: MailAddress;
+  subject: string;
+  /** The full body as text: the text/plain part, else the HTML part as text. */
+  text: string;
+  /** The HTML part, when there is one (quote stripping uses its structure). */
+  html?: string;
+  date?: string;
+  /** Lowercased header name → unfolded, decoded value (first occurrence). */
+  headers: Map<string, string>;
+  /** `Return-Path` address; '' for the null return path `<>`; undefined when absent. */
+  returnPath?: string;
+  /** The top-level content type with its parameters, e.g. `multipart/report; report-type=delivery-status`. */
+  contentType: string;
+  attachments: (AttachmentMeta & { index: number; contentId?: string })[];
+  /** The body parts mailparser lists as attachments (DSN status and original headers included). */
+  parts: { contentType: string; content: Buffer }[];
+};
+
+const headerText = (value: unknown): string => {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value;
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(headerText).join(', ');
+  if (typeof value === 'object' && 'value' in value) {
+    const structured = value as { value: unknown; params?: Record<string, string> };
+    if (typeof structured.value === 'string') {
+      const params = Object.entries(structured.params ?? {}).map(([k, v]) => `; ${k}=${v}`);
+      return structured.value + params.join('');
+    }
+    if ('text' in value) return String((value as { text: string }).text);
+  }
+  return String(value);
+};
+
+const firstAddress = (value: AddressObject | AddressObject[] | undefined): MailAddress | undefined => {
+  const objects = Array.isArray(value) ? value : value ? [value] : [];
+  for (const object of objects) {
+    for (const entry of object.value) {
+      if (entry.address) return { address: entry.address, ...(entry.name ? { name: entry.name } : {}) };
+    }
+  }
+  return undefined;
+};
+
+function idList(value: string | string[] | undefined): string[] {
+  const raw = Array.isArray(value) ? value.join(' ') : (value ?? '');
+  const ids = [...raw.matchAll(/<[^<>\s]+>/g)]
+    .map((m) => normalizeMessageId(m[0]))
+    .filter((id): id is string => id !== undefined);
+  return ids.slice(-MAX_REFERENCES);
+}
+
+/** Attachment kind from its MIME type. */
+export function attachmentType(contentType: string): AttachmentMeta['type'] {
+  if (contentType.startsWith('image/')) return 'image';
+  if (contentType.startsWith('audio/')) return 'audio';
+  if (contentType.startsWith('video/')) return 'video';
+  return 'document';
+}
+
+/** Parses a raw mail with mailparser: every charset, encoded-word and transfer encoding decoded. */
+export async function parseEmail(raw: Buffer): Promise<ParsedEmail> {
+  const mail: ParsedMail = await simpleParser(raw, {
+    skipImageLinks: true,
+    keepDeliveryStatus: true,
+    maxHtmlLengthToParse: 5_000_000,
+  });
+  const headers = new Map<string, string>();
+  for (const [key, value] of mail.headers) {
+    if (!headers.has(key)) headers.set(key, headerText(value).slice(0, 4000));
+  }
+  const returnPathHeader = headers.get('return-path');
+  const returnPath =
+    returnPathHeader === undefined
+      ? undefined
+      : (/<([^>]*)>/.exec(returnPathHeader)?.[1] ?? returnPathHeader).trim();
+  const messageId = (mail.messageId && normalizeMessageId(mail.messageId)) ?? rawMessageId(raw);
+  const inReplyTo = idList(mail.inReplyTo).at(-1);
+  const from = firstAddress(mail.from);
+  const html = typeof mail.html === 'string' ? mail.html : undefined;
+  return {
+    ...(messageId ? { messageId } : {}),
+    ...(inReplyTo ? { inReplyTo } : {}),
+    references: idList(mail.references),
+    ...(from ? { from } : {}),
+    subject: (mail.subject ?? '').replace(/\s+/g, ' ').trim().slice(0, 998),
+    text: (mail.text ?? '').replace(/\r\n/g, '\n'),
+    ...(html ? { html } : {}),
+    ...(mail.date ? { date: mail.date.toISOString() } : {}),
+    headers,
+    ...(returnPath !== undefined ? { returnPath } : {}),
+    contentType: headers.get('content-type') ?? 'text/plain',
+    attachments: mail.attachments.slice(0, MAX_ATTACHMENTS).map((attachment, index) => ({
+      index,
+      type: attachmentType(attachment.contentType),
+      mime_type: attachment.contentType,
+      size: attachment.size,
+      ...(attachment.filename ? { name: attachment.filename } : {}),
+      ...(attachment.contentId ? { contentId: attachment.contentId } : {}),
+    })),
+    parts: mail.attachments.map((a) => ({ contentType: a.contentType, content: a.content })),
+  };
+}
