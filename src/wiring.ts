@@ -11,6 +11,7 @@ import type { AgentResponder } from './engine/responder.ts';
 import { createApp } from './http/app.ts';
 import type { RateLimitFactory } from './http/rate-limit.ts';
 import type { Logger } from './logger.ts';
+import { imapOptionsFrom, withImapPollers } from './mail/imap-pollers.ts';
 import type { Vault } from './vault/vault.ts';
 
 export type WiringDeps = {
@@ -39,7 +40,7 @@ export async function wireApp(
   const { config, database, logger, vault, sessions, channelAccounts } = deps;
   const senders = createSenderLookup({ config, database, logger, channelAccounts, fetch: deps.fetch });
   const agentDeps = createAgentDeps({ config, database, vault, logger, sessions });
-  const engine = deps.engine
+  const started = deps.engine
     ? await startEngine({
         database,
         logger,
@@ -48,6 +49,10 @@ export async function wireApp(
         options: engineOptionsFrom(config),
         ...(deps.dnsResolver ? { dnsResolver: deps.dnsResolver } : {}),
       })
+    : undefined;
+  // IMAP mailboxes feed the engine's ingest: their pollers run exactly while the engine does.
+  const engine = started
+    ? await withImapPollers(started, { database, channelAccounts, logger, ...imapOptionsFrom(config) })
     : undefined;
   try {
     const app = createApp({

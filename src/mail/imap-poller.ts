@@ -1,7 +1,7 @@
 import type { ImapFlow } from 'imapflow';
-import type { ImapConfig } from '../channels/email/imap-config.ts';
+import type { ImapSettings } from '../channels/email/imap-config.ts';
 import type { Logger } from '../logger.ts';
-import { imapClient, mailboxKey, safeImapError } from './imap-client.ts';
+import { imapClient, mailboxKey, safeImapError } from '../channels/email/imap-client.ts';
 import type { ImapCursor, ImapMailboxStore } from './imap-store.ts';
 import { IngestFailedError, LeaseLostError, type SyncLimits, syncMailbox } from './imap-sync.ts';
 
@@ -27,7 +27,7 @@ export const DEFAULT_POLLER_TIMINGS: PollerTimings = {
 };
 
 export type ImapPollerOptions = {
-  config: ImapConfig;
+  config: ImapSettings;
   /** Decrypts the password when connecting; never kept. */
   password(): Promise<string | undefined>;
   store: ImapMailboxStore;

@@ -102,15 +102,24 @@ export class ImapMailboxStore {
   }
 }
 
-/** The stored IMAP status of an agent's mailbox, for `test` and `webhook/info`; undefined before any poller ran. */
-export async function readImapStatus(query: SqlRunner, agentId: string): Promise<ImapStatus | undefined> {
+/** The stored IMAP status of an agent's mailbox, for `webhook/info`; `stopped` before any poller ran. */
+export async function readImapStatus(query: SqlRunner, agentId: string): Promise<ImapStatus> {
   const [row] = await query<Row>(
     `select state, error, last_poll_at, last_uid, uid_validity,
        (holder is not null and lease_expires_at > now()) as held
      from imap_mailboxes where agent_id = $1`,
     [agentId],
   );
-  if (!row) return undefined;
+  if (!row) {
+    return {
+      state: 'stopped',
+      held: false,
+      error: null,
+      last_poll_at: null,
+      last_uid: 0,
+      uid_validity: null,
+    };
+  }
   const lastPoll = row.last_poll_at === null ? null : new Date(row.last_poll_at).toISOString();
   return {
     state: row.held ? row.state : 'stopped',

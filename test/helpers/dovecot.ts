@@ -34,6 +34,8 @@ export type Dovecot = {
   flags(user: string, uid: number, mailbox?: string): Promise<Set<string>>;
   /** Adds flags to one message (a person reading it elsewhere). */
   addFlags(user: string, uid: number, flags: string[], mailbox?: string): Promise<void>;
+  /** Removes flags from one message. */
+  removeFlags(user: string, uid: number, flags: string[], mailbox?: string): Promise<void>;
   /** Sets the mailbox's UIDVALIDITY (doveadm), as a server rebuild would change it. */
   setUidValidity(user: string, value: number, mailbox?: string): Promise<void>;
   /** The server log (auth failures etc.). */
@@ -173,6 +175,11 @@ export async function startDovecot(): Promise<Dovecot> {
       withClient(user, async (c) => {
         await c.mailboxOpen(mailbox);
         await c.messageFlagsAdd(String(uid), flags, { uid: true });
+      }),
+    removeFlags: (user, uid, flags, mailbox = 'INBOX') =>
+      withClient(user, async (c) => {
+        await c.mailboxOpen(mailbox);
+        await c.messageFlagsRemove(String(uid), flags, { uid: true });
       }),
     async setUidValidity(user, value, mailbox = 'INBOX') {
       await run(DOVEADM, [

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imapConfig } from '../../src/channels/email/imap-config.ts';
-import { checkImapMailbox } from '../../src/mail/imap-client.ts';
+import { checkImapMailbox } from '../../src/channels/email/imap-client.ts';
 import { DEFAULT_POLLER_TIMINGS, ImapPoller, type PollerTimings } from '../../src/mail/imap-poller.ts';
 import { ImapMailboxStore, readImapStatus } from '../../src/mail/imap-store.ts';
 import { SKIPPED_KEYWORD } from '../../src/mail/imap-sync.ts';

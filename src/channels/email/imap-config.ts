@@ -17,6 +17,9 @@ export const imapConfig = z
   .strict();
 
 export type ImapConfig = z.infer<typeof imapConfig>;
+/** imap_config as stored and handed around: everything but the (sealed) password. */
+export const imapSettings = imapConfig.omit({ password: true });
+export type ImapSettings = z.infer<typeof imapSettings>;
 
 /** The vault-sealed field of imap_config, for each email provider's secretFields. */
 export const IMAP_SECRET_FIELDS = ['imap_config.password'] as const;

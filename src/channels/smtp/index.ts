@@ -3,6 +3,7 @@ import type { ProviderAdapter } from '../types.ts';
 import { hostname, port, token } from '../validators.ts';
 import { emailSender, INBOUND_SECRET_FIELD, newInboundSecret } from '../email-sender.ts';
 import { IMAP_SECRET_FIELDS } from '../email/imap-config.ts';
+import { withImapCheck } from '../email/imap-client.ts';
 import { sendSmtp, testSmtp } from './send.ts';
 
 /** SMTP submission settings (spec: Email option 1). secure=true is implicit TLS (465); false uses STARTTLS. */
@@ -27,5 +28,5 @@ export const smtp: ProviderAdapter = {
   secretFields: ['smtp_config.password', INBOUND_SECRET_FIELD, ...IMAP_SECRET_FIELDS],
   generatedSecrets: { [INBOUND_SECRET_FIELD]: newInboundSecret },
   send: sendSmtp,
-  test: testSmtp,
+  test: withImapCheck(testSmtp),
 };

@@ -1,5 +1,6 @@
 import { ImapFlow } from 'imapflow';
-import type { ImapConfig } from '../channels/email/imap-config.ts';
+import type { AdapterContext, TestResult } from '../types.ts';
+import { type ImapSettings, imapSettings } from './imap-config.ts';
 
 /** Connection timeouts of every IMAP client (milliseconds). */
 export const IMAP_TIMEOUTS = { connection: 15_000, greeting: 15_000, socket: 5 * 60_000 } as const;
@@ -8,7 +9,7 @@ export const IMAP_TIMEOUTS = { connection: 15_000, greeting: 15_000, socket: 5 *
  * An IMAP client for one mailbox. imapflow's own logging is off (it would echo protocol lines); callers log safe
  * summaries. `secure: false` still upgrades with STARTTLS when the server offers it.
  */
-export function imapClient(config: ImapConfig, password: string): ImapFlow {
+export function imapClient(config: ImapSettings, password: string): ImapFlow {
   return new ImapFlow({
     host: config.host,
     port: config.port,
@@ -26,7 +27,7 @@ export function imapClient(config: ImapConfig, password: string): ImapFlow {
 }
 
 /** What identifies a mailbox for its cursor: the same key means the same UIDs. */
-export const mailboxKey = (config: ImapConfig) =>
+export const mailboxKey = (config: ImapSettings) =>
   `${config.host}:${config.port}/${config.username}/${config.mailbox}`;
 
 type ImapError = Error & {
@@ -53,7 +54,7 @@ export function safeImapError(error: unknown, password?: string): string {
 
 /** Connects, logs in and opens the mailbox read-only, then logs out: the `test` check for imap_config. */
 export async function checkImapMailbox(
-  config: ImapConfig,
+  config: ImapSettings,
   password: string,
 ): Promise<{ ok: true; messages: number } | { ok: false; error: string }> {
   const client = imapClient(config, password);
@@ -67,4 +68,29 @@ export async function checkImapMailbox(
   } finally {
     await client.logout().catch(() => client.close());
   }
+}
+
+/**
+ * Adds the IMAP mailbox check to an email provider's connection test when imap_config is set: after the
+ * provider's own test passes, connect + login + select; either failure is the result, in the spec's shapes.
+ */
+export function withImapCheck(
+  test: (ctx: AdapterContext) => Promise<TestResult>,
+): (ctx: AdapterContext) => Promise<TestResult> {
+  return async (ctx) => {
+    const result = await test(ctx);
+    const settings = imapSettings.safeParse(ctx.account.settings.imap_config);
+    if (!result.success || !settings.success) return result;
+    const password = await ctx.account.secret('imap_config.password');
+    const check = password
+      ? await checkImapMailbox(settings.data, password)
+      : { ok: false as const, error: 'imap_config.password is not configured' };
+    if (!check.ok) return { success: false, error: 'IMAP connection test failed', details: check.error };
+    const { host, port, mailbox } = settings.data;
+    return {
+      success: true,
+      message: `${result.message}; IMAP mailbox opened`,
+      details: { ...result.details, imap: { host, port, mailbox, messages: check.messages } },
+    };
+  };
 }
