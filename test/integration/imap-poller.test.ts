@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imapConfig } from '../../src/channels/email/imap-config.ts';
-import { checkImapMailbox } from '../../src/channels/email/imap-client.ts';
+import { checkImapMailbox, mailboxKey } from '../../src/channels/email/imap-client.ts';
 import { DEFAULT_POLLER_TIMINGS, ImapPoller, type PollerTimings } from '../../src/mail/imap-poller.ts';
 import { ImapMailboxStore, readImapStatus } from '../../src/mail/imap-store.ts';
 import { SKIPPED_KEYWORD } from '../../src/mail/imap-sync.ts';
@@ -267,5 +267,29 @@ describe.skipIf(skipWithoutDovecot)('IMAP poller against Dovecot', () => {
     await eventually(() => (recB.ids.length === 1 ? true : undefined));
     expect(recB.ids).toEqual(['three']);
     expect(recA.ids).toEqual(['one', 'two']);
+  });
+
+  it('takes over the mailbox of a crashed holder once its lease expires, and fences the old holder out', async () => {
+    const box = await mailbox();
+    // A holder that died without releasing its lease.
+    await app.database.query(
+      `insert into imap_mailboxes (agent_id, mailbox_key, holder, lease_expires_at, state)
+       values ($1, $2, 'crashed-process', now() + interval '2 seconds', 'connected')`,
+      [box.agentId, mailboxKey(box.config)],
+    );
+    const rec = recorder();
+    poller(box, rec.ingest, { holder: 'survivor' });
+    await dovecot.deliver(box.user, mail('after-crash'));
+    await eventually(() => (rec.ids.length === 1 ? true : undefined));
+    expect(rec.ids).toEqual(['after-crash']);
+    const [row] = await app.database.query<{ holder: string }>(
+      'select holder from imap_mailboxes where agent_id = $1',
+      [box.agentId],
+    );
+    expect(row?.holder).toBe('survivor');
+    const stale = new ImapMailboxStore(app.database.query, box.agentId, 'crashed-process');
+    expect(await stale.saveCursor({ uidValidity: 1, lastUid: 999 })).toBe(false);
+    expect(await stale.renew(10_000)).toBe(false);
+    expect((await status(box.agentId)).last_uid).toBe(1);
   });
 });
