@@ -11,6 +11,9 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { BenchPeer, LOOPBACK_BENCH_SECRET, measureIngest, measurePipeline } from './engine-scenarios.ts';
 import { configureTelegram, measureTelegramIngest, TinyBotApi } from './telegram-scenario.ts';
+import { configureEmail, measureEmailIngest } from './email-scenario.ts';
+import { SmtpPeer } from '../test/helpers/smtp-peer.ts';
+import { waitUntilQuiet } from './webhook-load.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 3);
@@ -144,10 +147,13 @@ async function main() {
 
     const peer = await new BenchPeer().start();
     const botApi = await new TinyBotApi().start();
+    // The SMTP sink replies go to: implicit TLS with a throwaway certificate the server is told to trust.
+    const smtpSink = await new SmtpPeer('bench', 'bench-pass', true).start();
     const sb = await startSwitchboard(dataDir, {
       ...databaseEnv,
       TELEGRAM_API_ROOT: botApi.url,
-      TURN_DEBOUNCE_MS: 'loopback=0,telegram=0',
+      EMAIL_TLS_CA_FILE: smtpSink.caFile,
+      TURN_DEBOUNCE_MS: 'loopback=0,telegram=0,email=0',
       LOOPBACK_CHANNEL_URL: peer.url,
       LOOPBACK_CHANNEL_SECRET: LOOPBACK_BENCH_SECRET,
     });
@@ -177,9 +183,17 @@ async function main() {
       results.telegram = { ...telegram, ratio_vs_raw: ratio(telegram.accepted_per_s, baseline.rps) };
       await botApi.drain();
     }
+    if (run('email')) {
+      const ids = { org: orgId, project: projectId, agent: agentId };
+      const secret = await configureEmail(sb.url, token, ids, smtpSink.port);
+      const email = await measureEmailIngest(sb.url, agentId, secret, DURATION_S, CONNECTIONS);
+      results.email = { ...email, ratio_vs_raw: ratio(email.accepted_per_s, baseline.rps) };
+      await waitUntilQuiet(() => smtpSink.received.length);
+    }
     await stop(sb.child);
     await peer.close();
     await botApi.close();
+    await smtpSink.close();
     if (run('startup')) {
       const warm = await startSwitchboard(dataDir, databaseEnv);
       await stop(warm.child);

@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { MAIL_WEBHOOK_PREFIX, INBOUND_SECRET_HEADER, INBOUND_USER } from '../engine/mail-route.ts';
+import { MAIL_WEBHOOK_PREFIX } from '../engine/mail-route.ts';
+import { INBOUND_SECRET_HEADER, INBOUND_USER } from './email/inbound-secret.ts';
 import type { AppDeps, AppEnv } from '../http/env.ts';
 import { ApiError } from '../http/errors.ts';
 import { AgentParams, commonErrors, json, secured } from '../http/openapi.ts';

@@ -1,6 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { INBOUND_SECRET_FIELD } from '../channels/email-sender.ts';
+import { verifyInboundSecret } from '../channels/email/inbound-secret.ts';
 import { isId } from '../ids.ts';
 import type { AppDeps, AppEnv } from '../http/env.ts';
 import { rawBody } from '../http/body.ts';
@@ -9,26 +8,6 @@ import { WEBHOOK_PREFIX } from './webhook-route.ts';
 
 /** The raw MIME route: any MTA (a Postfix pipe, a mail worker) posts `message/rfc822` here. */
 export const MAIL_WEBHOOK_PREFIX = `${WEBHOOK_PREFIX}email/`;
-/** The header alternative to Basic auth, for senders that cannot put credentials in the URL. */
-export const INBOUND_SECRET_HEADER = 'x-inbound-secret';
-/** The Basic auth user name (the password is the channel's inbound secret). */
-export const INBOUND_USER = 'inbound';
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
-
-/** The secret the request presents: Basic auth `inbound:<secret>`, or the X-Inbound-Secret header. */
-function presentedSecret(headers: Headers): string | undefined {
-  const header = headers.get(INBOUND_SECRET_HEADER);
-  if (header) return header;
-  const authorization = headers.get('authorization') ?? '';
-  const match = /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization);
-  if (!match?.[1]) return undefined;
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon === -1 || decoded.slice(0, colon) !== INBOUND_USER) return undefined;
-  return decoded.slice(colon + 1);
-}
-
 /**
  * `POST /api/v1/channels/webhooks/email/{agentId}`: checks the channel's inbound secret in constant time
  * (401 and nothing stored otherwise), then records the raw mail durably and answers once it is committed.
@@ -41,10 +20,9 @@ export function registerMailWebhookRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps
     if (!isId('agent', agentId) || !senders) throw notFound('Channel');
     const target = await senders(agentId, 'email');
     if (!target?.ctx.account.enabled) throw notFound('Channel');
-    const expected = await target.ctx.account.secret(INBOUND_SECRET_FIELD);
-    const given = presentedSecret(c.req.raw.headers);
-    // Digests have equal lengths: the comparison time says nothing about the secret.
-    if (!expected || given === undefined || !timingSafeEqual(digest(given), digest(expected))) {
+    // Credentials travel in headers: check them before buffering up to EMAIL_MAX_BYTES.
+    const request = { method: 'POST', url: c.req.url, headers: c.req.raw.headers, body: new Uint8Array() };
+    if (!(await verifyInboundSecret(request, target.ctx)).ok) {
       throw unauthorized('Inbound mail credentials are missing or invalid');
     }
     const mediaType = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';

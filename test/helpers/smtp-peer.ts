@@ -9,12 +9,13 @@ export type ReceivedMail = { from: string; to: string[]; raw: Buffer; user?: str
 /**
  * A real SMTP server (smtp-server) on 127.0.0.1 with STARTTLS (throwaway certificate, its PEM written to
  * `caFile` for EMAIL_TLS_CA_FILE) or implicit TLS, AUTH PLAIN/LOGIN with one user, recording every message.
- * `rejectRecipients` answers RCPT with 550 5.1.1 for those addresses; `tempFail` answers DATA with 451.
+ * `rejectRecipients` answers RCPT with 550 5.1.1 for those addresses; `failNext` makes the next message
+ * fail: 'temporary' answers DATA with 451, 'rejected' answers it with 554.
  */
 export class SmtpPeer {
   readonly received: ReceivedMail[] = [];
   readonly rejectRecipients = new Set<string>();
-  tempFail = false;
+  private failure?: 'temporary' | 'rejected';
   port = 0;
   caFile = '';
   private server?: SMTPServer;
@@ -28,6 +29,11 @@ export class SmtpPeer {
     this.user = user;
     this.pass = pass;
     this.implicitTls = implicitTls;
+  }
+
+  /** The next message's DATA fails with 451 (temporary) or 554 (rejected). */
+  failNext(kind: 'temporary' | 'rejected'): void {
+    this.failure = kind;
   }
 
   async start(): Promise<this> {
@@ -58,8 +64,15 @@ export class SmtpPeer {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('end', () => {
-          if (this.tempFail) {
+          const failure = this.failure;
+          this.failure = undefined;
+          if (failure === 'temporary') {
             return callback(Object.assign(new Error('4.3.0 Try again later'), { responseCode: 451 }));
+          }
+          if (failure === 'rejected') {
+            return callback(
+              Object.assign(new Error('5.7.1 Message rejected as spam'), { responseCode: 554 }),
+            );
           }
           this.received.push({
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',

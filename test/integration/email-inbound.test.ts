@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { extractAttachment } from '../../src/channels/email/attachment.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { fixtureResolver } from '../helpers/dns-zone.ts';
 import { configureEmail, postMail, simpleMail } from '../helpers/email.ts';
@@ -105,5 +107,61 @@ describe('email webhook info', () => {
     const viewer = await registerUser(app, 'mail-viewer');
     await addMember(app, ws.owner, ws.orgId, viewer, 'viewer');
     expect((await app.call('GET', path, { token: viewer.token })).status).toBe(403);
+  });
+});
+
+describe('what the agent sees', () => {
+  const fixture = (name: string) => readFileSync(new URL(`../fixtures/email/${name}`, import.meta.url));
+  const contentOf = (providerId: string) =>
+    eventually(async () => {
+      const rows = await app.database.query<{ content: string; metadata: any; attachments: any[] }>(
+        `select content, metadata, attachments from messages where provider_message_id = $1`,
+        [providerId],
+      );
+      return rows[0];
+    }, 15_000);
+
+  it.each([
+    [
+      'gmail-reply.eml',
+      'CAF=gmail-reply-1@mail.customer.example',
+      'Thanks! Can you send it to my office instead?\n\nAna',
+    ],
+    [
+      'outlook-reply.eml',
+      'AM0PR01MB1234ABCD@am0pr01mb1234.eurprd01.prod.outlook.example',
+      'Hallo,\n\ndie Lieferung ist angekommen, vielen Dank für die schnelle Bearbeitung.\n\nGrüße\nJonas Becker',
+    ],
+    ['apple-reply.eml', '8C2F1A2B-3C4D-4E5F-9A0B-1C2D3E4F5A6B@icloud.example', 'Perfect, see you then 👍'],
+    [
+      'iso-8859-1.eml',
+      'latin1-1@exemple.example',
+      "Bonjour, ma commande n'est pas arrivée à Montréal. Où est-elle ?",
+    ],
+    ['windows-1252.eml', 'cp1252-1@legacy.example', 'Is the “premium” plan still €50 – or more?'],
+  ])('%s: only the new text, decoded; the full text kept', async (name, id, expected) => {
+    expect((await postMail(app, ws.agentId, fixture(name), { secret })).status).toBe(200);
+    const message = await contentOf(id);
+    expect(message.content).toBe(expected);
+    expect(message.metadata.email.full_text.length).toBeGreaterThanOrEqual(expected.length);
+  });
+
+  it('lists attachments with a ref to the stored raw mail and part', async () => {
+    expect((await postMail(app, ws.agentId, fixture('attachments.eml'), { secret })).status).toBe(200);
+    const message = await contentOf('attach-1@customer.example');
+    expect(message.attachments).toEqual([
+      expect.objectContaining({
+        type: 'image',
+        name: 'photo.png',
+        ref: expect.stringMatching(/^rawmail:rawmail_\w+:0$/),
+      }),
+      expect.objectContaining({ type: 'document', name: 'Quittung März.pdf', mime_type: 'application/pdf' }),
+    ]);
+    const rawId = message.attachments[1].ref.split(':')[1];
+    const raw = await app.database.query<{ raw: Uint8Array }>('select raw from raw_mails where id = $1', [
+      rawId,
+    ]);
+    const pdf = await extractAttachment(Buffer.from(raw[0]?.raw ?? []), 1);
+    expect(pdf.content.toString('latin1')).toContain('%PDF-1.4');
   });
 });

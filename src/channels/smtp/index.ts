@@ -4,6 +4,7 @@ import { hostname, port, token } from '../validators.ts';
 import { emailSender, INBOUND_SECRET_FIELD, newInboundSecret } from '../email-sender.ts';
 import { IMAP_SECRET_FIELDS } from '../email/imap-config.ts';
 import { withImapCheck } from '../email/imap-client.ts';
+import { verifyInboundSecret } from '../email/inbound-secret.ts';
 import { sendSmtp, testSmtp } from './send.ts';
 
 /** SMTP submission settings (spec: Email option 1). secure=true is implicit TLS (465); false uses STARTTLS. */
@@ -27,6 +28,8 @@ export const smtp: ProviderAdapter = {
   configSchema: smtpConfig,
   secretFields: ['smtp_config.password', INBOUND_SECRET_FIELD, ...IMAP_SECRET_FIELDS],
   generatedSecrets: { [INBOUND_SECRET_FIELD]: newInboundSecret },
+  /** The raw MIME route's credentials (shared by every email provider). */
+  verify: verifyInboundSecret,
   send: sendSmtp,
   test: withImapCheck(testSmtp),
 };
