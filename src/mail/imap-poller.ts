@@ -181,9 +181,11 @@ export class ImapPoller {
       await client.mailboxOpen(config.mailbox);
       connected();
       this.log.info('IMAP mailbox opened');
+      const newMail = new NewMailSignal(client);
       let retryIngestAttempt = 0;
       while (!signal.aborted) {
         let wait = timings.pollIntervalMs;
+        newMail.reset();
         try {
           cursor = await syncMailbox(this.syncDeps(client), cursor);
           retryIngestAttempt = 0;
@@ -195,7 +197,7 @@ export class ImapPoller {
           );
           wait = backoffDelay(retryIngestAttempt++, timings.reconnectBaseMs, timings.reconnectMaxMs);
         }
-        await waitForMail(client, wait, signal, closed);
+        await newMail.wait(wait, signal, closed);
         if (!signal.aborted && !client.usable) throw new Error('IMAP connection closed by the server');
       }
       return cursor;
@@ -218,21 +220,37 @@ export class ImapPoller {
   }
 }
 
-/** Resolves when IDLE reports new mail, after `ms`, when stopped, or when the connection closes. */
-function waitForMail(
-  client: ImapFlow,
-  ms: number,
-  signal: AbortSignal,
-  closed: Promise<void>,
-): Promise<void> {
-  const local = new AbortController();
-  const onStop = () => local.abort();
-  signal.addEventListener('abort', onStop);
-  const onExists = () => local.abort();
-  client.on('exists', onExists);
-  return Promise.race([sleep(ms, local.signal), closed]).finally(() => {
-    local.abort();
-    signal.removeEventListener('abort', onStop);
-    client.off('exists', onExists);
-  });
+/**
+ * IDLE's new-mail notifications for one session, remembered even when they arrive while a sync is running (no
+ * one is waiting then), so such mail is fetched at once rather than at the next poll interval.
+ */
+class NewMailSignal {
+  private pending = false;
+  private wake?: () => void;
+
+  constructor(client: ImapFlow) {
+    client.on('exists', () => {
+      this.pending = true;
+      this.wake?.();
+    });
+  }
+
+  /** Call as a sync starts: only notifications from now on count for the next wait. */
+  reset(): void {
+    this.pending = false;
+  }
+
+  /** Resolves at once when mail was announced since `reset`, else on the next notice, after `ms`, stop or close. */
+  wait(ms: number, signal: AbortSignal, closed: Promise<void>): Promise<void> {
+    if (this.pending) return Promise.resolve();
+    const local = new AbortController();
+    const onStop = () => local.abort();
+    this.wake = onStop;
+    signal.addEventListener('abort', onStop);
+    return Promise.race([sleep(ms, local.signal), closed]).finally(() => {
+      local.abort();
+      this.wake = undefined;
+      signal.removeEventListener('abort', onStop);
+    });
+  }
 }
