@@ -158,6 +158,7 @@ describe('PUT then GET', () => {
       [agentId],
     );
     expect(rows.map((r) => `${r.channel}.${r.field}`)).toEqual([
+      'email.inbound_secret',
       'email.smtp_config.password',
       'telegram.bot_token',
       'telegram.webhook_secret',
