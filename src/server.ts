@@ -1,3 +1,4 @@
+import { closeSmtpPools } from './channels/smtp/transport.ts';
 import fs from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -135,6 +136,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
           async () => {
             // Workers finish their current jobs (bounded); unfinished ones are retried by the next process.
             await engine?.stop().catch(() => {});
+            closeSmtpPools();
             await channelAccounts.close();
             await rateLimitStore?.close().catch(() => {});
             await database.close();

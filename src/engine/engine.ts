@@ -3,7 +3,7 @@ import type { Logger } from '../logger.ts';
 import { startJobQueue } from '../queue/job-queue.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './delivery.ts';
 import { Ingestor } from './ingest.ts';
-import { ingestRawMail, type RawMailInput } from './mail-ingest.ts';
+import { MailIngestor, type RawMailInput } from './mail-ingest.ts';
 import type { MailProcessDeps } from './mail-process.ts';
 import { createJobHandlers } from './jobs.ts';
 import { createQueues, QUEUES } from './queues.ts';
@@ -82,6 +82,7 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
     timers.add(timer);
   };
   const ingestor = new Ingestor(database, boss, () => wake(QUEUES.inbound, 0));
+  const mailIngestor = new MailIngestor({ database, boss, onQueued: () => wake(QUEUES.mail, 0) });
   const jobs = createJobHandlers({
     database,
     boss,
@@ -124,7 +125,7 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
 
   return {
     ingestor,
-    ingestRawMail: (input) => ingestRawMail({ database, boss, onQueued: () => wake(QUEUES.mail, 0) }, input),
+    ingestRawMail: (input) => mailIngestor.ingest(input),
     reconcile: runReconcile,
     stop: async () => {
       clearInterval(timer);

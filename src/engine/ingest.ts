@@ -3,6 +3,7 @@ import type { InboundEvent } from '../channels/types.ts';
 import type { Database, SqlRunner } from '../db/client.ts';
 import { newId } from '../ids.ts';
 import { jobDbFor } from '../queue/job-queue.ts';
+import { GroupCommit } from './group-commit.ts';
 import { QUEUES, streamKey } from './queues.ts';
 
 /** Which channel account the events arrived on. */
@@ -12,12 +13,7 @@ export type IngestResult = { accepted: number; duplicates: number };
 /** Most events committed in one transaction. */
 const MAX_BATCH_EVENTS = 500;
 
-type Pending = {
-  target: IngestTarget;
-  events: InboundEvent[];
-  resolve: (result: IngestResult) => void;
-  reject: (error: unknown) => void;
-};
+type Pending = { target: IngestTarget; events: InboundEvent[] };
 
 /** The stream an event is ordered within: its sender, or the account's status updates. */
 function streamOf(event: InboundEvent): string {
@@ -32,70 +28,28 @@ function streamOf(event: InboundEvent): string {
  * one (group commit), so throughput grows with concurrency instead of queueing on the database.
  */
 export class Ingestor {
-  private queue: Pending[] = [];
-  private flushing = false;
   private readonly database: Database;
   private readonly boss: PgBoss;
-  private readonly onQueued: () => void;
+  private readonly group: GroupCommit<Pending, IngestResult>;
 
   /** `onQueued` runs after a commit that enqueued work (wakes a local worker). */
   constructor(database: Database, boss: PgBoss, onQueued: () => void = () => {}) {
     this.database = database;
     this.boss = boss;
-    this.onQueued = onQueued;
+    this.group = new GroupCommit({
+      commit: (batch) => this.commit(batch),
+      sizeOf: (item) => item.events.length,
+      maxBatch: MAX_BATCH_EVENTS,
+      onCommitted: (results) => {
+        if (results.some((result) => result.accepted > 0)) onQueued();
+      },
+    });
   }
 
   /** Resolves once every event is committed (new) or found already recorded (duplicate). */
   ingest(target: IngestTarget, events: InboundEvent[]): Promise<IngestResult> {
     if (events.length === 0) return Promise.resolve({ accepted: 0, duplicates: 0 });
-    return new Promise((resolve, reject) => {
-      this.queue.push({ target, events, resolve, reject });
-      if (!this.flushing) void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.takeBatch();
-        try {
-          const results = await this.commit(batch);
-          if (results.some((result) => result.accepted > 0)) this.onQueued();
-          batch.forEach((item, i) => item.resolve(results[i] as IngestResult));
-        } catch (error) {
-          if (batch.length === 1) {
-            batch[0]?.reject(error);
-            continue;
-          }
-          // One bad event must not fail its neighbours: retry each on its own.
-          for (const item of batch) {
-            try {
-              const result = (await this.commit([item]))[0] as IngestResult;
-              if (result.accepted > 0) this.onQueued();
-              item.resolve(result);
-            } catch (itemError) {
-              item.reject(itemError);
-            }
-          }
-        }
-      }
-    } finally {
-      this.flushing = false;
-    }
-  }
-
-  private takeBatch(): Pending[] {
-    const batch: Pending[] = [];
-    let size = 0;
-    while (this.queue.length > 0) {
-      const next = this.queue[0] as Pending;
-      if (batch.length > 0 && size + next.events.length > MAX_BATCH_EVENTS) break;
-      batch.push(next);
-      size += next.events.length;
-      this.queue.shift();
-    }
-    return batch;
+    return this.group.submit({ target, events });
   }
 
   private commit(batch: Pending[]): Promise<IngestResult[]> {

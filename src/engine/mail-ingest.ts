@@ -3,6 +3,7 @@ import { mailDedupeKey } from '../channels/email/headers.ts';
 import type { Database } from '../db/client.ts';
 import { newId } from '../ids.ts';
 import { jobDbFor } from '../queue/job-queue.ts';
+import { GroupCommit } from './group-commit.ts';
 import { QUEUES } from './queues.ts';
 
 /** What the raw-mail ingest needs: the engine's database and queue, and a hook that wakes a local worker. */
@@ -21,41 +22,73 @@ export type RawMailInput = {
   dedupeKey?: string;
 };
 
+export type RawMailResult = { duplicate: boolean; id?: string };
+
+/** Most bytes of raw mail committed in one transaction. */
+const MAX_BATCH_BYTES = 32 * 1024 * 1024;
+
 /**
- * Records a raw mail and its processing job in ONE transaction and resolves after the commit. A mail
- * already recorded (same agent and Message-ID, else same bytes) resolves `{ duplicate: true }` and
- * queues nothing. Parsing, authentication (DNS) and classification run later in the `mail` job, so a
- * malformed or hostile mail is recorded there as failed or rejected, never thrown here.
+ * Records raw mails and their processing jobs in ONE transaction. A mail already recorded (same agent and
+ * Message-ID, else same bytes) comes back `{ duplicate: true }` and queues nothing.
  */
-export async function ingestRawMail(
-  deps: MailIngestDeps,
-  input: RawMailInput,
-): Promise<{ duplicate: boolean; id?: string }> {
-  const id = newId('rawmail');
-  const dedupeKey = input.dedupeKey ?? mailDedupeKey(input.raw);
+async function commitRawMails(deps: MailIngestDeps, inputs: RawMailInput[]): Promise<RawMailResult[]> {
+  const rows = inputs.map((input) => ({ id: newId('rawmail'), input }));
   const inserted = await deps.database.transaction(async (query) => {
-    const rows = await query<{ id: string }>(
-      `insert into raw_mails (id, agent_id, dedupe_key, source, client_ip, size, raw, received_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8)
-       on conflict (agent_id, dedupe_key) do nothing returning id`,
-      [
+    const params: unknown[] = [];
+    const values = rows.map(({ id, input }) => {
+      const base = params.length;
+      params.push(
         id,
         input.agentId,
-        dedupeKey.slice(0, 1000),
+        (input.dedupeKey ?? mailDedupeKey(input.raw)).slice(0, 1000),
         input.source.slice(0, 100),
         input.clientIp ?? null,
         input.raw.byteLength,
         input.raw,
         input.receivedAt ?? new Date(),
-      ],
+      );
+      return `(${Array.from({ length: 8 }, (_, i) => `$${base + i + 1}`).join(', ')})`;
+    });
+    const added = await query<{ id: string }>(
+      `insert into raw_mails (id, agent_id, dedupe_key, source, client_ip, size, raw, received_at)
+       values ${values.join(', ')}
+       on conflict (agent_id, dedupe_key) do nothing returning id`,
+      params,
     );
-    if (!rows[0]) return false;
-    await deps.boss.insert(QUEUES.mail, [{ data: { rawMailId: id }, singletonKey: id }], {
-      db: jobDbFor(query),
-    } as never);
-    return true;
+    if (added.length > 0) {
+      const jobs = added.map(({ id }) => ({ data: { rawMailId: id }, singletonKey: id }));
+      await deps.boss.insert(QUEUES.mail, jobs, { db: jobDbFor(query) } as never);
+    }
+    return new Set(added.map((row) => row.id));
   });
-  if (!inserted) return { duplicate: true };
-  deps.onQueued?.();
-  return { duplicate: false, id };
+  if (inserted.size > 0) deps.onQueued?.();
+  return rows.map(({ id }) => (inserted.has(id) ? { duplicate: false, id } : { duplicate: true }));
+}
+
+/**
+ * Records one raw mail and its processing job in one transaction and resolves after the commit
+ * (`{ duplicate: true }` for a redelivery). Parsing, authentication (DNS) and classification run later
+ * in the `email-inbound` job, so a malformed or hostile mail is recorded there as failed or rejected,
+ * never thrown here.
+ */
+export async function ingestRawMail(deps: MailIngestDeps, input: RawMailInput): Promise<RawMailResult> {
+  return (await commitRawMails(deps, [input]))[0] as RawMailResult;
+}
+
+/** `ingestRawMail` with group commit: mails arriving while a commit is in flight share the next one. */
+export class MailIngestor {
+  private readonly group: GroupCommit<RawMailInput, RawMailResult>;
+
+  constructor(deps: MailIngestDeps) {
+    this.group = new GroupCommit({
+      commit: (inputs) => commitRawMails(deps, inputs),
+      sizeOf: (input) => input.raw.byteLength,
+      maxBatch: MAX_BATCH_BYTES,
+    });
+  }
+
+  /** Resolves once the mail and its job are committed (or it was found already recorded). */
+  ingest(input: RawMailInput): Promise<RawMailResult> {
+    return this.group.submit(input);
+  }
 }

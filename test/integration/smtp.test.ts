@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryError } from '../../src/channels/errors.ts';
@@ -105,5 +107,64 @@ describe('SMTP adapter against smtp-server', () => {
     expect(refs.at(-1)).toBe('<ref-39@x.example>');
     expect(mail.inReplyTo).toBe('<ref-39@x.example>');
     expect(mail.text).toContain('Hello');
+  });
+});
+
+describe('outbound attachments', () => {
+  const pdf = Buffer.from('%PDF-1.4\n% attachment under test\n%%EOF\n');
+  let files: Server;
+  let filesUrl = '';
+  beforeAll(async () => {
+    files = createServer((req, res) => {
+      if (req.url === '/invoice.pdf')
+        return res.writeHead(200, { 'content-type': 'application/pdf' }).end(pdf);
+      if (req.url === '/huge.bin') {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        const chunk = Buffer.alloc(1024 * 1024);
+        for (let i = 0; i < 11; i++) res.write(chunk);
+        return res.end();
+      }
+      return res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
+    filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => files.close(() => resolve())));
+
+  const withAttachment = (url: string): OutboundMessage => ({
+    ...message('Your invoice is attached.'),
+    attachments: [{ type: 'document', url }],
+  });
+
+  it('fetches the URL through the outbound guard and attaches it to the one email', async () => {
+    const ctx = {
+      ...context(starttls, { agent: 'agent_files' }),
+      fetchPublic: createPublicFetch({ allowPrivate: true }),
+    };
+    const before = starttls.received.length;
+    await smtp.send?.(withAttachment(`${filesUrl}/invoice.pdf`), ctx);
+    expect(starttls.received.length).toBe(before + 1);
+    const mail = await simpleParser(starttls.received.at(-1)?.raw ?? Buffer.alloc(0));
+    expect(mail.attachments).toHaveLength(1);
+    expect(mail.attachments[0]).toMatchObject({ filename: 'invoice.pdf', contentType: 'application/pdf' });
+    expect(mail.attachments[0]?.content.equals(pdf)).toBe(true);
+    expect(mail.text).toContain('Your invoice is attached.');
+  });
+
+  it('refuses private destinations unless allowed, oversize files and 404s, permanently', async () => {
+    const guarded = context(starttls, { agent: 'agent_files' });
+    await expect(smtp.send?.(withAttachment(`${filesUrl}/invoice.pdf`), guarded)).rejects.toMatchObject({
+      code: 'attachment_blocked',
+      retryable: false,
+    });
+    const open = { ...guarded, fetchPublic: createPublicFetch({ allowPrivate: true }) };
+    await expect(smtp.send?.(withAttachment(`${filesUrl}/huge.bin`), open)).rejects.toMatchObject({
+      code: 'attachment_too_large',
+      retryable: false,
+    });
+    await expect(smtp.send?.(withAttachment(`${filesUrl}/missing.pdf`), open)).rejects.toMatchObject({
+      code: 'attachment_unavailable',
+      retryable: false,
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { isBlockedDestination } from '../../net/outbound-guard.ts';
 import { DeliveryError } from '../errors.ts';
 import type { OutboundAttachment } from '../types.ts';
 
@@ -59,6 +60,9 @@ export async function fetchAttachments(
         signal: AbortSignal.timeout(30_000),
       });
     } catch (cause) {
+      if (isBlockedDestination(cause)) {
+        throw permanent('attachment_blocked', `Attachment ${attachment.url} points to a refused destination`);
+      }
       throw new DeliveryError(`Attachment ${attachment.url} could not be fetched`, {
         code: 'attachment_unavailable',
         retryable: true,
