@@ -46,6 +46,7 @@ describe.skipIf(skipWithoutDovecot)('email end to end: IMAP in, SMTP out', () =>
   const putEmail = (email: Record<string, unknown>) =>
     app.call('PUT', channelsPath(ws), { token: ws.owner.token, body: { email } });
 
+  // Dovecot, the database and the app start together: give a loaded machine room.
   beforeAll(async () => {
     dovecot = await startDovecot();
     dovecot.setUser(IMAP_USER, IMAP_PASS);
@@ -72,7 +73,7 @@ describe.skipIf(skipWithoutDovecot)('email end to end: IMAP in, SMTP out', () =>
         password: IMAP_PASS,
       },
     });
-  });
+  }, 180_000);
 
   afterAll(async () => {
     await app?.close();

@@ -62,11 +62,12 @@ describe.skipIf(skipWithoutDovecot)('IMAP poller against Dovecot', () => {
   const pollers: ImapPoller[] = [];
   let userCount = 0;
 
+  // Dovecot, the database and the app start together: give a loaded machine room.
   beforeAll(async () => {
     dovecot = await startDovecot();
     app = await startTestApp();
     ws = await createWorkspace(app);
-  });
+  }, 180_000);
 
   afterAll(async () => {
     await Promise.all(pollers.map((p) => p.stop()));
