@@ -158,6 +158,7 @@ describe('PUT then GET', () => {
       [agentId],
     );
     expect(rows.map((r) => `${r.channel}.${r.field}`)).toEqual([
+      // Generated: the raw MIME route never runs without it.
       'email.inbound_secret',
       'email.smtp_config.password',
       'telegram.bot_token',
