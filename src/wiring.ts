@@ -12,6 +12,7 @@ import type { AgentResponder } from './engine/responder.ts';
 import { createApp } from './http/app.ts';
 import type { RateLimitFactory } from './http/rate-limit.ts';
 import type { Logger } from './logger.ts';
+import { imapOptionsFrom, withImapPollers } from './mail/imap-pollers.ts';
 import type { Vault } from './vault/vault.ts';
 
 export type WiringDeps = {
@@ -44,7 +45,7 @@ export async function wireApp(
   setPasswordHashConcurrency(config.PASSWORD_HASH_CONCURRENCY);
   const senders = createSenderLookup({ config, database, logger, channelAccounts, fetch: deps.fetch });
   const agentDeps = createAgentDeps({ config, database, vault, logger, sessions });
-  const engine = deps.engine
+  const started = deps.engine
     ? await startEngine({
         database,
         logger,
@@ -54,6 +55,10 @@ export async function wireApp(
         ...(deps.engine.now ? { now: deps.engine.now } : {}),
         ...(deps.dnsResolver ? { dnsResolver: deps.dnsResolver } : {}),
       })
+    : undefined;
+  // IMAP mailboxes feed the engine's ingest: their pollers run exactly while the engine does.
+  const engine = started
+    ? await withImapPollers(started, { database, channelAccounts, logger, ...imapOptionsFrom(config) })
     : undefined;
   try {
     const app = createApp({

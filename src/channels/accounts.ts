@@ -45,6 +45,7 @@ export class ChannelAccounts {
   private readonly maxAgeMs: number;
   private readonly maxEntries: number;
   private readonly cache = new Map<string, Entry>();
+  private readonly changeListeners = new Set<(agentId?: string) => void>();
   private unlisten?: () => Promise<void>;
 
   constructor(options: ChannelAccountsOptions) {
@@ -59,12 +60,33 @@ export class ChannelAccounts {
   /** Subscribes to change notifications; call before serving. */
   async start(): Promise<void> {
     if (this.unlisten) return;
-    this.unlisten = await this.database.listen(CHANNEL_CONFIG_NOTIFY, (agentId) => this.invalidate(agentId), {
-      onReconnect: () => {
-        this.logger.warn('channel config LISTEN connection re-established; cache flushed');
-        this.cache.clear();
+    this.unlisten = await this.database.listen(
+      CHANNEL_CONFIG_NOTIFY,
+      (agentId) => {
+        this.invalidate(agentId);
+        this.notifyChange(agentId);
       },
-    });
+      {
+        onReconnect: () => {
+          this.logger.warn('channel config LISTEN connection re-established; cache flushed');
+          this.cache.clear();
+          this.notifyChange();
+        },
+      },
+    );
+  }
+
+  /**
+   * Calls `listener` after each change notification with the agent id, or without one when changes may have been
+   * missed (the LISTEN connection was re-established). Returns the unsubscribe function.
+   */
+  onChange(listener: (agentId?: string) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private notifyChange(agentId?: string): void {
+    for (const listener of this.changeListeners) listener(agentId);
   }
 
   async close(): Promise<void> {

@@ -123,7 +123,8 @@ export function planChannelUpdate(
       present.add(field);
     };
     for (const field of adapter.secretFields) {
-      const value = getPath(fields, field);
+      // `null` on a parent object (`imap_config: null`) clears the secrets inside it too.
+      const value = parentCleared(fields, field) ? null : getPath(fields, field);
       if (value === undefined || isConfiguredMarker(value)) continue;
       if (value === null) {
         if (present.delete(field)) writes.push({ channel, field, sealed: null });
@@ -142,6 +143,12 @@ export function planChannelUpdate(
     channels[channel] = { enabled, provider: adapter.provider, settings: next };
   }
   return { channels, writes: dedupeWrites(writes) };
+}
+
+/** True when the patch sets an object above a dotted secret path to null. */
+function parentCleared(fields: Record<string, unknown>, field: string): boolean {
+  const parts = field.split('.');
+  return parts.slice(0, -1).some((_, i) => getPath(fields, parts.slice(0, i + 1).join('.')) === null);
 }
 
 /** Keeps the last write per field (a clear followed by a new value is a replace). */

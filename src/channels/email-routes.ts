@@ -5,6 +5,7 @@ import type { AppDeps, AppEnv } from '../http/env.ts';
 import { ApiError } from '../http/errors.ts';
 import { AgentParams, commonErrors, json, secured } from '../http/openapi.ts';
 import { principalOf, requireAgent } from '../platform/access.ts';
+import { readImapStatus } from '../mail/imap-store.ts';
 import { INBOUND_SECRET_FIELD } from './email-sender.ts';
 
 const EmailWebhookInfo = z
@@ -22,7 +23,11 @@ const EmailWebhookInfo = z
       imap: z
         .record(z.string(), z.unknown())
         .nullable()
-        .openapi({ description: 'IMAP connection state when imap_config is set; null otherwise' }),
+        .openapi({
+          description:
+            'IMAP poller state when imap_config is set (state connecting|connected|error|stopped, held, error, ' +
+            'last_poll_at, last_uid, uid_validity); null otherwise',
+        }),
     }),
   })
   .openapi('EmailWebhookInfo');
@@ -73,7 +78,7 @@ export function registerEmailInfoRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps):
             secret_header: INBOUND_SECRET_HEADER,
             content_type: 'message/rfc822' as const,
             max_bytes: deps.config.EMAIL_MAX_BYTES,
-            imap: null,
+            imap: account.settings.imap_config ? await readImapStatus(deps.database.query, agent.id) : null,
           },
         },
         200,

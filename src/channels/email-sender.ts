@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { emailAddress, hostname, token } from './validators.ts';
+import { imapConfig } from './email/imap-config.ts';
 
 /** The generated secret an MTA presents on the raw MIME route (Basic auth user `inbound`, or a header). */
 export const INBOUND_SECRET_FIELD = 'inbound_secret';
@@ -17,4 +18,6 @@ export const emailSender = z.object({
   require_authentication: z.boolean().optional(),
   /** Receiving servers (authserv-id) whose Authentication-Results header is trusted instead of checking DNS. */
   trusted_authserv_ids: z.array(hostname).max(10).optional(),
+  /** An IMAP mailbox polled for inbound mail (src/mail/). */
+  imap_config: imapConfig.optional(),
 });

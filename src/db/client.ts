@@ -7,9 +7,10 @@ import pg from 'pg';
 import * as baseSchema from './schema.ts';
 import * as channelSchema from './schema-channels.ts';
 import * as conversationSchema from './schema-conversations.ts';
+import * as imapSchema from './schema-imap.ts';
 import * as mailSchema from './schema-mail.ts';
 
-const schema = { ...baseSchema, ...conversationSchema, ...channelSchema, ...mailSchema };
+const schema = { ...baseSchema, ...conversationSchema, ...channelSchema, ...mailSchema, ...imapSchema };
 
 export type Schema = typeof schema;
 /** The Drizzle handle shared by both engines. */

@@ -25,6 +25,9 @@ const request = (payload: unknown, headers: Record<string, string>): RawRequest 
 const basic = (user: string, secret: string) =>
   `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
 
+/** An IMAP mailbox is optional on every email provider; its password is a secret field too. */
+const IMAP_CONFIG = { host: 'imap.shop.example', username: 'support', password: 'imap-contract-pw' };
+
 adapterContract({
   adapter: smtp,
   config: {
@@ -32,6 +35,7 @@ adapterContract({
     from_name: 'Shop Support',
     inbound_secret: SECRET,
     smtp_config: smtpConfig,
+    imap_config: IMAP_CONFIG,
   },
   invalidConfigs: [
     { config: { from_email: 'not-an-address', smtp_config: smtpConfig }, field: 'from_email' },
@@ -46,6 +50,14 @@ adapterContract({
     {
       config: { from_email: 'a@b.example', smtp_config: smtpConfig, inbound_secret: 'short' },
       field: 'inbound_secret',
+    },
+    {
+      config: {
+        from_email: 'a@b.example',
+        smtp_config: smtpConfig,
+        imap_config: { ...IMAP_CONFIG, port: 0 },
+      },
+      field: 'imap_config.port',
     },
   ],
   async startFake() {

@@ -57,15 +57,19 @@ export async function waitFor<T>(
 }
 
 /** The base URL from the server's "switchboard listening" log line. */
-export function listeningUrl(server: ServerProcess): Promise<string> {
-  return waitFor('the server to listen', () => {
-    const exitedEarly = server.child.exitCode !== null;
-    if (exitedEarly) throw new Error(`server exited: ${server.stderr()}${server.stdout()}`);
-    for (const line of server.stdout().split('\n')) {
-      if (!line.startsWith('{')) continue;
-      const entry = JSON.parse(line);
-      if (entry.msg === 'switchboard listening') return `http://127.0.0.1:${entry.port}`;
-    }
-    return undefined;
-  });
+export function listeningUrl(server: ServerProcess, timeoutMs?: number): Promise<string> {
+  return waitFor(
+    'the server to listen',
+    () => {
+      const exitedEarly = server.child.exitCode !== null;
+      if (exitedEarly) throw new Error(`server exited: ${server.stderr()}${server.stdout()}`);
+      for (const line of server.stdout().split('\n')) {
+        if (!line.startsWith('{')) continue;
+        const entry = JSON.parse(line);
+        if (entry.msg === 'switchboard listening') return `http://127.0.0.1:${entry.port}`;
+      }
+      return undefined;
+    },
+    timeoutMs,
+  );
 }

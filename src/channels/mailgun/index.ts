@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ProviderAdapter } from '../types.ts';
 import { emailSender } from '../email-sender.ts';
+import { IMAP_SECRET_FIELDS } from '../email/imap-config.ts';
 import { hostname, token } from '../validators.ts';
 
 /** Mailgun's API hosts per region; a domain lives in one region (providers.md §7). */
@@ -23,5 +24,5 @@ export const mailgun: ProviderAdapter = {
   channel: 'email',
   provider: 'mailgun',
   configSchema: mailgunConfig,
-  secretFields: ['api_keys.mailgun'],
+  secretFields: ['api_keys.mailgun', ...IMAP_SECRET_FIELDS],
 };
