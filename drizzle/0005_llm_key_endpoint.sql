@@ -1,1 +1,0 @@
-ALTER TABLE "llm_keys" ADD COLUMN "base_url" text;

@@ -1,1 +1,0 @@
-CREATE INDEX "inbound_events_processed_at_idx" ON "inbound_events" USING btree ("processed_at") WHERE "inbound_events"."processed";
