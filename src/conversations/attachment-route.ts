@@ -1,9 +1,10 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import type { AttachmentMeta } from '../channels/types.ts';
+import type { AttachmentMeta, ProviderAdapter } from '../channels/types.ts';
 import type { AppDeps, AppEnv } from '../http/env.ts';
 import { ApiError, notFound } from '../http/errors.ts';
 import { commonErrors, secured } from '../http/openapi.ts';
 import { principalOf, requireAgent } from '../platform/access.ts';
+import { isRawMailRef, rawMailAttachment } from './mail-attachment.ts';
 import { ConversationParams, CONVERSATIONS_PATH } from './params.ts';
 
 const AttachmentParams = ConversationParams.extend({
@@ -77,6 +78,8 @@ export function limitBytes(body: ReadableStream<Uint8Array>, max: number): Reada
   );
 }
 
+type FetchedAttachment = Awaited<ReturnType<NonNullable<ProviderAdapter['fetchAttachment']>>>;
+
 const tooLarge = (max: number) =>
   new ApiError(502, `The attachment is larger than this server's limit (ATTACHMENT_MAX_BYTES = ${max})`);
 
@@ -95,19 +98,26 @@ export function registerAttachmentRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps)
     if (!message) throw notFound('Message');
     const attachment = message.attachments[p.index];
     if (!attachment?.ref) throw notFound('Attachment');
-    const sender = await deps.senders?.(p.agentId, message.channel);
-    const fetchAttachment = sender?.adapter.fetchAttachment;
-    if (!sender || !fetchAttachment) throw notFound('Downloadable attachment');
-    let fetched: Awaited<ReturnType<typeof fetchAttachment>>;
-    try {
-      fetched = await fetchAttachment.call(sender.adapter, attachment, sender.ctx);
-    } catch (error) {
-      // The adapter's error may name an upstream URL; only the log sees it (and the logger redacts secrets).
-      logger.warn(
-        { err: error, channel: message.channel, messageId: p.messageId },
-        'attachment fetch failed',
-      );
-      throw new ApiError(502, `The ${message.channel} provider could not supply this attachment`);
+    let fetched: FetchedAttachment;
+    if (isRawMailRef(attachment.ref)) {
+      // Inbound mail keeps its attachments in the stored raw message, not at a provider.
+      const stored = await rawMailAttachment(database, p.agentId, attachment.ref);
+      if (!stored) throw notFound('Attachment');
+      fetched = stored;
+    } else {
+      const sender = await deps.senders?.(p.agentId, message.channel);
+      const fetchAttachment = sender?.adapter.fetchAttachment;
+      if (!sender || !fetchAttachment) throw notFound('Downloadable attachment');
+      try {
+        fetched = await fetchAttachment.call(sender.adapter, attachment, sender.ctx);
+      } catch (error) {
+        // The adapter's error may name an upstream URL; only the log sees it (and the logger redacts secrets).
+        logger.warn(
+          { err: error, channel: message.channel, messageId: p.messageId },
+          'attachment fetch failed',
+        );
+        throw new ApiError(502, `The ${message.channel} provider could not supply this attachment`);
+      }
     }
     if (fetched.size !== undefined && fetched.size > max) {
       await fetched.body.cancel().catch(() => {});

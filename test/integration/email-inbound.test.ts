@@ -164,4 +164,22 @@ describe('what the agent sees', () => {
     const pdf = await extractAttachment(Buffer.from(raw[0]?.raw ?? []), 1);
     expect(pdf.content.toString('latin1')).toContain('%PDF-1.4');
   });
+
+  it('serves those attachments through the conversation attachments route, to this organization only', async () => {
+    const [row] = await app.database.query<{ id: string; conversation_id: string }>(
+      `select id, conversation_id from messages where provider_message_id = $1`,
+      ['attach-1@customer.example'],
+    );
+    const path = (index: number) =>
+      `/api/v1/organizations/${ws.orgId}/projects/${ws.projectId}/agents/${ws.agentId}/conversations/` +
+      `${row?.conversation_id}/messages/${row?.id}/attachments/${index}`;
+    const pdf = await app.call('GET', path(1), { token: ws.owner.token });
+    expect(pdf.status).toBe(200);
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    expect(pdf.headers.get('content-disposition')).toContain("filename*=UTF-8''Quittung%20M%C3%A4rz.pdf");
+    expect(pdf.text).toContain('%PDF-1.4');
+    expect((await app.call('GET', path(5), { token: ws.owner.token })).status).toBe(404);
+    const outsider = await createWorkspace(app, 'mail-outsider');
+    expect((await app.call('GET', path(1), { token: outsider.owner.token })).status).toBe(404);
+  });
 });
