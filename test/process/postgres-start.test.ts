@@ -1,32 +1,22 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listeningUrl, spawnServer } from '../helpers/process.ts';
+import { scratchDatabase } from '../helpers/database.ts';
 
 const adminUrl = process.env.TEST_DATABASE_URL;
 
 /** Runs only where CI provides PostgreSQL (TEST_DATABASE_URL); the embedded path is covered in first-run.test.ts. */
 describe.runIf(adminUrl)('npm start on PostgreSQL', () => {
-  const name = `sb_proc_${randomBytes(5).toString('hex')}`;
+  let scratch: Awaited<ReturnType<typeof scratchDatabase>>;
   let databaseUrl = '';
   beforeAll(async () => {
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const u = new URL(adminUrl as string);
-    u.pathname = `/${name}`;
-    databaseUrl = u.toString();
+    scratch = await scratchDatabase(adminUrl as string, 'sb_proc');
+    databaseUrl = scratch.url;
   });
-  afterAll(async () => {
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
-  });
+  afterAll(() => scratch?.drop());
 
   it('two processes starting together migrate once, bootstrap once and both serve', async () => {
     const dirs = [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'sb-pg-')));
@@ -34,7 +24,7 @@ describe.runIf(adminUrl)('npm start on PostgreSQL', () => {
       spawnServer({ DATA_DIR: dir, DATABASE_URL: databaseUrl, JWT_SECRET: 'x'.repeat(40) }),
     );
     try {
-      const urls = await Promise.all(servers.map(listeningUrl));
+      const urls = await Promise.all(servers.map((server) => listeningUrl(server)));
       const banners = servers.filter((s) => s.stdout().includes('First run'));
       expect(banners).toHaveLength(1);
       const token = /API token\s+(sb_pat_\S+)/.exec(banners[0]?.stdout() ?? '')?.[1];
