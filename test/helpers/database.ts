@@ -26,12 +26,8 @@ export async function createTestDatabase(): Promise<Database & { url?: string }>
   }
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) throw new Error('TEST_DATABASE_URL is required for the postgres test project');
-  const name = `sb_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = withDatabaseName(adminUrl, name);
+  const scratch = await scratchDatabase(adminUrl, 'sb_test');
+  const { url } = scratch;
   const database = await openDatabase({ kind: 'postgres', url, poolMax: 5 });
   await migrate(database);
   return {
@@ -39,10 +35,29 @@ export async function createTestDatabase(): Promise<Database & { url?: string }>
     url,
     close: async () => {
       await database.close();
-      const dropper = new pg.Client({ connectionString: adminUrl });
-      await dropper.connect();
-      await dropper.query(`drop database if exists ${name} with (force)`);
-      await dropper.end();
+      await scratch.drop();
     },
+  };
+}
+
+/** A fresh, empty PostgreSQL database on the server of `adminUrl` (`<prefix>_<random>`), and its dropper. */
+export async function scratchDatabase(
+  adminUrl: string,
+  prefix: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const run = async (sql: string) => {
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    try {
+      await admin.query(sql);
+    } finally {
+      await admin.end();
+    }
+  };
+  await run(`create database ${name}`);
+  return {
+    url: withDatabaseName(adminUrl, name),
+    drop: () => run(`drop database if exists ${name} with (force)`),
   };
 }

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually, LOOPBACK_SECRET, LoopbackPeer, postLoopback } from '../helpers/loopback-peer.ts';
+import { scratchDatabase } from '../helpers/database.ts';
 import { listeningUrl, PROCESS_WAIT_MS, type ServerProcess, spawnServer } from '../helpers/process.ts';
 
 const EVENTS = 200;
@@ -103,20 +102,9 @@ describe('a SIGKILL mid-stream loses nothing and answers nothing twice', () => {
   });
 
   it.runIf(adminUrl)('on PostgreSQL', async () => {
-    const name = `sb_crash_${randomBytes(5).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    cleanups.push(async () => {
-      const drop = new pg.Client({ connectionString: adminUrl });
-      await drop.connect();
-      await drop.query(`drop database if exists ${name} with (force)`);
-      await drop.end();
-    });
-    const u = new URL(adminUrl as string);
-    u.pathname = `/${name}`;
-    const result = await crashScenario({ DATABASE_URL: u.toString() });
+    const scratch = await scratchDatabase(adminUrl as string, 'sb_crash');
+    cleanups.push(scratch.drop);
+    const result = await crashScenario({ DATABASE_URL: scratch.url });
     expect(result.ackedBeforeKill).toBeGreaterThanOrEqual(KILL_AFTER_ACKS);
     process.stdout.write(`crash (postgres): ${JSON.stringify(result)}\n`);
   });

@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Dovecot, skipWithoutDovecot, startDovecot } from '../helpers/dovecot.ts';
+import { scratchDatabase } from '../helpers/database.ts';
 import { simpleMail } from '../helpers/email.ts';
 import { eventually } from '../helpers/loopback-peer.ts';
 import { listeningUrl, type ServerProcess, spawnServer } from '../helpers/process.ts';
@@ -146,20 +146,9 @@ describe.skipIf(skipWithoutDovecot)('IMAP: a SIGKILL and a resync answer every m
   it.runIf(adminUrl)(
     'on PostgreSQL',
     async () => {
-      const name = `sb_imap_crash_${randomBytes(5).toString('hex')}`;
-      const admin = new pg.Client({ connectionString: adminUrl });
-      await admin.connect();
-      await admin.query(`create database ${name}`);
-      await admin.end();
-      cleanups.push(async () => {
-        const drop = new pg.Client({ connectionString: adminUrl });
-        await drop.connect();
-        await drop.query(`drop database if exists ${name} with (force)`);
-        await drop.end();
-      });
-      const u = new URL(adminUrl as string);
-      u.pathname = `/${name}`;
-      await crashScenario({ DATABASE_URL: u.toString() });
+      const scratch = await scratchDatabase(adminUrl as string, 'sb_imap_crash');
+      cleanups.push(scratch.drop);
+      await crashScenario({ DATABASE_URL: scratch.url });
     },
     300_000,
   );
