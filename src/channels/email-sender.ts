@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { emailAddress, hostname, token } from './validators.ts';
-import { imapConfig } from './email/imap-config.ts';
+import { IMAP_SECRET_FIELDS, imapConfig } from './email/imap-config.ts';
 
 /** The generated secret an MTA presents on the raw MIME route (Basic auth user `inbound`, or a header). */
 export const INBOUND_SECRET_FIELD = 'inbound_secret';
+/** Secret fields every email provider shares: sealed by the vault, never shown by GET …/channels. */
+export const EMAIL_SECRET_FIELDS = [INBOUND_SECRET_FIELD, ...IMAP_SECRET_FIELDS] as const;
 /** Generates an inbound secret: URL-safe, so it fits in `https://inbound:<secret>@host/…`. */
 export const newInboundSecret = (): string => randomBytes(32).toString('base64url');
 

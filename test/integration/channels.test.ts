@@ -312,12 +312,15 @@ describe('PUT then GET', () => {
 
   it('accepts each email provider, with SES keys optional (default AWS credential chain)', async () => {
     const agent = await newAgent();
+    // Every email provider seals the inbound secret, not only SMTP.
+    const inboundSecret = randomSecret('inbound-');
     const sender = { enabled: true, from_email: 'support@yourdomain.com' };
     const cases = [
       {
         ...sender,
         provider: 'sendgrid',
         api_keys: { sendgrid: secret(`SG.${randomBytes(20).toString('hex')}`) },
+        inbound_secret: inboundSecret,
       },
       {
         ...sender,
@@ -332,6 +335,9 @@ describe('PUT then GET', () => {
       expect(res.status, res.text).toBe(200);
       const got = await app.call('GET', path(agent), { token: owner.token });
       expect(got.body.data.email.provider).toBe(email.provider);
+      expect(got.text).not.toContain(inboundSecret);
+      if (email.provider === 'sendgrid')
+        expect(got.body.data.email.inbound_secret).toEqual({ configured: true });
     }
     const got = await app.call('GET', path(agent), { token: owner.token });
     expect(got.body.data.email).toEqual({ ...sender, provider: 'ses', ses_config: { region: 'eu-west-1' } });

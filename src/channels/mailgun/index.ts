@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { ProviderAdapter } from '../types.ts';
-import { emailSender } from '../email-sender.ts';
-import { IMAP_SECRET_FIELDS } from '../email/imap-config.ts';
+import { EMAIL_SECRET_FIELDS, emailSender } from '../email-sender.ts';
 import { hostname, token } from '../validators.ts';
 
 /** Mailgun's API hosts per region; a domain lives in one region (providers.md §7). */
@@ -24,5 +23,5 @@ export const mailgun: ProviderAdapter = {
   channel: 'email',
   provider: 'mailgun',
   configSchema: mailgunConfig,
-  secretFields: ['api_keys.mailgun', ...IMAP_SECRET_FIELDS],
+  secretFields: ['api_keys.mailgun', ...EMAIL_SECRET_FIELDS],
 };

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { ProviderAdapter } from '../types.ts';
-import { emailSender } from '../email-sender.ts';
-import { IMAP_SECRET_FIELDS } from '../email/imap-config.ts';
+import { EMAIL_SECRET_FIELDS, emailSender } from '../email-sender.ts';
 
 /** SendGrid settings (spec: Email option 2). API keys start with "SG." (providers.md §6). */
 export const sendgridConfig = emailSender
@@ -18,5 +17,5 @@ export const sendgrid: ProviderAdapter = {
   channel: 'email',
   provider: 'sendgrid',
   configSchema: sendgridConfig,
-  secretFields: ['api_keys.sendgrid', ...IMAP_SECRET_FIELDS],
+  secretFields: ['api_keys.sendgrid', ...EMAIL_SECRET_FIELDS],
 };

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { ProviderAdapter } from '../types.ts';
-import { emailSender } from '../email-sender.ts';
-import { IMAP_SECRET_FIELDS } from '../email/imap-config.ts';
+import { EMAIL_SECRET_FIELDS, emailSender } from '../email-sender.ts';
 
 /**
  * Amazon SES v2 settings (spec: Email option 4). Access keys are optional: without them the AWS default credential
@@ -29,5 +28,5 @@ export const ses: ProviderAdapter = {
   channel: 'email',
   provider: 'ses',
   configSchema: sesConfig,
-  secretFields: ['ses_config.secret_access_key', ...IMAP_SECRET_FIELDS],
+  secretFields: ['ses_config.secret_access_key', ...EMAIL_SECRET_FIELDS],
 };

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import type { ProviderAdapter } from '../types.ts';
 import { hostname, port, token } from '../validators.ts';
-import { emailSender, INBOUND_SECRET_FIELD, newInboundSecret } from '../email-sender.ts';
-import { IMAP_SECRET_FIELDS } from '../email/imap-config.ts';
+import { EMAIL_SECRET_FIELDS, emailSender, INBOUND_SECRET_FIELD, newInboundSecret } from '../email-sender.ts';
 import { withImapCheck } from '../email/imap-client.ts';
 import { verifyInboundSecret } from '../email/inbound-secret.ts';
 import { sendSmtp, testSmtp } from './send.ts';
@@ -26,7 +25,7 @@ export const smtp: ProviderAdapter = {
   channel: 'email',
   provider: 'smtp',
   configSchema: smtpConfig,
-  secretFields: ['smtp_config.password', INBOUND_SECRET_FIELD, ...IMAP_SECRET_FIELDS],
+  secretFields: ['smtp_config.password', ...EMAIL_SECRET_FIELDS],
   generatedSecrets: { [INBOUND_SECRET_FIELD]: newInboundSecret },
   /** The raw MIME route's credentials (shared by every email provider). */
   verify: verifyInboundSecret,
