@@ -38,8 +38,16 @@ function update(
 }
 
 /** Delivers the update, then a text marker, and returns what got stored for the user once the marker is answered. */
-async function storedAfter(user: User, fields: object) {
+async function storedAfter(user: User, fields: object, answeredAs?: string) {
   expect(await tg.fake.deliver(update(user, fields))).toBe(200);
+  // A kind that is answered gets its own turn before MARKER arrives (else one turn could answer both).
+  if (answeredAs) {
+    await eventually(async () =>
+      (await tg.messagesOf(user.id)).some((r) => r.role === 'assistant' && r.content === answeredAs)
+        ? true
+        : undefined,
+    );
+  }
   expect(await tg.fake.deliver(tg.fake.textUpdate(user, 'MARKER'))).toBe(200);
   return eventually(async () => {
     const rows = await tg.messagesOf(user.id);
@@ -157,7 +165,7 @@ describe('Telegram message kinds', () => {
   for (const [name, fields, label, attachment] of stored) {
     it(`stores a ${name} meaningfully and answers it`, async () => {
       const user = tg.user();
-      const rows = await storedAfter(user, fields);
+      const rows = await storedAfter(user, fields, `echo: ${label}`);
       expect(userTexts(rows)).toEqual([label, 'MARKER']);
       expect(rows.find((r) => r.content === label)?.attachments).toEqual(attachment ? [attachment] : []);
       expect(rows.some((r) => r.role === 'assistant' && r.content === `echo: ${label}`)).toBe(true);
