@@ -7,10 +7,11 @@ import pg from 'pg';
 import * as baseSchema from './schema.ts';
 import * as channelSchema from './schema-channels.ts';
 import * as conversationSchema from './schema-conversations.ts';
+import * as eventSchema from './schema-events.ts';
 import * as imapSchema from './schema-imap.ts';
 import * as mailSchema from './schema-mail.ts';
 
-const schema = { ...baseSchema, ...conversationSchema, ...channelSchema, ...mailSchema, ...imapSchema };
+const schema = { ...baseSchema, ...conversationSchema, ...channelSchema, ...mailSchema, ...imapSchema, ...eventSchema };
 
 export type Schema = typeof schema;
 /** The Drizzle handle shared by both engines. */
