@@ -11,7 +11,14 @@ import * as eventSchema from './schema-events.ts';
 import * as imapSchema from './schema-imap.ts';
 import * as mailSchema from './schema-mail.ts';
 
-const schema = { ...baseSchema, ...conversationSchema, ...channelSchema, ...mailSchema, ...imapSchema, ...eventSchema };
+const schema = {
+  ...baseSchema,
+  ...conversationSchema,
+  ...channelSchema,
+  ...mailSchema,
+  ...imapSchema,
+  ...eventSchema,
+};
 
 export type Schema = typeof schema;
 /** The Drizzle handle shared by both engines. */
@@ -52,7 +59,12 @@ export type ListenOptions = { onReconnect?: () => void };
 
 export type DatabaseOptions =
   | { kind: 'postgres'; url: string; poolMax?: number }
-  | { kind: 'pglite'; dataDir?: string /* omitted = in memory */ };
+  | {
+      kind: 'pglite';
+      dataDir?: string /* omitted = in memory */;
+      /** Starts from a `dumpDataDir` snapshot (tests: an already-migrated template) instead of an empty cluster. */
+      loadDataDir?: Blob;
+    };
 
 /**
  * A pooled connection held by one caller. pg-pool takes its own error listener off a client while it is checked
@@ -129,7 +141,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     fs.chmodSync(options.dataDir, 0o700);
     client = await PGlite.create(options.dataDir);
   } else {
-    client = await PGlite.create();
+    client = await PGlite.create(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
   }
   return {
     kind: 'pglite',
