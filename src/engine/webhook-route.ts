@@ -30,18 +30,34 @@ const requestOf = async (c: Context<AppEnv>, method: string): Promise<RawRequest
   body: method === 'POST' ? await rawBody(c) : new Uint8Array(),
 });
 
+/** Keeps a verified delivery that can never be stored (raw bytes and why) and counts it as unstorable. */
+async function recordUnstorable(
+  deps: AppDeps,
+  request: RawRequest,
+  target: WebhookTarget,
+  reason: string,
+  events: number,
+): Promise<void> {
+  const { channel, agentId } = target;
+  await recordRejectedWebhook(deps.database.db, { agentId, channel, body: request.body, reason });
+  deps.logger.warn({ channel, agentId, reason }, 'webhook update can never be stored; recorded as rejected');
+  webhookEvents.inc({ channel, outcome: 'unstorable' }, events);
+}
+
 /** Parses a verified request for each target, records every event durably, then acknowledges. */
 async function record(deps: AppDeps, request: RawRequest, targets: WebhookTarget[]) {
   const parsed: { target: WebhookTarget; events: InboundEvent[] }[] = [];
+  const total = { accepted: 0, duplicates: 0, rejected: 0 };
   for (const target of targets) {
     const { adapter, ctx } = target.sender;
     try {
       parsed.push({ target, events: adapter.parse?.(request, ctx) ?? [] });
     } catch {
-      throw new ApiError(400, 'Webhook body is not a valid update');
+      // Signed by the provider yet unreadable: a redelivery would be just as unreadable. Keep the bytes, stop retries.
+      await recordUnstorable(deps, request, target, 'unparseable', 1);
+      total.rejected += 1;
     }
   }
-  const total = { accepted: 0, duplicates: 0, rejected: 0 };
   // Nothing to record (no target, or only ignored content): answer at once, engine or not.
   if (parsed.every(({ events }) => events.length === 0)) return total;
   const { engine } = deps;
@@ -69,16 +85,11 @@ async function record(deps: AppDeps, request: RawRequest, targets: WebhookTarget
     }
     // Redelivery would fail the same way forever: keep the raw bytes, stop the provider's retries.
     try {
-      await recordRejectedWebhook(deps.database.db, { ...target, body: request.body, reason });
+      await recordUnstorable(deps, request, target, reason, events.length);
     } catch (recordError) {
       transient ??= recordError;
       continue;
     }
-    deps.logger.warn(
-      { channel, agentId: target.agentId, reason },
-      'webhook update can never be stored; recorded as rejected',
-    );
-    webhookEvents.inc({ channel, outcome: 'unstorable' }, events.length);
     total.rejected += events.length;
   }
   if (transient) {
