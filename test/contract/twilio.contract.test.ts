@@ -1,6 +1,11 @@
 import { expect } from 'vitest';
 import { twilio } from '../../src/channels/twilio/index.ts';
-import type { InboundEvent, InboundMessageEvent, InboundStatusEvent, RawRequest } from '../../src/channels/types.ts';
+import type {
+  InboundEvent,
+  InboundMessageEvent,
+  InboundStatusEvent,
+  RawRequest,
+} from '../../src/channels/types.ts';
 import { type FakeTwilio, type Params, signTwilio, startFakeTwilio } from '../helpers/fake-twilio.ts';
 import { adapterContract } from './adapter-contract.ts';
 
@@ -63,8 +68,10 @@ const status = (sid: string, state: string, extra: Record<string, string> = {}):
     ...extra,
   });
 
-const messages = (events: InboundEvent[]) => events.filter((e): e is InboundMessageEvent => e.kind === 'message');
-const statuses = (events: InboundEvent[]) => events.filter((e): e is InboundStatusEvent => e.kind === 'status');
+const messages = (events: InboundEvent[]) =>
+  events.filter((e): e is InboundMessageEvent => e.kind === 'message');
+const statuses = (events: InboundEvent[]) =>
+  events.filter((e): e is InboundStatusEvent => e.kind === 'status');
 
 const config = {
   phone_number: SENDER,
@@ -219,7 +226,8 @@ adapterContract({
     },
     {
       name: '21614 not a mobile number',
-      inject: () => fake.failNext({ status: 400, code: 21614, message: "'To' number is not a valid mobile number" }),
+      inject: () =>
+        fake.failNext({ status: 400, code: 21614, message: "'To' number is not a valid mobile number" }),
       expect: { retryable: false, code: 'invalid_recipient' },
     },
     {
@@ -234,7 +242,8 @@ adapterContract({
     },
     {
       name: '21610 unsubscribed',
-      inject: () => fake.failNext({ status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' }),
+      inject: () =>
+        fake.failNext({ status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' }),
       expect: { retryable: false, code: 'recipient_unsubscribed', blocked: true },
     },
   ],

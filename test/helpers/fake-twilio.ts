@@ -172,17 +172,25 @@ export class FakeTwilio {
       if (media && req.method === 'GET') {
         if (this.mediaAuth && !this.authorized(req)) throw this.authFailure();
         const file = this.media.get(media[3] as string);
-        if (!file) throw new TwilioError({ status: 404, code: 20404, message: 'The requested resource was not found' });
+        if (!file)
+          throw new TwilioError({
+            status: 404,
+            code: 20404,
+            message: 'The requested resource was not found',
+          });
         const location = `${this.cdnUrl}/${media[3]}?Expires=${Date.now() + 4 * 3_600_000}&Signature=${hex(8)}`;
         return answer(307, undefined, { location });
       }
       if (!this.authorized(req)) throw this.authFailure();
       const answered = this.route(req.method ?? 'GET', url, params);
-      if (!answered) throw new TwilioError({ status: 404, code: 20404, message: 'The requested resource was not found' });
+      if (!answered)
+        throw new TwilioError({ status: 404, code: 20404, message: 'The requested resource was not found' });
       return answer(answered[0], answered[1]);
     } catch (error) {
       const failure =
-        error instanceof TwilioError ? error.failure : { status: 500, code: 20500, message: 'Internal Server Error' };
+        error instanceof TwilioError
+          ? error.failure
+          : { status: 500, code: 20500, message: 'Internal Server Error' };
       answer(
         failure.status,
         errorBody(failure),
@@ -368,7 +376,11 @@ export class FakeTwilio {
   statusParams(sid: string, status: string, extra: Record<string, string> = {}): Params {
     const sent = this.sent.find((s) => s.sid === sid);
     const to = sent?.to ?? 'whatsapp:+10000000000';
-    const events: Record<string, string> = { read: 'READ', delivered: 'DELIVERED', undelivered: 'UNDELIVERED' };
+    const events: Record<string, string> = {
+      read: 'READ',
+      delivered: 'DELIVERED',
+      undelivered: 'UNDELIVERED',
+    };
     return [
       ['ChannelPrefix', 'whatsapp'],
       ['ApiVersion', '2010-04-01'],
@@ -415,7 +427,12 @@ export class FakeTwilio {
     const policy = (overrides.get('rp') ?? 'ct').split(',');
     const signature =
       options.signature === undefined
-        ? signTwilio(options.key ?? this.authToken, options.signedUrl ?? configured, params, options.algorithm)
+        ? signTwilio(
+            options.key ?? this.authToken,
+            options.signedUrl ?? configured,
+            params,
+            options.algorithm,
+          )
         : options.signature;
     const headers: Record<string, string> = {
       'content-type': 'application/x-www-form-urlencoded',

@@ -40,7 +40,8 @@ export type TwilioApi = {
 export async function twilioApi(ctx: AdapterContext): Promise<TwilioApi> {
   const accountSid = accountSidOf(ctx);
   const token = await ctx.account.secret('credentials.auth_token');
-  if (!accountSid || !token) throw new TwilioApiError(401, 20003, 'No Account SID or auth token is configured');
+  if (!accountSid || !token)
+    throw new TwilioApiError(401, 20003, 'No Account SID or auth token is configured');
   const accountUrl = `${twilioRoot(ctx)}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}`;
   return {
     accountSid,
@@ -81,6 +82,7 @@ export async function callTwilio<T>(
   if (response.ok) return parsed;
   const retryAfter = response.headers.get('retry-after');
   const seconds = retryAfter && /^\d{1,6}$/.test(retryAfter) ? Number(retryAfter) : undefined;
-  const message = typeof parsed.message === 'string' ? parsed.message.slice(0, 500) : `HTTP ${response.status}`;
+  const message =
+    typeof parsed.message === 'string' ? parsed.message.slice(0, 500) : `HTTP ${response.status}`;
   throw new TwilioApiError(response.status, Number(parsed.code ?? 0) || 0, message, seconds);
 }

@@ -56,7 +56,8 @@ export function toDeliveryError(error: unknown): DeliveryError {
   }
   const { status, code, message } = error;
   if (status === 0) return new DeliveryError(message, { code: 'network_error', retryable: true });
-  const limit = RATE_LIMITS[code] ?? (status === 429 ? { code: 'rate_limited', minDelayMs: 1_000 } : undefined);
+  const limit =
+    RATE_LIMITS[code] ?? (status === 429 ? { code: 'rate_limited', minDelayMs: 1_000 } : undefined);
   if (limit) {
     const retryAfterMs = Math.max(limit.minDelayMs, (error.retryAfter ?? 0) * 1000);
     return new DeliveryError(message, { code: limit.code, retryable: true, retryAfterMs });

@@ -34,13 +34,13 @@ function isRedirectHost(ctx: AdapterContext, url: URL): boolean {
   return root !== DEFAULT_TWILIO_ROOT && url.hostname === new URL(root).hostname;
 }
 
-async function get(
-  fetcher: typeof fetch,
-  url: string,
-  headers: Record<string, string>,
-): Promise<Response> {
+async function get(fetcher: typeof fetch, url: string, headers: Record<string, string>): Promise<Response> {
   try {
-    return await fetcher(url, { headers, redirect: 'manual', signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) });
+    return await fetcher(url, {
+      headers,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS),
+    });
   } catch {
     throw new TwilioApiError(0, 0, 'network error while downloading media');
   }

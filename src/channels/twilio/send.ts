@@ -14,7 +14,8 @@ export const TWILIO_BODY_LIMIT = 1600;
 const OPTION_MAX = 50;
 
 /** Cuts a reply at Twilio's 1600-character body limit with the shared WhatsApp split (one row, one send). */
-export const splitTwilioReply = (reply: ReplyPart): ReplyPart[] => splitWhatsAppReply(reply, TWILIO_BODY_LIMIT);
+export const splitTwilioReply = (reply: ReplyPart): ReplyPart[] =>
+  splitWhatsAppReply(reply, TWILIO_BODY_LIMIT);
 
 /** `whatsapp:+E164`, keeping (or restoring) the `+` (providers.md §1). */
 export const whatsappAddress = (number: string): string =>
@@ -23,10 +24,17 @@ export const whatsappAddress = (number: string): string =>
 /** From, To and StatusCallback of every send from this account. */
 function addressing(ctx: AdapterContext, chatId: string): URLSearchParams {
   const from = settingsOf(ctx).phone_number;
-  if (!from) throw new DeliveryError('No phone_number is configured', { code: 'sender_not_configured', retryable: false });
+  if (!from)
+    throw new DeliveryError('No phone_number is configured', {
+      code: 'sender_not_configured',
+      retryable: false,
+    });
   const form = new URLSearchParams({ To: whatsappAddress(chatId), From: whatsappAddress(from) });
   if (ctx.publicUrl) {
-    form.set('StatusCallback', `${statusCallbackUrl(ctx.publicUrl, 'whatsapp', ctx.account.agentId)}${CONNECTION_OVERRIDES}`);
+    form.set(
+      'StatusCallback',
+      `${statusCallbackUrl(ctx.publicUrl, 'whatsapp', ctx.account.agentId)}${CONNECTION_OVERRIDES}`,
+    );
   }
   return form;
 }
@@ -43,7 +51,10 @@ async function create(ctx: AdapterContext, form: () => URLSearchParams): Promise
     throw toDeliveryError(error);
   }
   if (typeof created.sid !== 'string' || !/^(SM|MM)[0-9a-f]{32}$/i.test(created.sid)) {
-    throw new DeliveryError('Twilio answered without a message sid', { code: 'bad_response', retryable: true });
+    throw new DeliveryError('Twilio answered without a message sid', {
+      code: 'bad_response',
+      retryable: true,
+    });
   }
   return { providerMessageId: created.sid };
 }
@@ -106,7 +117,10 @@ export const sendTwilioTemplate = (ctx: AdapterContext, message: TemplateMessage
     const parameters = message.template.parameters;
     if (parameters.length > 0) {
       const named = keys.length === parameters.length ? keys : parameters.map((_, i) => String(i + 1));
-      form.set('ContentVariables', JSON.stringify(Object.fromEntries(named.map((key, i) => [key, parameters[i]]))));
+      form.set(
+        'ContentVariables',
+        JSON.stringify(Object.fromEntries(named.map((key, i) => [key, parameters[i]]))),
+      );
     }
     return form;
   });

@@ -33,7 +33,10 @@ function signatureSettings(header: string): { keyId?: string; algorithm?: string
     if (!match) return undefined;
     parts[(match[1] as string).toLowerCase()] = match[2] as string;
   }
-  return { ...(parts.key ? { keyId: parts.key } : {}), ...(parts.algorithm ? { algorithm: parts.algorithm } : {}) };
+  return {
+    ...(parts.key ? { keyId: parts.key } : {}),
+    ...(parts.algorithm ? { algorithm: parts.algorithm } : {}),
+  };
 }
 
 const ALGORITHMS: Readonly<Record<string, SignatureAlgorithm>> = { HMAC_SHA256: 'sha256', HMAC_SHA1: 'sha1' };

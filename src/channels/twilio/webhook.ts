@@ -58,7 +58,11 @@ export async function testTwilio(ctx: AdapterContext): Promise<TestResult> {
   } catch (error) {
     if (!(error instanceof TwilioApiError)) throw error;
     if (isAuthError(error)) {
-      return { success: false, error: FAILED, details: 'Twilio refused the Account SID or auth token (20003)' };
+      return {
+        success: false,
+        error: FAILED,
+        details: 'Twilio refused the Account SID or auth token (20003)',
+      };
     }
     if (error.status === 0) return { success: false, error: FAILED, details: 'Twilio could not be reached' };
     return { success: false, error: FAILED, details: error.message };
@@ -75,7 +79,9 @@ export function twilioWebhookInfo(ctx: AdapterContext): Promise<Record<string, u
   return Promise.resolve({
     url: base ? `${webhookUrl(base, 'whatsapp', agentId)}${CONNECTION_OVERRIDES}` : null,
     fallback_url: base ? `${webhookUrl(base, 'whatsapp', agentId)}${CONNECTION_OVERRIDES}` : null,
-    status_callback_url: base ? `${statusCallbackUrl(base, 'whatsapp', agentId)}${CONNECTION_OVERRIDES}` : null,
+    status_callback_url: base
+      ? `${statusCallbackUrl(base, 'whatsapp', agentId)}${CONNECTION_OVERRIDES}`
+      : null,
     method: 'POST',
     connection_overrides: CONNECTION_OVERRIDES.slice(1),
     signature: 'X-Twilio-Signature with the auth token (HMAC-SHA1) or a webhook shared key (HMAC-SHA256)',
