@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ProviderAdapter } from '../types.ts';
 import { e164, token } from '../validators.ts';
-import { settingsOf } from './api.ts';
+import type { settingsOf } from './api.ts';
 import { fetchTwilioMedia, isTwilioMediaUrl } from './media.ts';
 import { formParams, parseTwilio } from './parse.ts';
 import { sendTwilioMessage, sendTwilioTemplate, sendTwilioTyping, splitTwilioReply } from './send.ts';
