@@ -65,8 +65,10 @@ const errorBody = (failure: TwilioFailure) => ({
 });
 
 class TwilioError extends Error {
-  constructor(readonly failure: TwilioFailure) {
+  readonly failure: TwilioFailure;
+  constructor(failure: TwilioFailure) {
     super(failure.message);
+    this.failure = failure;
   }
 }
 

@@ -24,13 +24,19 @@ const attachmentRoute = (conversationId: string, messageId: string, index: numbe
 
 beforeAll(async () => {
   listener = createServer((req, res) => {
-    seen.push({ path: req.url ?? '', ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
+    seen.push({
+      path: req.url ?? '',
+      ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+    });
     res.writeHead(200, { 'content-type': 'image/png' }).end('stolen');
   });
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   listenerUrl = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
   await tw.start();
-  await tw.configure({ content_sid: CONTENT_SID, content_variables: { '1': '{{contact_name}}', '2': 'your order' } });
+  await tw.configure({
+    content_sid: CONTENT_SID,
+    content_variables: { '1': '{{contact_name}}', '2': 'your order' },
+  });
 });
 afterAll(async () => {
   await tw.close();
@@ -43,7 +49,11 @@ describe('Twilio inbound media', () => {
     const mediaUrl = tw.fake.addMedia(bytes, 'image/jpeg');
     const user = newUser();
     const { id, conversationId } = await tw.inbound(
-      tw.fake.inboundParams(user, 'damaged box', { NumMedia: '1', MediaUrl0: mediaUrl, MediaContentType0: 'image/jpeg' }),
+      tw.fake.inboundParams(user, 'damaged box', {
+        NumMedia: '1',
+        MediaUrl0: mediaUrl,
+        MediaContentType0: 'image/jpeg',
+      }),
     );
     const [row] = await tw.app.database.query<{ content: string; attachments: any[] }>(
       'select content, attachments from messages where id = $1',
@@ -78,7 +88,9 @@ describe('Twilio inbound media', () => {
     );
     expect(row?.content).toBe(`[media not fetched: ${offHost}]`);
     expect(row?.attachments ?? []).toEqual([]);
-    const res = await tw.app.call('GET', attachmentRoute(conversationId, id, 0), { token: tw.ws.owner.token });
+    const res = await tw.app.call('GET', attachmentRoute(conversationId, id, 0), {
+      token: tw.ws.owner.token,
+    });
     expect(res.status).toBe(404);
     expect(seen).toEqual([]);
   });
@@ -90,9 +102,15 @@ describe('Twilio inbound media', () => {
     tw.fake.cdnUrl = listenerUrl;
     try {
       const { id, conversationId } = await tw.inbound(
-        tw.fake.inboundParams(newUser(), 'pic', { NumMedia: '1', MediaUrl0: mediaUrl, MediaContentType0: 'image/png' }),
+        tw.fake.inboundParams(newUser(), 'pic', {
+          NumMedia: '1',
+          MediaUrl0: mediaUrl,
+          MediaContentType0: 'image/png',
+        }),
       );
-      const res = await tw.app.call('GET', attachmentRoute(conversationId, id, 0), { token: tw.ws.owner.token });
+      const res = await tw.app.call('GET', attachmentRoute(conversationId, id, 0), {
+        token: tw.ws.owner.token,
+      });
       expect(res.status).toBe(200);
       expect(seen.length).toBe(1);
       expect(seen[0]?.authorization).toBeUndefined();

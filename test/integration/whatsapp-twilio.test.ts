@@ -72,9 +72,13 @@ describe('Twilio WhatsApp end to end', () => {
     expect(final?.status).toBe('read');
     expect(final?.read_at).not.toBeNull();
 
-    const conversation = await tw.app.call('GET', `${tw.base}/conversations?user_identifier=whatsapp:${user.slice(1)}`, {
-      token: tw.ws.owner.token,
-    });
+    const conversation = await tw.app.call(
+      'GET',
+      `${tw.base}/conversations?user_identifier=whatsapp:${user.slice(1)}`,
+      {
+        token: tw.ws.owner.token,
+      },
+    );
     expect(conversation.body.data[0]?.channel_metadata).toMatchObject({
       chat_id: user,
       wa_id: user.slice(1),
@@ -221,7 +225,12 @@ describe('Twilio management routes', () => {
     expect(res.body).toMatchObject({
       success: true,
       message: 'WhatsApp connection test successful',
-      details: { account_sid: tw.fake.accountSid, phone_number: SENDER, whatsapp_sender: true, account_status: 'active' },
+      details: {
+        account_sid: tw.fake.accountSid,
+        phone_number: SENDER,
+        whatsapp_sender: true,
+        account_status: 'active',
+      },
     });
     expect(tw.fake.calls.some((c) => c.path === '/v2/Channels/Senders' && c.status === 200)).toBe(true);
   });
@@ -230,7 +239,10 @@ describe('Twilio management routes', () => {
     tw.fake.sender = '+14155550199';
     try {
       const res = await tw.app.call('POST', `${tw.channelsPath}/whatsapp/test`, { token: tw.ws.owner.token });
-      expect(res.body).toMatchObject({ success: false, details: `${SENDER} is not a WhatsApp sender on this Twilio account` });
+      expect(res.body).toMatchObject({
+        success: false,
+        details: `${SENDER} is not a WhatsApp sender on this Twilio account`,
+      });
     } finally {
       tw.fake.sender = SENDER;
     }
@@ -247,7 +259,9 @@ describe('Twilio management routes', () => {
   });
 
   it('webhook/info: the URLs to paste, with the connection-override fragment', async () => {
-    const res = await tw.app.call('GET', `${tw.channelsPath}/whatsapp/webhook/info`, { token: tw.ws.owner.token });
+    const res = await tw.app.call('GET', `${tw.channelsPath}/whatsapp/webhook/info`, {
+      token: tw.ws.owner.token,
+    });
     expect(res.status, res.text).toBe(200);
     const hook = `${tw.publicUrl}/api/v1/channels/webhooks/whatsapp/${tw.ws.agentId}`;
     expect(res.body.webhook_info).toMatchObject({
