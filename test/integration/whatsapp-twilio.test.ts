@@ -216,6 +216,28 @@ describe('Twilio WhatsApp end to end', () => {
       tw.buttons = undefined;
     }
   });
+
+  it('sends 1–3 quick replies through the configured quick-reply content template', async () => {
+    const quickReply = `HX${'fe'.repeat(16)}`;
+    await tw.configure({ quick_reply_content_sid: quickReply });
+    tw.buttons = [
+      { label: 'Yes', value: 'yes' },
+      { label: 'No', value: 'no' },
+    ];
+    try {
+      const user = newUser();
+      await tw.text(user, 'shall we?');
+      const sent = await eventually(() => tw.sentTo(user)[0]);
+      expect(sent).toMatchObject({
+        contentSid: quickReply,
+        contentVariables: { '1': 're: shall we?', '2': 'Yes', '3': 'No' },
+      });
+      expect(sent.body).toBeUndefined();
+    } finally {
+      tw.buttons = undefined;
+      await tw.configure({ quick_reply_content_sid: null });
+    }
+  });
 });
 
 describe('Twilio management routes', () => {
