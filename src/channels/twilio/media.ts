@@ -11,7 +11,7 @@ const MAX_REDIRECTS = 3;
 
 /**
  * True for a media URL of this account on Twilio's REST host — exactly the origin of TWILIO_API_ROOT
- * (https://api.twilio.com by default: https, no port) — under `/2010-04-01/Accounts/{this account}/`.
+ * (https://api.twilio.com by default) — and exactly `/2010-04-01/Accounts/{this account}/Messages/{MM…}/Media/{ME…}`.
  * Only such a URL is ever fetched with the account's credentials.
  */
 export function isTwilioMediaUrl(ctx: AdapterContext, url: string): boolean {
@@ -19,11 +19,9 @@ export function isTwilioMediaUrl(ctx: AdapterContext, url: string): boolean {
   const root = parsedUrl(twilioRoot(ctx));
   const sid = accountSidOf(ctx);
   if (!parsed || !root || !sid || parsed.username || parsed.password) return false;
-  return (
-    parsed.origin === root.origin &&
-    parsed.pathname.startsWith(`/2010-04-01/Accounts/${sid}/`) &&
-    parsed.pathname.includes('/Media/')
-  );
+  const path =
+    /^\/2010-04-01\/Accounts\/(AC[0-9a-fA-F]{32})\/Messages\/[SM]M[0-9a-fA-F]{32}\/Media\/ME[0-9a-fA-F]{32}$/;
+  return parsed.origin === root.origin && path.exec(parsed.pathname)?.[1] === sid;
 }
 
 /** True for where a Twilio media URL may redirect to; with a test root (TWILIO_API_ROOT), that root's host. */
