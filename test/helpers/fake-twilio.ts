@@ -421,6 +421,8 @@ export class FakeTwilio {
       signature?: string | null;
       signedUrl?: string;
       headers?: Record<string, string>;
+      /** Runs before each retry (a test ends an outage here). */
+      beforeRetry?: (attempt: number) => Promise<void>;
     } = {},
   ): Promise<number> {
     const [configured, fragment = ''] = url.split('#') as [string, string?];
@@ -457,8 +459,9 @@ export class FakeTwilio {
       const retry =
         (status === 0 && (policy.includes('ct') || policy.includes('all'))) ||
         (status >= 500 && (policy.includes('5xx') || policy.includes('all')));
-      if (!retry) return status;
+      if (!retry || attempt > retries) return status;
       await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      await options.beforeRetry?.(attempt);
     }
     return status;
   }

@@ -143,6 +143,43 @@ describe('Twilio WhatsApp end to end', () => {
     expect(tw.sentTo(user)).toEqual([]);
   });
 
+  it('a 503 during a database outage: lost without the connection overrides, retried and stored with them', async () => {
+    const outage = (on: boolean) =>
+      tw.app.database.query(
+        on
+          ? 'alter table inbound_events rename to inbound_events_outage'
+          : 'alter table inbound_events_outage rename to inbound_events',
+      );
+    const plain = tw.hookUrl.split('#')[0] as string;
+    const lost = tw.fake.inboundParams(newUser(), 'during the outage');
+    await outage(true);
+    try {
+      // Twilio's default: one retry, on connection failure only; a 503 is final.
+      expect(await tw.fake.emit(plain, lost)).toBe(503);
+    } finally {
+      await outage(false);
+    }
+    expect(tw.fake.deliveries.at(-1)?.attempt).toBe(1);
+
+    const user = newUser();
+    await outage(true);
+    let restored = false;
+    try {
+      const params = tw.fake.inboundParams(user, 'kept through the outage');
+      const status = await tw.fake.emit(tw.hookUrl, params, {
+        beforeRetry: async () => {
+          if (!restored) await outage(false);
+          restored = true;
+        },
+      });
+      expect(status).toBe(200);
+      expect(tw.fake.deliveries.at(-1)?.attempt).toBe(2);
+    } finally {
+      if (!restored) await outage(false);
+    }
+    await eventually(() => tw.sentTo(user)[0]);
+  });
+
   it('records a redelivery once and replies once', async () => {
     const user = newUser();
     const params = tw.fake.inboundParams(user, 'once please');
