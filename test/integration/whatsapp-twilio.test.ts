@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signTwilio } from '../helpers/fake-twilio.ts';
 import { eventually } from '../helpers/loopback-peer.ts';
+import { secret } from '../helpers/secrets.ts';
 import { OVERRIDES, SENDER, TwilioHarness } from '../helpers/twilio-app.ts';
 
 /**
@@ -195,8 +196,8 @@ describe('Twilio WhatsApp end to end', () => {
   });
 
   it('accepts the secondary auth token during a rotation and a shared-key HMAC-SHA256 signature', async () => {
-    const secondary = 'secondary_token_0a1b2c3d4e5f6789';
-    const shared = 'shared_key_secret_0a1b2c3d4e5f6789';
+    const secondary = secret('secondary_token_0a1b2c3d4e5f6789');
+    const shared = secret('shared_key_secret_0a1b2c3d4e5f6789');
     await tw.configure({
       webhook_shared_key_id: 'KS123',
       credentials: { secondary_auth_token: secondary, webhook_shared_key: shared },
