@@ -88,6 +88,10 @@ describe('parseTwilio messages', () => {
       metadata: { button_payload: 'yes_1' },
     });
     expect(message({ ...base, Body: 'Yes', ButtonText: 'Yes' }).text).toBe('Yes');
+    expect(message({ ...base, Body: 'Blue', ListId: 'color_blue', ListTitle: 'Blue' })).toMatchObject({
+      text: 'color_blue',
+      metadata: { button_payload: 'color_blue' },
+    });
     const extras = message({
       ...base,
       Body: 'this one',

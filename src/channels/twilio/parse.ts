@@ -133,7 +133,7 @@ function extrasOf(p: Params): Record<string, unknown> {
     const value = p.get(field);
     if (value) referral[key] = value.slice(0, 2000);
   }
-  const button = p.get('ButtonPayload');
+  const button = p.get('ButtonPayload') ?? p.get('ListId');
   return {
     ...(p.get('OriginalRepliedMessageSid') ? { reply_to: p.get('OriginalRepliedMessageSid') } : {}),
     ...(p.get('Forwarded') === 'true' ? { forwarded: true } : {}),
@@ -166,7 +166,8 @@ function contentOf(p: Params, trusted: (url: string) => boolean): Content {
       metadata: {},
     };
   }
-  const button = p.get('ButtonPayload') ?? p.get('ButtonText');
+  // A pressed quick-reply button or list item: its id (payload) is what the person "said".
+  const button = p.get('ButtonPayload') ?? p.get('ListId') ?? p.get('ButtonText') ?? p.get('ListTitle');
   const first = media.attachments[0];
   const label = first ? (MEDIA_LABELS[first.type] ?? '[file]') : '';
   const text = [button ?? body, media.text].filter(Boolean).join('\n') || label || '[empty message]';
