@@ -111,6 +111,8 @@ const envSchema = z.object({
   TELEGRAM_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://api.telegram.org'),
   META_GRAPH_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://graph.facebook.com'),
   DIALOG360_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://waba-v2.360dialog.io'),
+  TWILIO_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://api.twilio.com'),
+  TWILIO_MESSAGING_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://messaging.twilio.com'),
   LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).default('info')),
   JWT_SECRET: optionalString.refine(
     (v) => v === undefined || v.length >= 32,

@@ -13,12 +13,18 @@ import { whatsappAppTargets, whatsappHandshake } from './whatsapp-app-webhook.ts
 /** Where every provider webhook lands (raw bodies: verified on bytes, never parsed as API JSON). */
 export const WEBHOOK_PREFIX = '/api/v1/channels/webhooks/';
 const WEBHOOK_PATH = `${WEBHOOK_PREFIX}:channel/:agentId`;
+/** Delivery-status callbacks on their own URL (Twilio's per-message StatusCallback); verified and parsed alike. */
+const STATUS_PATH = `${WEBHOOK_PATH}/status`;
 /** One Meta app's callback for all its numbers: each change goes to the agent owning its phone_number_id. */
 export const WHATSAPP_APP_PATH = `${WEBHOOK_PREFIX}whatsapp`;
 
 /** The public URL a provider posts `channel` updates for `agentId` to. */
 export const webhookUrl = (publicUrl: string, channel: string, agentId: string) =>
   `${publicUrl}${WEBHOOK_PREFIX}${channel}/${agentId}`;
+
+/** The public URL a provider posts `channel` delivery statuses for `agentId` to (Twilio's StatusCallback). */
+export const statusCallbackUrl = (publicUrl: string, channel: string, agentId: string) =>
+  `${webhookUrl(publicUrl, channel, agentId)}/status`;
 
 /** A verified delivery for one agent's channel account, ready to record. */
 export type WebhookTarget = { agentId: string; channel: string; sender: Sender };
@@ -135,7 +141,7 @@ export function registerWebhookRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
     return c.body(verdict.body, verdict.status as 200, { 'content-type': 'text/plain' });
   });
 
-  app.post(WEBHOOK_PATH, async (c) => {
+  const receive = async (c: Context<AppEnv>) => {
     const target = await targetOf(c);
     const request = await requestOf(c, 'POST');
     const verdict = await target.sender.adapter.verify?.(request, target.sender.ctx);
@@ -144,8 +150,13 @@ export function registerWebhookRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
       webhookEvents.inc({ channel: target.channel, outcome: 'rejected' });
       throw unauthorized('Webhook signature is missing or invalid');
     }
-    return c.json({ success: true, ...(await record(deps, request, [target])) }, 200);
-  });
+    const outcome = await record(deps, request, [target]);
+    const ack = target.sender.adapter.webhookAck;
+    if (ack) return c.body(ack.body, 200, { 'content-type': ack.contentType });
+    return c.json({ success: true, ...outcome }, 200);
+  };
+  app.post(WEBHOOK_PATH, receive);
+  app.post(STATUS_PATH, receive);
 
   app.get(WHATSAPP_APP_PATH, async (c) => {
     const { status, body } = await whatsappHandshake(deps, await requestOf(c, 'GET'));

@@ -17,7 +17,11 @@ export const OUTSIDE_WINDOW = 'outside_window';
 
 /** The sender's re-engagement template, when it has one and its adapter can send templates. */
 export function reengagementOf(sender: Sender | null): ReengagementTemplate | null {
-  return sender?.adapter.sendTemplate ? reengagementTemplateOf(sender.ctx.account.settings) : null;
+  if (!sender?.adapter.sendTemplate) return null;
+  const { adapter, ctx } = sender;
+  return adapter.reengagementTemplate
+    ? adapter.reengagementTemplate(ctx.account.settings)
+    : reengagementTemplateOf(ctx.account.settings);
 }
 
 /** What the window needs to know about a contact on one channel. */

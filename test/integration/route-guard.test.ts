@@ -26,6 +26,7 @@ const PUBLIC = new Set([
   'POST /api/v1/auth/register',
   'POST /api/v1/auth/login',
   'POST /api/v1/channels/webhooks/:channel/:agentId',
+  'POST /api/v1/channels/webhooks/:channel/:agentId/status',
   'GET /api/v1/channels/webhooks/:channel/:agentId',
   'POST /api/v1/channels/webhooks/whatsapp',
   'GET /api/v1/channels/webhooks/whatsapp',
