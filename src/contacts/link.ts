@@ -39,7 +39,13 @@ export async function linkedContacts(
  */
 export async function linkExistingIdentity(
   query: SqlRunner,
-  input: { agentId: string; identityId: string; contactId: string; attributes: VerifiedAttributes; now: Date },
+  input: {
+    agentId: string;
+    identityId: string;
+    contactId: string;
+    attributes: VerifiedAttributes;
+    now: Date;
+  },
 ): Promise<string> {
   const { agentId, attributes, now } = input;
   if (!attributes.email && !attributes.phone) return input.contactId;
@@ -58,7 +64,11 @@ export async function linkExistingIdentity(
   ]);
   const all = [
     ...others,
-    { contact_id: input.contactId, created_at: own?.created_at ?? now, matched: others[0]?.matched ?? 'email' },
+    {
+      contact_id: input.contactId,
+      created_at: own?.created_at ?? now,
+      matched: others[0]?.matched ?? 'email',
+    },
   ].sort(
     (a, b) =>
       new Date(a.created_at).getTime() - new Date(b.created_at).getTime() ||

@@ -67,10 +67,10 @@ export async function mergeContacts(
     );
     for (const row of active) {
       if (row.id === keep?.id) continue;
-      await query(`update conversations set status = 'closed', closed_at = $2, updated_at = $2 where id = $1`, [
-        row.id,
-        now,
-      ]);
+      await query(
+        `update conversations set status = 'closed', closed_at = $2, updated_at = $2 where id = $1`,
+        [row.id, now],
+      );
       closed.push(row.id);
     }
   }
@@ -169,7 +169,8 @@ export async function splitIdentity(
   );
   const identity = identities.find((row) => row.id === identityId);
   if (!identity) throw new ContactNotFound('Identity not found');
-  if (identities.length < 2) throw new ContactConflict('The contact has only this identity; nothing to split');
+  if (identities.length < 2)
+    throw new ContactConflict('The contact has only this identity; nothing to split');
 
   const newContactId = newId('contact');
   await query(

@@ -64,7 +64,13 @@ export async function resolveIdentity(
     ],
   );
   if (match) {
-    await recordLink(query, { agentId, contactId, identityId: id, actor: `auto:verified_${match.matched}`, now });
+    await recordLink(query, {
+      agentId,
+      contactId,
+      identityId: id,
+      actor: `auto:verified_${match.matched}`,
+      now,
+    });
   }
   return { id, contactId, blockedAt: null };
 }

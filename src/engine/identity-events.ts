@@ -38,8 +38,11 @@ export async function applyIdentityChange(
       [contactId, phone],
     );
     // The identity proves its new number (a linking key) from now on.
-    await query(`update contact_identities set verified_phone = $3 where agent_id = $1 and channel = $2
-                 and platform_user_id = $4`, [agentId, channel, phone, sender.platformUserId]);
+    await query(
+      `update contact_identities set verified_phone = $3 where agent_id = $1 and channel = $2
+                 and platform_user_id = $4`,
+      [agentId, channel, phone, sender.platformUserId],
+    );
   }
   await query(
     `update conversations set channel_metadata = channel_metadata || $2::jsonb, updated_at = now()
