@@ -182,6 +182,22 @@ describe('Contacts API', () => {
     expect(page2.pagination).toEqual({ page: 2, limit: 2, total: all.pagination.total });
     expect(page2.data.map((c: any) => c._id)).toEqual(all.data.slice(2, 4).map((c: any) => c._id));
 
+    const doc = (await wa.app.call('GET', '/api/openapi.json')).body;
+    const agentPaths = '/api/v1/organizations/{orgId}/projects/{projectId}/agents/{agentId}';
+    for (const path of [
+      'contacts',
+      'contacts/{contactId}',
+      'contacts/{contactId}/merge',
+      'contacts/{contactId}/split',
+      'contact-merges',
+    ]) {
+      expect(doc.paths, path).toHaveProperty([`${agentPaths}/${path}`]);
+    }
+    expect(doc.components.schemas.ChannelConfigurationUpdate.properties.contact_linking.enum).toEqual([
+      'verified',
+      'off',
+    ]);
+
     expect((await call('GET', '/contacts', outsider)).status).toBe(404);
     expect((await call('GET', '/contact-merges', outsider)).status).toBe(404);
     expect((await call('GET', '/contacts?limit=1000')).status).toBe(400);
