@@ -38,6 +38,12 @@ export async function resolveIdentity(
   const contactId = match?.contact_id ?? newId('contact');
   if (match) {
     await fillContactAttributes(query, contactId, attributes, now);
+    if (sender.displayName) {
+      await query(`update contacts set display_name = $2 where id = $1 and display_name is null`, [
+        contactId,
+        sender.displayName,
+      ]);
+    }
   } else {
     await query(
       `insert into contacts (id, agent_id, display_name, email, email_verified_at, phone, phone_verified_at)
