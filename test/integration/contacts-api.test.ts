@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTelegram } from '../helpers/fake-telegram.ts';
 import { addMember, registerUser, type TestUser } from '../helpers/fixtures.ts';
 import { eventually } from '../helpers/loopback-peer.ts';
-import { secret } from '../helpers/secrets.ts';
+import { randomSecret, secret } from '../helpers/secrets.ts';
 import { WhatsAppHarness } from '../helpers/whatsapp-app.ts';
 
 /**
@@ -134,6 +134,39 @@ describe('linking on verified phone numbers (WhatsApp wa_id, own Telegram contac
     const detail = (await ok('GET', `/conversations/${conversation}`)).data;
     expect(detail.channel).toBe('whatsapp');
     expect(detail.channel_history.map((h: any) => h.channel)).toEqual(['telegram', 'whatsapp']);
+  });
+
+  it('a website visitor the host site verified by phone number continues on WhatsApp from it', async () => {
+    const widgetSecret = randomSecret('widget-secret-');
+    const put = await wa.app.call('PUT', channels(), {
+      token: wa.ws.owner.token,
+      body: { website: { enabled: true, widget_secret: widgetSecret } },
+    });
+    expect(put.status, put.text).toBe(200);
+    const identifier = '+1 555 000 6666';
+    const session = await wa.app.call('POST', `/api/v1/widget/${wa.ws.agentId}/session`, {
+      body: {
+        user_identifier: identifier,
+        user_hash: createHmac('sha256', widgetSecret).update(identifier).digest('hex'),
+      },
+    });
+    expect(session.status, session.text).toBe(200);
+    const sent = await wa.app.call('POST', `/api/v1/widget/${wa.ws.agentId}/messages`, {
+      body: { message: 'Hi from the website' },
+      headers: { authorization: `Bearer ${session.body.data.token}` },
+    });
+    expect(sent.status, sent.text).toBe(200);
+    expect(await whatsapp('15550006666', 'Now on WhatsApp')).toBe(sent.body.conversation_id);
+    expect(wa.turns.at(-1)?.history.map((m) => [m.channel, m.role])).toEqual([
+      ['website', 'user'],
+      ['website', 'assistant'],
+    ]);
+    const contact = await contactOfPlatformId('whatsapp:15550006666');
+    expect(contact.phone).toBe('+15550006666');
+    expect(contact.identities.map((i: any) => i.platform_user_id).sort()).toEqual([
+      'website:+1 555 000 6666',
+      'whatsapp:15550006666',
+    ]);
   });
 
   it("someone else's contact card or a typed number proves nothing", async () => {
