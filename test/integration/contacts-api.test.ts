@@ -359,3 +359,28 @@ describe('Contacts API', () => {
     expect((await ok('GET', '/contact-merges?limit=1')).pagination.total).toBeGreaterThanOrEqual(3);
   });
 });
+
+describe('concurrent merges', () => {
+  it('of the same two contacts, in both directions at once: exactly one wins, the rest are 404, nothing lost', async () => {
+    await whatsapp('15550007777', 'First person');
+    await whatsapp('15550008888', 'Second person');
+    const a = await contactOfPlatformId('whatsapp:15550007777');
+    const b = await contactOfPlatformId('whatsapp:15550008888');
+    const before = await snapshot();
+    const results = await Promise.all(
+      [
+        [a, b],
+        [b, a],
+        [a, b],
+        [b, a],
+      ].map(([target, source]) =>
+        call('POST', `/contacts/${target._id}/merge`, member, { contact_id: source._id }),
+      ),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 404, 404, 404]);
+    const winner = results.find((r) => r.status === 200)?.body.data.contact;
+    expect(winner.identities).toHaveLength(2);
+    expect(winner.conversation_count).toBe(2);
+    expect(await snapshot()).toEqual(before);
+  });
+});
