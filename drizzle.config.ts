@@ -9,6 +9,7 @@ export default defineConfig({
     './src/db/schema-mail.ts',
     './src/db/schema-events.ts',
     './src/db/schema-imap.ts',
+    './src/db/schema-contacts.ts',
   ],
   out: './drizzle',
 });

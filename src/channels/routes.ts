@@ -2,6 +2,12 @@ import { assertPublicUrl, BlockedDestinationError } from '../net/outbound-guard.
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import {
+  CONTACT_LINKING_MODES,
+  type ContactLinking,
+  readContactLinking,
+  writeContactLinking,
+} from '../contacts/linking-setting.ts';
 import { readChannelAnalytics } from '../conversations/analytics.ts';
 import type { AppDeps, AppEnv } from '../http/env.ts';
 import { ApiError, badRequest, notFound } from '../http/errors.ts';
@@ -54,6 +60,10 @@ function blockSchema(registry: AdapterRegistry, channel: ChannelName): z.ZodObje
   return merged.extend(extra).strict();
 }
 
+const ContactLinkingSchema = z.enum(CONTACT_LINKING_MODES).openapi({
+  description:
+    'verified (default): identities sharing a verified email or E.164 phone become one contact; off: never linked',
+});
 const ChannelBlockView = z.looseObject({ enabled: z.boolean(), provider: z.string().optional() }).openapi({
   description:
     'Non-secret settings in the shape of the spec\'s configuration block; each stored secret shows as {"configured": true}',
@@ -68,6 +78,7 @@ const ConfigView = z
       email: ChannelBlockView,
       website: ChannelBlockView,
       analytics: z.looseObject({ total_messages_by_channel: z.record(z.string(), z.number()) }),
+      contact_linking: ContactLinkingSchema,
     }),
   })
   .openapi('ChannelConfiguration');
@@ -122,6 +133,7 @@ export function registerChannelRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
         .optional()
         .openapi({ description: 'Ignored (read-only), so a GET body can be sent back' }),
       analytics: z.unknown().optional().openapi({ description: 'Ignored (read-only)' }),
+      contact_linking: ContactLinkingSchema.optional(),
     })
     .strict()
     .openapi('ChannelConfigurationUpdate');
@@ -193,7 +205,10 @@ export function registerChannelRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
       const state = (await accounts.read(agent.id)) ?? { channels: {}, secrets: new Map() };
       const views = Object.fromEntries(CHANNELS.map((ch) => [ch, channelView(registry, ch, state)]));
       const analytics = await readChannelAnalytics(deps.database.query, agent.id);
-      const data = { agent: agent.id, ...views, analytics } as z.infer<typeof ConfigView>['data'];
+      const contact_linking = await readContactLinking(deps.database.query, agent.id);
+      const data = { agent: agent.id, ...views, analytics, contact_linking } as z.infer<
+        typeof ConfigView
+      >['data'];
       return c.json({ success: true as const, data }, 200);
     },
   );
@@ -211,7 +226,11 @@ export function registerChannelRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
     }),
     async (c) => {
       const agent = await agentOf(c, writes);
-      await accounts.update(agent, c.req.valid('json') as ChannelPatch);
+      const body = c.req.valid('json');
+      const linking = body.contact_linking as ContactLinking | undefined;
+      await accounts.update(agent, body as ChannelPatch, async (query) => {
+        if (linking) await writeContactLinking(query, agent.id, linking);
+      });
       return c.json({ success: true as const, message: 'Channel configuration updated successfully' }, 200);
     },
   );

@@ -1,4 +1,5 @@
 import type { ChannelName, ReplyButton } from '../channels/types.ts';
+import type { VerifiedAttributes } from '../contacts/verified-attributes.ts';
 import type { Database, SqlRunner } from '../db/client.ts';
 import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
 import { openConversation, resolveIdentity } from '../engine/conversation-store.ts';
@@ -21,8 +22,8 @@ export type ChatInput = {
   userIdentifier: string;
   /** Continue this conversation (it must belong to the agent and, for visitors, to them). */
   conversationId?: string;
-  /** An email the host site vouched for (widget identity verification). */
-  verifiedEmail?: string;
+  /** An email or phone the host site vouched for (widget identity verification): links the contact. */
+  verified?: VerifiedAttributes;
   onChunk?: (text: string) => void;
   signal?: AbortSignal;
 };
@@ -86,7 +87,7 @@ export class ChatService {
     const event = {
       kind: 'message' as const,
       eventId: newId('evt'),
-      sender: { platformUserId: input.platformUserId, chatId: input.platformUserId },
+      sender: { platformUserId: input.platformUserId, chatId: input.platformUserId, ...input.verified },
       text: input.message,
     };
     let conversation: ConversationRow;
@@ -100,14 +101,7 @@ export class ChatService {
         throw conflict('Conversation is closed; omit conversation_id to start a new one');
       conversation = rows[0];
     } else {
-      const identity = await resolveIdentity(query, input.agentId, input.channel, event);
-      if (input.verifiedEmail) {
-        await query(
-          `update contacts set email = $2, email_verified_at = coalesce(email_verified_at, now()), updated_at = now()
-           where id = $1`,
-          [identity.contactId, input.verifiedEmail],
-        );
-      }
+      const identity = await resolveIdentity(query, input.agentId, input.channel, event, now);
       conversation = {
         ...(await openConversation(query, {
           agentId: input.agentId,

@@ -59,12 +59,23 @@ export const contactIdentities = pgTable(
     blockedAt: at('blocked_at'),
     /** When this person last wrote on this channel: opens WhatsApp's 24-hour customer service window. */
     lastInboundAt: at('last_inbound_at'),
+    /** Verified attributes this identity proved (lowercased email, E.164 phone): the keys of contact linking. */
+    verifiedEmail: text('verified_email'),
+    verifiedPhone: text('verified_phone'),
+    /** Split out of a contact by an operator: never linked automatically again. */
+    unlinkedAt: at('unlinked_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex('contact_identities_platform_unique').on(t.agentId, t.channel, t.platformUserId),
     index('contact_identities_contact_idx').on(t.contactId),
+    index('contact_identities_verified_email_idx')
+      .on(t.agentId, t.verifiedEmail)
+      .where(sql`${t.verifiedEmail} is not null`),
+    index('contact_identities_verified_phone_idx')
+      .on(t.agentId, t.verifiedPhone)
+      .where(sql`${t.verifiedPhone} is not null`),
   ],
 );
 

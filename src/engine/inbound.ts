@@ -131,7 +131,7 @@ async function applyMessage(
     );
     return { deliveries: [] };
   }
-  const identity = await resolveIdentity(query, agentId, channel, event);
+  const identity = await resolveIdentity(query, agentId, channel, event, now);
   if (identity.blockedAt) {
     // Writing to us again means they unblocked.
     await query(`update contact_identities set blocked_at = null where id = $1`, [identity.id]);

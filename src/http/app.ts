@@ -19,6 +19,7 @@ import { registerDocs } from './docs.ts';
 import { registerWebhookRoute } from '../engine/webhook-route.ts';
 import { MAIL_WEBHOOK_PREFIX, registerMailWebhookRoute } from '../engine/mail-route.ts';
 import { registerEmailInfoRoute } from '../channels/email-routes.ts';
+import { registerContactRoutes } from '../contacts/routes.ts';
 import { registerConversationRoutes } from '../conversations/routes.ts';
 import { registerChatRoutes } from '../chat/routes.ts';
 import { registerWidgetRoutes } from '../widget/routes.ts';
@@ -70,6 +71,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerAgentRoutes(app, deps);
   registerLlmKeyRoutes(app, deps);
   registerConversationRoutes(app, deps);
+  registerContactRoutes(app, deps);
   registerMailWebhookRoute(app, deps);
   registerWebhookRoute(app, deps);
   registerChannelRoutes(app, deps);

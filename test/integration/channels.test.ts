@@ -75,6 +75,7 @@ describe('GET channels', () => {
           },
         },
         analytics: { total_messages_by_channel: {} },
+        contact_linking: 'verified',
       },
     });
     const enabled = await app.call('GET', `${path(agent)}/enabled`, { token: owner.token });

@@ -119,6 +119,11 @@ beforeAll(async () => {
         chat.body.conversation_id,
       ])
     )[0]?.id as string,
+    contactId: (
+      await app.database.query<{ contact_id: string }>(`select contact_id from conversations where id = $1`, [
+        chat.body.conversation_id,
+      ])
+    )[0]?.contact_id as string,
     index: '0',
     userId: victim.owner.id,
     channel: 'telegram',
