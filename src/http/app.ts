@@ -22,6 +22,8 @@ import { registerEmailInfoRoute } from '../channels/email-routes.ts';
 import { registerConversationRoutes } from '../conversations/routes.ts';
 import { registerChatRoutes } from '../chat/routes.ts';
 import { registerWidgetRoutes } from '../widget/routes.ts';
+import { registerEventStreamRoute } from '../events/stream-route.ts';
+import { registerEventWebhookRoutes } from '../events/webhook-routes.ts';
 import { isWidgetScriptPath, registerWidgetAssets } from '../widget/assets.ts';
 import type { AppDeps, AppEnv } from './env.ts';
 import { errorBody, handleError, validationError } from './errors.ts';
@@ -74,6 +76,8 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerWebhookRoute(app, deps);
   registerChannelRoutes(app, deps);
   registerEmailInfoRoute(app, deps);
+  registerEventWebhookRoutes(app, deps);
+  if (deps.events) registerEventStreamRoute(app, deps, deps.events.hub, deps.events.stream);
   registerWidgetAssets(app, deps.config.PUBLIC_URL);
   if (deps.chats) registerChatRoutes(app, deps, deps.chats);
   if (deps.chats && deps.visitors)
