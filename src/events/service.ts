@@ -25,7 +25,7 @@ export function streamSettingsFrom(config: Config): StreamSettings {
     replayMaxAgeMs: config.EVENTS_REPLAY_MAX_AGE * 1000,
     replayMaxEvents: config.EVENTS_REPLAY_MAX_EVENTS,
     heartbeatMs: config.EVENTS_HEARTBEAT_MS,
-    maxDurationMs: config.EVENTS_STREAM_MAX_DURATION * 1000,
+    maxDurationMs: config.EVENTS_STREAM_MAX_MS,
   };
 }
 
