@@ -63,9 +63,9 @@ export async function readAfter(
 
 /**
  * The events a reader at `cursor` may hand out now: the rows up to the first hole in the id sequence whose next
- * event is not settled yet (`waiting` is then true: read again after a while). Ids of other agents leave holes
- * too, so a hole is checked against the whole table: a hole with no row of any agent in it is an open transaction
- * or a rollback. `visibleIds` answers which ids in a range exist (any agent).
+ * event is not settled yet (`waiting` is then true: read again after a while). Other agents' events sit between
+ * an agent's ids too, so `holes(from, to)` checks the whole table: an id with no row of any agent is an open
+ * transaction or a rollback. `ordered` (PGlite: one transaction at a time) skips the check.
  */
 export async function deliverable(
   rows: EventRow[],
@@ -103,5 +103,6 @@ export async function latestEventId(query: SqlRunner): Promise<number> {
 /** The oldest retained event id (null when empty). */
 export async function oldestEventId(query: SqlRunner): Promise<number | null> {
   const rows = await query<{ id: string | number | null }>('select min(id) as id from agent_events');
-  return rows[0]?.id == null ? null : Number(rows[0].id);
+  const id = rows[0]?.id;
+  return id === null || id === undefined ? null : Number(id);
 }

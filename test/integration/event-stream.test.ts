@@ -1,8 +1,10 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TurnInput } from '../../src/engine/responder.ts';
 import { publishEvents } from '../../src/events/publish.ts';
 import { pruneAgentEvents } from '../../src/events/retention.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { testDatabaseKind } from '../helpers/database.ts';
 import { openEventStream, type EventStream } from '../helpers/event-stream.ts';
 import { addMember, createWorkspace, registerUser, type Workspace } from '../helpers/fixtures.ts';
 import { eventually, LOOPBACK_SECRET, LoopbackPeer, postLoopback } from '../helpers/loopback-peer.ts';
@@ -217,4 +219,41 @@ describe('GET …/agents/:agentId/events', () => {
     );
     expect(left.map((row) => row.conversation_id)).toEqual(['conv_new']);
   });
+});
+
+describe('commit order on PostgreSQL', () => {
+  // PGlite runs one transaction at a time, so its ids always become visible in order; PostgreSQL's do not.
+  it.runIf(testDatabaseKind() === 'postgres')(
+    'never skips an event whose transaction commits after a later id’s',
+    async () => {
+      const stream = await open(ws.owner.token);
+      await stream.next((e) => e.event === 'ready');
+      const slow = new pg.Client({ connectionString: app.database.url as string });
+      await slow.connect();
+      try {
+        await slow.query('begin');
+        const slowRunner = async (text: string, params?: unknown[]) => (await slow.query(text, params)).rows;
+        await publishEvents(slowRunner as never, [
+          { agentId: ws.agentId, type: 'conversation.closed', conversationId: 'conv_slow' },
+        ]);
+        await app.database.transaction((query) =>
+          publishEvents(query, [
+            { agentId: ws.agentId, type: 'conversation.closed', conversationId: 'conv_fast' },
+          ]),
+        );
+        // Give the stream time to see the later event's notification while the earlier id is still open.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await slow.query('commit');
+      } finally {
+        await slow.end();
+      }
+      await stream.next((e) => e.data?.conversation_id === 'conv_fast');
+      await stream.next((e) => e.data?.conversation_id === 'conv_slow');
+      const order = stream.events
+        .filter((e) => e.event === 'conversation.closed')
+        .map((e) => e.data.conversation_id);
+      expect(order).toEqual(['conv_slow', 'conv_fast']);
+      stream.close();
+    },
+  );
 });
