@@ -65,15 +65,14 @@ async function startAt(
   const oldest = await oldestEventId(database.query);
   // Events after lastId were deleted by retention: the client cannot know what it missed.
   if (oldest !== null && lastId < oldest - 1) return { cursor: latest, resync: 'expired' };
-  const [missed] = await database.query<{ n: number; first: Date | null }>(
-    `select count(*)::int as n, min(created_at) as first from (
+  // Ages by the database's clock, like created_at.
+  const [missed] = await database.query<{ n: number; expired: boolean | null }>(
+    `select count(*)::int as n, bool_or(created_at < now() - make_interval(secs => $4)) as expired from (
        select created_at from agent_events where agent_id = $1 and id > $2 order by id limit $3) missed`,
-    [agentId, lastId, settings.replayMaxEvents + 1],
+    [agentId, lastId, settings.replayMaxEvents + 1, settings.replayMaxAgeMs / 1000],
   );
   if ((missed?.n ?? 0) > settings.replayMaxEvents) return { cursor: latest, resync: 'too_many_events' };
-  if (missed?.first && new Date(missed.first).getTime() < Date.now() - settings.replayMaxAgeMs) {
-    return { cursor: latest, resync: 'expired' };
-  }
+  if (missed?.expired) return { cursor: latest, resync: 'expired' };
   return { cursor: lastId };
 }
 

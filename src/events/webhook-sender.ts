@@ -122,15 +122,16 @@ export class WebhookSender {
     const { database, options } = this.deps;
     const done = outcome.ok || !outcome.retryable || row.attempts >= options.maxAttempts;
     const status = outcome.ok ? 'delivered' : done ? 'failed' : 'pending';
-    const retryAt = new Date(Date.now() + webhookRetryDelayMs(options.retryBaseMs, row.attempts));
+    const retrySeconds = webhookRetryDelayMs(options.retryBaseMs, row.attempts) / 1000;
     await database.transaction(async (query) => {
       await query(
         `update event_webhook_deliveries set status = $2, last_status_code = $3, last_error = $4,
                 delivered_at = case when $2 = 'delivered' then now() end,
-                next_attempt_at = case when $2 = 'pending' then $5::timestamptz else next_attempt_at end,
+                next_attempt_at = case when $2 = 'pending' then now() + make_interval(secs => $5)
+                                  else next_attempt_at end,
                 locked_until = null, updated_at = now()
          where id = $1`,
-        [row.delivery_id, status, outcome.statusCode ?? null, outcome.error ?? null, retryAt],
+        [row.delivery_id, status, outcome.statusCode ?? null, outcome.error ?? null, retrySeconds],
       );
       await query(
         `update event_webhooks set last_status = $2, last_status_code = $3, last_error = $4,

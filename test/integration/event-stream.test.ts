@@ -175,6 +175,15 @@ describe('GET …/agents/:agentId/events', () => {
     expect(resync.data.reason).toBe('too_many_events');
     expect(tooFar.events.filter((e) => e.event === 'message.status')).toEqual([]);
     tooFar.close();
+    // Missed events older than EVENTS_REPLAY_MAX_AGE (24 h).
+    const [old] = await app.database.query<{ id: number }>(
+      `insert into agent_events (agent_id, type, created_at) values ($1, 'conversation.closed', now() - interval '2 days')
+       returning id`,
+      [ws.agentId],
+    );
+    const stale = await open(ws.owner.token, { 'last-event-id': String(Number(old!.id) - 1) });
+    expect((await stale.next((e) => e.event === 'resync')).data.reason).toBe('expired');
+    stale.close();
     const future = await open(ws.owner.token, { 'last-event-id': '999999999999' });
     expect((await future.next((e) => e.event === 'resync')).data.reason).toBe('unknown_event_id');
     future.close();
