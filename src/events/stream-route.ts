@@ -20,6 +20,8 @@ import {
 const READ_BATCH = 100;
 const BATCHES_PER_WAKE = 10;
 const EVENT_ID = /^\d{1,15}$/;
+/** Reconnect delay suggested to EventSource clients (`retry:`). */
+const RECONNECT_MS = 3000;
 
 export type StreamSettings = {
   replayMaxAgeMs: number;
@@ -109,9 +111,14 @@ export function registerEventStreamRoute(
       if (error instanceof TooManySubscribersError) {
         throw new ApiError(429, error.message, undefined, { 'Retry-After': '30' });
       }
-      if (error instanceof HubClosedError)
+      if (error instanceof HubClosedError) {
         throw new ApiError(503, error.message, undefined, { 'Retry-After': '1' });
-      throw error;
+      }
+      // The LISTEN connection could not be opened (database unreachable).
+      deps.logger.warn({ err: error }, 'event stream could not subscribe');
+      throw new ApiError(503, 'Live events are unavailable right now; retry shortly', undefined, {
+        'Retry-After': '5',
+      });
     }
     // Subscribed before the first read: an event committed from here on wakes this stream.
     let start: Start;
@@ -159,7 +166,11 @@ export function registerEventStreamRoute(
             data: JSON.stringify({ reason: start.resync, last_event_id: String(cursor) }),
           });
         }
-        await stream.writeSSE({ event: 'ready', data: JSON.stringify({ last_event_id: String(cursor) }) });
+        await stream.writeSSE({
+          event: 'ready',
+          data: JSON.stringify({ last_event_id: String(cursor) }),
+          retry: RECONNECT_MS,
+        });
         const deadline = Date.now() + settings.maxDurationMs;
         while (!closed && !hub.closed && Date.now() < deadline) {
           woken = false;
