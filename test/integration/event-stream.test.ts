@@ -118,6 +118,27 @@ describe('GET …/agents/:agentId/events', () => {
     stream.close();
   });
 
+  it('reports a permanent send failure and an idle conversation closed by housekeeping', async () => {
+    const stream = await open(ws.owner.token);
+    await stream.next((e) => e.event === 'ready');
+    peer.failNext({ status: 400, code: 'bad_recipient', error: 'no such chat' });
+    await say('fay', 'hello?');
+    const failed = await stream.next((e) => e.event === 'message.status' && e.data.data.status === 'failed');
+    expect(failed.data.data).toMatchObject({ channel: 'loopback', code: 'bad_recipient' });
+    const conversationId = failed.data.conversation_id;
+    await app.database.query(
+      `update conversations set last_activity_at = now() - interval '2 days' where id = $1`,
+      [conversationId],
+    );
+    await app.engine!.reconcile();
+    const closed = await stream.next(
+      (e) => e.event === 'conversation.closed' && e.data.conversation_id === conversationId,
+    );
+    expect(closed.data.data).toEqual({ reason: 'inactive' });
+    expect(closed.data.contact_id).toEqual(expect.stringMatching(/^contact_/));
+    stream.close();
+  });
+
   it('replays what a reconnecting client missed after Last-Event-ID (header or query), then follows live', async () => {
     const first = await open(ws.owner.token);
     await first.next((e) => e.event === 'ready');
