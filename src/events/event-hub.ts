@@ -1,5 +1,6 @@
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
+import { eventStreams } from '../metrics/metrics.ts';
 import { AGENT_EVENTS_CHANNEL } from './publish.ts';
 
 export type EventHubLimits = {
@@ -67,12 +68,14 @@ export class EventHub {
     set.add(wake);
     this.byAgent.set(agentId, set);
     this.count++;
+    eventStreams.inc();
     let removed = false;
     const remove = () => {
       if (removed) return;
       removed = true;
       set.delete(wake);
       this.count--;
+      eventStreams.dec();
       if (set.size === 0 && this.byAgent.get(agentId) === set) this.byAgent.delete(agentId);
     };
     try {

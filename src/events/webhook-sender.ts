@@ -1,5 +1,6 @@
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
+import { eventWebhookDeliveries } from '../metrics/metrics.ts';
 import { isBlockedDestination } from '../net/outbound-guard.ts';
 import type { Vault } from '../vault/vault.ts';
 import { type EventRow, eventView, EVENT_COLUMNS } from './event-log.ts';
@@ -122,6 +123,7 @@ export class WebhookSender {
     const { database, options } = this.deps;
     const done = outcome.ok || !outcome.retryable || row.attempts >= options.maxAttempts;
     const status = outcome.ok ? 'delivered' : done ? 'failed' : 'pending';
+    eventWebhookDeliveries.inc({ outcome: status === 'pending' ? 'retry' : status });
     const retrySeconds = webhookRetryDelayMs(options.retryBaseMs, row.attempts) / 1000;
     await database.transaction(async (query) => {
       await query(

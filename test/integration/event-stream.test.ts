@@ -37,6 +37,7 @@ beforeAll(async () => {
       EVENTS_STREAMS_PER_AGENT: String(STREAMS_PER_AGENT),
       EVENTS_REPLAY_MAX_EVENTS: String(REPLAY_MAX_EVENTS),
       EVENTS_HEARTBEAT_MS: '500',
+      METRICS_TOKEN: 'event-stream-metrics-0123',
     },
     undefined,
     { engine: { responder: async (input: TurnInput) => ({ text: `echo ${input.pending.length}` }) } },
@@ -220,6 +221,11 @@ describe('GET …/agents/:agentId/events', () => {
     }
     const refused = await open(ws.owner.token);
     expect(refused.status).toBe(429);
+    const metrics = await fetch(`${app.url}/metrics`, {
+      headers: { authorization: 'Bearer event-stream-metrics-0123' },
+    }).then((res) => res.text());
+    const gauge = metrics.split('\n').find((line) => line.startsWith('switchboard_event_streams '));
+    expect(Number(gauge?.split(' ')[1])).toBeGreaterThanOrEqual(STREAMS_PER_AGENT);
     streams[0]!.close();
     const replacement = await eventually(async () => {
       const stream = await open(ws.owner.token);

@@ -7,6 +7,7 @@ import { eventually } from '../helpers/loopback-peer.ts';
 import { WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 const MAX_ATTEMPTS = 3;
+const METRICS_TOKEN = 'event-webhooks-metrics-0123';
 let app: TestApp;
 let receiver: WebhookReceiver;
 let ws: Workspace;
@@ -16,7 +17,11 @@ const hooks = (w: Workspace = ws) => `/api/v1/organizations/${w.orgId}/event-web
 beforeAll(async () => {
   receiver = await new WebhookReceiver().start();
   app = await startTestApp(
-    { EVENT_WEBHOOK_RETRY_BASE_MS: '200', EVENT_WEBHOOK_MAX_ATTEMPTS: String(MAX_ATTEMPTS) },
+    {
+      EVENT_WEBHOOK_RETRY_BASE_MS: '200',
+      EVENT_WEBHOOK_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+      METRICS_TOKEN: METRICS_TOKEN,
+    },
     undefined,
     // The engine's processes send event webhooks.
     { engine: { responder: async () => ({ text: 'unused' }) } },
@@ -212,6 +217,17 @@ describe('event webhook subscriptions', () => {
       [[disabled._id, otherType._id]],
     );
     expect(queued).toEqual([]);
+  });
+
+  it('counts attempts by outcome in /metrics', async () => {
+    const res = await fetch(`${app.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    const text = await res.text();
+    for (const outcome of ['delivered', 'retry', 'failed']) {
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith(`switchboard_event_webhook_deliveries_total{outcome="${outcome}"}`));
+      expect(Number(line?.split(' ').at(-1)), outcome).toBeGreaterThan(0);
+    }
   });
 
   it('deletes deliveries with their events when events are pruned', async () => {
