@@ -44,6 +44,7 @@ export function eventView(row: EventRow): AgentEventView {
  * Event ids come from one sequence but transactions commit in any order, so on PostgreSQL id 11 can be visible
  * while id 10's transaction is still running. A reader that moved past 10 would miss it, so a reader stops at a
  * hole until the event after it is older than this (then the hole is a rolled-back transaction, never filled).
+ * An event's created_at is when its id was taken (publishEvents), and the hole's id was taken before it.
  */
 export const HOLE_WAIT_MS = 5000;
 

@@ -31,13 +31,15 @@ export const AGENT_EVENTS_CHANNEL = 'agent_events';
  */
 export async function publishEvents(query: SqlRunner, events: readonly AgentEventInput[]): Promise<void> {
   if (events.length === 0) return;
+  // created_at is the time of this statement (when the id was taken), not of the transaction's start: readers
+  // judge how long an id may still be uncommitted from it (src/events/event-log.ts HOLE_WAIT_MS).
   // One statement: the events, and a delivery for every enabled event webhook of the agent's organization that
   // subscribes to the type (so a delivery exists exactly when its event committed, and none can be skipped).
   await query(
     `with appended as (
-       insert into agent_events (agent_id, type, conversation_id, message_id, contact_id, data)
+       insert into agent_events (agent_id, type, conversation_id, message_id, contact_id, data, created_at)
        select e->>'agentId', e->>'type', e->>'conversationId', e->>'messageId', e->>'contactId',
-              coalesce(e->'data', '{}'::jsonb)
+              coalesce(e->'data', '{}'::jsonb), clock_timestamp()
        from jsonb_array_elements($1::jsonb) as e
        returning id, agent_id, type)
      insert into event_webhook_deliveries (webhook_id, event_id)
