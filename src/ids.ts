@@ -18,7 +18,8 @@ export type IdPrefix =
   | 'visitor'
   | 'inv'
   | 'rawmail'
-  | 'merge';
+  | 'merge'
+  | 'whk';
 
 /** A new prefixed, time-sortable id such as `agent_01jd…`. */
 export function newId(prefix: IdPrefix): string {

@@ -13,6 +13,7 @@ import {
 } from '../http/openapi.ts';
 import { principalOf, requireAgent } from '../platform/access.ts';
 import { registerAttachmentRoute } from './attachment-route.ts';
+import { publishEvent } from '../events/publish.ts';
 import { MessageSchema } from './message-schema.ts';
 import { registerMessageRoute } from './message-route.ts';
 import { ConversationParams, CONVERSATIONS_PATH } from './params.ts';
@@ -191,11 +192,21 @@ export function registerConversationRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
     const p = c.req.valid('param');
     await requireAgent(db, principalOf(c), p.orgId, p.projectId, p.agentId, 'member');
     await load(p.agentId, p.conversationId);
-    await database.query(
-      `update conversations set status = 'closed', closed_at = coalesce(closed_at, now()), updated_at = now()
-       where id = $1 and status = 'active'`,
-      [p.conversationId],
-    );
+    await database.transaction(async (query) => {
+      const closed = await query<{ contact_id: string | null }>(
+        `update conversations set status = 'closed', closed_at = coalesce(closed_at, now()), updated_at = now()
+         where id = $1 and status = 'active' returning contact_id`,
+        [p.conversationId],
+      );
+      if (closed[0])
+        await publishEvent(query, {
+          agentId: p.agentId,
+          type: 'conversation.closed',
+          conversationId: p.conversationId,
+          ...(closed[0].contact_id ? { contactId: closed[0].contact_id } : {}),
+          data: { reason: 'operator', by: principalOf(c).userId },
+        });
+    });
     return c.json(
       { success: true as const, data: conversationView(await load(p.agentId, p.conversationId)) } as never,
       200,

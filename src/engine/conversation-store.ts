@@ -5,6 +5,7 @@ import { verifiedAttributesOf } from '../contacts/verified-attributes.ts';
 import type { SqlRunner } from '../db/client.ts';
 import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
 import { newId } from '../ids.ts';
+import { publishEvent, publishEvents } from '../events/publish.ts';
 
 export type Identity = { id: string; contactId: string; blockedAt: Date | null };
 
@@ -138,6 +139,13 @@ export async function openConversation(
       current.id,
       input.now,
     ]);
+    await publishEvent(query, {
+      agentId: input.agentId,
+      type: 'conversation.closed',
+      conversationId: current.id,
+      contactId: input.contactId,
+      data: { reason: 'inactive' },
+    });
   }
   const id = newId('conv');
   await query(
@@ -175,10 +183,20 @@ export async function threadConversation(
   )[0];
   if (!found) return undefined;
   if (found.status !== 'active') {
-    await query(
+    const closed = await query<{ id: string }>(
       `update conversations set status = 'closed', closed_at = $3, updated_at = $3
-       where contact_id = $1 and status = 'active' and id <> $2`,
+       where contact_id = $1 and status = 'active' and id <> $2 returning id`,
       [input.contactId, found.id, input.now],
+    );
+    await publishEvents(
+      query,
+      closed.map((row) => ({
+        agentId: input.agentId,
+        type: 'conversation.closed' as const,
+        conversationId: row.id,
+        contactId: input.contactId,
+        data: { reason: 'thread_reopened' },
+      })),
     );
     await query(
       `update conversations set status = 'active', closed_at = null, updated_at = $2 where id = $1`,

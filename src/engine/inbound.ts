@@ -14,6 +14,7 @@ import {
 import { applyStatus, STATUS_MAX_ATTEMPTS, statusRetryDelayMs } from './statuses.ts';
 import { type ReengagementTemplate, reopenWindow } from './window-hold.ts';
 import { applyEcho, applyIdentityChange } from './identity-events.ts';
+import { publishEvent } from '../events/publish.ts';
 
 /** Events of one stream handled per transaction. */
 export const INBOUND_BATCH = 50;
@@ -219,6 +220,13 @@ export async function insertUserMessage(
     ],
   );
   await countChannelMessages(query, agentId, channel, 1, now);
+  await publishEvent(query, {
+    agentId,
+    type: 'message.received',
+    conversationId: conversation.id,
+    messageId: inserted[0].id,
+    data: { channel },
+  });
   return inserted[0].id;
 }
 

@@ -4,6 +4,7 @@ import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
 import { newId } from '../ids.ts';
 import { countChannelMessages } from '../conversations/analytics.ts';
 import { extendHistory } from './conversation-store.ts';
+import { publishEvent, publishEvents } from '../events/publish.ts';
 import type { TurnInput, TurnMessage, TurnReply } from './responder.ts';
 
 /** Most history messages loaded for a turn. */
@@ -135,14 +136,15 @@ export async function recordReply(
   if (answered.length === 0) return { recorded: false, queued: 0 };
   const status = options.blocked ? 'failed' : options.deliveredInline ? 'sent' : 'queued';
   const usage = reply.usage;
+  const stored: string[] = [];
   for (const [index, part] of parts.entries()) {
-    await query(
+    const [row] = await query<{ id: string }>(
       `insert into messages (id, conversation_id, agent_id, role, content, channel, direction, status, recipient,
                              buttons, attachments, input_tokens, output_tokens, reply_to, part, sent_at,
                              error_code, error_message, created_at, updated_at)
        values ($1, $2, $3, 'assistant', $4, $5, 'outbound', $6, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11, $12, $13,
                $14, $15, $16, $17, $17)
-       on conflict do nothing`,
+       on conflict do nothing returning id`,
       [
         newId('msg'),
         input.conversationId,
@@ -163,7 +165,19 @@ export async function recordReply(
         now,
       ],
     );
+    if (row) stored.push(row.id);
   }
+  const { agentId, conversationId, channel } = input;
+  await publishEvents(
+    query,
+    stored.map((messageId) => ({
+      agentId,
+      type: 'reply.queued' as const,
+      conversationId,
+      messageId,
+      data: { channel, status },
+    })),
+  );
   await query(
     `update conversations set channel_history = $2::jsonb, last_activity_at = $3, updated_at = $3,
             input_tokens = input_tokens + $4, output_tokens = output_tokens + $5
@@ -195,13 +209,14 @@ export async function recordTurnFailure(
     [turn.pendingIds, now],
   );
   if (answered.length === 0) return false;
+  const failedId = newId('msg');
   await query(
     `insert into messages (id, conversation_id, agent_id, role, content, channel, direction, status, recipient,
                            reply_to, part, error_code, error_message, created_at, updated_at)
      values ($1, $2, $3, 'assistant', '', $4, 'outbound', 'failed', $5::jsonb, $6, 0, $7, $8, $9, $9)
      on conflict do nothing`,
     [
-      newId('msg'),
+      failedId,
       turn.input.conversationId,
       turn.input.agentId,
       turn.input.channel,
@@ -212,5 +227,12 @@ export async function recordTurnFailure(
       now,
     ],
   );
+  await publishEvent(query, {
+    agentId: turn.input.agentId,
+    type: 'message.status',
+    conversationId: turn.input.conversationId,
+    messageId: failedId,
+    data: { status: 'failed', code: failure.code },
+  });
   return true;
 }

@@ -8,6 +8,7 @@ import {
 import type { SqlRunner } from '../db/client.ts';
 import type { StoredTemplate } from '../db/schema-conversations.ts';
 import { newId } from '../ids.ts';
+import { publishEvent } from '../events/publish.ts';
 import type { Sender } from './senders.ts';
 
 export type { ReengagementTemplate };
@@ -62,21 +63,30 @@ export async function holdForWindow(
   template: ReengagementTemplate | null,
   now: Date,
 ): Promise<'held' | 'failed'> {
+  const statusEvent = (status: string) => ({
+    agentId: message.agent_id,
+    type: 'message.status' as const,
+    conversationId: message.conversation_id,
+    messageId: message.id,
+    data: { status, channel: message.channel, code: OUTSIDE_WINDOW },
+  });
   if (!template) {
-    await query(
+    const failed = await query(
       `update messages set status = 'failed', error_code = $3, error_message = $2,
               next_attempt_at = null, updated_at = now()
-       where id = $1 and status in ('queued', 'sent', 'failed')`,
+       where id = $1 and status in ('queued', 'sent', 'failed') returning id`,
       [message.id, OUTSIDE_WINDOW_MESSAGE, OUTSIDE_WINDOW],
     );
+    if (failed[0]) await publishEvent(query, statusEvent('failed'));
     return 'failed';
   }
-  await query(
+  const held = await query(
     `update messages set status = 'held', error_code = $3, error_message = $2,
             next_attempt_at = null, updated_at = now()
-     where id = $1 and status in ('queued', 'sent', 'failed')`,
+     where id = $1 and status in ('queued', 'sent', 'failed') returning id`,
     [message.id, 'Held until the contact writes again; a re-engagement template was sent', OUTSIDE_WINDOW],
   );
+  if (held[0]) await publishEvent(query, statusEvent('held'));
   const window = await contactWindow(
     query,
     message.agent_id,

@@ -31,11 +31,22 @@ export const AGENT_EVENTS_CHANNEL = 'agent_events';
  */
 export async function publishEvents(query: SqlRunner, events: readonly AgentEventInput[]): Promise<void> {
   if (events.length === 0) return;
+  // created_at is the time of this statement (when the id was taken), not of the transaction's start: readers
+  // judge how long an id may still be uncommitted from it (src/events/event-log.ts HOLE_WAIT_MS).
+  // One statement: the events, and a delivery for every enabled event webhook of the agent's organization that
+  // subscribes to the type (so a delivery exists exactly when its event committed, and none can be skipped).
   await query(
-    `insert into agent_events (agent_id, type, conversation_id, message_id, contact_id, data)
-     select e->>'agentId', e->>'type', e->>'conversationId', e->>'messageId', e->>'contactId',
-            coalesce(e->'data', '{}'::jsonb)
-     from jsonb_array_elements($1::jsonb) as e`,
+    `with appended as (
+       insert into agent_events (agent_id, type, conversation_id, message_id, contact_id, data, created_at)
+       select e->>'agentId', e->>'type', e->>'conversationId', e->>'messageId', e->>'contactId',
+              coalesce(e->'data', '{}'::jsonb), clock_timestamp()
+       from jsonb_array_elements($1::jsonb) as e
+       returning id, agent_id, type)
+     insert into event_webhook_deliveries (webhook_id, event_id)
+     select w.id, appended.id from appended
+     join agents a on a.id = appended.agent_id
+     join event_webhooks w on w.organization_id = a.organization_id and w.enabled
+       and appended.type = any(w.event_types) and (w.agent_id is null or w.agent_id = appended.agent_id)`,
     [JSON.stringify(events)],
   );
   const agents = [...new Set(events.map((event) => event.agentId))];

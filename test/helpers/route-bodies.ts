@@ -30,4 +30,9 @@ export const VALID_BODIES: Record<string, unknown> = {
   },
   'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/chat': { message: 'hi' },
   'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/chat/stream': { message: 'hi' },
+  'POST /api/v1/organizations/:orgId/event-webhooks': {
+    url: 'https://example.test/hook',
+    event_types: ['conversation.closed'],
+  },
+  'PATCH /api/v1/organizations/:orgId/event-webhooks/:webhookId': { enabled: false },
 };

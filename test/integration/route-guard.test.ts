@@ -53,6 +53,9 @@ const RESTRICTED_READS = new Set([
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/telegram/webhook/info',
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/whatsapp/webhook/info',
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/email/webhook/info',
+  'GET /api/v1/organizations/:orgId/event-webhooks',
+  'GET /api/v1/organizations/:orgId/event-webhooks/:webhookId',
+  'GET /api/v1/organizations/:orgId/event-webhooks/:webhookId/deliveries',
 ]);
 
 /**
@@ -79,6 +82,8 @@ beforeAll(async () => {
     BODY_LIMIT_BYTES: String(BODY_LIMIT),
     EMAIL_MAX_BYTES: String(BODY_LIMIT),
     METRICS_TOKEN: 'route-guard-metrics-token-0123',
+    // The event stream (a viewer read) ends after a second, so reading it to its end returns.
+    EVENTS_STREAM_MAX_MS: '1000',
   };
   app = await startTestApp(env, (hono) => {
     registered = hono.routes;
@@ -106,7 +111,13 @@ beforeAll(async () => {
     token: victim.owner.token,
     body: { email: 'pending@example.test', role: 'viewer' },
   });
-  expect([key.status, token.status, chat.status, invitation.status], chat.text).toEqual([201, 201, 200, 201]);
+  const webhook = await app.call('POST', `${base}/event-webhooks`, {
+    token: victim.owner.token,
+    body: { url: 'http://127.0.0.1:9/hook', event_types: ['message.received'] },
+  });
+  expect([key.status, token.status, chat.status, invitation.status, webhook.status], chat.text).toEqual([
+    201, 201, 200, 201, 201,
+  ]);
   ids = {
     orgId: victim.orgId,
     projectId: victim.projectId,
@@ -128,6 +139,7 @@ beforeAll(async () => {
     userId: victim.owner.id,
     channel: 'telegram',
     invitationId: invitation.body.data._id,
+    webhookId: webhook.body.data._id,
   };
 });
 afterAll(() => app?.close());
