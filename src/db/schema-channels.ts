@@ -26,6 +26,8 @@ export const channelConfigs = pgTable(
       .notNull()
       .references(() => projects.id, { onDelete: 'cascade' }),
     channels: jsonb('channels').$type<StoredChannels>().notNull().default({}),
+    /** The configuration's global part: per-agent settings not tied to one channel (e.g. `handoff`). */
+    settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
     /** Bumped by every change; lets caches and clients tell versions apart. */
     version: integer('version').notNull().default(1),
     createdAt: createdAt(),
