@@ -13,6 +13,13 @@ import { mergePatches } from './config-schema.ts';
 import { adapterContext } from './adapter-context.ts';
 import { webhookUrl } from '../engine/webhook-route.ts';
 import type { AdapterRegistry } from './registry.ts';
+import {
+  HandoffSettingsPatch,
+  HandoffSettingsSchema,
+  type HandoffSettingsPatchInput,
+  loadHandoffSettings,
+  writeHandoffSettings,
+} from '../handoff/settings.ts';
 import { CHANNELS, type ChannelAccount, type ChannelName, type TestResult } from './types.ts';
 
 const LABELS: Record<ChannelName, string> = {
@@ -67,6 +74,7 @@ const ConfigView = z
       telegram: ChannelBlockView,
       email: ChannelBlockView,
       website: ChannelBlockView,
+      handoff: HandoffSettingsSchema,
       analytics: z.looseObject({ total_messages_by_channel: z.record(z.string(), z.number()) }),
     }),
   })
@@ -122,6 +130,11 @@ export function registerChannelRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
         .optional()
         .openapi({ description: 'Ignored (read-only), so a GET body can be sent back' }),
       analytics: z.unknown().optional().openapi({ description: 'Ignored (read-only)' }),
+      handoff: HandoffSettingsPatch.optional().openapi({
+        description:
+          'Global: human handoff. enabled offers the agent the handoff_to_human tool and turns keywords on; ' +
+          'keywords hand a conversation to a human when a message contains one. null resets',
+      }),
     })
     .strict()
     .openapi('ChannelConfigurationUpdate');
@@ -193,7 +206,8 @@ export function registerChannelRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
       const state = (await accounts.read(agent.id)) ?? { channels: {}, secrets: new Map() };
       const views = Object.fromEntries(CHANNELS.map((ch) => [ch, channelView(registry, ch, state)]));
       const analytics = await readChannelAnalytics(deps.database.query, agent.id);
-      const data = { agent: agent.id, ...views, analytics } as z.infer<typeof ConfigView>['data'];
+      const handoff = await loadHandoffSettings(deps.database.query, agent.id);
+      const data = { agent: agent.id, ...views, handoff, analytics } as z.infer<typeof ConfigView>['data'];
       return c.json({ success: true as const, data }, 200);
     },
   );
@@ -211,7 +225,12 @@ export function registerChannelRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
     }),
     async (c) => {
       const agent = await agentOf(c, writes);
-      await accounts.update(agent, c.req.valid('json') as ChannelPatch);
+      const body = c.req.valid('json') as ChannelPatch & { handoff?: HandoffSettingsPatchInput };
+      await accounts.update(agent, body);
+      if (body.handoff !== undefined) {
+        const patch = body.handoff;
+        await deps.database.transaction((query) => writeHandoffSettings(query, agent.id, patch));
+      }
       return c.json({ success: true as const, message: 'Channel configuration updated successfully' }, 200);
     },
   );

@@ -39,7 +39,9 @@ export const HandoffSettingsPatch = z
 export type HandoffSettingsPatchInput = z.infer<typeof HandoffSettingsPatch>;
 
 /** What a stored value means (anything unreadable counts as the defaults). */
-export function handoffSettingsOf(globalSettings: Record<string, unknown> | null | undefined): HandoffSettings {
+export function handoffSettingsOf(
+  globalSettings: Record<string, unknown> | null | undefined,
+): HandoffSettings {
   const parsed = HandoffSettingsSchema.safeParse(globalSettings?.handoff ?? {});
   return parsed.success ? parsed.data : HandoffSettingsSchema.parse({});
 }
