@@ -22,6 +22,13 @@ export const VALID_BODIES: Record<string, unknown> = {
     { webhook_url: 'https://example.test/hook' },
   'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/conversations/:conversationId/messages':
     { template: { name: 'reopen', language: 'en' } },
+  'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/conversations': {
+    channel: 'telegram',
+    recipient: '42',
+    text: 'hi',
+  },
+  'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/conversations/:conversationId/handoff':
+    {},
   'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/chat': { message: 'hi' },
   'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/chat/stream': { message: 'hi' },
 };
