@@ -196,7 +196,9 @@ export async function startFakeLlm(): Promise<FakeLlm> {
               message: {
                 role: 'assistant',
                 content: reply === '' && toolCalls.length > 0 ? null : reply,
-                ...(toolCalls.length > 0 ? { tool_calls: toolCalls.map(({ index: _, ...call }) => call) } : {}),
+                ...(toolCalls.length > 0
+                  ? { tool_calls: toolCalls.map(({ index: _, ...call }) => call) }
+                  : {}),
               },
               finish_reason: finishReason,
             },

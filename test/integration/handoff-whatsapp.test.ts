@@ -97,7 +97,10 @@ describe('outreach on WhatsApp', () => {
     });
     expect(res.status, res.text).toBe(201);
     expect(res.body.data.message).toMatchObject({ role: 'human', user_id: wa.ws.owner.id });
-    expect(res.body.data.conversation).toMatchObject({ channel: 'whatsapp', user_identifier: `whatsapp:${waId}` });
+    expect(res.body.data.conversation).toMatchObject({
+      channel: 'whatsapp',
+      user_identifier: `whatsapp:${waId}`,
+    });
     const sent = await eventually(() => wa.sentTo(waId).find((s) => s.type === 'template'));
     expect(sent.body.template.name).toBe('reopen_chat');
 

@@ -166,6 +166,20 @@ describe('handoff by an operator', () => {
       return human?.status === 'sent' && human.provider_message_id ? true : undefined;
     });
     expect(sentTexts(person)).toEqual(['Hello Ana, how can I help?', 'Hi, <b>Ben</b> from billing here.']);
+    expect(fake.callsOf('sendDocument', person.id)).toEqual([]);
+
+    // Attachments by URL, split for Telegram like agent replies: the text, then the file.
+    const withFile = await app.call('POST', conv(conversationId, '/messages'), {
+      token: member.token,
+      body: {
+        text: 'Here is your invoice.',
+        attachments: [{ url: 'https://files.example.com/invoice-42.pdf', name: 'invoice-42.pdf' }],
+      },
+    });
+    expect(withFile.status, withFile.text).toBe(202);
+    const file = await eventually(() => fake.callsOf('sendDocument', person.id)[0]);
+    expect(file.params.document).toBe('https://files.example.com/invoice-42.pdf');
+    await eventually(() => (sentTexts(person).includes('Here is your invoice.') ? true : undefined));
 
     const resumed = await app.call('POST', conv(conversationId, '/resume'), { token: member.token });
     expect(resumed.status, resumed.text).toBe(200);
@@ -244,7 +258,9 @@ describe('handoff by keyword and by the LLM tool', () => {
       toolCalls: [{ name: 'handoff_to_human', arguments: { reason: 'refund above my limit' } }],
     });
     const first = await userWrites(person, 'I want a refund of 5000 euros');
-    await eventually(() => (sentTexts(person).includes('Let me get a colleague for that.') ? true : undefined));
+    await eventually(() =>
+      sentTexts(person).includes('Let me get a colleague for that.') ? true : undefined,
+    );
     const offered = llm.requests.at(-1)?.body.tools as { function: { name: string } }[];
     expect(offered.map((t) => t.function.name)).toEqual(['handoff_to_human']);
 
@@ -290,7 +306,9 @@ describe('in-request chat (chat API, widget) during a handoff', () => {
     });
     expect(chat.status, chat.text).toBe(200);
     const conversationId = chat.body.conversation_id;
-    expect((await app.call('POST', conv(conversationId, '/handoff'), { token: member.token })).status).toBe(200);
+    expect((await app.call('POST', conv(conversationId, '/handoff'), { token: member.token })).status).toBe(
+      200,
+    );
 
     const asked = llm.requests.length;
     const during = await app.call('POST', `${base()}/chat`, {
@@ -308,12 +326,43 @@ describe('in-request chat (chat API, widget) during a handoff', () => {
     expect(reply.status, reply.text).toBe(202);
     expect(reply.body.data).toMatchObject({ role: 'human', status: 'sent', channel: 'website' });
     const detail = await app.call('GET', conv(conversationId), { token: viewer.token });
-    expect(detail.body.data.messages.map((m: { role: string; content: string }) => [m.role, m.content])).toEqual([
+    expect(
+      detail.body.data.messages.map((m: { role: string; content: string }) => [m.role, m.content]),
+    ).toEqual([
       ['user', 'hello from the site'],
       ['assistant', 'Hi from the web'],
       ['user', 'still there?'],
       ['human', 'A person here.'],
     ]);
+  });
+});
+
+describe('the handoff tool on the streaming chat API', () => {
+  it('streams the text, then the conversation is in handoff and the next message gets 409', async () => {
+    await setHandoff({ enabled: true });
+    llm.enqueue({
+      reply: 'A colleague will take over.',
+      toolCalls: [{ name: 'handoff_to_human', arguments: { reason: 'legal question' } }],
+    });
+    const res = await fetch(`${app.url}${base()}/chat/stream`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ws.owner.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'Can I sue my landlord?', user_identifier: 'visitor-stream' }),
+    });
+    const stream = await res.text();
+    expect(res.status, stream).toBe(200);
+    expect(stream).toContain('event: complete');
+    expect(llm.requests.at(-1)?.body.stream).toBe(true);
+    const [row] = await app.database.query<{ id: string; handoff_by: string; handoff_reason: string }>(
+      `select id, handoff_by, handoff_reason from conversations where user_identifier = 'visitor-stream'`,
+    );
+    expect(row).toMatchObject({ handoff_by: 'agent', handoff_reason: 'legal question' });
+    const next = await app.call('POST', `${base()}/chat`, {
+      token: ws.owner.token,
+      body: { message: 'hello?', user_identifier: 'visitor-stream', conversation_id: row?.id },
+    });
+    expect(next.status, next.text).toBe(409);
+    await setHandoff(null);
   });
 });
 
@@ -351,7 +400,9 @@ describe('outreach', () => {
     });
     expect(again.status, again.text).toBe(201);
     expect(again.body.data.conversation._id).toBe(answer.conversation_id);
-    await eventually(() => (sentTexts({ id: Number(chatId) }).includes('One more thing.') ? true : undefined));
+    await eventually(() =>
+      sentTexts({ id: Number(chatId) }).includes('One more thing.') ? true : undefined,
+    );
   });
 
   it('refuses bad input with a 4xx naming the field', async () => {
@@ -360,7 +411,11 @@ describe('outreach', () => {
       [{ channel: 'website', recipient: '1', text: 'x' }, 400, 'channel'],
       [{ recipient: '123', text: 'x' }, 400, 'channel'],
       [{ channel: 'telegram', recipient: '123' }, 400, 'text'],
-      [{ channel: 'telegram', recipient: '123', text: 'x', template: { name: 'a', language: 'en' } }, 400, 'text'],
+      [
+        { channel: 'telegram', recipient: '123', text: 'x', template: { name: 'a', language: 'en' } },
+        400,
+        'text',
+      ],
       [{ channel: 'telegram', recipient: '123', template: { name: 'a', language: 'en' } }, 409, 'Templates'],
       [{ channel: 'email', recipient: 'someone@example.com', text: 'x' }, 409, 'email channel'],
       [{ contact_id: 'contact_nope', text: 'x' }, 404, 'Contact'],
