@@ -9,7 +9,6 @@ import {
   PageQuery,
   PaginationSchema,
   secured,
-  timestamp,
 } from '../http/openapi.ts';
 import { principalOf, requireAgent } from '../platform/access.ts';
 import { registerAttachmentRoute } from './attachment-route.ts';
