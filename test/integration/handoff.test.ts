@@ -455,6 +455,16 @@ describe('access', () => {
     expect(row?.handoff_at).toBeNull();
   });
 
+  it('documents the routes in the OpenAPI document', async () => {
+    const doc = await app.call('GET', '/api/openapi.json');
+    const prefix = '/api/v1/organizations/{orgId}/projects/{projectId}/agents/{agentId}/conversations';
+    expect(Object.keys(doc.body.paths[prefix])).toEqual(expect.arrayContaining(['get', 'post']));
+    expect(doc.body.paths[`${prefix}/{conversationId}/handoff`].post.summary).toContain('member or higher');
+    expect(doc.body.paths[`${prefix}/{conversationId}/resume`].post).toBeDefined();
+    expect(doc.body.components.schemas.Conversation.properties.handoff).toBeDefined();
+    expect(doc.body.components.schemas.ConversationMessageInput.properties).toHaveProperty('attachments');
+  });
+
   it('refuses a closed conversation and bad handoff settings', async () => {
     llm.reply('ok');
     const chat = await app.call('POST', `${base()}/chat`, {
