@@ -191,7 +191,7 @@ describe('handoff by an operator', () => {
     await userWrites(person, 'thanks Ben');
     await eventually(() => (sentTexts(person).includes('Anything else I can do?') ? true : undefined));
     const prompt = JSON.stringify(llm.requests.at(-1)?.body.messages);
-    expect(prompt).toContain('Hi, **Ben** from billing here.');
+    expect(prompt).toContain('[via telegram] [human operator] Hi, **Ben** from billing here.');
     expect(prompt).toContain('are you there?');
   });
 
