@@ -50,7 +50,13 @@ CREATE TABLE "contact_merges" (
 ALTER TABLE "contact_identities" ADD COLUMN "verified_email" text;--> statement-breakpoint
 ALTER TABLE "contact_identities" ADD COLUMN "verified_phone" text;--> statement-breakpoint
 ALTER TABLE "contact_identities" ADD COLUMN "unlinked_at" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "conversations" ADD COLUMN "handoff_at" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "conversations" ADD COLUMN "handoff_by" text;--> statement-breakpoint
+ALTER TABLE "conversations" ADD COLUMN "handoff_user_id" text;--> statement-breakpoint
+ALTER TABLE "conversations" ADD COLUMN "handoff_reason" text;--> statement-breakpoint
+ALTER TABLE "messages" ADD COLUMN "user_id" text;--> statement-breakpoint
 ALTER TABLE "channel_configs" ADD COLUMN "contact_linking" text DEFAULT 'verified' NOT NULL;--> statement-breakpoint
+ALTER TABLE "channel_configs" ADD COLUMN "settings" jsonb DEFAULT '{}'::jsonb NOT NULL;--> statement-breakpoint
 ALTER TABLE "event_webhook_deliveries" ADD CONSTRAINT "event_webhook_deliveries_webhook_id_event_webhooks_id_fk" FOREIGN KEY ("webhook_id") REFERENCES "public"."event_webhooks"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "event_webhook_deliveries" ADD CONSTRAINT "event_webhook_deliveries_event_id_agent_events_id_fk" FOREIGN KEY ("event_id") REFERENCES "public"."agent_events"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "event_webhooks" ADD CONSTRAINT "event_webhooks_organization_id_organizations_id_fk" FOREIGN KEY ("organization_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint

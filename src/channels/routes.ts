@@ -19,6 +19,13 @@ import { mergePatches } from './config-schema.ts';
 import { adapterContext } from './adapter-context.ts';
 import { webhookUrl } from '../engine/webhook-route.ts';
 import type { AdapterRegistry } from './registry.ts';
+import {
+  HandoffSettingsPatch,
+  HandoffSettingsSchema,
+  type HandoffSettingsPatchInput,
+  loadHandoffSettings,
+  writeHandoffSettings,
+} from '../handoff/settings.ts';
 import { CHANNELS, type ChannelAccount, type ChannelName, type TestResult } from './types.ts';
 
 const LABELS: Record<ChannelName, string> = {
@@ -77,6 +84,7 @@ const ConfigView = z
       telegram: ChannelBlockView,
       email: ChannelBlockView,
       website: ChannelBlockView,
+      handoff: HandoffSettingsSchema,
       analytics: z.looseObject({ total_messages_by_channel: z.record(z.string(), z.number()) }),
       contact_linking: ContactLinkingSchema,
     }),
@@ -134,6 +142,11 @@ export function registerChannelRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
         .openapi({ description: 'Ignored (read-only), so a GET body can be sent back' }),
       analytics: z.unknown().optional().openapi({ description: 'Ignored (read-only)' }),
       contact_linking: ContactLinkingSchema.optional(),
+      handoff: HandoffSettingsPatch.optional().openapi({
+        description:
+          'Global: human handoff. enabled offers the agent the handoff_to_human tool and turns keywords on; ' +
+          'keywords hand a conversation to a human when a message contains one. null resets',
+      }),
     })
     .strict()
     .openapi('ChannelConfigurationUpdate');
@@ -206,7 +219,8 @@ export function registerChannelRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
       const views = Object.fromEntries(CHANNELS.map((ch) => [ch, channelView(registry, ch, state)]));
       const analytics = await readChannelAnalytics(deps.database.query, agent.id);
       const contact_linking = await readContactLinking(deps.database.query, agent.id);
-      const data = { agent: agent.id, ...views, analytics, contact_linking } as z.infer<
+      const handoff = await loadHandoffSettings(deps.database.query, agent.id);
+      const data = { agent: agent.id, ...views, handoff, analytics, contact_linking } as z.infer<
         typeof ConfigView
       >['data'];
       return c.json({ success: true as const, data }, 200);
@@ -226,10 +240,15 @@ export function registerChannelRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
     }),
     async (c) => {
       const agent = await agentOf(c, writes);
-      const body = c.req.valid('json');
-      const linking = body.contact_linking as ContactLinking | undefined;
-      await accounts.update(agent, body as ChannelPatch, async (query) => {
+      const body = c.req.valid('json') as ChannelPatch & {
+        handoff?: HandoffSettingsPatchInput;
+        contact_linking?: ContactLinking;
+      };
+      const { contact_linking: linking, handoff } = body;
+      // Global settings are written in the configuration's own transaction: all of it applies, or none.
+      await accounts.update(agent, body, async (query) => {
         if (linking) await writeContactLinking(query, agent.id, linking);
+        if (handoff !== undefined) await writeHandoffSettings(query, agent.id, handoff);
       });
       return c.json({ success: true as const, message: 'Channel configuration updated successfully' }, 200);
     },

@@ -6,6 +6,8 @@ import { openConversation, resolveIdentity } from '../engine/conversation-store.
 import { insertUserMessage } from '../engine/inbound.ts';
 import { type AgentResponder, TurnError } from '../engine/responder.ts';
 import { prepareTurn, recordReply, recordTurnFailure, replyParts } from '../engine/turn.ts';
+import { inHandoffError } from '../handoff/state.ts';
+import { gateTurn } from '../handoff/turn-gate.ts';
 import { ApiError, conflict, notFound } from '../http/errors.ts';
 import { newId } from '../ids.ts';
 import { observeTurn } from '../metrics/metrics.ts';
@@ -130,6 +132,10 @@ export class ChatService {
     // A turn that ran while this request waited for the lock already answered this message.
     if (!prepared || !prepared.pendingIds.includes(messageId))
       return this.existingReply(conversationId, messageId);
+    // A human owns the conversation (or a keyword just handed it over): stored, not answered by the agent.
+    if (!(await this.database.transaction((query) => gateTurn(query, prepared, this.now())))) {
+      throw inHandoffError();
+    }
     let reply;
     const started = performance.now();
     try {
@@ -145,13 +151,14 @@ export class ChatService {
       throw turnFailed(error);
     }
     const text = reply.text.trim();
-    const { recorded } = await this.database.transaction((query) =>
+    const { recorded, handoff } = await this.database.transaction((query) =>
       recordReply(query, prepared, reply, replyParts(reply), {
         now: this.now(),
         deliveredInline: true,
         blocked: false,
       }),
     );
+    if (handoff) throw inHandoffError();
     // Another runner (an engine turn, another process) answered first: return what was stored, not our text.
     if (!recorded) return this.existingReply(conversationId, messageId);
     const usage = reply.usage ?? { inputTokens: 0, outputTokens: 0 };

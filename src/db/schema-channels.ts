@@ -29,6 +29,8 @@ export const channelConfigs = pgTable(
     channels: jsonb('channels').$type<StoredChannels>().notNull().default({}),
     /** Whether identities sharing a verified email or phone become one contact (`verified`) or never (`off`). */
     contactLinking: text('contact_linking').$type<'verified' | 'off'>().notNull().default('verified'),
+    /** The configuration's global part: per-agent settings not tied to one channel (e.g. `handoff`). */
+    settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
     /** Bumped by every change; lets caches and clients tell versions apart. */
     version: integer('version').notNull().default(1),
     createdAt: createdAt(),

@@ -102,6 +102,13 @@ export const conversations = pgTable(
     /** Lease of the process answering in-request (chat API, widget): one LLM call at a time across processes. */
     answeringBy: text('answering_by'),
     answeringUntil: at('answering_until'),
+    /** Human handoff: set while a human owns the conversation (the agent never answers), null otherwise. */
+    handoffAt: at('handoff_at'),
+    /** Who started the handoff: 'operator', 'agent' (the handoff_to_human tool) or 'keyword'. */
+    handoffBy: text('handoff_by'),
+    /** The operator who started it (user id), when an operator did. */
+    handoffUserId: text('handoff_user_id'),
+    handoffReason: text('handoff_reason'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -156,6 +163,8 @@ export const messages = pgTable(
     recipient: jsonb('recipient').$type<{ platformUserId: string; chatId: string }>(),
     inputTokens: integer('input_tokens'),
     outputTokens: integer('output_tokens'),
+    /** Role `human`: the operator (user id) who wrote it through the API. */
+    userId: text('user_id'),
     /** Inbound only: set when a turn has answered it. */
     answeredAt: at('answered_at'),
     /** Outbound only: the inbound message whose turn produced it, and its part number. */

@@ -3,6 +3,7 @@ import type { SqlRunner } from '../db/client.ts';
 import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
 import { newId } from '../ids.ts';
 import { countChannelMessages } from '../conversations/analytics.ts';
+import { leavePendingToHuman, startHandoff } from '../handoff/state.ts';
 import { extendHistory } from './conversation-store.ts';
 import { publishEvent, publishEvents } from '../events/publish.ts';
 import type { TurnInput, TurnMessage, TurnReply } from './responder.ts';
@@ -114,7 +115,9 @@ export function replyParts(reply: TurnReply, adapter?: Pick<ProviderAdapter, 'sp
 /**
  * Stores the reply parts, each with its own text, attachments and buttons, as queued outbound messages (or
  * `sent` when the channel needs no delivery) and marks the pending messages answered, in the caller's
- * transaction. `recorded` is false when another run already answered them; `queued` is how many need delivery.
+ * transaction. `recorded` is false when another run already answered them, or when a human took the
+ * conversation over meanwhile (`handoff`: the pending messages are left to the human, nothing is written);
+ * `queued` is how many need delivery. A reply that asks for a handoff (the LLM's tool) starts it here too.
  */
 export async function recordReply(
   query: SqlRunner,
@@ -122,12 +125,17 @@ export async function recordReply(
   reply: TurnReply,
   parts: ReplyPart[],
   options: { now: Date; deliveredInline: boolean; blocked: boolean },
-): Promise<{ recorded: boolean; queued: number }> {
+): Promise<{ recorded: boolean; queued: number; handoff?: true }> {
   const { input, now } = { input: turn.input, now: options.now };
-  const rows = await query<{ channel_history: ChannelHistoryEntry[] }>(
-    `select channel_history from conversations where id = $1 for update`,
+  const rows = await query<{ channel_history: ChannelHistoryEntry[]; handoff_at: Date | null }>(
+    `select channel_history, handoff_at from conversations where id = $1 for update`,
     [input.conversationId],
   );
+  // The row lock orders this against a handoff: one that committed first wins, and the agent stays silent.
+  if (rows[0]?.handoff_at) {
+    await leavePendingToHuman(query, turn.pendingIds, now);
+    return { recorded: false, queued: 0, handoff: true };
+  }
   const answered = await query(
     `update messages set answered_at = $2, updated_at = $2 where id = any($1) and answered_at is null returning id`,
     [turn.pendingIds, now],
@@ -184,13 +192,26 @@ export async function recordReply(
      where id = $1`,
     [
       input.conversationId,
-      JSON.stringify(extendHistory(rows[0]?.channel_history ?? [], input.channel, parts.length, now)),
+      JSON.stringify(
+        parts.length > 0
+          ? extendHistory(rows[0]?.channel_history ?? [], input.channel, parts.length, now)
+          : (rows[0]?.channel_history ?? []),
+      ),
       now,
       usage?.inputTokens ?? 0,
       usage?.outputTokens ?? 0,
     ],
   );
-  await countChannelMessages(query, input.agentId, input.channel, parts.length, now);
+  if (parts.length > 0) await countChannelMessages(query, input.agentId, input.channel, parts.length, now);
+  if (reply.handoff) {
+    await startHandoff(query, {
+      agentId: input.agentId,
+      conversationId: input.conversationId,
+      by: 'agent',
+      reason: reply.handoff.reason,
+      now,
+    });
+  }
   return { recorded: true, queued: status === 'queued' ? parts.length : 0 };
 }
 

@@ -115,13 +115,16 @@ export async function insertTemplateMessage(
     recipient: { platformUserId: string; chatId: string };
     template: StoredTemplate;
     now: Date;
+    /** An operator sent it (API): stored with role `human` and their user id. */
+    userId?: string;
   },
 ): Promise<string> {
   const id = newId('msg');
   await query(
     `insert into messages (id, conversation_id, agent_id, role, content, channel, direction, status, recipient,
-                           template, created_at, updated_at)
-     values ($1, $2, $3, 'assistant', $4, $5, 'outbound', 'queued', $6::jsonb, $7::jsonb, $8, $8)`,
+                           template, created_at, updated_at, user_id)
+     values ($1, $2, $3, case when $9::text is null then 'assistant' else 'human' end, $4, $5, 'outbound', 'queued',
+             $6::jsonb, $7::jsonb, $8, $8, $9)`,
     [
       id,
       input.conversation_id,
@@ -131,6 +134,7 @@ export async function insertTemplateMessage(
       JSON.stringify(input.recipient),
       JSON.stringify(input.template),
       input.now,
+      input.userId ?? null,
     ],
   );
   return id;

@@ -28,6 +28,13 @@ export const VALID_BODIES: Record<string, unknown> = {
   'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/contacts/:contactId/split': {
     identity_id: 'ident_01jd2x3y4z5a6b7c8d9e0f1g2h',
   },
+  'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/conversations': {
+    channel: 'telegram',
+    recipient: '42',
+    text: 'hi',
+  },
+  'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/conversations/:conversationId/handoff':
+    {},
   'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/chat': { message: 'hi' },
   'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/chat/stream': { message: 'hi' },
   'POST /api/v1/organizations/:orgId/event-webhooks': {

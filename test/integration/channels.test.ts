@@ -74,6 +74,7 @@ describe('GET channels', () => {
             greeting_message: 'Hello! How can I help you?',
           },
         },
+        handoff: { enabled: false, keywords: [] },
         analytics: { total_messages_by_channel: {} },
         contact_linking: 'verified',
       },
