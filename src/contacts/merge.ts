@@ -72,6 +72,13 @@ export async function mergeContacts(
         [row.id, now],
       );
       closed.push(row.id);
+      await publishEvent(query, {
+        agentId,
+        type: 'conversation.closed',
+        conversationId: row.id,
+        contactId: targetId,
+        data: { reason: 'contact_merged' },
+      });
     }
   }
   const conversations = await query<{ id: string }>(

@@ -291,6 +291,11 @@ describe('Contacts API', () => {
     expect(contact.conversation_count).toBe(2);
     // Both were active: the most recently active (WhatsApp) goes on, the other is closed.
     expect(merged.body.data.merge.closed_conversations).toEqual([telegramConversation]);
+    const closedEvents = await wa.app.database.query<{ data: unknown }>(
+      `select data from agent_events where type = 'conversation.closed' and conversation_id = $1`,
+      [telegramConversation],
+    );
+    expect(closedEvents.map((e) => e.data)).toEqual([{ reason: 'contact_merged' }]);
     expect(Object.fromEntries(contact.conversations.map((c: any) => [c._id, c.status]))).toEqual({
       [whatsappConversation]: 'active',
       [telegramConversation]: 'closed',
