@@ -175,6 +175,20 @@ describe('Twilio and the 24-hour window', () => {
     expect(tw.sentTo(user).filter((s) => s.contentSid)).toHaveLength(1);
   });
 
+  it('an operator sends a content template by its Content SID through the messages route', async () => {
+    const user = newUser();
+    const { conversationId } = await tw.inbound(tw.fake.inboundParams(user, 'hello'));
+    const otherSid = `HX${'fedcba9876543210'.repeat(2)}`;
+    const res = await tw.app.call('POST', `${tw.base}/conversations/${conversationId}/messages`, {
+      token: tw.ws.owner.token,
+      body: { template: { name: otherSid, language: 'en', parameters: ['{{contact_name}}', 'May 3'] } },
+    });
+    expect(res.status, res.text).toBe(202);
+    const sent = await eventually(() => tw.sentTo(user).find((s) => s.contentSid === otherSid));
+    // Two parameters against two configured variables: they take the configured names, in order.
+    expect(sent.contentVariables).toEqual({ '1': expect.any(String), '2': 'May 3' });
+  });
+
   it('does the same after the fact when Twilio reports 63016 in a failed status callback', async () => {
     const user = newUser();
     tw.fake.closeWindow(user); // Twilio knows better than our record: 201, then a failed callback.

@@ -9,7 +9,10 @@ export const reengagementTemplate = z
   .object({
     name: z
       .string()
-      .regex(/^[a-z0-9_]{1,512}$/, "must be the template's name: lowercase letters, digits and _"),
+      .regex(
+        /^([a-z0-9_]{1,512}|HX[0-9a-fA-F]{32})$/,
+        "must be the template's name (lowercase letters, digits and _) or, on Twilio, a Content SID (HX…)",
+      ),
     language: z
       .string()
       .regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, 'must be a template language code such as en or en_US'),
