@@ -111,6 +111,9 @@ const envSchema = z.object({
   TELEGRAM_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://api.telegram.org'),
   META_GRAPH_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://graph.facebook.com'),
   DIALOG360_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://waba-v2.360dialog.io'),
+  SENDGRID_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://api.sendgrid.com'),
+  /** Unset: each Mailgun domain's region picks its API host (api.mailgun.net / api.eu.mailgun.net). */
+  MAILGUN_API_ROOT: url(['http:', 'https:']),
   LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).default('info')),
   JWT_SECRET: optionalString.refine(
     (v) => v === undefined || v.length >= 32,
