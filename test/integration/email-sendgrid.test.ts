@@ -173,6 +173,11 @@ describe('SendGrid end to end', () => {
       .toString('utf8')
       .replaceAll('ana.lima@customer.example', CUSTOMER)
       .replace(/^In-Reply-To: .*$/m, `In-Reply-To: <${first?.id}@shop.example>`);
+    // Closed meanwhile: only threading on our id (the provider id is SendGrid's X-Message-Id) finds it again.
+    await app.database.query(
+      `update conversations set status = 'closed', closed_at = now() where agent_id = $1`,
+      [ws.agentId],
+    );
     const posted = await fake.postParse(info.url, [
       { name: 'email', value: Buffer.from(reply) },
       { name: 'SPF', value: 'none' },
