@@ -2,7 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { InboundMailError } from '../channels/email/inbound-mail-error.ts';
 import { verifyInboundSecret } from '../channels/email/inbound-secret.ts';
-import type { InboundMail, RawRequest } from '../channels/types.ts';
+import type { InboundMail, ProviderMailVerdict, RawRequest } from '../channels/types.ts';
 import { isId } from '../ids.ts';
 import type { AppDeps, AppEnv } from '../http/env.ts';
 import { rawBody } from '../http/body.ts';
@@ -20,6 +20,21 @@ const MAX_MAILS_PER_POST = 50;
 
 const unavailable = () =>
   new ApiError(503, 'Could not record the mail; retry shortly', undefined, { 'Retry-After': '5' });
+
+const word = (value: unknown) =>
+  typeof value === 'string' ? value.replace(/[^\x20-\x7e]/g, '').slice(0, 100) : undefined;
+
+/** A provider verdict as stored (jsonb): known fields only, printable ASCII, bounded. */
+function storableVerdict(verdict: ProviderMailVerdict | undefined, source: string): ProviderMailVerdict {
+  const picked: ProviderMailVerdict = { provider: word(verdict?.provider) ?? source };
+  for (const key of ['spf', 'dkim', 'dmarc', 'dmarc_policy', 'mail_id'] as const) {
+    const value = word(verdict?.[key]);
+    if (value) picked[key] = value;
+  }
+  const domains = (verdict?.dkim_domains ?? []).map(word).filter((d): d is string => Boolean(d));
+  if (domains.length > 0) picked.dkim_domains = domains.slice(0, 20);
+  return picked;
+}
 
 /** The agent's enabled email channel, or 404. */
 async function emailTarget(deps: AppDeps, agentId: string): Promise<Sender> {
@@ -43,7 +58,7 @@ async function storeMails(deps: AppDeps, agentId: string, source: string, mails:
           ...(mail.clientIp ? { clientIp: mail.clientIp } : {}),
           ...(mail.dedupeKey ? { dedupeKey: mail.dedupeKey } : {}),
           ...(mail.verdict || mail.composed
-            ? { providerVerdict: { ...(mail.verdict ?? { provider: source }), composed: mail.composed } }
+            ? { providerVerdict: { ...storableVerdict(mail.verdict, source), composed: mail.composed } }
             : {}),
         }),
       ),
