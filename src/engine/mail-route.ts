@@ -87,6 +87,8 @@ async function providerPost(deps: AppDeps, c: Context<AppEnv>, agentId: string, 
     const mediaType = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
     throw new ApiError(415, `Unsupported Content-Type "${mediaType || 'none'}"; send message/rfc822`);
   }
+  // Before verifying: a verification may claim a one-time token, which a retry could then not use again.
+  if (!deps.engine) throw new ApiError(503, 'Not accepting mail yet; retry shortly');
   const request: RawRequest = {
     method: 'POST',
     url: c.req.url,
@@ -147,6 +149,7 @@ export function registerMailWebhookRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps
     const sender = await emailTarget(deps, agentId);
     const { adapter, ctx } = sender;
     if (!adapter.verifyMailEvents || !adapter.parseMailEvents) throw notFound('Channel');
+    if (!deps.engine) throw new ApiError(503, 'Not accepting webhooks yet; retry shortly');
     const request: RawRequest = {
       method: 'POST',
       url: c.req.url,

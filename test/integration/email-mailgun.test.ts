@@ -257,6 +257,30 @@ describe('Mailgun end to end', () => {
     expect(await count('inbound_events')).toBe(before + 1);
   });
 
+  it('refuses a token replayed to another server process sharing the database', async () => {
+    const other = await startTestApp({ MAILGUN_API_ROOT: fake.url }, undefined, {
+      database: app.database,
+      engine: { responder: async () => ({ text: 'From the other process.' }) },
+      dnsResolver: fixtureResolver({}),
+    });
+    try {
+      const path = new URL(info.url_without_credentials).pathname;
+      const sig = fake.signature();
+      const first = await fake.postRoute(`${other.url}${path}`, forward('xproc-1@customer.example'), {
+        signature: sig,
+      });
+      expect(first.status, first.text).toBe(200);
+      const replay = await fake.postRoute(info.url_without_credentials, forward('xproc-2@customer.example'), {
+        signature: sig,
+      });
+      expect(replay.status).toBe(401);
+      const stored = await app.database.query(`select 1 from raw_mails where dedupe_key like '%xproc-2%'`);
+      expect(stored).toHaveLength(0);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('POST …/email/test checks the domain exists and is active', async () => {
     const res = await app.call('POST', `${channelsPath(ws)}/email/test`, { token: ws.owner.token });
     expect(res.status, res.text).toBe(200);
