@@ -20,7 +20,9 @@ import {
   startTinyTwilioApi,
 } from './whatsapp-scenario.ts';
 import { configureEmail, measureEmailIngest } from './email-scenario.ts';
+import { configureSendgridEmail, measureSendgridParseIngest } from './email-sendgrid-scenario.ts';
 import { SmtpPeer } from '../test/helpers/smtp-peer.ts';
+import { TinyApi } from './tiny-api.ts';
 import { waitUntilQuiet } from './webhook-load.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -159,6 +161,8 @@ async function main() {
     const twilioApi = await startTinyTwilioApi();
     // The SMTP sink replies go to: implicit TLS with a throwaway certificate the server is told to trust.
     const smtpSink = await new SmtpPeer('bench', 'bench-pass', true).start();
+    // SendGrid's v3 API for the provider-webhook email variant: accepts every send.
+    const sendgridApi = await new TinyApi(() => ({})).start();
     const sb = await startSwitchboard(dataDir, {
       ...databaseEnv,
       TELEGRAM_API_ROOT: botApi.url,
@@ -166,6 +170,7 @@ async function main() {
       TWILIO_API_ROOT: twilioApi.url,
       TWILIO_MESSAGING_API_ROOT: twilioApi.url,
       EMAIL_TLS_CA_FILE: smtpSink.caFile,
+      SENDGRID_API_ROOT: sendgridApi.url,
       TURN_DEBOUNCE_MS: 'loopback=0,telegram=0,whatsapp=0,email=0',
       LOOPBACK_CHANNEL_URL: peer.url,
       LOOPBACK_CHANNEL_SECRET: LOOPBACK_BENCH_SECRET,
@@ -217,6 +222,11 @@ async function main() {
       const email = await measureEmailIngest(sb.url, agentId, secret, DURATION_S, CONNECTIONS);
       results.email = { ...email, ratio_vs_raw: ratio(email.accepted_per_s, baseline.rps) };
       await waitUntilQuiet(() => smtpSink.received.length);
+      // The same pipeline behind a provider webhook: SendGrid Inbound Parse (parsed form rebuilt to MIME).
+      const parseSecret = await configureSendgridEmail(sb.url, token, ids);
+      const parse = await measureSendgridParseIngest(sb.url, agentId, parseSecret, DURATION_S, CONNECTIONS);
+      results.email_sendgrid_parse = { ...parse, ratio_vs_raw: ratio(parse.accepted_per_s, baseline.rps) };
+      await sendgridApi.drain();
     }
     await stop(sb.child);
     await peer.close();
@@ -224,6 +234,7 @@ async function main() {
     await graphApi.close();
     await twilioApi.close();
     await smtpSink.close();
+    await sendgridApi.close();
     if (run('startup')) {
       const warm = await startSwitchboard(dataDir, databaseEnv);
       await stop(warm.child);

@@ -1,3 +1,11 @@
+CREATE TABLE "webhook_nonces" (
+	"agent_id" text NOT NULL,
+	"scope" text NOT NULL,
+	"nonce" text NOT NULL,
+	"expires_at" timestamp with time zone NOT NULL,
+	CONSTRAINT "webhook_nonces_agent_id_scope_nonce_pk" PRIMARY KEY("agent_id","scope","nonce")
+);
+--> statement-breakpoint
 CREATE TABLE "event_webhook_deliveries" (
 	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "event_webhook_deliveries_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
 	"webhook_id" text NOT NULL,
@@ -57,12 +65,15 @@ ALTER TABLE "conversations" ADD COLUMN "handoff_reason" text;--> statement-break
 ALTER TABLE "messages" ADD COLUMN "user_id" text;--> statement-breakpoint
 ALTER TABLE "channel_configs" ADD COLUMN "contact_linking" text DEFAULT 'verified' NOT NULL;--> statement-breakpoint
 ALTER TABLE "channel_configs" ADD COLUMN "settings" jsonb DEFAULT '{}'::jsonb NOT NULL;--> statement-breakpoint
+ALTER TABLE "raw_mails" ADD COLUMN "provider_verdict" jsonb;--> statement-breakpoint
+ALTER TABLE "webhook_nonces" ADD CONSTRAINT "webhook_nonces_agent_id_agents_id_fk" FOREIGN KEY ("agent_id") REFERENCES "public"."agents"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "event_webhook_deliveries" ADD CONSTRAINT "event_webhook_deliveries_webhook_id_event_webhooks_id_fk" FOREIGN KEY ("webhook_id") REFERENCES "public"."event_webhooks"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "event_webhook_deliveries" ADD CONSTRAINT "event_webhook_deliveries_event_id_agent_events_id_fk" FOREIGN KEY ("event_id") REFERENCES "public"."agent_events"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "event_webhooks" ADD CONSTRAINT "event_webhooks_organization_id_organizations_id_fk" FOREIGN KEY ("organization_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "event_webhooks" ADD CONSTRAINT "event_webhooks_agent_id_agents_id_fk" FOREIGN KEY ("agent_id") REFERENCES "public"."agents"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "event_webhooks" ADD CONSTRAINT "event_webhooks_created_by_users_id_fk" FOREIGN KEY ("created_by") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "contact_merges" ADD CONSTRAINT "contact_merges_agent_id_agents_id_fk" FOREIGN KEY ("agent_id") REFERENCES "public"."agents"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "webhook_nonces_expires_idx" ON "webhook_nonces" USING btree ("expires_at");--> statement-breakpoint
 CREATE INDEX "event_webhook_deliveries_due_idx" ON "event_webhook_deliveries" USING btree ("next_attempt_at") WHERE "event_webhook_deliveries"."status" = 'pending';--> statement-breakpoint
 CREATE INDEX "event_webhook_deliveries_webhook_idx" ON "event_webhook_deliveries" USING btree ("webhook_id","id");--> statement-breakpoint
 CREATE INDEX "event_webhook_deliveries_event_idx" ON "event_webhook_deliveries" USING btree ("event_id");--> statement-breakpoint

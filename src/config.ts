@@ -113,6 +113,9 @@ const envSchema = z.object({
   DIALOG360_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://waba-v2.360dialog.io'),
   TWILIO_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://api.twilio.com'),
   TWILIO_MESSAGING_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://messaging.twilio.com'),
+  SENDGRID_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://api.sendgrid.com'),
+  /** Unset: each Mailgun domain's region picks its API host (api.mailgun.net / api.eu.mailgun.net). */
+  MAILGUN_API_ROOT: url(['http:', 'https:']),
   LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).default('info')),
   JWT_SECRET: optionalString.refine(
     (v) => v === undefined || v.length >= 32,

@@ -8,4 +8,6 @@ export const apiRootsFrom = (config: Config): Readonly<Record<string, string>> =
     '360dialog': config.DIALOG360_API_ROOT,
     twilio: config.TWILIO_API_ROOT,
     'twilio-messaging': config.TWILIO_MESSAGING_API_ROOT,
+    sendgrid: config.SENDGRID_API_ROOT,
+    ...(config.MAILGUN_API_ROOT ? { mailgun: config.MAILGUN_API_ROOT } : {}),
   });

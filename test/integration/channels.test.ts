@@ -342,7 +342,13 @@ describe('PUT then GET', () => {
         expect(got.body.data.email.inbound_secret).toEqual({ configured: true });
     }
     const got = await app.call('GET', path(agent), { token: owner.token });
-    expect(got.body.data.email).toEqual({ ...sender, provider: 'ses', ses_config: { region: 'eu-west-1' } });
+    // Every email provider gets a generated inbound secret (shown only as configured).
+    expect(got.body.data.email).toEqual({
+      ...sender,
+      provider: 'ses',
+      ses_config: { region: 'eu-west-1' },
+      inbound_secret: { configured: true },
+    });
   });
 });
 

@@ -31,6 +31,7 @@ const PUBLIC = new Set([
   'POST /api/v1/channels/webhooks/whatsapp',
   'GET /api/v1/channels/webhooks/whatsapp',
   'POST /api/v1/channels/webhooks/email/:agentId',
+  'POST /api/v1/channels/webhooks/email/:agentId/events',
   'GET /widget.js',
   'GET /widget/:file{[0-9a-f]+\\.js}',
   'GET /widget/demo',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ProviderAdapter } from '../types.ts';
-import { EMAIL_SECRET_FIELDS, emailSender } from '../email-sender.ts';
+import { EMAIL_SECRET_FIELDS, emailSender, INBOUND_SECRET_FIELD, newInboundSecret } from '../email-sender.ts';
 
 /**
  * Amazon SES v2 settings (spec: Email option 4). Access keys are optional: without them the AWS default credential
@@ -29,4 +29,5 @@ export const ses: ProviderAdapter = {
   provider: 'ses',
   configSchema: sesConfig,
   secretFields: ['ses_config.secret_access_key', ...EMAIL_SECRET_FIELDS],
+  generatedSecrets: { [INBOUND_SECRET_FIELD]: newInboundSecret },
 };
