@@ -6,4 +6,5 @@ export const apiRootsFrom = (config: Config): Readonly<Record<string, string>> =
     telegram: config.TELEGRAM_API_ROOT,
     meta: config.META_GRAPH_API_ROOT,
     '360dialog': config.DIALOG360_API_ROOT,
+    ...(config.SES_ENDPOINT ? { ses: config.SES_ENDPOINT } : {}),
   });

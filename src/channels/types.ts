@@ -186,6 +186,8 @@ export type AdapterContext = {
   tlsCaFile?: string;
   /** Provider API base URLs from configuration, by provider (telegram: TELEGRAM_API_ROOT). */
   apiRoots?: Readonly<Record<string, string>>;
+  /** Host patterns SNS signing certificates and SubscribeURLs may come from (AWS_SNS_TRUSTED_HOSTS). */
+  snsTrustedHosts?: readonly string[];
 };
 
 /** Result of a "test connection" call, in the spec's shapes. */
