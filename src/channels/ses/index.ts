@@ -2,8 +2,8 @@ import { z } from 'zod';
 import type { ProviderAdapter } from '../types.ts';
 import { EMAIL_SECRET_FIELDS, emailSender, INBOUND_SECRET_FIELD, newInboundSecret } from '../email-sender.ts';
 import { withImapCheck } from '../email/imap-client.ts';
-import { verifyInboundSecret } from '../email/inbound-secret.ts';
 import { sendSes, testSes } from './send.ts';
+import { verifySesRequest } from './webhook.ts';
 
 /** An SNS topic ARN (aws, aws-cn, aws-us-gov partitions). */
 const topicArn = z
@@ -48,8 +48,8 @@ export const ses: ProviderAdapter = {
   configSchema: sesConfig,
   secretFields: ['ses_config.secret_access_key', ...EMAIL_SECRET_FIELDS],
   generatedSecrets: { [INBOUND_SECRET_FIELD]: newInboundSecret },
-  /** The raw MIME route's credentials (shared by every email provider). */
-  verify: verifyInboundSecret,
+  /** SNS posts: allow-listed topic + SNS signature (subscriptions confirmed); else the raw MIME route's secret. */
+  verify: verifySesRequest,
   send: sendSes,
   test: withImapCheck(testSes),
 };

@@ -12,7 +12,7 @@ export const SES_MESSAGE_TAG = 'switchboard_message_id';
 export const SES_MESSAGE_HEADER = 'X-Switchboard-Message-Id';
 
 /** Builds RFC 5322 bytes exactly as nodemailer would send them over SMTP (no file or URL access). */
-const rawBuilder = createTransport({ streamTransport: true, buffer: true, newline: 'crlf' });
+const rawBuilder = createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
 
 /** The mail SES sends: the shared composer's reply, our id in References (SES rewrites Message-ID) and a header. */
 export async function composeSesMail(message: OutboundMessage, ctx: AdapterContext) {
