@@ -1,4 +1,6 @@
 import type { Config } from '../config.ts';
+import type { Database } from '../db/client.ts';
+import { claimNonce } from '../db/webhook-nonces.ts';
 import type { Logger } from '../logger.ts';
 import { createPublicFetch } from '../net/outbound-guard.ts';
 import { apiRootsFrom } from './api-roots.ts';
@@ -19,9 +21,17 @@ export function publicFetchFor(config: Pick<Config, 'OUTBOUND_ALLOW_PRIVATE'>): 
 
 /** The I/O an adapter gets for one account: HTTP clients, clock, a logger naming the account, base URLs. */
 export function adapterContext(
-  deps: { config: Config; logger: Logger; fetch?: typeof fetch; fetchPublic?: typeof fetch },
+  deps: {
+    config: Config;
+    logger: Logger;
+    fetch?: typeof fetch;
+    fetchPublic?: typeof fetch;
+    /** Enables `claimOnce` (webhook replay defence shared by every process). */
+    database?: Pick<Database, 'query'>;
+  },
   account: ChannelAccount,
 ): AdapterContext {
+  const { database } = deps;
   return {
     account,
     fetch: deps.fetch ?? fetch,
@@ -36,5 +46,16 @@ export function adapterContext(
     snsTrustedHosts: deps.config.AWS_SNS_TRUSTED_HOSTS,
     ...(deps.config.PUBLIC_URL ? { publicUrl: deps.config.PUBLIC_URL } : {}),
     ...(deps.config.EMAIL_TLS_CA_FILE ? { tlsCaFile: deps.config.EMAIL_TLS_CA_FILE } : {}),
+    ...(database
+      ? {
+          claimOnce: (key: string, ttlMs: number) =>
+            claimNonce(database.query, {
+              agentId: account.agentId,
+              scope: account.provider,
+              nonce: key,
+              ttlMs,
+            }),
+        }
+      : {}),
   };
 }

@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { MAIL_WEBHOOK_PREFIX } from '../engine/mail-route.ts';
+import { MAIL_EVENTS_SUFFIX, MAIL_WEBHOOK_PREFIX } from '../engine/mail-route.ts';
+import { adapterContext } from './adapter-context.ts';
 import { INBOUND_SECRET_HEADER, INBOUND_USER } from './email/inbound-secret.ts';
 import type { AppDeps, AppEnv } from '../http/env.ts';
 import { ApiError } from '../http/errors.ts';
@@ -20,6 +21,21 @@ const EmailWebhookInfo = z
       secret_header: z.string().openapi({ description: 'Alternative to Basic auth: send the secret in it' }),
       content_type: z.literal('message/rfc822'),
       max_bytes: z.number(),
+      provider: z
+        .string()
+        .openapi({ description: 'The configured email provider (smtp, sendgrid, mailgun, ses)' }),
+      events_url: z.string().nullable().openapi({
+        description:
+          'Where the provider posts delivery events (POST …/email/{agentId}/events); null for SMTP',
+      }),
+      provider_setup: z
+        .record(z.string(), z.unknown())
+        .nullable()
+        .openapi({
+          description:
+            "What to paste where in the provider's console (inbound URL, events URL, keys to copy back); " +
+            'null for SMTP',
+        }),
       imap: z
         .record(z.string(), z.unknown())
         .nullable()
@@ -32,7 +48,10 @@ const EmailWebhookInfo = z
   })
   .openapi('EmailWebhookInfo');
 
-/** `GET …/channels/email/webhook/info`: the raw MIME inbound URL with credentials (member or higher). */
+/**
+ * `GET …/channels/email/webhook/info` (member or higher): the raw MIME inbound URL with credentials, and for a
+ * provider (SendGrid, Mailgun, SES) its events URL and what to paste where (`provider_setup`).
+ */
 export function registerEmailInfoRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   app.openapi(
     createRoute({
@@ -68,6 +87,16 @@ export function registerEmailInfoRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps):
       const withCredentials = new URL(plain);
       withCredentials.username = INBOUND_USER;
       withCredentials.password = secret;
+      const adapter = deps.channelAccounts.registry.get('email', account.provider);
+      const events = adapter?.verifyMailEvents
+        ? new URL(`${MAIL_WEBHOOK_PREFIX}${agent.id}${MAIL_EVENTS_SUFFIX}`, origin).toString()
+        : null;
+      const setup = adapter?.emailWebhookInfo?.(adapterContext(deps, account), {
+        inbound: plain.toString(),
+        inboundWithCredentials: withCredentials.toString(),
+        events:
+          events ?? new URL(`${MAIL_WEBHOOK_PREFIX}${agent.id}${MAIL_EVENTS_SUFFIX}`, origin).toString(),
+      });
       return c.json(
         {
           success: true as const,
@@ -78,6 +107,9 @@ export function registerEmailInfoRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps):
             secret_header: INBOUND_SECRET_HEADER,
             content_type: 'message/rfc822' as const,
             max_bytes: deps.config.EMAIL_MAX_BYTES,
+            provider: account.provider,
+            events_url: events,
+            provider_setup: setup ?? null,
             imap: account.settings.imap_config ? await readImapStatus(deps.database.query, agent.id) : null,
           },
         },

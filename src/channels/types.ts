@@ -5,6 +5,40 @@ import type { Logger } from '../logger.ts';
 export const CHANNELS = ['whatsapp', 'telegram', 'email', 'website'] as const;
 export type ChannelName = (typeof CHANNELS)[number];
 
+/**
+ * A mail-authentication verdict the receiving provider computed (SendGrid `SPF`/`dkim`, Mailgun `X-Mailgun-*`, SES
+ * `spfVerdict`/`dkimVerdict`/`dmarcVerdict`). Values are lowercased RFC 8601 results: pass, fail, softfail,
+ * neutral, none, temperror, permerror (map SES GRAY → none, PROCESSING_FAILED → temperror).
+ */
+export type ProviderMailVerdict = {
+  /** Which provider judged: 'sendgrid', 'mailgun', 'ses'. */
+  provider: string;
+  spf?: string;
+  dkim?: string;
+  dmarc?: string;
+  /** The From domain's DMARC policy when DMARC failed (reject, quarantine, none). */
+  dmarc_policy?: string;
+  /** Domains whose DKIM signature passed, when the provider names them. */
+  dkim_domains?: string[];
+  /** The provider's own id for the received mail (SES messageId…), kept for support. */
+  mail_id?: string;
+};
+
+/** One mail a provider posted, as RFC 5322 bytes ready for the shared pipeline (`engine.ingestRawMail`). */
+export type InboundMail = {
+  raw: Buffer;
+  /**
+   * True when `raw` was composed from parsed fields (SendGrid/Mailgun parsed forms): its DKIM signatures can no
+   * longer be checked, so the provider's verdict is used instead of re-verifying. False for the original bytes.
+   */
+  composed: boolean;
+  verdict?: ProviderMailVerdict;
+  /** The connecting client's IP as the provider reports it (SPF), when known. */
+  clientIp?: string;
+  /** Overrides the dedupe key (default: Message-ID, else content hash). */
+  dedupeKey?: string;
+};
+
 /** Attachment metadata recorded on a message; bytes are fetched only when needed. */
 export type AttachmentMeta = {
   type: 'image' | 'document' | 'audio' | 'voice' | 'video' | 'location' | 'contact' | 'sticker' | 'other';
@@ -77,6 +111,11 @@ export type InboundStatusEvent = {
   error?: { code: string; message: string };
   /** The send failed because the 24-hour customer service window was closed (WhatsApp 131047). */
   outsideWindow?: boolean;
+  /**
+   * Our outbound message id, when the provider echoes it back (SendGrid custom_args, Mailgun v: variables, a
+   * header we set): the status is then matched on it instead of `providerMessageId`, never by guess.
+   */
+  messageId?: string;
 };
 
 /** A contact blocked or unblocked the bot (Telegram my_chat_member, etc.). */
@@ -188,6 +227,22 @@ export type AdapterContext = {
   apiRoots?: Readonly<Record<string, string>>;
   /** Host patterns SNS signing certificates and SubscribeURLs may come from (AWS_SNS_TRUSTED_HOSTS). */
   snsTrustedHosts?: readonly string[];
+  /**
+   * Records `key` (scoped to this agent and provider) as used for `ttlMs`; true the first time, false when it was
+   * already used and has not expired. Durable and shared by every process (the database): webhook replay
+   * defence (Mailgun tokens, SNS message ids). Absent where no database is wired (then fail closed).
+   */
+  claimOnce?(key: string, ttlMs: number): Promise<boolean>;
+};
+
+/** The URLs an email provider is configured with, for `emailWebhookInfo`. */
+export type EmailWebhookUrls = {
+  /** POST …/webhooks/email/{agentId} with Basic auth `inbound:<inbound_secret>` in the URL. */
+  inboundWithCredentials: string;
+  /** The same URL without credentials (for providers that sign their posts). */
+  inbound: string;
+  /** POST …/webhooks/email/{agentId}/events (delivery events). */
+  events: string;
 };
 
 /** Result of a "test connection" call, in the spec's shapes. */
@@ -233,4 +288,26 @@ export type ProviderAdapter = {
   test?(ctx: AdapterContext): Promise<TestResult>;
   setupWebhook?(ctx: AdapterContext, input: { webhook_url?: string }): Promise<Record<string, unknown>>;
   webhookInfo?(ctx: AdapterContext): Promise<Record<string, unknown>>;
+
+  // Email providers (SendGrid, Mailgun, SES): see src/channels/email/PROVIDERS.md.
+  /**
+   * Authenticates a provider's inbound-mail post on POST …/webhooks/email/{agentId} (any Content-Type other than
+   * message/rfc822, which always takes the inbound-secret path). `{ ok: 'handshake' }` (SNS
+   * SubscriptionConfirmation, after the adapter confirmed it) is answered with its status and body, nothing stored.
+   */
+  verifyInboundMail?(request: RawRequest, ctx: AdapterContext): Promise<VerifyResult>;
+  /**
+   * Turns a verified inbound-mail post into raw mails (none for a post that carries no mail). Throws
+   * `InboundMailError` (src/channels/email/inbound-mail-error.ts) for a malformed post: 4xx naming the field.
+   */
+  parseInboundMail?(request: RawRequest, ctx: AdapterContext): Promise<InboundMail[]>;
+  /** Authenticates a delivery-events post on POST …/webhooks/email/{agentId}/events; handshakes as above. */
+  verifyMailEvents?(request: RawRequest, ctx: AdapterContext): Promise<VerifyResult>;
+  /**
+   * Normalizes verified delivery events: `status` events (with `messageId` when the provider echoes ours), and a
+   * `contact` event `blocked: true` for a complaint or hard bounce. Throws on a malformed body (→ 400).
+   */
+  parseMailEvents?(request: RawRequest, ctx: AdapterContext): InboundEvent[];
+  /** What to paste where in the provider's console, shown by GET …/channels/email/webhook/info as `provider`. */
+  emailWebhookInfo?(ctx: AdapterContext, urls: EmailWebhookUrls): Record<string, unknown>;
 };

@@ -1,5 +1,5 @@
 // Channel configuration tables: one config per agent, its secrets sealed by the vault in a table of their own.
-import { index, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 import { agents, createdAt, organizations, projects, updatedAt } from './schema.ts';
 
 /** One channel block as stored: everything but its secrets. */
@@ -75,4 +75,25 @@ export const rejectedWebhooks = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('rejected_webhooks_agent_idx').on(t.agentId)],
+);
+
+/**
+ * Webhook nonces already used (Mailgun tokens, SNS message ids), per agent and scope, until they expire: replay
+ * defence shared by every process. Expired rows are pruned as new ones are claimed.
+ */
+export const webhookNonces = pgTable(
+  'webhook_nonces',
+  {
+    agentId: text('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    /** Who issued it: the provider name (mailgun, ses…). */
+    scope: text('scope').notNull(),
+    nonce: text('nonce').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.agentId, t.scope, t.nonce] }),
+    index('webhook_nonces_expires_idx').on(t.expiresAt),
+  ],
 );

@@ -40,6 +40,11 @@ export const rawMails = pgTable(
     reason: text('reason'),
     /** Sender authentication verdict (dkim/spf/dmarc/arc: pass, fail, none…). */
     verdict: jsonb('verdict').$type<Record<string, unknown>>(),
+    /**
+     * The receiving provider's own verdict (SendGrid, Mailgun, SES) plus `composed` (the raw was rebuilt from
+     * parsed fields, so DKIM cannot be re-verified): used when the mail itself cannot be re-checked.
+     */
+    providerVerdict: jsonb('provider_verdict').$type<Record<string, unknown>>(),
     receivedAt: at('received_at').notNull().defaultNow(),
     processedAt: at('processed_at'),
   },

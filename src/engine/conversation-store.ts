@@ -1,7 +1,7 @@
 import type { InboundMessageEvent } from '../channels/types.ts';
 import type { SqlRunner } from '../db/client.ts';
 import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
-import { newId } from '../ids.ts';
+import { isId, newId } from '../ids.ts';
 
 export type Identity = { id: string; contactId: string; blockedAt: Date | null };
 
@@ -88,7 +88,8 @@ export async function openConversation(
 }
 
 /**
- * The conversation of the first message in `parentIds` that this agent sent on `channel` to this contact
+ * The conversation of the first message in `parentIds` that this agent sent on `channel` to this contact (by
+ * provider id, or by our message id as the local part of a Message-ID we set)
  * (a reply keeps its thread), locked for this transaction; a closed one is reopened and the contact's
  * other active conversation closed. Undefined when none of the ids is ours.
  */
@@ -97,14 +98,23 @@ export async function threadConversation(
   input: { agentId: string; channel: string; contactId: string; parentIds: string[]; now: Date },
 ): Promise<ConversationRow | undefined> {
   const parents = input.parentIds.slice(0, 50);
-  const rows = await query<{ conversation_id: string; provider_message_id: string }>(
-    `select m.conversation_id, m.provider_message_id from messages m
+  // Our own id in a Message-ID we set (`<msg_…@domain>`): found even when the provider's id is stored instead.
+  const ours = (id: string) => {
+    const local = id.split('@')[0] ?? '';
+    return isId('msg', local) ? local : undefined;
+  };
+  const ownIds = parents.map(ours).filter((id): id is string => id !== undefined);
+  const rows = await query<{ id: string; conversation_id: string; provider_message_id: string }>(
+    `select m.id, m.conversation_id, m.provider_message_id from messages m
      join conversations c on c.id = m.conversation_id
-     where m.agent_id = $1 and m.channel = $2 and m.direction = 'outbound' and m.provider_message_id = any($3)
+     where m.agent_id = $1 and m.channel = $2 and m.direction = 'outbound'
+       and (m.provider_message_id = any($3) or m.id = any($5))
        and c.contact_id = $4`,
-    [input.agentId, input.channel, parents, input.contactId],
+    [input.agentId, input.channel, parents, input.contactId, ownIds],
   );
-  const match = parents.map((id) => rows.find((row) => row.provider_message_id === id)).find(Boolean);
+  const match = parents
+    .map((id) => rows.find((row) => row.provider_message_id === id || row.id === ours(id)))
+    .find(Boolean);
   if (!match) return undefined;
   const found = (
     await query<ConversationRow & { status: string }>(

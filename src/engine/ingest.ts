@@ -27,7 +27,7 @@ function streamOf(event: InboundEvent): string {
   if (event.kind === 'contact') return `user:${event.platformUserId}`;
   if (event.kind === 'identity_changed') return `user:${event.sender.platformUserId}`;
   if (event.kind === 'echo') return `user:${event.recipient.platformUserId}`;
-  return statusStream(event.providerMessageId);
+  return statusStream(event.messageId ?? event.providerMessageId);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { PgBoss } from 'pg-boss';
 import { mailDedupeKey } from '../channels/email/headers.ts';
+import type { ProviderMailVerdict } from '../channels/types.ts';
 import type { Database } from '../db/client.ts';
 import { newId } from '../ids.ts';
 import { jobDbFor } from '../queue/job-queue.ts';
@@ -20,6 +21,11 @@ export type RawMailInput = {
   clientIp?: string;
   /** Overrides the Message-ID / content-hash dedupe key (e.g. an IMAP account-scoped id). */
   dedupeKey?: string;
+  /**
+   * A receiving provider's verdict and whether `raw` was composed from parsed fields (stored in
+   * `raw_mails.provider_verdict`; mail processing uses it when the mail cannot be re-verified).
+   */
+  providerVerdict?: ProviderMailVerdict & { composed: boolean };
 };
 
 export type RawMailResult = { duplicate: boolean; id?: string };
@@ -46,11 +52,12 @@ async function commitRawMails(deps: MailIngestDeps, inputs: RawMailInput[]): Pro
         input.raw.byteLength,
         input.raw,
         input.receivedAt ?? new Date(),
+        input.providerVerdict ? JSON.stringify(input.providerVerdict) : null,
       );
-      return `(${Array.from({ length: 8 }, (_, i) => `$${base + i + 1}`).join(', ')})`;
+      return `(${Array.from({ length: 9 }, (_, i) => `$${base + i + 1}`).join(', ')})`;
     });
     const added = await query<{ id: string }>(
-      `insert into raw_mails (id, agent_id, dedupe_key, source, client_ip, size, raw, received_at)
+      `insert into raw_mails (id, agent_id, dedupe_key, source, client_ip, size, raw, received_at, provider_verdict)
        values ${values.join(', ')}
        on conflict (agent_id, dedupe_key) do nothing returning id`,
       params,

@@ -1,5 +1,6 @@
 import type { DNSResolver } from '../channels/email/authenticate.ts';
 import { type InboundMailSettings, readInboundMail } from '../channels/email/inbound.ts';
+import type { ProviderMailVerdict } from '../channels/types.ts';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import type { Ingestor } from './ingest.ts';
@@ -20,6 +21,7 @@ type RawRow = {
   client_ip: string | null;
   status: string;
   received_at: Date;
+  provider_verdict: (ProviderMailVerdict & { composed?: boolean }) | null;
 };
 
 /** A mail whose processing keeps failing (DNS down, a library error) is retried this long, then recorded as failed. */
@@ -33,7 +35,7 @@ export const MAIL_RETRY_WINDOW_MS = 3_600_000;
 export async function processRawMail(deps: MailProcessDeps, rawMailId: string): Promise<void> {
   const row = (
     await deps.database.query<RawRow>(
-      `select agent_id, raw, client_ip, status, received_at from raw_mails where id = $1`,
+      `select agent_id, raw, client_ip, status, received_at, provider_verdict from raw_mails where id = $1`,
       [rawMailId],
     )
   )[0];
@@ -53,6 +55,7 @@ export async function processRawMail(deps: MailProcessDeps, rawMailId: string): 
         ...(deps.dnsResolver ? { resolver: deps.dnsResolver } : {}),
         ...(row.client_ip ? { clientIp: row.client_ip } : {}),
         ...(settings.trusted_authserv_ids ? { trustedAuthservIds: settings.trusted_authserv_ids } : {}),
+        ...(row.provider_verdict ? { providerVerdict: row.provider_verdict } : {}),
       },
     });
   } catch (error) {

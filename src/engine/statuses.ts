@@ -53,7 +53,8 @@ type StatusMessage = {
 };
 
 /**
- * Applies a delivery status to the outbound message with that provider id; false when there is none (yet).
+ * Applies a delivery status to the outbound message with that provider id (or with our id, when the provider
+ * echoed it in `event.messageId`); false when there is none (yet).
  * A `failed` status flagged `outsideWindow` holds the message behind a re-engagement template (or fails it
  * with `outside_window`); the conversation to deliver is then returned in `deliver`.
  */
@@ -66,6 +67,9 @@ export async function applyStatus(
 ): Promise<{ matched: boolean; deliver?: string }> {
   const at = event.at ? new Date(event.at) : context.now;
   const failed = event.status === 'failed' || event.status === 'blocked';
+  // Our own id when the provider echoed it (never guessed); else the provider's id.
+  const matchColumn = event.messageId ? 'id' : 'provider_message_id';
+  const matchValue = event.messageId ?? event.providerMessageId;
   const updated = await query<StatusMessage>(
     `update messages set
        status = $4,
@@ -75,13 +79,13 @@ export async function applyStatus(
        error_code = case when $4 = 'failed' then $6 else error_code end,
        error_message = case when $4 = 'failed' then $7 else error_message end,
        updated_at = now()
-     where agent_id = $1 and channel = $2 and provider_message_id = $3 and direction = 'outbound'
+     where agent_id = $1 and channel = $2 and ${matchColumn} = $3 and direction = 'outbound'
        and ${RANK_SQL} < $8
      returning id, conversation_id, agent_id, channel, recipient, template`,
     [
       agentId,
       channel,
-      event.providerMessageId,
+      matchValue,
       failed ? 'failed' : event.status,
       at,
       event.error?.code ?? (event.status === 'blocked' ? 'recipient_blocked' : 'failed'),
@@ -94,8 +98,8 @@ export async function applyStatus(
     // Not moved: either an old status for a message further along, or no such message yet.
     const exists = await query(
       `select 1 from messages
-       where agent_id = $1 and channel = $2 and provider_message_id = $3 and direction = 'outbound'`,
-      [agentId, channel, event.providerMessageId],
+       where agent_id = $1 and channel = $2 and ${matchColumn} = $3 and direction = 'outbound'`,
+      [agentId, channel, matchValue],
     );
     return { matched: exists.length > 0 };
   }

@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { InboundMailError } from '../channels/email/inbound-mail-error.ts';
 import type { InboundEvent, RawRequest } from '../channels/types.ts';
 import { isId } from '../ids.ts';
 import type { AppDeps, AppEnv } from '../http/env.ts';
@@ -30,14 +31,23 @@ const requestOf = async (c: Context<AppEnv>, method: string): Promise<RawRequest
   body: method === 'POST' ? await rawBody(c) : new Uint8Array(),
 });
 
+/** How a verified request becomes events for one target (default: the adapter's `parse`). */
+export type WebhookParser = (sender: Sender, request: RawRequest) => InboundEvent[];
+const parseWithAdapter: WebhookParser = ({ adapter, ctx }, request) => adapter.parse?.(request, ctx) ?? [];
+
 /** Parses a verified request for each target, records every event durably, then acknowledges. */
-async function record(deps: AppDeps, request: RawRequest, targets: WebhookTarget[]) {
+export async function recordWebhook(
+  deps: AppDeps,
+  request: RawRequest,
+  targets: WebhookTarget[],
+  parse: WebhookParser = parseWithAdapter,
+) {
   const parsed: { target: WebhookTarget; events: InboundEvent[] }[] = [];
   for (const target of targets) {
-    const { adapter, ctx } = target.sender;
     try {
-      parsed.push({ target, events: adapter.parse?.(request, ctx) ?? [] });
-    } catch {
+      parsed.push({ target, events: parse(target.sender, request) });
+    } catch (error) {
+      if (error instanceof InboundMailError) throw new ApiError(error.status, error.message);
       throw new ApiError(400, 'Webhook body is not a valid update');
     }
   }
@@ -133,7 +143,7 @@ export function registerWebhookRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
       webhookEvents.inc({ channel: target.channel, outcome: 'rejected' });
       throw unauthorized('Webhook signature is missing or invalid');
     }
-    return c.json({ success: true, ...(await record(deps, request, [target])) }, 200);
+    return c.json({ success: true, ...(await recordWebhook(deps, request, [target])) }, 200);
   });
 
   app.get(WHATSAPP_APP_PATH, async (c) => {
@@ -144,6 +154,6 @@ export function registerWebhookRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
   app.post(WHATSAPP_APP_PATH, async (c) => {
     const request = await requestOf(c, 'POST');
     const targets = await whatsappAppTargets(deps, request);
-    return c.json({ success: true, ...(await record(deps, request, targets)) }, 200);
+    return c.json({ success: true, ...(await recordWebhook(deps, request, targets)) }, 200);
   });
 }

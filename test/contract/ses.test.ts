@@ -5,7 +5,6 @@ import { closeSesClients } from '../../src/channels/ses/client.ts';
 import { ses } from '../../src/channels/ses/index.ts';
 import { SES_MESSAGE_HEADER, SES_MESSAGE_TAG } from '../../src/channels/ses/send.ts';
 import { clearSnsCertCache } from '../../src/channels/ses/sns.ts';
-import { parseSesEvents, sesReceivedMail } from '../../src/channels/ses/webhook.ts';
 import type { AdapterContext, OutboundMessage, RawRequest } from '../../src/channels/types.ts';
 import { createPublicFetch } from '../../src/net/outbound-guard.ts';
 import { fixtureResolver } from '../helpers/dns-zone.ts';
@@ -198,7 +197,7 @@ describe('SES specifics', () => {
   let fake: FakeSes;
   let sns: FakeSns;
   const saved = { ...process.env };
-
+  const claimed = new Set<string>();
   const context = (
     sesSettings: Record<string, unknown>,
     secrets: Record<string, string> = {},
@@ -217,6 +216,7 @@ describe('SES specifics', () => {
     logger,
     apiRoots: { ses: fake.url },
     snsTrustedHosts: ['127.0.0.1:*'],
+    claimOnce: async (key) => !claimed.has(key) && Boolean(claimed.add(key)),
   });
   const keyed = () =>
     context(
@@ -252,7 +252,7 @@ describe('SES specifics', () => {
       references: ['CAF=ana-1@mail.customer.example'],
     };
     const result = await ses.send?.(outbound(1, { email: thread }), keyed());
-    expect(result?.providerMessageId).toBe('msg_01jses1@shop.example');
+    expect(result?.providerMessageId).toBe(fake.sends.at(-1)?.messageId);
     const sent = fake.sends.at(-1);
     expect(sent?.body).toMatchObject({
       FromEmailAddress: 'support@shop.example',
@@ -335,12 +335,16 @@ describe('SES specifics', () => {
         { version },
       );
       const req = request(JSON.stringify(message), snsHeaders);
-      expect(await ses.verify?.(req, keyed())).toEqual({ ok: true });
-      const outcome = sesReceivedMail(req);
-      expect(outcome.kind).toBe('mail');
-      if (outcome.kind !== 'mail') continue;
-      expect(outcome.mail.verdicts.spf).toBe('pass');
-      expect(await parseMail(outcome.mail.raw, keyed())).toEqual([
+      expect(await ses.verifyInboundMail?.(req, keyed())).toEqual({ ok: true });
+      const mails = (await ses.parseInboundMail?.(req, keyed())) ?? [];
+      expect(mails).toEqual([
+        {
+          raw: Buffer.from(raw),
+          composed: false,
+          verdict: { provider: 'ses', spf: 'pass', mail_id: 'ses-inbound-1' },
+        },
+      ]);
+      expect(await parseMail(mails[0]!.raw, keyed())).toEqual([
         expect.objectContaining({
           kind: 'message',
           providerMessageId: 'CAF=gmail-reply-1@mail.customer.example',
@@ -382,7 +386,12 @@ describe('SES specifics', () => {
         }),
       ],
     ] as const;
-    for (const [name, req] of cases) expect((await ses.verify?.(req, keyed()))?.ok, name).toBe(false);
+    for (const [name, req] of cases) {
+      expect((await ses.verifyInboundMail?.(req, keyed()))?.ok, name).toBe(false);
+      expect((await ses.verifyMailEvents?.(req, keyed()))?.ok, name).toBe(false);
+    }
+    const plain = request(fixture('gmail-reply.eml'), { authorization: basic('inbound', SECRET) });
+    expect((await ses.verifyInboundMail?.(plain, keyed()))?.ok, 'not SNS').toBe(false);
   });
 
   it('confirms a subscription once, never visits an unsubscribe', async () => {
@@ -394,15 +403,15 @@ describe('SES specifics', () => {
     const headers = { 'x-amz-sns-message-type': 'SubscriptionConfirmation', 'x-amz-sns-topic-arn': TOPIC };
     const before = sns.confirmations.length;
     for (let i = 0; i < 2; i++) {
-      expect(await ses.verify?.(request(JSON.stringify(confirmation), headers), keyed())).toEqual({
+      expect(await ses.verifyInboundMail?.(request(JSON.stringify(confirmation), headers), keyed())).toEqual({
         ok: 'handshake',
         status: 200,
-        body: 'subscription confirmed',
+        body: i === 0 ? 'subscription confirmed' : 'subscription already confirmed',
       });
     }
     expect(sns.confirmations.length - before).toBe(1);
     const unsubscribe = sns.message({ Type: 'UnsubscribeConfirmation', TopicArn: TOPIC, Message: 'bye' });
-    const verdict = await ses.verify?.(
+    const verdict = await ses.verifyMailEvents?.(
       request(JSON.stringify(unsubscribe), {
         ...headers,
         'x-amz-sns-message-type': 'UnsubscribeConfirmation',
@@ -428,14 +437,15 @@ describe('SES specifics', () => {
         ),
         snsHeaders,
       );
-    expect(parseSesEvents(eventRequest({ eventType: 'Delivery', delivery: {} }), keyed())).toEqual([
+    expect(ses.parseMailEvents?.(eventRequest({ eventType: 'Delivery', delivery: {} }), keyed())).toEqual([
       expect.objectContaining({
         kind: 'status',
         status: 'delivered',
-        providerMessageId: 'msg_01jses1@shop.example',
+        providerMessageId: 'ses-1',
+        messageId: 'msg_01jses1',
       }),
     ]);
-    const bounce = parseSesEvents(
+    const bounce = ses.parseMailEvents?.(
       eventRequest({
         eventType: 'Bounce',
         bounce: {
@@ -454,7 +464,7 @@ describe('SES specifics', () => {
       expect.objectContaining({ kind: 'contact', platformUserId: RECIPIENT, blocked: true }),
     ]);
     expect(
-      parseSesEvents(
+      ses.parseMailEvents?.(
         eventRequest({
           eventType: 'Complaint',
           complaint: { complainedRecipients: [{ emailAddress: RECIPIENT }] },

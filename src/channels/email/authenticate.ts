@@ -1,4 +1,5 @@
 import { authenticate, type DNSResolver } from 'mailauth';
+import type { ProviderMailVerdict } from '../types.ts';
 
 export type { DNSResolver };
 
@@ -7,8 +8,13 @@ export type AuthResult = string;
 
 /** The sender authentication verdict stored on the message and shown by the API. */
 export type AuthVerdict = {
-  /** `mailauth` (checked here) or `authentication-results` (a trusted receiving server's header). */
-  source: 'mailauth' | 'authentication-results';
+  /**
+   * `mailauth` (checked here), `authentication-results` (a trusted receiving server's header) or `provider` (the
+   * receiving provider's verdict, for a mail rebuilt from its parsed fields).
+   */
+  source: 'mailauth' | 'authentication-results' | 'provider';
+  /** With source `provider`: which provider judged (sendgrid, mailgun, ses). */
+  provider?: string;
   dkim: AuthResult;
   /** Domains whose DKIM signature passed. */
   dkim_domains: string[];
@@ -30,6 +36,11 @@ export type AuthOptions = {
   clientIp?: string;
   /** Authserv-ids whose `Authentication-Results` header is trusted instead of checking here. */
   trustedAuthservIds?: readonly string[];
+  /**
+   * The receiving provider's verdict. With `composed` (the raw was rebuilt from parsed fields, so its DKIM
+   * signatures no longer verify) it replaces the DNS checks; otherwise the mail is checked as usual.
+   */
+  providerVerdict?: ProviderMailVerdict & { composed?: boolean };
 };
 
 const domainOf = (address: string | undefined) => address?.split('@').pop()?.toLowerCase();
@@ -50,6 +61,7 @@ export async function authenticateMail(
     ? trustedResults(raw, options.trustedAuthservIds, fromDomain)
     : undefined;
   if (trusted) return trusted;
+  if (options.providerVerdict?.composed) return providerResults(options.providerVerdict, fromDomain);
   const result = await authenticate(raw, {
     ...(options.clientIp ? { ip: options.clientIp } : { trustReceived: true }),
     ...(options.resolver ? { resolver: options.resolver } : {}),
@@ -70,6 +82,35 @@ export async function authenticateMail(
     dmarc,
     ...(policy ? { dmarc_policy: policy } : {}),
     arc: result.arc ? (result.arc.status?.result ?? 'none') : 'none',
+    ...(fromDomain ? { from_domain: fromDomain } : {}),
+    verified: dmarc === 'pass' || dkimAligned,
+  };
+}
+
+const RESULT = /^(pass|fail|softfail|neutral|none|temperror|permerror|policy)$/;
+/** A provider's result as an RFC 8601 word; anything else is `none`. */
+const resultOf = (value: string | undefined) => {
+  const word = value?.trim().toLowerCase() ?? '';
+  return RESULT.test(word) ? word : 'none';
+};
+
+/** The verdict from the receiving provider's own checks (a mail rebuilt from parsed fields cannot be re-checked). */
+function providerResults(verdict: ProviderMailVerdict, fromDomain: string | undefined): AuthVerdict {
+  const dkim = resultOf(verdict.dkim);
+  const dmarc = resultOf(verdict.dmarc);
+  const dkimDomains =
+    dkim === 'pass' ? (verdict.dkim_domains ?? []).map((d) => d.toLowerCase()).slice(0, 20) : [];
+  const dkimAligned = dkimDomains.some((d) => fromDomain && aligned(d, fromDomain));
+  const policy = dmarc === 'fail' ? verdict.dmarc_policy?.toLowerCase() : undefined;
+  return {
+    source: 'provider',
+    provider: verdict.provider,
+    dkim,
+    dkim_domains: dkimDomains,
+    spf: resultOf(verdict.spf),
+    dmarc,
+    ...(policy ? { dmarc_policy: policy } : {}),
+    arc: 'none',
     ...(fromDomain ? { from_domain: fromDomain } : {}),
     verified: dmarc === 'pass' || dkimAligned,
   };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ProviderAdapter } from '../types.ts';
-import { EMAIL_SECRET_FIELDS, emailSender } from '../email-sender.ts';
+import { EMAIL_SECRET_FIELDS, emailSender, INBOUND_SECRET_FIELD, newInboundSecret } from '../email-sender.ts';
 import { hostname, token } from '../validators.ts';
 
 /** Mailgun's API hosts per region; a domain lives in one region (providers.md §7). */
@@ -24,4 +24,5 @@ export const mailgun: ProviderAdapter = {
   provider: 'mailgun',
   configSchema: mailgunConfig,
   secretFields: ['api_keys.mailgun', ...EMAIL_SECRET_FIELDS],
+  generatedSecrets: { [INBOUND_SECRET_FIELD]: newInboundSecret },
 };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ProviderAdapter } from '../types.ts';
-import { EMAIL_SECRET_FIELDS, emailSender } from '../email-sender.ts';
+import { EMAIL_SECRET_FIELDS, emailSender, INBOUND_SECRET_FIELD, newInboundSecret } from '../email-sender.ts';
 
 /** SendGrid settings (spec: Email option 2). API keys start with "SG." (providers.md §6). */
 export const sendgridConfig = emailSender
@@ -18,4 +18,5 @@ export const sendgrid: ProviderAdapter = {
   provider: 'sendgrid',
   configSchema: sendgridConfig,
   secretFields: ['api_keys.sendgrid', ...EMAIL_SECRET_FIELDS],
+  generatedSecrets: { [INBOUND_SECRET_FIELD]: newInboundSecret },
 };

@@ -3,7 +3,13 @@ import type { ProviderAdapter } from '../types.ts';
 import { EMAIL_SECRET_FIELDS, emailSender, INBOUND_SECRET_FIELD, newInboundSecret } from '../email-sender.ts';
 import { withImapCheck } from '../email/imap-client.ts';
 import { sendSes, testSes } from './send.ts';
-import { verifySesRequest } from './webhook.ts';
+import {
+  parseSesEvents,
+  parseSesInboundMail,
+  sesWebhookInfo,
+  verifySesRequest,
+  verifySnsPost,
+} from './webhook.ts';
 
 /** An SNS topic ARN (aws, aws-cn, aws-us-gov partitions). */
 const topicArn = z
@@ -48,8 +54,15 @@ export const ses: ProviderAdapter = {
   configSchema: sesConfig,
   secretFields: ['ses_config.secret_access_key', ...EMAIL_SECRET_FIELDS],
   generatedSecrets: { [INBOUND_SECRET_FIELD]: newInboundSecret },
-  /** SNS posts: allow-listed topic + SNS signature (subscriptions confirmed); else the raw MIME route's secret. */
+  /** The raw MIME route's secret, or for SNS posts the topic allow-list and SNS signature. */
   verify: verifySesRequest,
+  /** SES receipt rule → SNS → POST …/webhooks/email/{agentId}. */
+  verifyInboundMail: verifySnsPost,
+  parseInboundMail: parseSesInboundMail,
+  /** Configuration-set events (Delivery, Bounce, Complaint) → SNS → POST …/webhooks/email/{agentId}/events. */
+  verifyMailEvents: verifySnsPost,
+  parseMailEvents: parseSesEvents,
+  emailWebhookInfo: sesWebhookInfo,
   send: sendSes,
   test: withImapCheck(testSes),
 };

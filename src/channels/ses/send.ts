@@ -34,7 +34,7 @@ export async function composeSesMail(message: OutboundMessage, ctx: AdapterConte
  * Sends one reply with SESv2 SendEmail, Content.Raw built by the shared composer so every header is ours. SES
  * replaces the Message-ID with its own, so our Message-ID also goes last in References (replies keep it there and
  * threads hold) and our message id rides along as an EmailTag and a header for delivery events. The provider id is
- * our Message-ID (what replies and DSNs name); SES's MessageId is logged.
+ * SES's MessageId (what its events name).
  */
 export async function sendSes(message: OutboundMessage, ctx: AdapterContext): Promise<SendResult> {
   const config = sesConfigOf(ctx);
@@ -56,8 +56,9 @@ export async function sendSes(message: OutboundMessage, ctx: AdapterContext): Pr
   } catch (error) {
     throw sesDeliveryError(error, [await ctx.account.secret('ses_config.secret_access_key')]);
   }
-  ctx.logger.debug({ messageId: message.messageId, sesMessageId }, 'SES accepted the mail');
-  return { providerMessageId: normalizeMessageId(messageId) ?? messageId };
+  // SES rewrites the Message-ID to <MessageId@…amazonses.com>: its id is the provider id; replies still thread
+  // through our Message-ID in References (matched by our message id, src/engine/conversation-store.ts).
+  return { providerMessageId: sesMessageId ?? normalizeMessageId(messageId) ?? messageId };
 }
 
 /** The identities that can send as `from_email`: the address itself, then its domain. */
