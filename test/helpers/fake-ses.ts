@@ -241,4 +241,138 @@ export class FakeSes {
     void req;
     return { MessageId: messageId };
   }
+
+  /**
+   * The sending event SES would publish through a configuration set's SNS destination for a recorded send
+   * (documented shape: eventType, mail with tags and headers, and the event object).
+   */
+  eventFor(
+    send: SesSend,
+    kind:
+      | { type: 'Delivery' }
+      | { type: 'Bounce'; bounceType: 'Permanent' | 'Transient'; status?: string; diagnostic?: string }
+      | { type: 'Complaint' },
+  ): string {
+    const destination: string[] = send.body.Destination?.ToAddresses ?? [];
+    const tags: Record<string, string[]> = {
+      'ses:configuration-set': [String(send.body.ConfigurationSetName ?? '')],
+      'ses:source-ip': ['192.0.2.10'],
+      'ses:from-domain': [
+        String(send.body.FromEmailAddress ?? '')
+          .split('@')
+          .pop() ?? '',
+      ],
+      'ses:caller-identity': ['switchboard'],
+    };
+    for (const tag of send.body.EmailTags ?? []) tags[tag.Name] = [tag.Value];
+    const headerBlock = (send.raw?.toString('utf8') ?? '').split(/\r?\n\r?\n/)[0] ?? '';
+    const headers = headerBlock
+      .replace(/\r?\n[ \t]+/g, ' ')
+      .split(/\r?\n/)
+      .map((line) => ({
+        name: line.slice(0, line.indexOf(':')),
+        value: line.slice(line.indexOf(':') + 1).trim(),
+      }));
+    const now = new Date().toISOString();
+    const mail = {
+      timestamp: now,
+      source: send.body.FromEmailAddress,
+      sendingAccountId: '123456789012',
+      messageId: send.messageId,
+      destination,
+      headersTruncated: false,
+      headers,
+      tags,
+    };
+    const feedbackId = `0100018c${randomBytes(8).toString('hex')}-000000`;
+    if (kind.type === 'Delivery') {
+      return JSON.stringify({
+        eventType: 'Delivery',
+        mail,
+        delivery: {
+          timestamp: now,
+          processingTimeMillis: 546,
+          recipients: destination,
+          smtpResponse: '250 2.6.0 Message received',
+          reportingMTA: 'a8-70.smtp-out.amazonses.com',
+        },
+      });
+    }
+    if (kind.type === 'Bounce') {
+      return JSON.stringify({
+        eventType: 'Bounce',
+        mail,
+        bounce: {
+          bounceType: kind.bounceType,
+          bounceSubType: 'General',
+          bouncedRecipients: destination.map((emailAddress) => ({
+            emailAddress,
+            action: 'failed',
+            status: kind.status ?? '5.1.1',
+            diagnosticCode: kind.diagnostic ?? 'smtp; 550 5.1.1 user unknown',
+          })),
+          timestamp: now,
+          feedbackId,
+          reportingMTA: 'dsn; mta.example.com',
+        },
+      });
+    }
+    return JSON.stringify({
+      eventType: 'Complaint',
+      mail,
+      complaint: {
+        complainedRecipients: destination.map((emailAddress) => ({ emailAddress })),
+        timestamp: now,
+        feedbackId,
+        complaintFeedbackType: 'abuse',
+      },
+    });
+  }
+}
+
+/**
+ * The notification an SES receipt rule's SNS action publishes for a received mail (providers.md §8.3, §13):
+ * `content` is the raw mail (UTF8 or BASE64 as the action's encoding says) with SES's headers prepended.
+ */
+export function receivedNotification(
+  raw: string | Buffer,
+  options: { topicArn: string; encoding?: 'UTF8' | 'BASE64'; spf?: string; dkim?: string; dmarc?: string },
+): string {
+  const encoding = options.encoding ?? 'BASE64';
+  const sesId = randomBytes(20).toString('hex');
+  const withSesHeaders = Buffer.concat([
+    Buffer.from(
+      [
+        'Return-Path: <sender@customer.example>',
+        `Received-SPF: ${(options.spf ?? 'PASS').toLowerCase()} (spfCheck: domain of customer.example)`,
+        'X-SES-Spam-Verdict: PASS',
+        'X-SES-Virus-Verdict: PASS',
+        `X-SES-RECEIPT: ${randomBytes(24).toString('base64')}`,
+        '',
+      ].join('\r\n'),
+    ),
+    Buffer.from(raw),
+  ]);
+  return JSON.stringify({
+    notificationType: 'Received',
+    mail: {
+      timestamp: new Date().toISOString(),
+      source: 'sender@customer.example',
+      messageId: sesId,
+      destination: ['support@shop.example'],
+      headersTruncated: false,
+    },
+    receipt: {
+      timestamp: new Date().toISOString(),
+      processingTimeMillis: 420,
+      recipients: ['support@shop.example'],
+      spamVerdict: { status: 'PASS' },
+      virusVerdict: { status: 'PASS' },
+      spfVerdict: { status: options.spf ?? 'PASS' },
+      dkimVerdict: { status: options.dkim ?? 'GRAY' },
+      dmarcVerdict: { status: options.dmarc ?? 'GRAY' },
+      action: { type: 'SNS', topicArn: options.topicArn, encoding },
+    },
+    content: encoding === 'BASE64' ? withSesHeaders.toString('base64') : withSesHeaders.toString('utf8'),
+  });
 }
