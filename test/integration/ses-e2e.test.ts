@@ -254,4 +254,46 @@ describe('Amazon SES end to end: SNS in, SESv2 out, SNS events', () => {
     );
     expect(blocked).toBe(1);
   });
+
+  it('a Complaint about a delivered reply blocks the complaining address', async () => {
+    const bob = 'bob@customer.example';
+    llm.reply('Here is our catalogue.');
+    const mail = simpleMail({
+      from: bob,
+      subject: 'Catalogue',
+      messageId: '<bob-1@customer.example>',
+      body: 'Send me the catalogue',
+    });
+    const sent = ses.sends.length;
+    expect(
+      (
+        await sns.deliver(
+          inboundUrl(),
+          notify(INBOUND_TOPIC, receivedNotification(mail, { topicArn: INBOUND_TOPIC })),
+        )
+      ).status,
+    ).toBe(200);
+    const reply = await eventually(() => ses.sends[sent], 30_000);
+    expect(reply.body.Destination.ToAddresses).toEqual([bob]);
+    await sns.deliver(eventsUrl(), notify(EVENTS_TOPIC, ses.eventFor(reply, { type: 'Delivery' })));
+    await eventually(
+      async () => ((await outbound(reply.messageId))[0]?.status === 'delivered' ? true : undefined),
+      30_000,
+    );
+    expect(
+      (await sns.deliver(eventsUrl(), notify(EVENTS_TOPIC, ses.eventFor(reply, { type: 'Complaint' }))))
+        .status,
+    ).toBe(200);
+    const blocked = await eventually(
+      async () =>
+        (await count(
+          `select count(*)::int as n from contact_identities
+           where agent_id = $1 and channel = 'email' and platform_user_id like $2 and blocked_at is not null`,
+          [ws.agentId, `%${bob}`],
+        )) || undefined,
+      30_000,
+    );
+    expect(blocked).toBe(1);
+    expect((await outbound(reply.messageId))[0]?.status).toBe('delivered');
+  });
 });
