@@ -340,7 +340,13 @@ describe('PUT then GET', () => {
         expect(got.body.data.email.inbound_secret).toEqual({ configured: true });
     }
     const got = await app.call('GET', path(agent), { token: owner.token });
-    expect(got.body.data.email).toEqual({ ...sender, provider: 'ses', ses_config: { region: 'eu-west-1' } });
+    // Every email provider has a generated inbound secret (the raw MIME route), shown only as configured.
+    expect(got.body.data.email).toEqual({
+      ...sender,
+      provider: 'ses',
+      ses_config: { region: 'eu-west-1' },
+      inbound_secret: { configured: true },
+    });
   });
 });
 
