@@ -296,4 +296,39 @@ describe('Amazon SES end to end: SNS in, SESv2 out, SNS events', () => {
     expect(blocked).toBe(1);
     expect((await outbound(reply.messageId))[0]?.status).toBe('delivered');
   });
+
+  it('with no keys in ses_config, signs with credentials from the environment (AWS default chain)', async () => {
+    const saved = { ...process.env };
+    const envKey = 'AKIAENVCHAIN00000001';
+    const envSecret = randomSecret('', 20);
+    ses.secrets.set(envKey, envSecret);
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: envKey,
+      AWS_SECRET_ACCESS_KEY: envSecret,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+    try {
+      const other = await createWorkspace(app, 'ses-env');
+      const put = await app.call('PUT', channelsPath(other), {
+        token: other.owner.token,
+        body: {
+          email: {
+            enabled: true,
+            provider: 'ses',
+            from_email: 'support@shop.example',
+            ses_config: { region: REGION },
+          },
+        },
+      });
+      expect(put.status, put.text).toBe(200);
+      const seen = ses.accessKeys.length;
+      const res = await app.call('POST', `${channelsPath(other)}/email/test`, { token: other.owner.token });
+      expect(res.body, res.text).toMatchObject({ success: true });
+      expect(new Set(ses.accessKeys.slice(seen))).toEqual(new Set([envKey]));
+    } finally {
+      process.env = saved;
+    }
+  });
 });
