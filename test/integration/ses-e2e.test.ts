@@ -198,6 +198,10 @@ describe('Amazon SES end to end: SNS in, SESv2 out, SNS events', () => {
     conversationId = row!.conversation_id;
 
     // SES rewrote the Message-ID: the customer's client answers <MessageId@email.amazonses.com>, our id in References.
+    // The conversation is closed first, so only the thread match (our id) can bring the reply back to it.
+    await app.database.query(`update conversations set status = 'closed', closed_at = now() where id = $1`, [
+      conversationId,
+    ]);
     llm.reply('You are welcome.');
     const sesMessageId = `<${firstSend.messageId}@email.amazonses.com>`;
     const reply = simpleMail({
