@@ -129,6 +129,15 @@ const envSchema = z.object({
   IMAP_BATCH_SIZE: int(50, 1, 1_000),
   IMAP_RECONNECT_MAX_MS: int(300_000, 1_000, 3_600_000),
   EMAIL_TLS_CA_FILE: optionalString,
+  /** Amazon SES API endpoint override (a local fake); default: the region's public endpoint. */
+  SES_ENDPOINT: url(['http:', 'https:']),
+  /** Hosts SNS signing certificates and SubscribeURLs may come from (`*` = one label or a port). */
+  AWS_SNS_TRUSTED_HOSTS: optionalString.transform((v) =>
+    (v ?? 'sns.*.amazonaws.com,sns.*.amazonaws.com.cn')
+      .split(',')
+      .map((host) => host.trim().toLowerCase())
+      .filter(Boolean),
+  ),
   ALLOW_REGISTRATION: bool(true),
   BOOTSTRAP_EMAIL: optionalString.pipe(z.email().default('admin@switchboard.local')),
   TRUST_PROXY: bool(false),

@@ -43,6 +43,7 @@ export function adapterContext(
       provider: account.provider,
     }),
     apiRoots: apiRootsFrom(deps.config),
+    snsTrustedHosts: deps.config.AWS_SNS_TRUSTED_HOSTS,
     ...(deps.config.PUBLIC_URL ? { publicUrl: deps.config.PUBLIC_URL } : {}),
     ...(deps.config.EMAIL_TLS_CA_FILE ? { tlsCaFile: deps.config.EMAIL_TLS_CA_FILE } : {}),
     ...(database

@@ -10,4 +10,5 @@ export const apiRootsFrom = (config: Config): Readonly<Record<string, string>> =
     'twilio-messaging': config.TWILIO_MESSAGING_API_ROOT,
     sendgrid: config.SENDGRID_API_ROOT,
     ...(config.MAILGUN_API_ROOT ? { mailgun: config.MAILGUN_API_ROOT } : {}),
+    ...(config.SES_ENDPOINT ? { ses: config.SES_ENDPOINT } : {}),
   });

@@ -225,6 +225,8 @@ export type AdapterContext = {
   tlsCaFile?: string;
   /** Provider API base URLs from configuration, by provider (telegram: TELEGRAM_API_ROOT). */
   apiRoots?: Readonly<Record<string, string>>;
+  /** Host patterns SNS signing certificates and SubscribeURLs may come from (AWS_SNS_TRUSTED_HOSTS). */
+  snsTrustedHosts?: readonly string[];
   /**
    * Records `key` (scoped to this agent and provider) as used for `ttlMs`; true the first time, false when it was
    * already used and has not expired. Durable and shared by every process (the database): webhook replay
