@@ -171,6 +171,8 @@ export type OutboundMessage = ReplyPart & {
   recipient: { platformUserId: string; chatId: string };
   /** The conversation's channel_metadata (email: thread subject and Message-IDs to reply to). */
   channelMetadata?: Record<string, unknown>;
+  /** `human`: an operator wrote it (email then sends it as a person's mail, not an automatic reply). */
+  author?: 'human';
 };
 
 export type SendResult = { providerMessageId: string };

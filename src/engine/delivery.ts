@@ -41,6 +41,7 @@ type QueuedRow = {
   attempts: number;
   next_attempt_at: Date | null;
   channel_metadata: Record<string, unknown> | null;
+  role: string;
 };
 
 export type DeliveryDeps = {
@@ -68,7 +69,7 @@ export async function deliverConversation(
     const message = (
       await database.query<QueuedRow>(
         `select id, conversation_id, agent_id, channel, content, recipient, buttons, attachments, template,
-                attempts, next_attempt_at,
+                attempts, next_attempt_at, role,
                 (select channel_metadata from conversations where id = $1) as channel_metadata
          from messages where conversation_id = $1 and direction = 'outbound' and status = 'queued'
          order by seq limit 1`,
@@ -211,6 +212,7 @@ function sendFunction(
     ...(message.buttons ? { buttons: message.buttons } : {}),
     ...(message.attachments.length > 0 ? { attachments: message.attachments } : {}),
     ...(message.channel_metadata ? { channelMetadata: message.channel_metadata } : {}),
+    ...(message.role === 'human' ? { author: 'human' as const } : {}),
   };
   return adapter.send && (() => adapter.send!(outbound, ctx));
 }

@@ -9,6 +9,9 @@ import { eventually } from '../helpers/loopback-peer.ts';
 import { SmtpPeer } from '../helpers/smtp-peer.ts';
 import type { TurnInput } from '../../src/engine/responder.ts';
 
+/** No thread to answer: the mail is named after the sender (no from_name configured here). */
+const FIRST_SUBJECT = 'Message from support@shop.example';
+
 /**
  * Outreach and operator messages by email (SMTP to a real smtp-server peer): the operator starts the thread, the
  * customer's answer continues the conversation, and during a handoff only the human answers — in the thread.
@@ -67,6 +70,9 @@ describe('email outreach and operator replies', () => {
     expect(firstMail.text).toContain('Your **refund** was approved.');
     expect(String(firstMail.html)).toMatch(/<(strong|b)>refund<\/(strong|b)>/);
     const sentId = firstMail.messageId as string;
+    // An operator's mail opens a thread of its own, and it is a person's mail, not an automatic reply.
+    expect(firstMail.subject).toBe(FIRST_SUBJECT);
+    expect(firstMail.headers.has('auto-submitted')).toBe(false);
 
     const taken = await app.call('POST', `${base()}/conversations/${conversationId}/handoff`, {
       token: ws.owner.token,
@@ -76,7 +82,7 @@ describe('email outreach and operator replies', () => {
     // The customer answers in the thread: same conversation, no bot reply.
     const answer = simpleMail({
       from: 'Noor <noor@customer.example>',
-      subject: 'Re: your message',
+      subject: `Re: ${FIRST_SUBJECT}`,
       messageId: '<noor-answer-1@mail.customer.example>',
       body: 'Thank you! When will I get it?',
       headers: [`In-Reply-To: ${sentId}`, `References: ${sentId}`],
@@ -102,6 +108,8 @@ describe('email outreach and operator replies', () => {
     expect(second.to).toEqual(['noor@customer.example']);
     expect(secondMail.text).toContain('Within 5 working days.');
     expect(secondMail.inReplyTo).toBe('<noor-answer-1@mail.customer.example>');
+    expect(secondMail.subject).toBe(`Re: ${FIRST_SUBJECT}`);
+    expect(secondMail.headers.has('auto-submitted')).toBe(false);
     expect(peer.received).toHaveLength(2);
   });
 });

@@ -17,6 +17,9 @@ export function outboundMessageId(message: OutboundMessage, fromEmail: string): 
 
 const bracket = (id: string) => `<${id}>`;
 
+/** The subject of a mail that starts a thread (outreach): there is nothing to answer with `Re:`. */
+const newThreadSubject = (sender: Sender) => `Message from ${sender.from_name || sender.from_email}`;
+
 /** The thread this reply continues, from the conversation's channel_metadata. */
 export function threadOf(message: OutboundMessage): EmailThread {
   const email = message.channelMetadata?.email;
@@ -27,7 +30,7 @@ export function threadOf(message: OutboundMessage): EmailThread {
  * One reply as one email (provider-neutral nodemailer message options): multipart/alternative with the
  * agent's markdown as text and as sanitized HTML; `Re: <thread subject>`; a Message-ID of our own;
  * In-Reply-To the mail it answers and References the thread (bounded); `Auto-Submitted: auto-replied`
- * so other robots do not answer it. Attachments are added by the caller (they need fetching).
+ * so other robots do not answer it (not on an operator's mail). Attachments are added by the caller (they need fetching).
  */
 export function composeReply(
   message: OutboundMessage,
@@ -41,11 +44,14 @@ export function composeReply(
   return {
     from: sender.from_name ? { name: sender.from_name, address: sender.from_email } : sender.from_email,
     to: message.recipient.chatId,
-    subject: replySubject(thread.subject),
+    subject: thread.subject || parent ? replySubject(thread.subject) : newThreadSubject(sender),
     messageId: bracket(messageId),
     ...(parent ? { inReplyTo: bracket(parent) } : {}),
     ...(references.length > 0 ? { references: references.slice(-MAX_REFERENCES).map(bracket) } : {}),
-    headers: { 'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All' },
+    // A person's mail (an operator's) is not an automatic reply: other robots may answer it as usual.
+    ...(message.author === 'human'
+      ? {}
+      : { headers: { 'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All' } }),
     text: markdownToText(message.text),
     html: markdownToEmailHtml(message.text),
     disableFileAccess: true,

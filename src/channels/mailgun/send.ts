@@ -50,7 +50,7 @@ export async function mailgunForm(message: OutboundMessage, ctx: AdapterContext)
   if (typeof mail.inReplyTo === 'string') form.append('h:In-Reply-To', mail.inReplyTo);
   if (Array.isArray(mail.references) && mail.references.length > 0)
     form.append('h:References', mail.references.join(' '));
-  for (const [name, value] of Object.entries(mail.headers as Record<string, string>))
+  for (const [name, value] of Object.entries((mail.headers ?? {}) as Record<string, string>))
     form.append(`h:${name}`, value);
   form.append(`v:${OUR_MESSAGE_ID_VARIABLE}`, message.messageId);
   const attachments = message.attachments?.length
