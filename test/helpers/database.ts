@@ -5,6 +5,13 @@ import { inject } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
 
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A migrated PGlite data dir (dumpDataDir tarball): each test database starts from it instead of initdb. */
+    pgliteTemplate: string;
+  }
+}
+
 /** Which engine this test project runs on: set per vitest project (see vitest.config.ts). */
 export function testDatabaseKind(): 'pglite' | 'postgres' {
   return process.env.SWITCHBOARD_TEST_DB === 'postgres' ? 'postgres' : 'pglite';

@@ -122,12 +122,14 @@ describe('Twilio inbound media', () => {
 });
 
 /** Makes the next turn wait until the returned `release` is called with the reply. */
-function slowTurn() {
+/** Holds the turn that answers `trigger` until released; other turns (late ones of earlier tests) answer as usual. */
+function slowTurn(trigger: string) {
   let release!: (text: string) => void;
   const answer = new Promise<string>((resolve) => (release = resolve));
   let started = false;
   const previous = tw.reply;
-  tw.reply = () => {
+  tw.reply = (input) => {
+    if (!input.pending.some((m) => m.content === trigger)) return previous(input);
     started = true;
     tw.reply = previous;
     return answer;
@@ -144,7 +146,7 @@ const templateSent = (user: string) =>
 describe('Twilio and the 24-hour window', () => {
   it('sends the content template and holds the reply 25 h after the last inbound; releases it when they write', async () => {
     const user = newUser();
-    const turn = slowTurn();
+    const turn = slowTurn('Where is my parcel?');
     await tw.text(user, 'Where is my parcel?', 'Lena');
     await eventually(turn.started);
     tw.clock.advance(25 * HOURS);

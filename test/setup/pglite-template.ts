@@ -5,13 +5,6 @@ import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** A migrated PGlite data dir (dumpDataDir tarball): each test database starts from it instead of initdb. */
-    pgliteTemplate: string;
-  }
-}
-
 /** Creating a PGlite cluster costs seconds of CPU per test file; one migrated snapshot per run is loaded instead. */
 export default async function setup(project: TestProject): Promise<() => void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-pglite-template-'));
