@@ -1,4 +1,4 @@
-import { authenticate, type DNSResolver } from 'mailauth';
+import type { DNSResolver } from 'mailauth';
 
 export type { DNSResolver };
 
@@ -50,6 +50,7 @@ export async function authenticateMail(
     ? trustedResults(raw, options.trustedAuthservIds, fromDomain)
     : undefined;
   if (trusted) return trusted;
+  const { authenticate } = await import('mailauth');
   const result = await authenticate(raw, {
     ...(options.clientIp ? { ip: options.clientIp } : { trustReceived: true }),
     ...(options.resolver ? { resolver: options.resolver } : {}),
