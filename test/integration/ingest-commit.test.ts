@@ -1,6 +1,7 @@
 import type { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboundEvent } from '../../src/channels/types.ts';
+import { processInboundBatch } from '../../src/engine/inbound.ts';
 import { Ingestor } from '../../src/engine/ingest.ts';
 import { singleStatementIngest } from '../../src/engine/ingest-statement.ts';
 import { createQueues, QUEUES } from '../../src/engine/queues.ts';
@@ -89,5 +90,35 @@ describe('ingest commit', () => {
       expect(got).toHaveLength(20);
       expect(got).toEqual([...got].sort());
     }
+  });
+});
+
+describe('inbound batch', () => {
+  it('bumps the per-channel analytics row once per batch, by the number of messages stored', async () => {
+    const ingestor = new Ingestor(app.database, boss);
+    const target = { agentId, channel: 'loopback' };
+    await ingestor.ingest(target, [message('b1', 'carol'), message('b2', 'carol'), message('b3', 'carol')]);
+    const statements: string[] = [];
+    const counted = async () =>
+      (
+        await app.database.query<{ n: number }>(
+          `select coalesce(sum(message_count), 0)::int as n from channel_analytics where agent_id = $1`,
+          [agentId],
+        )
+      )[0]?.n ?? 0;
+    const before = await counted();
+    const outcome = await app.database.transaction((query) =>
+      processInboundBatch(
+        (text, params) => {
+          statements.push(text);
+          return query(text, params);
+        },
+        { ...target, stream: 'user:carol' },
+        { inactivityMs: 86_400_000, now: () => new Date(), reengagement: null },
+      ),
+    );
+    expect(outcome.count).toBe(3);
+    expect(statements.filter((text) => text.includes('channel_analytics'))).toHaveLength(1);
+    expect((await counted()) - before).toBe(3);
   });
 });
