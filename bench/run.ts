@@ -15,6 +15,7 @@ import { configureWhatsApp, measureWhatsAppIngest, startTinyGraphApi } from './w
 import { configureEmail, measureEmailIngest } from './email-scenario.ts';
 import { SmtpPeer } from '../test/helpers/smtp-peer.ts';
 import { waitUntilQuiet } from './webhook-load.ts';
+import { measureInboundBacklog, measureStatusBacklog } from './backlog-scenario.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 3);
@@ -205,6 +206,28 @@ async function main() {
       await peer.drain();
     }
     if (run('pipeline')) results.pipeline = await measurePipeline(sb.url, agentId, peer);
+    // Backlogs: only when named (they post tens of thousands of webhooks); statuses need PostgreSQL.
+    if (wanted.has('statuses') && scratch) {
+      const messages = Number(process.env.BENCH_STATUS_MESSAGES ?? 10_000);
+      results.status_backlog = await measureStatusBacklog(
+        sb.url,
+        scratch.url,
+        agentId,
+        LOOPBACK_BENCH_SECRET,
+        messages,
+      );
+    }
+    if (wanted.has('inbound-backlog')) {
+      const senders = Number(process.env.BENCH_INBOUND_SENDERS ?? 5_000);
+      results.inbound_backlog = await measureInboundBacklog(
+        sb.url,
+        agentId,
+        LOOPBACK_BENCH_SECRET,
+        peer,
+        senders,
+      );
+      await peer.drain();
+    }
     if (run('telegram')) {
       await configureTelegram(sb.url, token, { org: orgId, project: projectId, agent: agentId });
       const telegram = await withCpu(sb.child, () =>
