@@ -1,0 +1,1 @@
+CREATE INDEX "raw_mails_processed_at_idx" ON "raw_mails" USING btree ("processed_at") WHERE "raw_mails"."status" <> 'pending';
