@@ -7,7 +7,9 @@ export default defineConfig({
     './src/db/schema-conversations.ts',
     './src/db/schema-channels.ts',
     './src/db/schema-mail.ts',
+    './src/db/schema-events.ts',
     './src/db/schema-imap.ts',
+    './src/db/schema-contacts.ts',
   ],
   out: './drizzle',
 });

@@ -10,6 +10,7 @@ const databaseProjects = ['pglite', ...(process.env.TEST_DATABASE_URL ? ['postgr
     name: kind,
     include: ['test/integration/**/*.test.ts'],
     env: { SWITCHBOARD_TEST_DB: kind },
+    ...(kind === 'pglite' ? { globalSetup: ['test/setup/pglite-template.ts'] } : {}),
     // Some tests migrate a database of their own; on a loaded machine that alone can take tens of seconds.
     testTimeout: 120_000,
   },

@@ -11,7 +11,14 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { BenchPeer, LOOPBACK_BENCH_SECRET, measureIngest, measurePipeline } from './engine-scenarios.ts';
 import { configureTelegram, measureTelegramIngest, startTinyBotApi } from './telegram-scenario.ts';
-import { configureWhatsApp, measureWhatsAppIngest, startTinyGraphApi } from './whatsapp-scenario.ts';
+import {
+  configureWhatsApp,
+  configureWhatsAppTwilio,
+  measureWhatsAppIngest,
+  measureWhatsAppTwilioIngest,
+  startTinyGraphApi,
+  startTinyTwilioApi,
+} from './whatsapp-scenario.ts';
 import { configureEmail, measureEmailIngest } from './email-scenario.ts';
 import { SmtpPeer } from '../test/helpers/smtp-peer.ts';
 import { waitUntilQuiet } from './webhook-load.ts';
@@ -175,12 +182,15 @@ async function main() {
     const peer = await new BenchPeer().start();
     const botApi = await startTinyBotApi();
     const graphApi = await startTinyGraphApi();
+    const twilioApi = await startTinyTwilioApi();
     // The SMTP sink replies go to: implicit TLS with a throwaway certificate the server is told to trust.
     const smtpSink = await new SmtpPeer('bench', 'bench-pass', true).start();
     const sb = await startSwitchboard(dataDir, {
       ...databaseEnv,
       TELEGRAM_API_ROOT: botApi.url,
       META_GRAPH_API_ROOT: graphApi.url,
+      TWILIO_API_ROOT: twilioApi.url,
+      TWILIO_MESSAGING_API_ROOT: twilioApi.url,
       EMAIL_TLS_CA_FILE: smtpSink.caFile,
       TURN_DEBOUNCE_MS: 'loopback=0,telegram=0,whatsapp=0,email=0',
       LOOPBACK_CHANNEL_URL: peer.url,
@@ -243,6 +253,15 @@ async function main() {
       );
       results.whatsapp = { ...whatsapp, ratio_vs_raw: ratio(whatsapp.accepted_per_s, baseline.rps) };
       await graphApi.drain();
+      // The same agent switched to Twilio: form bodies signed over URL + sorted parameters.
+      await configureWhatsAppTwilio(sb.url, token, { org: orgId, project: projectId, agent: agentId });
+      const twilio = await measureWhatsAppTwilioIngest(sb.url, agentId, DURATION_S, CONNECTIONS);
+      results.whatsapp_twilio = {
+        ...twilio,
+        ratio_vs_raw: ratio(twilio.accepted_per_s, baseline.rps),
+        ratio_vs_meta: ratio(twilio.accepted_per_s, whatsapp.accepted_per_s),
+      };
+      await twilioApi.drain();
     }
     if (run('email')) {
       const ids = { org: orgId, project: projectId, agent: agentId };
@@ -257,6 +276,7 @@ async function main() {
     await peer.close();
     await botApi.close();
     await graphApi.close();
+    await twilioApi.close();
     await smtpSink.close();
     if (run('startup')) {
       const warm = await startSwitchboard(dataDir, databaseEnv);

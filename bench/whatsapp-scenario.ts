@@ -1,5 +1,9 @@
-/** WhatsApp ingest benchmark: Meta webhooks signed with the app secret → durable ack, sends answered by a tiny fake. */
+/**
+ * WhatsApp ingest benchmark: Meta webhooks signed with the app secret, and Twilio form bodies signed with the auth
+ * token → durable ack; sends answered by a tiny fake.
+ */
 import { signBody } from '../src/channels/meta/verify.ts';
+import { twilioSignature } from '../src/channels/twilio/signature.ts';
 import { putChannels, TinyApi } from './tiny-api.ts';
 import { measureWebhookIngest } from './webhook-load.ts';
 
@@ -77,4 +81,69 @@ export function measureWhatsAppIngest(url: string, agentId: string, durationS: n
       };
     },
   );
+}
+
+const TWILIO_ACCOUNT_SID = `AC${'0123456789abcdef'.repeat(2)}`;
+const TWILIO_AUTH_TOKEN = 'bench_twilio_auth_token_0123';
+const TWILIO_SENDER = '+14155550100';
+
+/** Answers every Twilio call like a created message (a fresh SM sid), counting calls. */
+export const startTinyTwilioApi = () =>
+  new TinyApi((_path, calls) => ({
+    sid: `SM${calls.toString(16).padStart(32, '0')}`,
+    status: 'queued',
+  })).start();
+
+/** PUTs the agent's WhatsApp configuration with the spec's Twilio block. */
+export const configureWhatsAppTwilio = (
+  url: string,
+  token: string,
+  ids: { org: string; project: string; agent: string },
+) =>
+  putChannels(url, token, ids, {
+    whatsapp: {
+      enabled: true,
+      provider: 'twilio',
+      phone_number: TWILIO_SENDER,
+      credentials: { account_sid: TWILIO_ACCOUNT_SID, auth_token: TWILIO_AUTH_TOKEN },
+    },
+  });
+
+/** Twilio inbound form bodies (fresh MessageSids), each signed over the URL and its parameters. */
+export function measureWhatsAppTwilioIngest(
+  url: string,
+  agentId: string,
+  durationS: number,
+  connections: number,
+) {
+  const hook = `${url}/api/v1/channels/webhooks/whatsapp/${agentId}`;
+  const run = `${process.pid.toString(16)}${Date.now().toString(16)}`.padStart(16, '0').slice(-16);
+  return measureWebhookIngest(hook, durationS, connections, (n) => {
+    const from = `+${4915100000000 + (n % USERS)}`;
+    const sid = `SM${run}${n.toString(16).padStart(16, '0')}`;
+    const params: [string, string][] = [
+      ['SmsMessageSid', sid],
+      ['NumMedia', '0'],
+      ['ProfileName', 'Bench'],
+      ['MessageType', 'text'],
+      ['SmsSid', sid],
+      ['WaId', from.slice(1)],
+      ['SmsStatus', 'received'],
+      ['Body', `load ${n}`],
+      ['To', `whatsapp:${TWILIO_SENDER}`],
+      ['NumSegments', '1'],
+      ['ReferralNumMedia', '0'],
+      ['MessageSid', sid],
+      ['AccountSid', TWILIO_ACCOUNT_SID],
+      ['From', `whatsapp:${from}`],
+      ['ApiVersion', '2010-04-01'],
+    ];
+    return {
+      body: new URLSearchParams(params).toString(),
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilioSignature(TWILIO_AUTH_TOKEN, hook, params),
+      },
+    };
+  });
 }

@@ -17,7 +17,9 @@ export type IdPrefix =
   | 'evt'
   | 'visitor'
   | 'inv'
-  | 'rawmail';
+  | 'rawmail'
+  | 'merge'
+  | 'whk';
 
 /** A new prefixed, time-sortable id such as `agent_01jd…`. */
 export function newId(prefix: IdPrefix): string {

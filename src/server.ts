@@ -17,6 +17,7 @@ import type { Engine } from './engine/engine.ts';
 import type { Logger } from './logger.ts';
 import { vaultFromConfig } from './vault/keys.ts';
 import { wireApp } from './wiring.ts';
+import type { EventsService } from './events/service.ts';
 
 export type RunningServer = {
   url: string;
@@ -90,6 +91,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const { database, release } = await openConfiguredDatabase(config);
   let server: ReturnType<typeof serve> | undefined;
   let engine: Engine | undefined;
+  let events: EventsService | undefined;
   let rateLimitStore: Awaited<ReturnType<typeof postgresRateLimits>> | undefined;
   const channelAccounts = new ChannelAccounts({ database, vault, logger });
   try {
@@ -117,6 +119,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       ...(rateLimitStore ? { rateLimits: rateLimitStore.factory } : {}),
     });
     engine = wired.engine;
+    events = wired.events;
     const app = wired.app;
     await rateLimitStore?.ready();
     const listening = Promise.withResolvers<AddressInfo>();
@@ -131,11 +134,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       port: address.port,
       database,
       close: () => {
+        // Open event streams end now (clients reconnect elsewhere); webhook POSTs in flight finish.
+        const eventsStopped = events?.stop().catch(() => {});
         closing ??= shutdown(
           server as NonNullable<typeof server>,
           async () => {
             // Workers finish their current jobs (bounded); unfinished ones are retried by the next process.
             await engine?.stop().catch(() => {});
+            await eventsStopped;
             closeSmtpPools();
             await channelAccounts.close();
             await rateLimitStore?.close().catch(() => {});
@@ -161,6 +167,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   } catch (err) {
     server?.close();
     await engine?.stop().catch(() => {});
+    await events?.stop().catch(() => {});
     await channelAccounts.close().catch(() => {});
     await rateLimitStore?.close().catch(() => {});
     await database.close().catch(() => {});

@@ -9,6 +9,7 @@ import { createSenderLookup } from './engine/channel-senders.ts';
 import { type Engine, startEngine } from './engine/engine.ts';
 import { engineOptionsFrom } from './engine/options.ts';
 import type { AgentResponder } from './engine/responder.ts';
+import { startEvents, type EventsService } from './events/service.ts';
 import { createApp } from './http/app.ts';
 import type { RateLimitFactory } from './http/rate-limit.ts';
 import type { Logger } from './logger.ts';
@@ -40,7 +41,7 @@ export type WiringDeps = {
  */
 export async function wireApp(
   deps: WiringDeps,
-): Promise<{ app: ReturnType<typeof createApp>; engine?: Engine }> {
+): Promise<{ app: ReturnType<typeof createApp>; engine?: Engine; events: EventsService }> {
   const { config, database, logger, vault, sessions, channelAccounts } = deps;
   setPasswordHashConcurrency(config.PASSWORD_HASH_CONCURRENCY);
   const senders = createSenderLookup({ config, database, logger, channelAccounts, fetch: deps.fetch });
@@ -60,6 +61,8 @@ export async function wireApp(
   const engine = started
     ? await withImapPollers(started, { database, channelAccounts, logger, ...imapOptionsFrom(config) })
     : undefined;
+  // Live events: SSE in every process; webhook sending and pruning where the engine's workers run.
+  const events = await startEvents({ config, database, logger, vault, background: Boolean(engine) });
   try {
     const app = createApp({
       config,
@@ -73,12 +76,14 @@ export async function wireApp(
       senders,
       chats: agentDeps.chats,
       visitors: agentDeps.visitors,
+      events,
       ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
     });
-    return { app, ...(engine ? { engine } : {}) };
+    return { app, ...(engine ? { engine } : {}), events };
   } catch (error) {
     // The caller never sees this engine: stop its workers here.
     await engine?.stop().catch(() => {});
+    await events.stop().catch(() => {});
     throw error;
   }
 }

@@ -7,6 +7,8 @@ import { LlmError } from './llm/errors.ts';
 import { resolveLlmTargets } from './llm/targets.ts';
 import type { LlmClient } from './llm/client.ts';
 import { buildPrompt } from './prompt.ts';
+import { loadHandoffSettings } from '../handoff/settings.ts';
+import { HANDOFF_TOOL, handoffRequested } from '../handoff/tool.ts';
 import { extractQuickReplies, quickReplyStream } from './quick-replies.ts';
 
 export type AgentServiceDeps = {
@@ -38,6 +40,7 @@ export function createAgentResponder(deps: AgentServiceDeps): AgentResponder {
       now: now(),
       historyBudgetChars: deps.historyBudgetChars,
     });
+    const offerHandoff = (await loadHandoffSettings(deps.database.query, agent.id)).enabled;
     // A quick-reply marker is held back from the stream and becomes the reply's buttons.
     const stream = options.onChunk ? quickReplyStream(options.onChunk) : undefined;
     try {
@@ -46,10 +49,12 @@ export function createAgentResponder(deps: AgentServiceDeps): AgentResponder {
         ...prompt,
         ...(stream ? { onChunk: stream.push } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(offerHandoff ? { tools: [HANDOFF_TOOL] } : {}),
       });
       stream?.end();
       const { text, buttons } = extractQuickReplies(result.text);
-      return { text, usage: result.usage, ...(buttons ? { buttons } : {}) };
+      const handoff = handoffRequested(result.toolCalls);
+      return { text, usage: result.usage, ...(buttons ? { buttons } : {}), ...(handoff ? { handoff } : {}) };
     } catch (error) {
       if (error instanceof LlmError) throw new TurnError(error.code, error.message, { cause: error });
       throw error;

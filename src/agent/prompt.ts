@@ -4,8 +4,12 @@ import type { LlmMessage } from './llm/types.ts';
 
 export type Prompt = { system: string; messages: LlmMessage[] };
 
-/** The marker that tells the model which channel an earlier message came through. */
-const marked = (message: TurnMessage) => `[via ${message.channel}] ${message.content}`;
+/**
+ * The marker that tells the model which channel an earlier message came through, and that a human operator (not
+ * the model) wrote it, so after a handoff the agent knows what was said on its behalf.
+ */
+const marked = (message: TurnMessage) =>
+  `[via ${message.channel}]${message.role === 'human' ? ' [human operator]' : ''} ${message.content}`;
 
 /**
  * System prompt = the agent's own + the channel context block. History = the conversation's earlier

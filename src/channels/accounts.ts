@@ -1,5 +1,5 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
-import type { Database } from '../db/client.ts';
+import type { Database, SqlRunner } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import type { Vault } from '../vault/vault.ts';
 import {
@@ -159,6 +159,8 @@ export class ChannelAccounts {
   async update(
     agent: { id: string; organizationId: string; projectId: string },
     body: ChannelPatch,
+    /** Writes the configuration's agent-wide settings (contact_linking…) in the same transaction. */
+    writeAgentSettings?: (query: SqlRunner) => Promise<void>,
   ): Promise<void> {
     await this.database.transaction(async (query) => {
       await ensureChannelConfigRow(query, agent);
@@ -166,6 +168,7 @@ export class ChannelAccounts {
       if (!state) throw new Error(`agent ${agent.id} vanished during a channel update`);
       const plan = planChannelUpdate(this.registry, this.vault, agent.id, state, body);
       await writeChannelPlan(query, agent, plan);
+      await writeAgentSettings?.(query);
     });
     // Our own NOTIFY arrives shortly; drop the entry now so this process never serves the old config.
     this.invalidate(agent.id);

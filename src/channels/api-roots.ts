@@ -6,4 +6,6 @@ export const apiRootsFrom = (config: Config): Readonly<Record<string, string>> =
     telegram: config.TELEGRAM_API_ROOT,
     meta: config.META_GRAPH_API_ROOT,
     '360dialog': config.DIALOG360_API_ROOT,
+    twilio: config.TWILIO_API_ROOT,
+    'twilio-messaging': config.TWILIO_MESSAGING_API_ROOT,
   });

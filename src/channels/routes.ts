@@ -2,6 +2,12 @@ import { assertPublicUrl, BlockedDestinationError } from '../net/outbound-guard.
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import {
+  CONTACT_LINKING_MODES,
+  type ContactLinking,
+  readContactLinking,
+  writeContactLinking,
+} from '../contacts/linking-setting.ts';
 import { readChannelAnalytics } from '../conversations/analytics.ts';
 import type { AppDeps, AppEnv } from '../http/env.ts';
 import { ApiError, badRequest, notFound } from '../http/errors.ts';
@@ -13,6 +19,13 @@ import { mergePatches } from './config-schema.ts';
 import { adapterContext } from './adapter-context.ts';
 import { webhookUrl } from '../engine/webhook-route.ts';
 import type { AdapterRegistry } from './registry.ts';
+import {
+  HandoffSettingsPatch,
+  HandoffSettingsSchema,
+  type HandoffSettingsPatchInput,
+  loadHandoffSettings,
+  writeHandoffSettings,
+} from '../handoff/settings.ts';
 import { CHANNELS, type ChannelAccount, type ChannelName, type TestResult } from './types.ts';
 
 const LABELS: Record<ChannelName, string> = {
@@ -54,6 +67,10 @@ function blockSchema(registry: AdapterRegistry, channel: ChannelName): z.ZodObje
   return merged.extend(extra).strict();
 }
 
+const ContactLinkingSchema = z.enum(CONTACT_LINKING_MODES).openapi({
+  description:
+    'verified (default): identities sharing a verified email or E.164 phone become one contact; off: never linked',
+});
 const ChannelBlockView = z.looseObject({ enabled: z.boolean(), provider: z.string().optional() }).openapi({
   description:
     'Non-secret settings in the shape of the spec\'s configuration block; each stored secret shows as {"configured": true}',
@@ -67,7 +84,9 @@ const ConfigView = z
       telegram: ChannelBlockView,
       email: ChannelBlockView,
       website: ChannelBlockView,
+      handoff: HandoffSettingsSchema,
       analytics: z.looseObject({ total_messages_by_channel: z.record(z.string(), z.number()) }),
+      contact_linking: ContactLinkingSchema,
     }),
   })
   .openapi('ChannelConfiguration');
@@ -122,6 +141,12 @@ export function registerChannelRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
         .optional()
         .openapi({ description: 'Ignored (read-only), so a GET body can be sent back' }),
       analytics: z.unknown().optional().openapi({ description: 'Ignored (read-only)' }),
+      contact_linking: ContactLinkingSchema.optional(),
+      handoff: HandoffSettingsPatch.optional().openapi({
+        description:
+          'Global: human handoff. enabled offers the agent the handoff_to_human tool and turns keywords on; ' +
+          'keywords hand a conversation to a human when a message contains one. null resets',
+      }),
     })
     .strict()
     .openapi('ChannelConfigurationUpdate');
@@ -193,7 +218,11 @@ export function registerChannelRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
       const state = (await accounts.read(agent.id)) ?? { channels: {}, secrets: new Map() };
       const views = Object.fromEntries(CHANNELS.map((ch) => [ch, channelView(registry, ch, state)]));
       const analytics = await readChannelAnalytics(deps.database.query, agent.id);
-      const data = { agent: agent.id, ...views, analytics } as z.infer<typeof ConfigView>['data'];
+      const contact_linking = await readContactLinking(deps.database.query, agent.id);
+      const handoff = await loadHandoffSettings(deps.database.query, agent.id);
+      const data = { agent: agent.id, ...views, handoff, analytics, contact_linking } as z.infer<
+        typeof ConfigView
+      >['data'];
       return c.json({ success: true as const, data }, 200);
     },
   );
@@ -211,7 +240,16 @@ export function registerChannelRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
     }),
     async (c) => {
       const agent = await agentOf(c, writes);
-      await accounts.update(agent, c.req.valid('json') as ChannelPatch);
+      const body = c.req.valid('json') as ChannelPatch & {
+        handoff?: HandoffSettingsPatchInput;
+        contact_linking?: ContactLinking;
+      };
+      const { contact_linking: linking, handoff } = body;
+      // Global settings are written in the configuration's own transaction: all of it applies, or none.
+      await accounts.update(agent, body, async (query) => {
+        if (linking) await writeContactLinking(query, agent.id, linking);
+        if (handoff !== undefined) await writeHandoffSettings(query, agent.id, handoff);
+      });
       return c.json({ success: true as const, message: 'Channel configuration updated successfully' }, 200);
     },
   );

@@ -224,6 +224,15 @@ export type ProviderAdapter = {
   send?(message: OutboundMessage, ctx: AdapterContext): Promise<SendResult>;
   /** Sends an approved template (outside WhatsApp's 24-hour window); body parameters as text. */
   sendTemplate?(message: TemplateMessage, ctx: AdapterContext): Promise<SendResult>;
+  /**
+   * The re-engagement template in this provider's settings, when they are not the Cloud API's
+   * `reengagement_template` (Twilio: `content_sid` + `content_variables`); null when none is configured.
+   */
+  reengagementTemplate?(
+    settings: Record<string, unknown>,
+  ): { name: string; language: string; parameters?: string[] } | null;
+  /** The body a verified webhook is answered with, when the provider wants more than JSON (Twilio: empty TwiML). */
+  webhookAck?: { contentType: string; body: string };
   /** Streams an inbound attachment's bytes from the provider (bounded size; credentials only to its hosts). */
   fetchAttachment?(
     attachment: AttachmentMeta,

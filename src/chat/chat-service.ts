@@ -1,10 +1,13 @@
 import type { ChannelName, ReplyButton } from '../channels/types.ts';
+import type { VerifiedAttributes } from '../contacts/verified-attributes.ts';
 import type { Database, SqlRunner } from '../db/client.ts';
 import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
 import { openConversation, resolveIdentity } from '../engine/conversation-store.ts';
 import { insertUserMessage } from '../engine/inbound.ts';
 import { type AgentResponder, TurnError } from '../engine/responder.ts';
 import { prepareTurn, recordReply, recordTurnFailure, replyParts } from '../engine/turn.ts';
+import { inHandoffError } from '../handoff/state.ts';
+import { gateTurn } from '../handoff/turn-gate.ts';
 import { ApiError, conflict, notFound } from '../http/errors.ts';
 import { newId } from '../ids.ts';
 import { observeTurn } from '../metrics/metrics.ts';
@@ -21,8 +24,8 @@ export type ChatInput = {
   userIdentifier: string;
   /** Continue this conversation (it must belong to the agent and, for visitors, to them). */
   conversationId?: string;
-  /** An email the host site vouched for (widget identity verification). */
-  verifiedEmail?: string;
+  /** An email or phone the host site vouched for (widget identity verification): links the contact. */
+  verified?: VerifiedAttributes;
   onChunk?: (text: string) => void;
   signal?: AbortSignal;
 };
@@ -86,7 +89,7 @@ export class ChatService {
     const event = {
       kind: 'message' as const,
       eventId: newId('evt'),
-      sender: { platformUserId: input.platformUserId, chatId: input.platformUserId },
+      sender: { platformUserId: input.platformUserId, chatId: input.platformUserId, ...input.verified },
       text: input.message,
     };
     let conversation: ConversationRow;
@@ -100,14 +103,7 @@ export class ChatService {
         throw conflict('Conversation is closed; omit conversation_id to start a new one');
       conversation = rows[0];
     } else {
-      const identity = await resolveIdentity(query, input.agentId, input.channel, event);
-      if (input.verifiedEmail) {
-        await query(
-          `update contacts set email = $2, email_verified_at = coalesce(email_verified_at, now()), updated_at = now()
-           where id = $1`,
-          [identity.contactId, input.verifiedEmail],
-        );
-      }
+      const identity = await resolveIdentity(query, input.agentId, input.channel, event, now);
       conversation = {
         ...(await openConversation(query, {
           agentId: input.agentId,
@@ -136,6 +132,10 @@ export class ChatService {
     // A turn that ran while this request waited for the lock already answered this message.
     if (!prepared || !prepared.pendingIds.includes(messageId))
       return this.existingReply(conversationId, messageId);
+    // A human owns the conversation (or a keyword just handed it over): stored, not answered by the agent.
+    if (!(await this.database.transaction((query) => gateTurn(query, prepared, this.now())))) {
+      throw inHandoffError();
+    }
     let reply;
     const started = performance.now();
     try {
@@ -151,13 +151,14 @@ export class ChatService {
       throw turnFailed(error);
     }
     const text = reply.text.trim();
-    const { recorded } = await this.database.transaction((query) =>
+    const { recorded, handoff } = await this.database.transaction((query) =>
       recordReply(query, prepared, reply, replyParts(reply), {
         now: this.now(),
         deliveredInline: true,
         blocked: false,
       }),
     );
+    if (handoff) throw inHandoffError();
     // Another runner (an engine turn, another process) answered first: return what was stored, not our text.
     if (!recorded) return this.existingReply(conversationId, messageId);
     const usage = reply.usage ?? { inputTokens: 0, outputTokens: 0 };

@@ -16,11 +16,14 @@ try {
   try {
     process.stdout.write(`Re-encrypting under key ${vault.currentKeyId} …\n`);
     const report = await rotateSecrets(database, vault, {
-      onBatch: (r) => process.stdout.write(`  channel secrets ${r.channelSecrets}, LLM keys ${r.llmKeys}\n`),
+      onBatch: (r) =>
+        process.stdout.write(
+          `  channel secrets ${r.channelSecrets}, LLM keys ${r.llmKeys}, event webhook secrets ${r.eventWebhookSecrets}\n`,
+        ),
     });
     const remaining = await secretsByKey(database);
     process.stdout.write(
-      `Done: ${report.channelSecrets} channel secrets and ${report.llmKeys} LLM keys re-encrypted.\n` +
+      `Done: ${report.channelSecrets} channel secrets, ${report.llmKeys} LLM keys and ${report.eventWebhookSecrets} event webhook secrets re-encrypted.\n` +
         `Stored values per key: ${JSON.stringify(remaining)}\n` +
         (Object.keys(remaining).every((id) => id === vault.currentKeyId)
           ? 'Every value uses the current key: older keys can be removed from CHANNEL_ENCRYPTION_KEYS_PREVIOUS.\n'

@@ -20,6 +20,10 @@ export const MessageSchema = z
     }),
     token_usage: z.object({ input: z.number(), output: z.number() }).nullable(),
     attempts: z.number(),
+    user_id: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Role `human`: the operator (user id) who wrote it through the API' }),
     created_at: timestamp(),
     sent_at: timestamp().nullable(),
     delivered_at: timestamp().nullable(),

@@ -9,10 +9,13 @@ import {
   PageQuery,
   PaginationSchema,
   secured,
-  timestamp,
 } from '../http/openapi.ts';
 import { principalOf, requireAgent } from '../platform/access.ts';
 import { registerAttachmentRoute } from './attachment-route.ts';
+import { publishEvent } from '../events/publish.ts';
+import { registerHandoffRoutes } from '../handoff/routes.ts';
+import { registerOutreachRoute } from '../handoff/outreach-route.ts';
+import { Conversation } from './conversation-schema.ts';
 import { MessageSchema } from './message-schema.ts';
 import { registerMessageRoute } from './message-route.ts';
 import { ConversationParams, CONVERSATIONS_PATH } from './params.ts';
@@ -26,30 +29,13 @@ import {
   messageView,
 } from './views.ts';
 
-const Conversation = z
-  .object({
-    _id: z.string(),
-    agent: z.string(),
-    user_identifier: z.string(),
-    channel: z
-      .string()
-      .openapi({ description: "Channel of the latest inbound message; 'website' when unset" }),
-    channel_metadata: z.record(z.string(), z.unknown()),
-    channel_history: z.array(
-      z.object({ channel: z.string(), timestamp: timestamp(), message_count: z.number() }),
-    ),
-    status: z.enum(['active', 'closed']),
-    metadata: z.object({ last_activity: timestamp() }),
-    token_usage: z.object({ input: z.number(), output: z.number() }),
-    closed_at: timestamp().nullable(),
-    created_at: timestamp(),
-    updated_at: timestamp(),
-  })
-  .openapi('Conversation');
-
 const ListQuery = PageQuery.extend({
   channel: z.string().max(32).optional(),
   status: z.enum(['active', 'closed']).optional(),
+  handoff: z
+    .enum(['true', 'false'])
+    .optional()
+    .openapi({ description: 'true: only conversations a human owns; false: only those the agent answers' }),
   user_identifier: z.string().max(320).optional(),
   updated_since: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
 });
@@ -135,6 +121,7 @@ export function registerConversationRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
       params.push(q.status);
       where.push(`status = $${params.length}`);
     }
+    if (q.handoff) where.push(q.handoff === 'true' ? 'handoff_at is not null' : 'handoff_at is null');
     if (q.user_identifier) {
       params.push(q.user_identifier);
       where.push(`user_identifier = $${params.length}`);
@@ -191,11 +178,21 @@ export function registerConversationRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
     const p = c.req.valid('param');
     await requireAgent(db, principalOf(c), p.orgId, p.projectId, p.agentId, 'member');
     await load(p.agentId, p.conversationId);
-    await database.query(
-      `update conversations set status = 'closed', closed_at = coalesce(closed_at, now()), updated_at = now()
-       where id = $1 and status = 'active'`,
-      [p.conversationId],
-    );
+    await database.transaction(async (query) => {
+      const closed = await query<{ contact_id: string | null }>(
+        `update conversations set status = 'closed', closed_at = coalesce(closed_at, now()), updated_at = now()
+         where id = $1 and status = 'active' returning contact_id`,
+        [p.conversationId],
+      );
+      if (closed[0])
+        await publishEvent(query, {
+          agentId: p.agentId,
+          type: 'conversation.closed',
+          conversationId: p.conversationId,
+          ...(closed[0].contact_id ? { contactId: closed[0].contact_id } : {}),
+          data: { reason: 'operator', by: principalOf(c).userId },
+        });
+    });
     return c.json(
       { success: true as const, data: conversationView(await load(p.agentId, p.conversationId)) } as never,
       200,
@@ -203,4 +200,6 @@ export function registerConversationRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
   });
   registerAttachmentRoute(app, deps);
   registerMessageRoute(app, deps);
+  registerHandoffRoutes(app, deps);
+  registerOutreachRoute(app, deps);
 }

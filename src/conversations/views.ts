@@ -17,10 +17,15 @@ export type ConversationRow = {
   output_tokens: string | number;
   created_at: Date;
   updated_at: Date;
+  handoff_at: Date | null;
+  handoff_by: string | null;
+  handoff_user_id: string | null;
+  handoff_reason: string | null;
 };
 
 export const CONVERSATION_COLUMNS = `id, agent_id, user_identifier, channel, channel_metadata, channel_history, status,
-  last_activity_at, closed_at, input_tokens, output_tokens, created_at, updated_at`;
+  last_activity_at, closed_at, input_tokens, output_tokens, created_at, updated_at, handoff_at, handoff_by,
+  handoff_user_id, handoff_reason`;
 
 const iso = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString());
 
@@ -37,6 +42,14 @@ export function conversationView(row: ConversationRow) {
     metadata: { last_activity: iso(row.last_activity_at) },
     token_usage: { input: Number(row.input_tokens), output: Number(row.output_tokens) },
     closed_at: iso(row.closed_at),
+    handoff: row.handoff_at
+      ? {
+          started_at: iso(row.handoff_at),
+          by: row.handoff_by,
+          user_id: row.handoff_user_id,
+          reason: row.handoff_reason,
+        }
+      : null,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
   };
@@ -58,6 +71,7 @@ export type MessageRow = {
   input_tokens: number | null;
   output_tokens: number | null;
   attempts: number;
+  user_id: string | null;
   created_at: Date;
   sent_at: Date | null;
   delivered_at: Date | null;
@@ -66,8 +80,8 @@ export type MessageRow = {
 };
 
 export const MESSAGE_COLUMNS = `id, role, content, channel, direction, status, provider_message_id, error_code,
-  error_message, attachments, buttons, metadata, input_tokens, output_tokens, attempts, created_at, sent_at, delivered_at,
-  read_at, edited_at`;
+  error_message, attachments, buttons, metadata, input_tokens, output_tokens, attempts, user_id, created_at, sent_at,
+  delivered_at, read_at, edited_at`;
 
 export function messageView(row: MessageRow) {
   return {
@@ -87,6 +101,7 @@ export function messageView(row: MessageRow) {
         ? null
         : { input: row.input_tokens ?? 0, output: row.output_tokens ?? 0 },
     attempts: row.attempts,
+    user_id: row.user_id,
     created_at: iso(row.created_at),
     sent_at: iso(row.sent_at),
     delivered_at: iso(row.delivered_at),

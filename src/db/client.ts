@@ -7,11 +7,19 @@ import pg from 'pg';
 import * as baseSchema from './schema.ts';
 import * as channelSchema from './schema-channels.ts';
 import * as conversationSchema from './schema-conversations.ts';
+import * as eventSchema from './schema-events.ts';
 import * as imapSchema from './schema-imap.ts';
 import * as mailSchema from './schema-mail.ts';
 import { gatePglite, PriorityGate } from './priority-gate.ts';
 
-const schema = { ...baseSchema, ...conversationSchema, ...channelSchema, ...mailSchema, ...imapSchema };
+const schema = {
+  ...baseSchema,
+  ...conversationSchema,
+  ...channelSchema,
+  ...mailSchema,
+  ...imapSchema,
+  ...eventSchema,
+};
 
 export type Schema = typeof schema;
 /** The Drizzle handle shared by both engines. */
@@ -60,7 +68,12 @@ export type ListenOptions = { onReconnect?: () => void };
 
 export type DatabaseOptions =
   | { kind: 'postgres'; url: string; poolMax?: number }
-  | { kind: 'pglite'; dataDir?: string /* omitted = in memory */ };
+  | {
+      kind: 'pglite';
+      dataDir?: string /* omitted = in memory */;
+      /** Starts from a `dumpDataDir` snapshot (tests: an already-migrated template) instead of an empty cluster. */
+      loadDataDir?: Blob;
+    };
 
 /**
  * A pooled connection held by one caller. pg-pool takes its own error listener off a client while it is checked
@@ -147,7 +160,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     fs.chmodSync(options.dataDir, 0o700);
     client = await PGlite.create(options.dataDir);
   } else {
-    client = await PGlite.create();
+    client = await PGlite.create(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
   }
   const gate = new PriorityGate();
   const urgentQuery = gatePglite(client, gate);

@@ -1,5 +1,6 @@
 // Channel configuration tables: one config per agent, its secrets sealed by the vault in a table of their own.
-import { index, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { check, index, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { agents, createdAt, organizations, projects, updatedAt } from './schema.ts';
 
 /** One channel block as stored: everything but its secrets. */
@@ -26,12 +27,19 @@ export const channelConfigs = pgTable(
       .notNull()
       .references(() => projects.id, { onDelete: 'cascade' }),
     channels: jsonb('channels').$type<StoredChannels>().notNull().default({}),
+    /** Whether identities sharing a verified email or phone become one contact (`verified`) or never (`off`). */
+    contactLinking: text('contact_linking').$type<'verified' | 'off'>().notNull().default('verified'),
+    /** The configuration's global part: per-agent settings not tied to one channel (e.g. `handoff`). */
+    settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
     /** Bumped by every change; lets caches and clients tell versions apart. */
     version: integer('version').notNull().default(1),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('channel_configs_org_project_idx').on(t.organizationId, t.projectId)],
+  (t) => [
+    index('channel_configs_org_project_idx').on(t.organizationId, t.projectId),
+    check('channel_configs_contact_linking_check', sql`${t.contactLinking} in ('verified', 'off')`),
+  ],
 );
 
 /**

@@ -59,12 +59,23 @@ export const contactIdentities = pgTable(
     blockedAt: at('blocked_at'),
     /** When this person last wrote on this channel: opens WhatsApp's 24-hour customer service window. */
     lastInboundAt: at('last_inbound_at'),
+    /** Verified attributes this identity proved (lowercased email, E.164 phone): the keys of contact linking. */
+    verifiedEmail: text('verified_email'),
+    verifiedPhone: text('verified_phone'),
+    /** Split out of a contact by an operator: never linked automatically again. */
+    unlinkedAt: at('unlinked_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex('contact_identities_platform_unique').on(t.agentId, t.channel, t.platformUserId),
     index('contact_identities_contact_idx').on(t.contactId),
+    index('contact_identities_verified_email_idx')
+      .on(t.agentId, t.verifiedEmail)
+      .where(sql`${t.verifiedEmail} is not null`),
+    index('contact_identities_verified_phone_idx')
+      .on(t.agentId, t.verifiedPhone)
+      .where(sql`${t.verifiedPhone} is not null`),
   ],
 );
 
@@ -91,6 +102,13 @@ export const conversations = pgTable(
     /** Lease of the process answering in-request (chat API, widget): one LLM call at a time across processes. */
     answeringBy: text('answering_by'),
     answeringUntil: at('answering_until'),
+    /** Human handoff: set while a human owns the conversation (the agent never answers), null otherwise. */
+    handoffAt: at('handoff_at'),
+    /** Who started the handoff: 'operator', 'agent' (the handoff_to_human tool) or 'keyword'. */
+    handoffBy: text('handoff_by'),
+    /** The operator who started it (user id), when an operator did. */
+    handoffUserId: text('handoff_user_id'),
+    handoffReason: text('handoff_reason'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -145,6 +163,8 @@ export const messages = pgTable(
     recipient: jsonb('recipient').$type<{ platformUserId: string; chatId: string }>(),
     inputTokens: integer('input_tokens'),
     outputTokens: integer('output_tokens'),
+    /** Role `human`: the operator (user id) who wrote it through the API. */
+    userId: text('user_id'),
     /** Inbound only: set when a turn has answered it. */
     answeredAt: at('answered_at'),
     /** Outbound only: the inbound message whose turn produced it, and its part number. */

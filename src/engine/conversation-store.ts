@@ -1,18 +1,94 @@
-import type { InboundMessageEvent } from '../channels/types.ts';
+import type { InboundMessageEvent, InboundSender } from '../channels/types.ts';
+import { fillContactAttributes, linkedContacts, linkExistingIdentity } from '../contacts/link.ts';
+import { recordLink } from '../contacts/merge.ts';
+import { verifiedAttributesOf } from '../contacts/verified-attributes.ts';
 import type { SqlRunner } from '../db/client.ts';
 import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
 import { newId } from '../ids.ts';
+import { publishEvent, publishEvents } from '../events/publish.ts';
 
 export type Identity = { id: string; contactId: string; blockedAt: Date | null };
 
-/** Finds the sender's identity on this channel, creating contact and identity on first contact. */
+/**
+ * Finds the sender's identity on this channel, creating it on first contact. Verified attributes the sender
+ * carries (a provider or a check vouched for them) are recorded on the identity; with contact linking on, a new
+ * identity joins the contact that already proved the same email or phone, and an existing one folds such
+ * contacts into one (src/contacts/link.ts). Anything unverified never links.
+ */
 export async function resolveIdentity(
   query: SqlRunner,
   agentId: string,
   channel: string,
   event: Pick<InboundMessageEvent, 'sender'>,
+  now: Date = new Date(),
 ): Promise<Identity> {
   const { sender } = event;
+  const attributes = verifiedAttributesOf(sender);
+  const existing = await findIdentity(query, agentId, channel, sender);
+  if (existing) {
+    const contactId = await linkExistingIdentity(query, {
+      agentId,
+      identityId: existing.id,
+      contactId: existing.contactId,
+      attributes,
+      now,
+    });
+    return { ...existing, contactId };
+  }
+  const [match] = await linkedContacts(query, agentId, attributes);
+  const contactId = match?.contact_id ?? newId('contact');
+  if (match) {
+    await fillContactAttributes(query, contactId, attributes, now);
+    if (sender.displayName) {
+      await query(`update contacts set display_name = $2 where id = $1 and display_name is null`, [
+        contactId,
+        sender.displayName,
+      ]);
+    }
+  } else {
+    await query(
+      `insert into contacts (id, agent_id, display_name, email, email_verified_at, phone, phone_verified_at)
+       values ($1, $2, $3, $4, case when $4::text is null then null else now() end,
+               $5, case when $5::text is null then null else now() end)`,
+      [contactId, agentId, sender.displayName ?? null, attributes.email ?? null, attributes.phone ?? null],
+    );
+  }
+  const id = newId('ident');
+  await query(
+    `insert into contact_identities (id, contact_id, agent_id, channel, platform_user_id, chat_id, username,
+                                     verified_email, verified_phone)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [
+      id,
+      contactId,
+      agentId,
+      channel,
+      sender.platformUserId,
+      sender.chatId,
+      sender.username ?? null,
+      attributes.email ?? null,
+      attributes.phone ?? null,
+    ],
+  );
+  if (match) {
+    await recordLink(query, {
+      agentId,
+      contactId,
+      identityId: id,
+      actor: `auto:verified_${match.matched}`,
+      now,
+    });
+  }
+  return { id, contactId, blockedAt: null };
+}
+
+/** The sender's identity on this channel (re-keyed from an alternate id when needed), with its reply address updated. */
+async function findIdentity(
+  query: SqlRunner,
+  agentId: string,
+  channel: string,
+  sender: InboundSender,
+): Promise<Identity | undefined> {
   const found = await query<{ id: string; contact_id: string; blocked_at: Date | null }>(
     `update contact_identities set chat_id = $4, username = coalesce($5, username), updated_at = now()
      where agent_id = $1 and channel = $2 and platform_user_id = $3
@@ -20,32 +96,18 @@ export async function resolveIdentity(
     [agentId, channel, sender.platformUserId, sender.chatId, sender.username ?? null],
   );
   if (found[0]) return { id: found[0].id, contactId: found[0].contact_id, blockedAt: found[0].blocked_at };
-  if (sender.alternateIds?.length) {
-    const rekeyed = await query<{ id: string; contact_id: string; blocked_at: Date | null }>(
-      `update contact_identities set platform_user_id = $3, chat_id = $5, username = coalesce($6, username),
-              updated_at = now()
-       where id = (select id from contact_identities
-                   where agent_id = $1 and channel = $2 and platform_user_id = any($4::text[]) limit 1)
-       returning id, contact_id, blocked_at`,
-      [agentId, channel, sender.platformUserId, sender.alternateIds, sender.chatId, sender.username ?? null],
-    );
-    if (rekeyed[0])
-      return { id: rekeyed[0].id, contactId: rekeyed[0].contact_id, blockedAt: rekeyed[0].blocked_at };
-  }
-  const contactId = newId('contact');
-  await query(
-    `insert into contacts (id, agent_id, display_name, email, email_verified_at, phone, phone_verified_at)
-     values ($1, $2, $3, $4, case when $4::text is null then null else now() end,
-             $5, case when $5::text is null then null else now() end)`,
-    [contactId, agentId, sender.displayName ?? null, sender.email ?? null, sender.phone ?? null],
+  if (!sender.alternateIds?.length) return undefined;
+  const rekeyed = await query<{ id: string; contact_id: string; blocked_at: Date | null }>(
+    `update contact_identities set platform_user_id = $3, chat_id = $5, username = coalesce($6, username),
+            updated_at = now()
+     where id = (select id from contact_identities
+                 where agent_id = $1 and channel = $2 and platform_user_id = any($4::text[]) limit 1)
+     returning id, contact_id, blocked_at`,
+    [agentId, channel, sender.platformUserId, sender.alternateIds, sender.chatId, sender.username ?? null],
   );
-  const id = newId('ident');
-  await query(
-    `insert into contact_identities (id, contact_id, agent_id, channel, platform_user_id, chat_id, username)
-     values ($1, $2, $3, $4, $5, $6, $7)`,
-    [id, contactId, agentId, channel, sender.platformUserId, sender.chatId, sender.username ?? null],
-  );
-  return { id, contactId, blockedAt: null };
+  return rekeyed[0]
+    ? { id: rekeyed[0].id, contactId: rekeyed[0].contact_id, blockedAt: rekeyed[0].blocked_at }
+    : undefined;
 }
 
 type ConversationRow = {
@@ -77,6 +139,13 @@ export async function openConversation(
       current.id,
       input.now,
     ]);
+    await publishEvent(query, {
+      agentId: input.agentId,
+      type: 'conversation.closed',
+      conversationId: current.id,
+      contactId: input.contactId,
+      data: { reason: 'inactive' },
+    });
   }
   const id = newId('conv');
   await query(
@@ -114,10 +183,20 @@ export async function threadConversation(
   )[0];
   if (!found) return undefined;
   if (found.status !== 'active') {
-    await query(
+    const closed = await query<{ id: string }>(
       `update conversations set status = 'closed', closed_at = $3, updated_at = $3
-       where contact_id = $1 and status = 'active' and id <> $2`,
+       where contact_id = $1 and status = 'active' and id <> $2 returning id`,
       [input.contactId, found.id, input.now],
+    );
+    await publishEvents(
+      query,
+      closed.map((row) => ({
+        agentId: input.agentId,
+        type: 'conversation.closed' as const,
+        conversationId: row.id,
+        contactId: input.contactId,
+        data: { reason: 'thread_reopened' },
+      })),
     );
     await query(
       `update conversations set status = 'active', closed_at = null, updated_at = $2 where id = $1`,

@@ -8,6 +8,7 @@ import { deliveries } from '../metrics/metrics.ts';
 import { isBlocked, markBlocked } from './blocking.ts';
 import type { Sender, SenderLookup } from './senders.ts';
 import { contactWindow, holdForWindow, OUTSIDE_WINDOW, reengagementOf } from './window-hold.ts';
+import { publishEvent } from '../events/publish.ts';
 
 export type RetryPolicy = { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
 
@@ -81,7 +82,7 @@ export async function deliverConversation(
     if (
       await isBlocked(database.query, message.agent_id, message.channel, message.recipient.platformUserId)
     ) {
-      await markFailed(database, message.id, 'recipient_blocked', 'The recipient blocked this sender');
+      await markFailed(database, message, 'recipient_blocked', 'The recipient blocked this sender');
       continue;
     }
     const outcome = await attempt(deps, conversationId, message);
@@ -107,7 +108,7 @@ async function attempt(
       provider: sender?.ctx.account.provider ?? 'none',
       outcome: 'failed',
     });
-    await markFailed(database, message.id, code, reason);
+    await markFailed(database, message, code, reason);
     return undefined;
   }
   // A free-form reply outside WhatsApp's 24-hour window is never attempted blindly.
@@ -129,12 +130,15 @@ async function attempt(
   const labels = { channel: message.channel, provider: sender.ctx.account.provider };
   try {
     const result = await send();
-    await database.query(
-      `update messages set status = 'sent', provider_message_id = $2, sent_at = now(), attempts = $3,
-              next_attempt_at = null, updated_at = now()
-       where id = $1 and status = 'queued'`,
-      [message.id, result.providerMessageId, attemptNumber],
-    );
+    await database.transaction(async (query) => {
+      const sent = await query(
+        `update messages set status = 'sent', provider_message_id = $2, sent_at = now(), attempts = $3,
+                next_attempt_at = null, updated_at = now()
+         where id = $1 and status = 'queued' returning id`,
+        [message.id, result.providerMessageId, attemptNumber],
+      );
+      if (sent[0]) await publishEvent(query, statusEvent(message, 'sent'));
+    });
     deliveries.inc({ ...labels, outcome: 'sent' });
     return undefined;
   } catch (error) {
@@ -170,7 +174,7 @@ async function attempt(
       return { retryAt };
     }
     deliveries.inc({ ...labels, outcome: 'failed' });
-    await markFailed(database, message.id, failure.code, failure.message, attemptNumber);
+    await markFailed(database, message, failure.code, failure.message, attemptNumber);
     if (failure.blocked) {
       await markBlocked(
         database.query,
@@ -211,11 +215,31 @@ function sendFunction(
   return adapter.send && (() => adapter.send!(outbound, ctx));
 }
 
-async function markFailed(database: Database, id: string, code: string, reason: string, attempts?: number) {
-  await database.query(
-    `update messages set status = 'failed', error_code = $2, error_message = $3,
-            attempts = coalesce($4, attempts), next_attempt_at = null, updated_at = now()
-     where id = $1 and status = 'queued'`,
-    [id, code, reason.slice(0, 1000), attempts ?? null],
-  );
+/** The message.status event of an outbound message. */
+function statusEvent(message: QueuedRow, status: string, code?: string) {
+  return {
+    agentId: message.agent_id,
+    type: 'message.status' as const,
+    conversationId: message.conversation_id,
+    messageId: message.id,
+    data: { status, channel: message.channel, ...(code ? { code } : {}) },
+  };
+}
+
+async function markFailed(
+  database: Database,
+  message: QueuedRow,
+  code: string,
+  reason: string,
+  attempts?: number,
+) {
+  await database.transaction(async (query) => {
+    const failed = await query(
+      `update messages set status = 'failed', error_code = $2, error_message = $3,
+              attempts = coalesce($4, attempts), next_attempt_at = null, updated_at = now()
+       where id = $1 and status = 'queued' returning id`,
+      [message.id, code, reason.slice(0, 1000), attempts ?? null],
+    );
+    if (failed[0]) await publishEvent(query, statusEvent(message, 'failed', code));
+  });
 }

@@ -1,5 +1,6 @@
 import type { InboundEchoEvent, InboundIdentityEvent } from '../channels/types.ts';
 import type { SqlRunner } from '../db/client.ts';
+import { normalizePhone } from '../contacts/verified-attributes.ts';
 import { newId } from '../ids.ts';
 import { openConversation, resolveIdentity } from './conversation-store.ts';
 
@@ -30,10 +31,17 @@ export async function applyIdentityChange(
   );
   const contactId = moved[0]?.contact_id;
   if (!contactId) return;
-  if (sender.phone) {
+  const phone = normalizePhone(sender.phone);
+  if (phone) {
     await query(
       `update contacts set phone = $2, phone_verified_at = now(), updated_at = now() where id = $1`,
-      [contactId, sender.phone],
+      [contactId, phone],
+    );
+    // The identity proves its new number (a linking key) from now on.
+    await query(
+      `update contact_identities set verified_phone = $3 where agent_id = $1 and channel = $2
+                 and platform_user_id = $4`,
+      [agentId, channel, phone, sender.platformUserId],
     );
   }
   await query(
@@ -63,7 +71,7 @@ export async function applyEcho(
   settings: { now: Date; inactivityMs: number },
 ): Promise<void> {
   const { recipient } = event;
-  const identity = await resolveIdentity(query, agentId, channel, { sender: recipient });
+  const identity = await resolveIdentity(query, agentId, channel, { sender: recipient }, settings.now);
   const conversation = await openConversation(query, {
     agentId,
     contactId: identity.contactId,

@@ -14,6 +14,7 @@ import {
 import { applyStatus, STATUS_MAX_ATTEMPTS, statusRetryDelayMs } from './statuses.ts';
 import { type ReengagementTemplate, reopenWindow } from './window-hold.ts';
 import { applyEcho, applyIdentityChange } from './identity-events.ts';
+import { publishEvent } from '../events/publish.ts';
 
 /** Events of one stream handled per transaction. */
 export const INBOUND_BATCH = 50;
@@ -139,7 +140,7 @@ async function applyMessage(
     );
     return { deliveries: [] };
   }
-  const identity = await resolveIdentity(query, agentId, channel, event);
+  const identity = await resolveIdentity(query, agentId, channel, event, now);
   if (identity.blockedAt) {
     // Writing to us again means they unblocked.
     await query(`update contact_identities set blocked_at = null where id = $1`, [identity.id]);
@@ -234,6 +235,13 @@ export async function insertUserMessage(
   } else {
     await countChannelMessages(query, agentId, channel, 1, now);
   }
+  await publishEvent(query, {
+    agentId,
+    type: 'message.received',
+    conversationId: conversation.id,
+    messageId: inserted[0].id,
+    data: { channel },
+  });
   return inserted[0].id;
 }
 

@@ -18,6 +18,7 @@ import { type AgentResponder, TurnError } from './responder.ts';
 import { INLINE_CHANNELS, type Sender, type SenderLookup } from './senders.ts';
 import { reengagementOf } from './window-hold.ts';
 import { prepareTurn, recordReply, recordTurnFailure, replyParts } from './turn.ts';
+import { gateTurn } from '../handoff/turn-gate.ts';
 
 export type JobContext = {
   /** Wakes a worker of `queue` in this process after `afterMs` (0 = now): pickup is not a poll away. */
@@ -111,6 +112,8 @@ export function createJobHandlers(ctx: JobContext) {
   const turn = async ({ conversationId }: { conversationId: string }) => {
     const prepared = await prepareTurn(database.query, conversationId);
     if (!prepared) return;
+    // A human owns the conversation (or a keyword just handed it over): the agent stays silent.
+    if (!(await database.transaction((query) => gateTurn(query, prepared, now())))) return;
     const { input } = prepared;
     const inline = INLINE_CHANNELS.has(input.channel);
     const sender = inline ? null : await ctx.senders(input.agentId, input.channel);

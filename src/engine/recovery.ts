@@ -3,6 +3,7 @@ import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import type { EngineOptions } from './engine.ts';
 import { QUEUES, streamKey } from './queues.ts';
+import { publishEvents } from '../events/publish.ts';
 
 /** Most triggers re-created per reconciliation pass, per kind. */
 const RECONCILE_LIMIT = 1000;
@@ -93,10 +94,23 @@ export async function closeIdleConversations(
   options: EngineOptions,
   now: Date,
 ): Promise<void> {
-  await database.query(
-    `update conversations set status = 'closed', closed_at = $1, updated_at = $1
-     where id in (select id from conversations where status = 'active' and last_activity_at < $2
-                  limit ${RECONCILE_LIMIT})`,
-    [now, new Date(now.getTime() - options.inactivityMs)],
-  );
+  await database.transaction(async (query) => {
+    const closed = await query<{ id: string; agent_id: string; contact_id: string | null }>(
+      `update conversations set status = 'closed', closed_at = $1, updated_at = $1
+       where id in (select id from conversations where status = 'active' and last_activity_at < $2
+                    limit ${RECONCILE_LIMIT})
+       returning id, agent_id, contact_id`,
+      [now, new Date(now.getTime() - options.inactivityMs)],
+    );
+    await publishEvents(
+      query,
+      closed.map((row) => ({
+        agentId: row.agent_id,
+        type: 'conversation.closed' as const,
+        conversationId: row.id,
+        ...(row.contact_id ? { contactId: row.contact_id } : {}),
+        data: { reason: 'inactive' },
+      })),
+    );
+  });
 }

@@ -26,6 +26,8 @@ export type TurnReply = {
   buttons?: ReplyButton[];
   attachments?: OutboundAttachment[];
   usage?: { inputTokens: number; outputTokens: number };
+  /** The agent asked for a human (its `handoff_to_human` tool): the conversation goes to handoff with the reply. */
+  handoff?: { reason: string };
 };
 
 export type RespondOptions = {

@@ -2,6 +2,7 @@ import type { InboundStatusEvent } from '../channels/types.ts';
 import type { SqlRunner } from '../db/client.ts';
 import { markBlocked } from './blocking.ts';
 import { type ReengagementTemplate, holdForWindow } from './window-hold.ts';
+import { publishEvent } from '../events/publish.ts';
 
 /**
  * Status ranks: an update applies only when it moves the message forward (the UPDATE's WHERE enforces it,
@@ -99,6 +100,19 @@ export async function applyStatus(
     );
     return { matched: exists.length > 0 };
   }
+  await publishEvent(query, {
+    agentId,
+    type: 'message.status',
+    conversationId: message.conversation_id,
+    messageId: message.id,
+    data: {
+      status: failed ? 'failed' : event.status,
+      channel,
+      ...(failed
+        ? { code: event.error?.code ?? (event.status === 'blocked' ? 'recipient_blocked' : 'failed') }
+        : {}),
+    },
+  });
   if (event.status === 'blocked' && message.recipient) {
     await markBlocked(query, agentId, channel, message.recipient.platformUserId, true);
   }

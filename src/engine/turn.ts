@@ -3,7 +3,9 @@ import type { SqlRunner } from '../db/client.ts';
 import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
 import { newId } from '../ids.ts';
 import { countChannelMessages } from '../conversations/analytics.ts';
+import { leavePendingToHuman, startHandoff } from '../handoff/state.ts';
 import { extendHistory } from './conversation-store.ts';
+import { publishEvent, publishEvents } from '../events/publish.ts';
 import type { TurnInput, TurnMessage, TurnReply } from './responder.ts';
 
 /** Most history messages loaded for a turn. */
@@ -113,7 +115,9 @@ export function replyParts(reply: TurnReply, adapter?: Pick<ProviderAdapter, 'sp
 /**
  * Stores the reply parts, each with its own text, attachments and buttons, as queued outbound messages (or
  * `sent` when the channel needs no delivery) and marks the pending messages answered, in the caller's
- * transaction. `recorded` is false when another run already answered them; `queued` is how many need delivery.
+ * transaction. `recorded` is false when another run already answered them, or when a human took the
+ * conversation over meanwhile (`handoff`: the pending messages are left to the human, nothing is written);
+ * `queued` is how many need delivery. A reply that asks for a handoff (the LLM's tool) starts it here too.
  */
 export async function recordReply(
   query: SqlRunner,
@@ -121,12 +125,17 @@ export async function recordReply(
   reply: TurnReply,
   parts: ReplyPart[],
   options: { now: Date; deliveredInline: boolean; blocked: boolean },
-): Promise<{ recorded: boolean; queued: number }> {
+): Promise<{ recorded: boolean; queued: number; handoff?: true }> {
   const { input, now } = { input: turn.input, now: options.now };
-  const rows = await query<{ channel_history: ChannelHistoryEntry[] }>(
-    `select channel_history from conversations where id = $1 for update`,
+  const rows = await query<{ channel_history: ChannelHistoryEntry[]; handoff_at: Date | null }>(
+    `select channel_history, handoff_at from conversations where id = $1 for update`,
     [input.conversationId],
   );
+  // The row lock orders this against a handoff: one that committed first wins, and the agent stays silent.
+  if (rows[0]?.handoff_at) {
+    await leavePendingToHuman(query, turn.pendingIds, now);
+    return { recorded: false, queued: 0, handoff: true };
+  }
   const answered = await query(
     `update messages set answered_at = $2, updated_at = $2 where id = any($1) and answered_at is null returning id`,
     [turn.pendingIds, now],
@@ -135,14 +144,15 @@ export async function recordReply(
   if (answered.length === 0) return { recorded: false, queued: 0 };
   const status = options.blocked ? 'failed' : options.deliveredInline ? 'sent' : 'queued';
   const usage = reply.usage;
+  const stored: string[] = [];
   for (const [index, part] of parts.entries()) {
-    await query(
+    const [row] = await query<{ id: string }>(
       `insert into messages (id, conversation_id, agent_id, role, content, channel, direction, status, recipient,
                              buttons, attachments, input_tokens, output_tokens, reply_to, part, sent_at,
                              error_code, error_message, created_at, updated_at)
        values ($1, $2, $3, 'assistant', $4, $5, 'outbound', $6, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11, $12, $13,
                $14, $15, $16, $17, $17)
-       on conflict do nothing`,
+       on conflict do nothing returning id`,
       [
         newId('msg'),
         input.conversationId,
@@ -163,20 +173,45 @@ export async function recordReply(
         now,
       ],
     );
+    if (row) stored.push(row.id);
   }
+  const { agentId, conversationId, channel } = input;
+  await publishEvents(
+    query,
+    stored.map((messageId) => ({
+      agentId,
+      type: 'reply.queued' as const,
+      conversationId,
+      messageId,
+      data: { channel, status },
+    })),
+  );
   await query(
     `update conversations set channel_history = $2::jsonb, last_activity_at = $3, updated_at = $3,
             input_tokens = input_tokens + $4, output_tokens = output_tokens + $5
      where id = $1`,
     [
       input.conversationId,
-      JSON.stringify(extendHistory(rows[0]?.channel_history ?? [], input.channel, parts.length, now)),
+      JSON.stringify(
+        parts.length > 0
+          ? extendHistory(rows[0]?.channel_history ?? [], input.channel, parts.length, now)
+          : (rows[0]?.channel_history ?? []),
+      ),
       now,
       usage?.inputTokens ?? 0,
       usage?.outputTokens ?? 0,
     ],
   );
-  await countChannelMessages(query, input.agentId, input.channel, parts.length, now);
+  if (parts.length > 0) await countChannelMessages(query, input.agentId, input.channel, parts.length, now);
+  if (reply.handoff) {
+    await startHandoff(query, {
+      agentId: input.agentId,
+      conversationId: input.conversationId,
+      by: 'agent',
+      reason: reply.handoff.reason,
+      now,
+    });
+  }
   return { recorded: true, queued: status === 'queued' ? parts.length : 0 };
 }
 
@@ -195,13 +230,14 @@ export async function recordTurnFailure(
     [turn.pendingIds, now],
   );
   if (answered.length === 0) return false;
+  const failedId = newId('msg');
   await query(
     `insert into messages (id, conversation_id, agent_id, role, content, channel, direction, status, recipient,
                            reply_to, part, error_code, error_message, created_at, updated_at)
      values ($1, $2, $3, 'assistant', '', $4, 'outbound', 'failed', $5::jsonb, $6, 0, $7, $8, $9, $9)
      on conflict do nothing`,
     [
-      newId('msg'),
+      failedId,
       turn.input.conversationId,
       turn.input.agentId,
       turn.input.channel,
@@ -212,5 +248,12 @@ export async function recordTurnFailure(
       now,
     ],
   );
+  await publishEvent(query, {
+    agentId: turn.input.agentId,
+    type: 'message.status',
+    conversationId: turn.input.conversationId,
+    messageId: failedId,
+    data: { status: 'failed', code: failure.code },
+  });
   return true;
 }

@@ -13,12 +13,18 @@ import { whatsappAppTargets, whatsappHandshake } from './whatsapp-app-webhook.ts
 /** Where every provider webhook lands (raw bodies: verified on bytes, never parsed as API JSON). */
 export const WEBHOOK_PREFIX = '/api/v1/channels/webhooks/';
 const WEBHOOK_PATH = `${WEBHOOK_PREFIX}:channel/:agentId`;
+/** Delivery-status callbacks on their own URL (Twilio's per-message StatusCallback); verified and parsed alike. */
+const STATUS_PATH = `${WEBHOOK_PATH}/status`;
 /** One Meta app's callback for all its numbers: each change goes to the agent owning its phone_number_id. */
 export const WHATSAPP_APP_PATH = `${WEBHOOK_PREFIX}whatsapp`;
 
 /** The public URL a provider posts `channel` updates for `agentId` to. */
 export const webhookUrl = (publicUrl: string, channel: string, agentId: string) =>
   `${publicUrl}${WEBHOOK_PREFIX}${channel}/${agentId}`;
+
+/** The public URL a provider posts `channel` delivery statuses for `agentId` to (Twilio's StatusCallback). */
+export const statusCallbackUrl = (publicUrl: string, channel: string, agentId: string) =>
+  `${webhookUrl(publicUrl, channel, agentId)}/status`;
 
 /** A verified delivery for one agent's channel account, ready to record. */
 export type WebhookTarget = { agentId: string; channel: string; sender: Sender };
@@ -30,18 +36,34 @@ const requestOf = async (c: Context<AppEnv>, method: string): Promise<RawRequest
   body: method === 'POST' ? await rawBody(c) : new Uint8Array(),
 });
 
+/** Keeps a verified delivery that can never be stored (raw bytes and why) and counts it as unstorable. */
+async function recordUnstorable(
+  deps: AppDeps,
+  request: RawRequest,
+  target: WebhookTarget,
+  reason: string,
+  events: number,
+): Promise<void> {
+  const { channel, agentId } = target;
+  await recordRejectedWebhook(deps.database.db, { agentId, channel, body: request.body, reason });
+  deps.logger.warn({ channel, agentId, reason }, 'webhook update can never be stored; recorded as rejected');
+  webhookEvents.inc({ channel, outcome: 'unstorable' }, events);
+}
+
 /** Parses a verified request for each target, records every event durably, then acknowledges. */
 async function record(deps: AppDeps, request: RawRequest, targets: WebhookTarget[]) {
   const parsed: { target: WebhookTarget; events: InboundEvent[] }[] = [];
+  const total = { accepted: 0, duplicates: 0, rejected: 0 };
   for (const target of targets) {
     const { adapter, ctx } = target.sender;
     try {
       parsed.push({ target, events: adapter.parse?.(request, ctx) ?? [] });
     } catch {
-      throw new ApiError(400, 'Webhook body is not a valid update');
+      // Signed by the provider yet unreadable: a redelivery would be just as unreadable. Keep the bytes, stop retries.
+      await recordUnstorable(deps, request, target, 'unparseable', 1);
+      total.rejected += 1;
     }
   }
-  const total = { accepted: 0, duplicates: 0, rejected: 0 };
   // Nothing to record (no target, or only ignored content): answer at once, engine or not.
   if (parsed.every(({ events }) => events.length === 0)) return total;
   const { engine } = deps;
@@ -69,16 +91,11 @@ async function record(deps: AppDeps, request: RawRequest, targets: WebhookTarget
     }
     // Redelivery would fail the same way forever: keep the raw bytes, stop the provider's retries.
     try {
-      await recordRejectedWebhook(deps.database.db, { ...target, body: request.body, reason });
+      await recordUnstorable(deps, request, target, reason, events.length);
     } catch (recordError) {
       transient ??= recordError;
       continue;
     }
-    deps.logger.warn(
-      { channel, agentId: target.agentId, reason },
-      'webhook update can never be stored; recorded as rejected',
-    );
-    webhookEvents.inc({ channel, outcome: 'unstorable' }, events.length);
     total.rejected += events.length;
   }
   if (transient) {
@@ -124,7 +141,7 @@ export function registerWebhookRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
     return c.body(verdict.body, verdict.status as 200, { 'content-type': 'text/plain' });
   });
 
-  app.post(WEBHOOK_PATH, async (c) => {
+  const receive = async (c: Context<AppEnv>) => {
     const target = await targetOf(c);
     const request = await requestOf(c, 'POST');
     const verdict = await target.sender.adapter.verify?.(request, target.sender.ctx);
@@ -133,8 +150,13 @@ export function registerWebhookRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
       webhookEvents.inc({ channel: target.channel, outcome: 'rejected' });
       throw unauthorized('Webhook signature is missing or invalid');
     }
-    return c.json({ success: true, ...(await record(deps, request, [target])) }, 200);
-  });
+    const outcome = await record(deps, request, [target]);
+    const ack = target.sender.adapter.webhookAck;
+    if (ack) return c.body(ack.body, 200, { 'content-type': ack.contentType });
+    return c.json({ success: true, ...outcome }, 200);
+  };
+  app.post(WEBHOOK_PATH, receive);
+  app.post(STATUS_PATH, receive);
 
   app.get(WHATSAPP_APP_PATH, async (c) => {
     const { status, body } = await whatsappHandshake(deps, await requestOf(c, 'GET'));

@@ -8,6 +8,7 @@ import {
 import type { SqlRunner } from '../db/client.ts';
 import type { StoredTemplate } from '../db/schema-conversations.ts';
 import { newId } from '../ids.ts';
+import { publishEvent } from '../events/publish.ts';
 import type { Sender } from './senders.ts';
 
 export type { ReengagementTemplate };
@@ -17,7 +18,11 @@ export const OUTSIDE_WINDOW = 'outside_window';
 
 /** The sender's re-engagement template, when it has one and its adapter can send templates. */
 export function reengagementOf(sender: Sender | null): ReengagementTemplate | null {
-  return sender?.adapter.sendTemplate ? reengagementTemplateOf(sender.ctx.account.settings) : null;
+  if (!sender?.adapter.sendTemplate) return null;
+  const { adapter, ctx } = sender;
+  return adapter.reengagementTemplate
+    ? adapter.reengagementTemplate(ctx.account.settings)
+    : reengagementTemplateOf(ctx.account.settings);
 }
 
 /** What the window needs to know about a contact on one channel. */
@@ -58,21 +63,30 @@ export async function holdForWindow(
   template: ReengagementTemplate | null,
   now: Date,
 ): Promise<'held' | 'failed'> {
+  const statusEvent = (status: string) => ({
+    agentId: message.agent_id,
+    type: 'message.status' as const,
+    conversationId: message.conversation_id,
+    messageId: message.id,
+    data: { status, channel: message.channel, code: OUTSIDE_WINDOW },
+  });
   if (!template) {
-    await query(
+    const failed = await query(
       `update messages set status = 'failed', error_code = $3, error_message = $2,
               next_attempt_at = null, updated_at = now()
-       where id = $1 and status in ('queued', 'sent', 'failed')`,
+       where id = $1 and status in ('queued', 'sent', 'failed') returning id`,
       [message.id, OUTSIDE_WINDOW_MESSAGE, OUTSIDE_WINDOW],
     );
+    if (failed[0]) await publishEvent(query, statusEvent('failed'));
     return 'failed';
   }
-  await query(
+  const held = await query(
     `update messages set status = 'held', error_code = $3, error_message = $2,
             next_attempt_at = null, updated_at = now()
-     where id = $1 and status in ('queued', 'sent', 'failed')`,
+     where id = $1 and status in ('queued', 'sent', 'failed') returning id`,
     [message.id, 'Held until the contact writes again; a re-engagement template was sent', OUTSIDE_WINDOW],
   );
+  if (held[0]) await publishEvent(query, statusEvent('held'));
   const window = await contactWindow(
     query,
     message.agent_id,
@@ -101,13 +115,16 @@ export async function insertTemplateMessage(
     recipient: { platformUserId: string; chatId: string };
     template: StoredTemplate;
     now: Date;
+    /** An operator sent it (API): stored with role `human` and their user id. */
+    userId?: string;
   },
 ): Promise<string> {
   const id = newId('msg');
   await query(
     `insert into messages (id, conversation_id, agent_id, role, content, channel, direction, status, recipient,
-                           template, created_at, updated_at)
-     values ($1, $2, $3, 'assistant', $4, $5, 'outbound', 'queued', $6::jsonb, $7::jsonb, $8, $8)`,
+                           template, created_at, updated_at, user_id)
+     values ($1, $2, $3, case when $9::text is null then 'assistant' else 'human' end, $4, $5, 'outbound', 'queued',
+             $6::jsonb, $7::jsonb, $8, $8, $9)`,
     [
       id,
       input.conversation_id,
@@ -117,6 +134,7 @@ export async function insertTemplateMessage(
       JSON.stringify(input.recipient),
       JSON.stringify(input.template),
       input.now,
+      input.userId ?? null,
     ],
   );
   return id;

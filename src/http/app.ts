@@ -19,9 +19,12 @@ import { registerDocs } from './docs.ts';
 import { registerWebhookRoute } from '../engine/webhook-route.ts';
 import { MAIL_WEBHOOK_PREFIX, registerMailWebhookRoute } from '../engine/mail-route.ts';
 import { registerEmailInfoRoute } from '../channels/email-routes.ts';
+import { registerContactRoutes } from '../contacts/routes.ts';
 import { registerConversationRoutes } from '../conversations/routes.ts';
 import { registerChatRoutes } from '../chat/routes.ts';
 import { registerWidgetRoutes } from '../widget/routes.ts';
+import { registerEventStreamRoute } from '../events/stream-route.ts';
+import { registerEventWebhookRoutes } from '../events/webhook-routes.ts';
 import { isWidgetScriptPath, registerWidgetAssets } from '../widget/assets.ts';
 import type { AppDeps, AppEnv } from './env.ts';
 import { errorBody, handleError, validationError } from './errors.ts';
@@ -70,10 +73,13 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerAgentRoutes(app, deps);
   registerLlmKeyRoutes(app, deps);
   registerConversationRoutes(app, deps);
+  registerContactRoutes(app, deps);
   registerMailWebhookRoute(app, deps);
   registerWebhookRoute(app, deps);
   registerChannelRoutes(app, deps);
   registerEmailInfoRoute(app, deps);
+  registerEventWebhookRoutes(app, deps);
+  if (deps.events) registerEventStreamRoute(app, deps, deps.events.hub, deps.events.stream);
   registerWidgetAssets(app, deps.config.PUBLIC_URL);
   if (deps.chats) registerChatRoutes(app, deps, deps.chats);
   if (deps.chats && deps.visitors)

@@ -23,6 +23,7 @@ export type Principal = {
 import type { ChatService } from '../chat/chat-service.ts';
 import type { VisitorTokens } from '../widget/visitor-tokens.ts';
 import type { RateLimitFactory } from './rate-limit.ts';
+import type { EventsService } from '../events/service.ts';
 
 export type AppDeps = {
   config: Config;
@@ -45,6 +46,8 @@ export type AppDeps = {
   visitors?: VisitorTokens;
   /** Rate-limit budgets: in-process by default, PostgreSQL-backed with RATE_LIMIT_STORE=postgres. */
   rateLimits?: RateLimitFactory;
+  /** Live events (SSE fan-out); absent = the event stream route is not mounted. */
+  events?: EventsService;
 };
 
 export type AppEnv = {

@@ -109,3 +109,16 @@ export function observeLlmCall(
 export function observeTurn(channel: string, outcome: string, start: number): void {
   turnSeconds.observe({ channel, outcome }, secondsSince(start));
 }
+
+export const eventStreams = new Gauge({
+  name: 'switchboard_event_streams',
+  help: 'Open live event streams (SSE) in this process',
+  registers: [registry],
+});
+
+export const eventWebhookDeliveries = new Counter({
+  name: 'switchboard_event_webhook_deliveries_total',
+  help: 'Event webhook delivery attempts by outcome: delivered, retry (will be tried again) or failed (gave up)',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});

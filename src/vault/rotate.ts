@@ -1,12 +1,14 @@
 import { channelSealContext } from '../channels/channel-config.ts';
 import type { Database, SqlRunner } from '../db/client.ts';
+import { webhookSealContext } from '../events/webhook-store.ts';
 import { llmKeySealContext, openLlmKeySecret } from '../platform/llm-keys.ts';
 import { sealedKeyId, type Vault } from './vault.ts';
 
-export type RotationReport = { channelSecrets: number; llmKeys: number };
+export type RotationReport = { channelSecrets: number; llmKeys: number; eventWebhookSecrets: number };
 
 /**
- * Re-seals every stored secret under the vault's current key: channel secrets and project LLM keys (and seals LLM
+ * Re-seals every stored secret under the vault's current key: channel secrets, project LLM keys and event webhook
+ * signing secrets (and seals LLM
  * keys stored before the vault existed). Works in small batches, each its own transaction, and each row is
  * replaced only if it still holds the value that was read, so it is safe beside running servers and resumable:
  * run it again after an interruption and it continues with whatever is left. Channel secret updates fire the
@@ -18,7 +20,7 @@ export async function rotateSecrets(
   options: { batchSize?: number; onBatch?: (report: RotationReport) => void } = {},
 ): Promise<RotationReport> {
   const batchSize = options.batchSize ?? 100;
-  const report: RotationReport = { channelSecrets: 0, llmKeys: 0 };
+  const report: RotationReport = { channelSecrets: 0, llmKeys: 0, eventWebhookSecrets: 0 };
   /** Runs `batch` in its own transaction until it finds nothing left, adding its row counts to `what`. */
   const drain = async (what: keyof RotationReport, batch: (query: SqlRunner) => Promise<number>) => {
     for (;;) {
@@ -60,6 +62,20 @@ export async function rotateSecrets(
     }
     return rows.length;
   });
+  await drain('eventWebhookSecrets', async (query) => {
+    const rows = await query<{ id: string; secret: string }>(
+      `select id, secret from event_webhooks where secret not like $1 order by id limit $2 for update skip locked`,
+      [`v1:${vault.currentKeyId}:%`, batchSize],
+    );
+    for (const row of rows) {
+      await query('update event_webhooks set secret = $1 where id = $2 and secret = $3', [
+        vault.reseal(row.secret, webhookSealContext(row.id)),
+        row.id,
+        row.secret,
+      ]);
+    }
+    return rows.length;
+  });
   return report;
 }
 
@@ -71,7 +87,8 @@ export async function secretsByKey(database: Database): Promise<Record<string, n
   );
   for (const row of channel) counts[row.key_id] = (counts[row.key_id] ?? 0) + row.n;
   const llm = await database.query<{ secret: string }>('select secret from llm_key_secrets');
-  for (const row of llm) {
+  const hooks = await database.query<{ secret: string }>('select secret from event_webhooks');
+  for (const row of [...llm, ...hooks]) {
     const id = sealedKeyId(row.secret) ?? 'plaintext';
     counts[id] = (counts[id] ?? 0) + 1;
   }

@@ -9,6 +9,7 @@ import type { AppDeps, AppEnv } from '../http/env.ts';
 import { badRequest, unauthorized } from '../http/errors.ts';
 import { json, jsonBody } from '../http/openapi.ts';
 import { clientIp, rateLimitsOf } from '../http/rate-limit.ts';
+import { attributesOfIdentifier } from '../contacts/verified-attributes.ts';
 import { newId } from '../ids.ts';
 import {
   checkOrigin,
@@ -247,14 +248,14 @@ export function registerWidgetRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, wi
     const visitor = await requireVisitor(c, widget.visitors, accountOf(c));
     await perVisitor.consume(`${agentId}:${visitor.visitorId}`);
     const id = platformIdOf(visitor);
-    const email = visitor.verifiedIdentifier?.includes('@') ? visitor.verifiedIdentifier : undefined;
+    const verified = visitor.verifiedIdentifier ? attributesOfIdentifier(visitor.verifiedIdentifier) : {};
     return {
       agentId,
       channel: 'website' as const,
       message,
       platformUserId: id,
       userIdentifier: visitor.verifiedIdentifier ?? `website:${visitor.visitorId}`,
-      ...(email ? { verifiedEmail: email } : {}),
+      verified,
     };
   };
 

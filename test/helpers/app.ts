@@ -77,7 +77,7 @@ export async function startTestApp(
   const registry = options.adapters ? new AdapterRegistry(options.adapters) : undefined;
   const channelAccounts = new ChannelAccounts({ database, vault, logger, registry });
   await channelAccounts.start();
-  const { app, engine } = await wireApp({
+  const { app, engine, events } = await wireApp({
     config,
     database,
     logger,
@@ -129,6 +129,7 @@ export async function startTestApp(
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await engine?.stop();
+      await events.stop();
       await channelAccounts.close();
       if (!options.database) await database.close();
       const leaks = findLeaks([

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import pg from 'pg';
+import { inject } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
 
@@ -20,6 +22,10 @@ function withDatabaseName(url: string, name: string): string {
  */
 export async function createTestDatabase(): Promise<Database & { url?: string }> {
   if (testDatabaseKind() === 'pglite') {
+    const template = inject('pgliteTemplate');
+    if (template) {
+      return openDatabase({ kind: 'pglite', loadDataDir: new Blob([fs.readFileSync(template)]) });
+    }
     const database = await openDatabase({ kind: 'pglite' });
     await migrate(database);
     return database;

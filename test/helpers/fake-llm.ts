@@ -11,7 +11,15 @@ import { anthropicRequestError, writeAnthropicError, writeAnthropicReply } from 
 
 /** What the server does with one request. */
 export type FakeStep =
-  | { reply: string; chunks?: string[]; usage?: { prompt_tokens: number; completion_tokens: number } }
+  | {
+      reply: string;
+      chunks?: string[];
+      usage?: { prompt_tokens: number; completion_tokens: number };
+      /** OpenAI format: tool calls the model makes (with `reply` as the text beside them, '' for none). */
+      toolCalls?: { name: string; arguments: Record<string, unknown> }[];
+      /** Answer only once this settles (a model still thinking while the test acts). */
+      waitFor?: Promise<unknown>;
+    }
   | { status: number; retryAfter?: string; message?: string }
   /** Send these chunks, then cut the connection (a stream that breaks midway). */
   | { chunks: string[]; breakAfter: true }
@@ -158,6 +166,14 @@ export async function startFakeLlm(): Promise<FakeLlm> {
       );
       return;
     }
+    if ('waitFor' in step && step.waitFor) await step.waitFor;
+    const toolCalls = ('toolCalls' in step && step.toolCalls ? step.toolCalls : []).map((call, index) => ({
+      index,
+      id: `call_fake_${counter + 1}_${index}`,
+      type: 'function' as const,
+      function: { name: call.name, arguments: JSON.stringify(call.arguments) },
+    }));
+    const finishReason = toolCalls.length > 0 ? 'tool_calls' : 'stop';
     const id = `chatcmpl-fake-${++counter}`;
     const created = Math.floor(Date.now() / 1000);
     const model = typeof body?.model === 'string' ? body.model : 'fake';
@@ -174,7 +190,19 @@ export async function startFakeLlm(): Promise<FakeLlm> {
           object: 'chat.completion',
           created,
           model,
-          choices: [{ index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop' }],
+          choices: [
+            {
+              index: 0,
+              message: {
+                role: 'assistant',
+                content: reply === '' && toolCalls.length > 0 ? null : reply,
+                ...(toolCalls.length > 0
+                  ? { tool_calls: toolCalls.map(({ index: _, ...call }) => call) }
+                  : {}),
+              },
+              finish_reason: finishReason,
+            },
+          ],
           usage,
         }),
       );
@@ -202,7 +230,8 @@ export async function startFakeLlm(): Promise<FakeLlm> {
       res.socket?.destroy();
       return;
     }
-    chunk({}, 'stop');
+    if (toolCalls.length > 0) chunk({ tool_calls: toolCalls }, null);
+    chunk({}, finishReason);
     if (body?.stream_options?.include_usage) {
       send({ id, object: 'chat.completion.chunk', created, model, choices: [], usage });
     }

@@ -22,6 +22,24 @@ export const VALID_BODIES: Record<string, unknown> = {
     { webhook_url: 'https://example.test/hook' },
   'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/conversations/:conversationId/messages':
     { template: { name: 'reopen', language: 'en' } },
+  'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/contacts/:contactId/merge': {
+    contact_id: 'contact_01jd2x3y4z5a6b7c8d9e0f1g2h',
+  },
+  'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/contacts/:contactId/split': {
+    identity_id: 'ident_01jd2x3y4z5a6b7c8d9e0f1g2h',
+  },
+  'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/conversations': {
+    channel: 'telegram',
+    recipient: '42',
+    text: 'hi',
+  },
+  'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/conversations/:conversationId/handoff':
+    {},
   'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/chat': { message: 'hi' },
   'POST /api/v1/organizations/:orgId/projects/:projectId/agents/:agentId/chat/stream': { message: 'hi' },
+  'POST /api/v1/organizations/:orgId/event-webhooks': {
+    url: 'https://example.test/hook',
+    event_types: ['conversation.closed'],
+  },
+  'PATCH /api/v1/organizations/:orgId/event-webhooks/:webhookId': { enabled: false },
 };

@@ -5,6 +5,7 @@ import { createLogger } from '../../src/logger.ts';
 import { readLlmKeySecret } from '../../src/platform/llm-keys.ts';
 import { rotateSecrets, secretsByKey } from '../../src/vault/rotate.ts';
 import { keyIdOf, Vault, VaultError } from '../../src/vault/vault.ts';
+import { openWebhookSecret } from '../../src/events/webhook-store.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createAgent, createOrg, createProject, registerUser, type TestUser } from '../helpers/fixtures.ts';
 import { randomSecret, secret, vaultKey } from '../helpers/secrets.ts';
@@ -21,6 +22,7 @@ let projectId: string;
 /** agent id → the plaintext of each channel secret it stores. */
 const stored = new Map<string, Record<string, string>>();
 const llmKeys = new Map<string, string>();
+let webhook: { id: string; secret: string };
 
 beforeAll(async () => {
   app = await startTestApp({ CHANNEL_ENCRYPTION_KEY: KEY_A });
@@ -73,6 +75,12 @@ beforeAll(async () => {
     legacy,
   ]);
   llmKeys.set('llmkey_legacy', legacy);
+  const hook = await app.call('POST', `/api/v1/organizations/${orgId}/event-webhooks`, {
+    token: owner.token,
+    body: { url: 'https://example.test/hook', event_types: ['message.received'] },
+  });
+  expect(hook.status, hook.text).toBe(201);
+  webhook = { id: hook.body.data._id, secret: hook.body.data.secret };
 });
 afterAll(() => app?.close());
 
@@ -88,11 +96,16 @@ async function expectAllReadableWith(vault: Vault) {
   for (const [id, plaintext] of llmKeys) {
     expect((await readLlmKeySecret(app.database.db, vault, projectId, id))?.secret).toBe(plaintext);
   }
+  const [hook] = await app.database.query<{ secret: string }>(
+    'select secret from event_webhooks where id = $1',
+    [webhook.id],
+  );
+  expect(openWebhookSecret(vault, webhook.id, hook?.secret as string)).toBe(webhook.secret);
 }
 
 describe('key rotation', () => {
   it('re-encrypts every value under the new key, resumably; the old key can then be removed', async () => {
-    expect(await secretsByKey(app.database)).toEqual({ [keyIdOf(keyA)]: 9 + 2, plaintext: 1 });
+    expect(await secretsByKey(app.database)).toEqual({ [keyIdOf(keyA)]: 9 + 2 + 1, plaintext: 1 });
     const rotating = new Vault(keyB, [keyA]);
 
     // Interrupted after the first batch: what was done stays done, and a second run finishes the rest.
@@ -104,15 +117,19 @@ describe('key rotation', () => {
     }).catch((err: Error) => err);
     expect(interrupted).toBeInstanceOf(Error);
     expect(await secretsByKey(app.database)).toEqual({
-      [keyIdOf(keyA)]: 7 + 2,
+      [keyIdOf(keyA)]: 7 + 2 + 1,
       [keyIdOf(keyB)]: 2,
       plaintext: 1,
     });
 
     const report = await rotateSecrets(app.database, rotating, { batchSize: 2 });
-    expect(report).toEqual({ channelSecrets: 7, llmKeys: 3 });
-    expect(await secretsByKey(app.database)).toEqual({ [keyIdOf(keyB)]: 12 });
-    expect(await rotateSecrets(app.database, rotating)).toEqual({ channelSecrets: 0, llmKeys: 0 });
+    expect(report).toEqual({ channelSecrets: 7, llmKeys: 3, eventWebhookSecrets: 1 });
+    expect(await secretsByKey(app.database)).toEqual({ [keyIdOf(keyB)]: 13 });
+    expect(await rotateSecrets(app.database, rotating)).toEqual({
+      channelSecrets: 0,
+      llmKeys: 0,
+      eventWebhookSecrets: 0,
+    });
 
     await expectAllReadableWith(new Vault(keyB));
     const oldOnly = new Vault(keyA);

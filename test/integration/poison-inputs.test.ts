@@ -106,6 +106,26 @@ describe('provider data PostgreSQL cannot store', () => {
 });
 
 describe('a webhook whose update can never be stored', () => {
+  it('a correctly signed body that is not an update is kept as rejected and answered 200, not retried forever', async () => {
+    const webhook = (tg.fake as unknown as { webhook: { url: string; secret: string } }).webhook;
+    const body = '{"update_id": 12, "message": ';
+    const post = (secret: string) =>
+      fetch(tg.fake.deliverTo(webhook.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret },
+        body,
+      });
+    // Unsigned garbage is refused before it is read.
+    expect((await post('wrong-secret')).status).toBe(401);
+    const res = await post(webhook.secret);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ success: true, accepted: 0, rejected: 1 });
+    const rows = await tg.app.database.query<{ body_base64: string; reason: string }>(
+      `select body_base64, reason from rejected_webhooks where reason = 'unparseable'`,
+    );
+    expect(rows.map((row) => Buffer.from(row.body_base64, 'base64').toString('utf8'))).toEqual([body]);
+  });
+
   it('is recorded as rejected with its raw bytes and answered 200; a transient failure still answers 503', async () => {
     const engine = tg.app.engine!;
     const realIngest = engine.ingestor.ingest.bind(engine.ingestor);
@@ -121,12 +141,14 @@ describe('a webhook whose update can never be stored', () => {
       tg.fake.deliveryAttempts = 1;
       expect(await tg.fake.deliver(update)).toBe(200);
       const [row] = await tg.app.database.query<{ channel: string; body_base64: string; reason: string }>(
-        'select channel, body_base64, reason from rejected_webhooks',
+        `select channel, body_base64, reason from rejected_webhooks where reason <> 'unparseable'`,
       );
       expect(row?.channel).toBe('telegram');
       expect(row?.reason).toBe((poison as { code: string }).code);
       expect(JSON.parse(Buffer.from(row!.body_base64, 'base64').toString('utf8'))).toEqual(update);
-      expect(tg.app.logs.filter((l) => l.includes('recorded as rejected'))).toHaveLength(1);
+      expect(tg.app.logs.filter((l) => l.includes('recorded as rejected') && l.includes('"22'))).toHaveLength(
+        1,
+      );
 
       engine.ingestor.ingest = async () => Promise.reject(transient);
       expect(await tg.fake.deliver(tg.fake.textUpdate(tg.user(), 'retry me'))).toBe(503);

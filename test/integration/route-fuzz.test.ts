@@ -108,6 +108,8 @@ beforeAll(async () => {
       CHANNEL_TESTS_PER_MINUTE: '1000000',
       WIDGET_IP_RATE_LIMIT_PER_MINUTE: '1000000',
       WIDGET_VISITOR_RATE_LIMIT_PER_MINUTE: '1000000',
+      // The event stream ends after a second, so reading it to its end returns.
+      EVENTS_STREAM_MAX_MS: '1000',
     },
     (hono) => {
       registered = hono.routes;

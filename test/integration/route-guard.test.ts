@@ -26,6 +26,7 @@ const PUBLIC = new Set([
   'POST /api/v1/auth/register',
   'POST /api/v1/auth/login',
   'POST /api/v1/channels/webhooks/:channel/:agentId',
+  'POST /api/v1/channels/webhooks/:channel/:agentId/status',
   'GET /api/v1/channels/webhooks/:channel/:agentId',
   'POST /api/v1/channels/webhooks/whatsapp',
   'GET /api/v1/channels/webhooks/whatsapp',
@@ -52,6 +53,9 @@ const RESTRICTED_READS = new Set([
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/telegram/webhook/info',
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/whatsapp/webhook/info',
   'GET /api/v1/channels/organizations/:orgId/projects/:projectId/agents/:agentId/channels/email/webhook/info',
+  'GET /api/v1/organizations/:orgId/event-webhooks',
+  'GET /api/v1/organizations/:orgId/event-webhooks/:webhookId',
+  'GET /api/v1/organizations/:orgId/event-webhooks/:webhookId/deliveries',
 ]);
 
 /**
@@ -78,6 +82,8 @@ beforeAll(async () => {
     BODY_LIMIT_BYTES: String(BODY_LIMIT),
     EMAIL_MAX_BYTES: String(BODY_LIMIT),
     METRICS_TOKEN: 'route-guard-metrics-token-0123',
+    // The event stream (a viewer read) ends after a second, so reading it to its end returns.
+    EVENTS_STREAM_MAX_MS: '1000',
   };
   app = await startTestApp(env, (hono) => {
     registered = hono.routes;
@@ -105,7 +111,13 @@ beforeAll(async () => {
     token: victim.owner.token,
     body: { email: 'pending@example.test', role: 'viewer' },
   });
-  expect([key.status, token.status, chat.status, invitation.status], chat.text).toEqual([201, 201, 200, 201]);
+  const webhook = await app.call('POST', `${base}/event-webhooks`, {
+    token: victim.owner.token,
+    body: { url: 'http://127.0.0.1:9/hook', event_types: ['message.received'] },
+  });
+  expect([key.status, token.status, chat.status, invitation.status, webhook.status], chat.text).toEqual([
+    201, 201, 200, 201, 201,
+  ]);
   ids = {
     orgId: victim.orgId,
     projectId: victim.projectId,
@@ -118,10 +130,16 @@ beforeAll(async () => {
         chat.body.conversation_id,
       ])
     )[0]?.id as string,
+    contactId: (
+      await app.database.query<{ contact_id: string }>(`select contact_id from conversations where id = $1`, [
+        chat.body.conversation_id,
+      ])
+    )[0]?.contact_id as string,
     index: '0',
     userId: victim.owner.id,
     channel: 'telegram',
     invitationId: invitation.body.data._id,
+    webhookId: webhook.body.data._id,
   };
 });
 afterAll(() => app?.close());
@@ -154,7 +172,7 @@ describe('every registered route', () => {
   it("answers 404 to another organization's owner, whose request is otherwise valid", async () => {
     for (const route of orgRoutes()) {
       const [method, path] = route.split(' ') as [string, string];
-      const bodyless = method === 'GET' || method === 'DELETE' || /\/(close|test)$/.test(route);
+      const bodyless = method === 'GET' || method === 'DELETE' || /\/(close|test|resume)$/.test(route);
       if (!bodyless && !(route in BODIES)) throw new Error(`add a valid body for ${route} to BODIES`);
       const res = await app.call(method, fill(path), { token: outsider.owner.token, body: BODIES[route] });
       expect(res.status, `${route}: ${res.text}`).toBe(404);

@@ -59,7 +59,8 @@ describe('POST …/conversations/{conversationId}/messages {template}', () => {
     });
     expect(res.status, res.text).toBe(202);
     expect(res.body.data).toMatchObject({
-      role: 'assistant',
+      role: 'human',
+      user_id: wa.ws.owner.id,
       direction: 'outbound',
       channel: 'whatsapp',
       status: 'queued',

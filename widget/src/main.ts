@@ -68,7 +68,10 @@ function humanError(err: unknown): string {
     case 404:
       return 'This chat is not available right now.';
     case 409:
-      return 'The assistant is paused right now. Please try again later.';
+      // A person took the conversation over: the message was stored; their answer shows in the history.
+      return /human has taken over/i.test(err.message)
+        ? 'Your message was received. A team member will answer here; reopen the chat later to see it.'
+        : 'The assistant is paused right now. Please try again later.';
     case 429:
       return `You're sending messages too quickly. Please try again in ${err.retryAfter ?? 60} seconds.`;
     default:

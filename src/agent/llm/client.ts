@@ -1,4 +1,4 @@
-import { generateText, type LanguageModelUsage, streamText } from 'ai';
+import { generateText, type LanguageModelUsage, streamText, tool, type ToolSet } from 'ai';
 import { publicFetchFor } from '../../channels/adapter-context.ts';
 import type { Logger } from '../../logger.ts';
 import { devGenerate } from './dev-model.ts';
@@ -6,7 +6,7 @@ import { observeLlmCall } from '../../metrics/metrics.ts';
 import { LlmError } from './errors.ts';
 import { createModel } from './models.ts';
 import { classifyError, retryDelay, sleep } from './retry.ts';
-import type { GenerateInput, GenerateResult, LlmTarget } from './types.ts';
+import type { GenerateInput, GenerateResult, LlmTarget, LlmToolCall } from './types.ts';
 
 export type LlmClientOptions = {
   /** Bound on each attempt (request and, when streaming, the whole stream). */
@@ -23,7 +23,7 @@ export type LlmClientOptions = {
 
 export type LlmClient = { generate(input: GenerateInput): Promise<GenerateResult> };
 
-type Reply = { text: string; usage: GenerateResult['usage'] };
+type Reply = { text: string; usage: GenerateResult['usage']; toolCalls: LlmToolCall[] };
 /** Shared by all attempts of one generate() call: once a chunk went out, nothing may be retried. */
 type StreamState = { emitted: number };
 
@@ -85,12 +85,13 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
 
   async function call(target: LlmTarget, input: GenerateInput, state: StreamState): Promise<Reply> {
     if (target.provider === 'dev') {
-      return devGenerate({
+      const reply = await devGenerate({
         system: input.system,
         messages: input.messages,
         ...(input.onChunk ? { onChunk: emitter(input, state) } : {}),
         ...(input.signal ? { signal: input.signal } : {}),
       });
+      return { ...reply, toolCalls: [] };
     }
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const abortSignal = input.signal ? AbortSignal.any([timeout, input.signal]) : timeout;
@@ -101,6 +102,7 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
         messages: input.messages,
         maxRetries: 0,
         abortSignal,
+        ...(input.tools?.length ? { tools: toolSet(input.tools) } : {}),
         ...(target.parameters.temperature !== undefined
           ? { temperature: target.parameters.temperature }
           : {}),
@@ -111,25 +113,32 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
       let reply: Reply;
       if (!input.onChunk) {
         const result = await generateText(common);
-        reply = { text: result.text, usage: tokens(result.usage) };
+        reply = {
+          text: result.text,
+          usage: tokens(result.usage),
+          toolCalls: result.toolCalls.map((call) => ({ name: call.toolName, input: call.input })),
+        };
       } else {
         const emit = emitter(input, state);
         // Errors arrive as `error` parts below; the empty onError keeps the SDK from printing them.
         const result = streamText({ ...common, onError: () => {} });
         let text = '';
         let usage: LanguageModelUsage | undefined;
+        const toolCalls: LlmToolCall[] = [];
         for await (const part of result.fullStream) {
           if (part.type === 'text-delta' && part.text) {
             text += part.text;
             emit(part.text);
+          } else if (part.type === 'tool-call') {
+            toolCalls.push({ name: part.toolName, input: part.input });
           } else if (part.type === 'error') throw part.error;
           else if (part.type === 'abort') throw new Error('stream aborted');
           else if (part.type === 'finish') usage = part.totalUsage;
         }
         if (abortSignal.aborted) throw new Error('stream aborted');
-        reply = { text, usage: tokens(usage) };
+        reply = { text, usage: tokens(usage), toolCalls };
       }
-      if (reply.text.trim() === '') {
+      if (reply.text.trim() === '' && reply.toolCalls.length === 0) {
         throw new LlmError('llm_bad_response', 'empty reply from the provider', { retryable: false });
       }
       return reply;
@@ -249,6 +258,13 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
       }
     },
   };
+}
+
+/** The offered tools as AI SDK tools without `execute`: a call ends the generation and is returned. */
+function toolSet(tools: NonNullable<GenerateInput['tools']>): ToolSet {
+  return Object.fromEntries(
+    tools.map((t) => [t.name, tool({ description: t.description, inputSchema: t.input })]),
+  );
 }
 
 /** Client options from the configuration: LLM_TIMEOUT_MS, LLM_MAX_RETRIES, backoff from 1 s up to 30 s. */

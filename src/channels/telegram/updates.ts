@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { normalizePhone } from '../../contacts/verified-attributes.ts';
 import { truncateText } from '../../text-safety.ts';
 import type { AdapterContext, InboundEvent, InboundMessageEvent } from '../types.ts';
 import { chatAddress } from './chat-address.ts';
@@ -110,6 +111,17 @@ function sender(from: z.infer<typeof user>, chatId: string) {
 }
 
 /**
+ * The phone number of a contact the sender shared about themself (`contact.user_id` equals the sender's id, as
+ * with a `request_contact` keyboard button): Telegram vouches for it. Someone else's contact proves nothing.
+ */
+function ownPhone(fromId: number, content: Content | undefined): { phone?: string } {
+  const shared = content?.attachments?.find((a) => a.type === 'contact')?.extra;
+  if (!shared || shared.user_id !== fromId) return {};
+  const phone = normalizePhone(typeof shared.phone_number === 'string' ? shared.phone_number : undefined);
+  return phone ? { phone } : {};
+}
+
+/**
  * One user message as an event; undefined for bots, and for a message with neither text nor content the agent can
  * act on (a service message): it must never become an empty message the agent answers.
  */
@@ -125,7 +137,7 @@ function messageEvent(eventId: string, m: Message, edit: boolean): InboundMessag
     kind: 'message',
     eventId,
     providerMessageId: providerMessageId(m),
-    sender: sender(m.from, chatAddress(m.chat.id, topic)),
+    sender: { ...sender(m.from, chatAddress(m.chat.id, topic)), ...ownPhone(m.from.id, content) },
     text: textOf(m, content),
     ...(attachments.length > 0 ? { attachments } : {}),
     ...(group

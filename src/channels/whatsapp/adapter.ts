@@ -11,7 +11,7 @@ export function cloudApiMethods(
   apiOf: CloudApiOf,
 ): Pick<ProviderAdapter, 'splitReply' | 'send' | 'sendTemplate' | 'typing' | 'fetchAttachment'> {
   return {
-    splitReply: splitWhatsAppReply,
+    splitReply: (reply) => splitWhatsAppReply(reply),
     send: (message, ctx) => sendCloudMessage(ctx, apiOf, message),
     sendTemplate: (message, ctx) => sendCloudTemplate(ctx, apiOf, message),
     async typing(recipient, ctx) {

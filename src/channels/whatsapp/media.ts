@@ -9,7 +9,7 @@ const DOWNLOAD_TIMEOUT_MS = 60_000;
 type MediaInfo = { url?: string; mime_type?: string; file_size?: string | number };
 
 /** Passes bytes through until `max`, then fails the stream (a lying or missing Content-Length is no escape). */
-function limited(body: ReadableStream<Uint8Array>, max: number): ReadableStream<Uint8Array> {
+export function limited(body: ReadableStream<Uint8Array>, max: number): ReadableStream<Uint8Array> {
   let seen = 0;
   return body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({

@@ -16,12 +16,13 @@ export const splitWhatsAppText = (text: string, limit = WHATSAPP_TEXT_LIMIT): st
  * A reply as WhatsApp messages, one Cloud API call each: the text parts, then one part per image or document.
  * Quick replies ride on the last text part, whose body must then fit an interactive message (1024); more than
  * ten become numbered lines in the text instead. Buttons without any text get a text part of their own.
+ * `textLimit` is the provider's body limit (Cloud API 4096; Twilio 1600).
  */
-export function splitWhatsAppReply(reply: ReplyPart): ReplyPart[] {
+export function splitWhatsAppReply(reply: ReplyPart, textLimit = WHATSAPP_TEXT_LIMIT): ReplyPart[] {
   const buttons = reply.buttons ?? [];
   const style = buttons.length > 0 ? buttonStyle(buttons.length) : undefined;
   const source = style === 'text' ? `${reply.text.trim()}\n\n${numberedOptions(buttons)}` : reply.text;
-  const parts: ReplyPart[] = splitWhatsAppText(source).map((text) => ({ text }));
+  const parts: ReplyPart[] = splitWhatsAppText(source, textLimit).map((text) => ({ text }));
   if (style && style !== 'text') {
     const last = parts.pop();
     const tail = last ? splitWhatsAppText(last.text, INTERACTIVE_BODY_MAX) : [];

@@ -1,0 +1,109 @@
+import type { SqlRunner } from '../db/client.ts';
+import { readContactLinking } from './linking-setting.ts';
+import { mergeContacts } from './merge.ts';
+import type { VerifiedAttributes } from './verified-attributes.ts';
+
+/** Most other contacts folded in by one message (a bound: normally there is one). */
+const MAX_LINKED_CONTACTS = 10;
+
+type Match = { contact_id: string; created_at: Date; matched: 'email' | 'phone' };
+
+/**
+ * The contacts (other than `exceptContactId`) holding an identity that proved one of these attributes, oldest
+ * first. Identities an operator split out are ignored, and so is everything when the agent has linking off.
+ */
+export async function linkedContacts(
+  query: SqlRunner,
+  agentId: string,
+  attributes: VerifiedAttributes,
+  exceptContactId?: string,
+): Promise<Match[]> {
+  if (!attributes.email && !attributes.phone) return [];
+  const rows = await query<Match>(
+    `select i.contact_id, min(k.created_at) as created_at,
+            case when bool_or(i.verified_email = $2::text) then 'email' else 'phone' end as matched
+     from contact_identities i join contacts k on k.id = i.contact_id
+     where i.agent_id = $1 and i.unlinked_at is null and i.contact_id is distinct from $4::text
+       and (i.verified_email = $2::text or i.verified_phone = $3::text)
+     group by i.contact_id order by min(k.created_at), i.contact_id limit ${MAX_LINKED_CONTACTS}`,
+    [agentId, attributes.email ?? null, attributes.phone ?? null, exceptContactId ?? null],
+  );
+  if (rows.length === 0) return [];
+  return (await readContactLinking(query, agentId)) === 'verified' ? rows : [];
+}
+
+/**
+ * An existing identity proved `attributes`: records them on it (and on its contact where it has none) and,
+ * unless the identity was split out by an operator or linking is off, folds every other contact with an
+ * identity that proved the same into the oldest of them. Returns the contact the identity belongs to now.
+ */
+export async function linkExistingIdentity(
+  query: SqlRunner,
+  input: {
+    agentId: string;
+    identityId: string;
+    contactId: string;
+    attributes: VerifiedAttributes;
+    now: Date;
+  },
+): Promise<string> {
+  const { agentId, attributes, now } = input;
+  if (!attributes.email && !attributes.phone) return input.contactId;
+  const [identity] = await query<{ unlinked_at: Date | null }>(
+    `update contact_identities
+     set verified_email = coalesce($2::text, verified_email), verified_phone = coalesce($3::text, verified_phone)
+     where id = $1 returning unlinked_at`,
+    [input.identityId, attributes.email ?? null, attributes.phone ?? null],
+  );
+  await fillContactAttributes(query, input.contactId, attributes, now);
+  if (!identity || identity.unlinked_at) return input.contactId;
+  const others = await linkedContacts(query, agentId, attributes, input.contactId);
+  if (others.length === 0) return input.contactId;
+  const [own] = await query<{ created_at: Date }>('select created_at from contacts where id = $1', [
+    input.contactId,
+  ]);
+  const all = [
+    ...others,
+    {
+      contact_id: input.contactId,
+      created_at: own?.created_at ?? now,
+      matched: others[0]?.matched ?? 'email',
+    },
+  ].sort(
+    (a, b) =>
+      new Date(a.created_at).getTime() - new Date(b.created_at).getTime() ||
+      a.contact_id.localeCompare(b.contact_id),
+  );
+  const survivor = all[0]?.contact_id ?? input.contactId;
+  for (const match of all) {
+    if (match.contact_id === survivor) continue;
+    const by = match.contact_id === input.contactId ? (others[0]?.matched ?? 'email') : match.matched;
+    await mergeContacts(query, {
+      agentId,
+      targetId: survivor,
+      sourceId: match.contact_id,
+      actor: `auto:verified_${by}`,
+      now,
+    });
+  }
+  return survivor;
+}
+
+/** Sets the contact's email and phone from verified attributes where it has none yet. */
+export async function fillContactAttributes(
+  query: SqlRunner,
+  contactId: string,
+  attributes: VerifiedAttributes,
+  now: Date,
+): Promise<void> {
+  await query(
+    `update contacts set
+       email_verified_at = case when email is null and $2::text is not null then $4::timestamptz else email_verified_at end,
+       email = coalesce(email, $2),
+       phone_verified_at = case when phone is null and $3::text is not null then $4::timestamptz else phone_verified_at end,
+       phone = coalesce(phone, $3),
+       updated_at = $4
+     where id = $1 and ((email is null and $2::text is not null) or (phone is null and $3::text is not null))`,
+    [contactId, attributes.email ?? null, attributes.phone ?? null, now],
+  );
+}

@@ -1,0 +1,123 @@
+import type { Database } from '../db/client.ts';
+import type { Logger } from '../logger.ts';
+import { eventStreams } from '../metrics/metrics.ts';
+import { AGENT_EVENTS_CHANNEL } from './publish.ts';
+
+export type EventHubLimits = {
+  /** Live subscribers of one agent in this process. */
+  perAgent: number;
+  /** Live subscribers in this process. */
+  total: number;
+};
+
+/** Thrown when a subscriber would exceed EventHubLimits. */
+export class TooManySubscribersError extends Error {}
+/** Thrown to a subscriber when the process is shutting down. */
+export class HubClosedError extends Error {}
+
+type Wake = () => void;
+
+/**
+ * One LISTEN per process on the agent_events channel, fanned out to this process's subscribers by agent id.
+ * A notification only says "look again": each subscriber re-reads the log from its own last id, so an event
+ * committed between a read and the next notification is never missed. After the LISTEN connection was lost
+ * and restored, every subscriber is woken (notifications in between are lost, the log is not).
+ */
+export class EventHub {
+  private readonly byAgent = new Map<string, Set<Wake>>();
+  private readonly anyListeners = new Set<Wake>();
+  private count = 0;
+  private unlisten?: () => Promise<void>;
+  private starting?: Promise<void>;
+  private stopped = false;
+
+  private readonly database: Database;
+  private readonly logger: Logger;
+  readonly limits: EventHubLimits;
+
+  constructor(database: Database, logger: Logger, limits: EventHubLimits) {
+    this.database = database;
+    this.logger = logger;
+    this.limits = limits;
+  }
+
+  /** Starts the LISTEN (idempotent). */
+  start(): Promise<void> {
+    this.starting ??= this.database
+      .listen(AGENT_EVENTS_CHANNEL, (agentId) => this.wake(agentId), {
+        onReconnect: () => {
+          this.logger.info('event listener reconnected; subscribers re-read the log');
+          this.wakeAll();
+        },
+      })
+      .then((unlisten) => {
+        if (this.stopped) return void unlisten();
+        this.unlisten = unlisten;
+      });
+    return this.starting;
+  }
+
+  /** Registers a subscriber of one agent's events; the returned function removes it. */
+  async subscribe(agentId: string, wake: Wake): Promise<() => void> {
+    if (this.stopped) throw new HubClosedError('This server is shutting down; reconnect');
+    if (this.count >= this.limits.total)
+      throw new TooManySubscribersError('Too many event streams on this server');
+    const set = this.byAgent.get(agentId) ?? new Set<Wake>();
+    if (set.size >= this.limits.perAgent)
+      throw new TooManySubscribersError('Too many event streams for this agent');
+    set.add(wake);
+    this.byAgent.set(agentId, set);
+    this.count++;
+    eventStreams.inc();
+    let removed = false;
+    const remove = () => {
+      if (removed) return;
+      removed = true;
+      set.delete(wake);
+      this.count--;
+      eventStreams.dec();
+      if (set.size === 0 && this.byAgent.get(agentId) === set) this.byAgent.delete(agentId);
+    };
+    try {
+      await this.start();
+    } catch (error) {
+      remove();
+      throw error;
+    }
+    return remove;
+  }
+
+  /** Runs `wake` on every notification of any agent (the event webhook sender). */
+  onAny(wake: Wake): () => void {
+    this.anyListeners.add(wake);
+    return () => this.anyListeners.delete(wake);
+  }
+
+  /** True once stop() was called: open streams end. */
+  get closed(): boolean {
+    return this.stopped;
+  }
+
+  /** Live subscribers in this process (per agent when given). */
+  subscribers(agentId?: string): number {
+    return agentId === undefined ? this.count : (this.byAgent.get(agentId)?.size ?? 0);
+  }
+
+  private wake(agentId: string): void {
+    for (const wake of this.byAgent.get(agentId) ?? []) wake();
+    for (const wake of this.anyListeners) wake();
+  }
+
+  private wakeAll(): void {
+    for (const set of this.byAgent.values()) for (const wake of set) wake();
+    for (const wake of this.anyListeners) wake();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.starting?.catch(() => {});
+    await this.unlisten?.();
+    this.unlisten = undefined;
+    this.wakeAll();
+  }
+}

@@ -1,0 +1,58 @@
+import type { SqlRunner } from '../db/client.ts';
+
+/** What happened, as subscribers (SSE, event webhooks) see it. */
+export const AGENT_EVENT_TYPES = [
+  'message.received',
+  'reply.queued',
+  'message.status',
+  'handoff.started',
+  'handoff.ended',
+  'conversation.closed',
+  'contact.merged',
+] as const;
+export type AgentEventType = (typeof AGENT_EVENT_TYPES)[number];
+
+export type AgentEventInput = {
+  agentId: string;
+  type: AgentEventType;
+  conversationId?: string;
+  messageId?: string;
+  contactId?: string;
+  /** Small facts (status, channel, reason, by…): ids and codes, never message text or secrets. */
+  data?: Record<string, unknown>;
+};
+
+/** The NOTIFY channel; its payload is the agent id. */
+export const AGENT_EVENTS_CHANNEL = 'agent_events';
+
+/**
+ * Appends events inside the caller's transaction (pass the transaction's runner), so an event exists exactly
+ * when the change it reports was committed; the NOTIFY is delivered at commit to every process.
+ */
+export async function publishEvents(query: SqlRunner, events: readonly AgentEventInput[]): Promise<void> {
+  if (events.length === 0) return;
+  // created_at is the time of this statement (when the id was taken), not of the transaction's start: readers
+  // judge how long an id may still be uncommitted from it (src/events/event-log.ts HOLE_WAIT_MS).
+  // One statement: the events, and a delivery for every enabled event webhook of the agent's organization that
+  // subscribes to the type (so a delivery exists exactly when its event committed, and none can be skipped).
+  await query(
+    `with appended as (
+       insert into agent_events (agent_id, type, conversation_id, message_id, contact_id, data, created_at)
+       select e->>'agentId', e->>'type', e->>'conversationId', e->>'messageId', e->>'contactId',
+              coalesce(e->'data', '{}'::jsonb), clock_timestamp()
+       from jsonb_array_elements($1::jsonb) as e
+       returning id, agent_id, type)
+     insert into event_webhook_deliveries (webhook_id, event_id)
+     select w.id, appended.id from appended
+     join agents a on a.id = appended.agent_id
+     join event_webhooks w on w.organization_id = a.organization_id and w.enabled
+       and appended.type = any(w.event_types) and (w.agent_id is null or w.agent_id = appended.agent_id)`,
+    [JSON.stringify(events)],
+  );
+  const agents = [...new Set(events.map((event) => event.agentId))];
+  for (const agentId of agents) await query('select pg_notify($1, $2)', [AGENT_EVENTS_CHANNEL, agentId]);
+}
+
+export async function publishEvent(query: SqlRunner, event: AgentEventInput): Promise<void> {
+  await publishEvents(query, [event]);
+}
