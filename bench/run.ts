@@ -24,6 +24,7 @@ import { configureSendgridEmail, measureSendgridParseIngest } from './email-send
 import { SmtpPeer } from '../test/helpers/smtp-peer.ts';
 import { TinyApi } from './tiny-api.ts';
 import { waitUntilQuiet } from './webhook-load.ts';
+import { measureInboundBacklog, measureStatusBacklog } from './backlog-scenario.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 3);
@@ -102,7 +103,7 @@ async function startSwitchboard(dataDir: string, extraEnv: Record<string, string
   while (Date.now() < deadline && !(await fetch(`${url}/readyz`).catch(() => undefined))?.ok) {
     await new Promise((r) => setTimeout(r, 5));
   }
-  return { child, url, banner, readyMs: performance.now() - started };
+  return { child, url, banner, readyMs: performance.now() - started, readyCpuMs: cpuMs(child) };
 }
 
 function stop(child: ChildProcess): Promise<void> {
@@ -128,6 +129,31 @@ async function scratchDatabase(serverUrl: string) {
       await admin.query(`drop database if exists ${name} with (force)`);
       await admin.end();
     },
+  };
+}
+
+/**
+ * CPU time (user + system) a child has used so far, in ms, from /proc (Linux; 0 elsewhere). Unlike wall time it
+ * barely moves when other work shares the machine, so it compares runs on a loaded box.
+ */
+function cpuMs(child: ChildProcess): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return Math.round(((Number(fields[11]) + Number(fields[12])) * 1000) / 100);
+  } catch {
+    return 0;
+  }
+}
+
+/** Runs a webhook load and adds the server's CPU ms per accepted event over the load window (workers included). */
+async function withCpu<T extends { accepted_per_s: number }>(child: ChildProcess, run: () => Promise<T>) {
+  const before = cpuMs(child);
+  const result = await run();
+  const accepted = result.accepted_per_s * DURATION_S;
+  const spent = cpuMs(child) - before;
+  return {
+    ...result,
+    server_cpu_ms_per_accepted: accepted ? Math.round((spent / accepted) * 100) / 100 : null,
   };
 }
 
@@ -190,20 +216,46 @@ async function main() {
       results.api_authenticated_read = { ...read, ratio_vs_raw: ratio(read.rps, baseline.rps) };
     }
     if (run('ingest')) {
-      const ingest = await measureIngest(sb.url, agentId, DURATION_S, CONNECTIONS);
+      const ingest = await withCpu(sb.child, () => measureIngest(sb.url, agentId, DURATION_S, CONNECTIONS));
       results.ingest = { ...ingest, ratio_vs_raw: ratio(ingest.accepted_per_s, baseline.rps) };
       await peer.drain();
     }
     if (run('pipeline')) results.pipeline = await measurePipeline(sb.url, agentId, peer);
+    // Backlogs: only when named (they post tens of thousands of webhooks); statuses need PostgreSQL.
+    if (wanted.has('statuses') && scratch) {
+      const messages = Number(process.env.BENCH_STATUS_MESSAGES ?? 10_000);
+      results.status_backlog = await measureStatusBacklog(
+        sb.url,
+        scratch.url,
+        agentId,
+        LOOPBACK_BENCH_SECRET,
+        messages,
+      );
+    }
+    if (wanted.has('inbound-backlog')) {
+      const senders = Number(process.env.BENCH_INBOUND_SENDERS ?? 5_000);
+      results.inbound_backlog = await measureInboundBacklog(
+        sb.url,
+        agentId,
+        LOOPBACK_BENCH_SECRET,
+        peer,
+        senders,
+      );
+      await peer.drain();
+    }
     if (run('telegram')) {
       await configureTelegram(sb.url, token, { org: orgId, project: projectId, agent: agentId });
-      const telegram = await measureTelegramIngest(sb.url, agentId, DURATION_S, CONNECTIONS);
+      const telegram = await withCpu(sb.child, () =>
+        measureTelegramIngest(sb.url, agentId, DURATION_S, CONNECTIONS),
+      );
       results.telegram = { ...telegram, ratio_vs_raw: ratio(telegram.accepted_per_s, baseline.rps) };
       await botApi.drain();
     }
     if (run('whatsapp')) {
       await configureWhatsApp(sb.url, token, { org: orgId, project: projectId, agent: agentId });
-      const whatsapp = await measureWhatsAppIngest(sb.url, agentId, DURATION_S, CONNECTIONS);
+      const whatsapp = await withCpu(sb.child, () =>
+        measureWhatsAppIngest(sb.url, agentId, DURATION_S, CONNECTIONS),
+      );
       results.whatsapp = { ...whatsapp, ratio_vs_raw: ratio(whatsapp.accepted_per_s, baseline.rps) };
       await graphApi.drain();
       // The same agent switched to Twilio: form bodies signed over URL + sorted parameters.
@@ -219,7 +271,9 @@ async function main() {
     if (run('email')) {
       const ids = { org: orgId, project: projectId, agent: agentId };
       const secret = await configureEmail(sb.url, token, ids, smtpSink.port);
-      const email = await measureEmailIngest(sb.url, agentId, secret, DURATION_S, CONNECTIONS);
+      const email = await withCpu(sb.child, () =>
+        measureEmailIngest(sb.url, agentId, secret, DURATION_S, CONNECTIONS),
+      );
       results.email = { ...email, ratio_vs_raw: ratio(email.accepted_per_s, baseline.rps) };
       await waitUntilQuiet(() => smtpSink.received.length);
       // The same pipeline behind a provider webhook: SendGrid Inbound Parse (parsed form rebuilt to MIME).
@@ -243,6 +297,8 @@ async function main() {
         warm_ready_ms: Math.round(warm.readyMs),
         bare_node_ms: Math.round(bareNodeMs),
         warm_ratio_vs_bare_node: ratio(warm.readyMs, bareNodeMs),
+        cold_ready_cpu_ms: sb.readyCpuMs,
+        warm_ready_cpu_ms: warm.readyCpuMs,
       };
     }
   } finally {

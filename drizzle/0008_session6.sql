@@ -83,4 +83,5 @@ CREATE INDEX "contact_merges_target_idx" ON "contact_merges" USING btree ("targe
 CREATE INDEX "contact_merges_source_idx" ON "contact_merges" USING btree ("source_contact_id");--> statement-breakpoint
 CREATE INDEX "contact_identities_verified_email_idx" ON "contact_identities" USING btree ("agent_id","verified_email") WHERE "contact_identities"."verified_email" is not null;--> statement-breakpoint
 CREATE INDEX "contact_identities_verified_phone_idx" ON "contact_identities" USING btree ("agent_id","verified_phone") WHERE "contact_identities"."verified_phone" is not null;--> statement-breakpoint
+CREATE INDEX "raw_mails_processed_at_idx" ON "raw_mails" USING btree ("processed_at") WHERE "raw_mails"."status" <> 'pending';--> statement-breakpoint
 ALTER TABLE "channel_configs" ADD CONSTRAINT "channel_configs_contact_linking_check" CHECK ("channel_configs"."contact_linking" in ('verified', 'off'));

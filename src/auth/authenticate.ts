@@ -4,6 +4,7 @@ import { apiTokens, users } from '../db/schema.ts';
 import type { AppDeps, AppEnv, Principal } from '../http/env.ts';
 import { unauthorized } from '../http/errors.ts';
 import { hashApiToken, looksLikeApiToken } from './api-token-secret.ts';
+import { principalCache } from './principal-cache.ts';
 import { isRole } from './roles.ts';
 
 /** How stale `last_used_at` may get before a request refreshes it (keeps token use from writing on every call). */
@@ -20,33 +21,56 @@ export const PUBLIC_API_PATHS: RegExp[] = [
   /^\/api\/v1\/widget\//,
 ];
 
+/**
+ * The principal of a bearer token. API tokens are cached for at most PRINCIPAL_TTL_MS (never past their expiry),
+ * so a revocation in another process takes effect within a second; session tokens are checked every time.
+ */
 async function resolveBearer(deps: AppDeps, token: string): Promise<Principal | undefined> {
+  if (!looksLikeApiToken(token)) return resolveSession(deps, token);
+  const now = Date.now();
+  const cached = principalCache.get(token, now);
+  if (cached !== 'miss') return cached;
+  const { principal, expiresAt } = await resolveApiToken(deps, token, now);
+  principalCache.set(token, principal, now, expiresAt);
+  return principal;
+}
+
+async function resolveApiToken(
+  deps: AppDeps,
+  token: string,
+  now: number,
+): Promise<{ principal: Principal | undefined; expiresAt?: number }> {
   const { db } = deps.database;
-  if (looksLikeApiToken(token)) {
-    const [row] = await db
-      .select()
-      .from(apiTokens)
-      .where(and(eq(apiTokens.tokenHash, hashApiToken(token)), isNull(apiTokens.revokedAt)))
-      .limit(1);
-    if (!row) return undefined;
-    const now = Date.now();
-    if (row.expiresAt && row.expiresAt.getTime() <= now) return undefined;
-    if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-      await db
-        .update(apiTokens)
-        .set({ lastUsedAt: new Date(now) })
-        .where(eq(apiTokens.id, row.id));
-    }
-    if (row.organizationId === null) return { userId: row.userId, via: 'personal_token', tokenId: row.id };
-    if (!isRole(row.role)) return undefined;
-    return {
-      userId: row.userId,
-      via: 'organization_token',
-      tokenId: row.id,
-      tokenOrganizationId: row.organizationId,
-      tokenRole: row.role,
-    };
+  const [row] = await db
+    .select()
+    .from(apiTokens)
+    .where(and(eq(apiTokens.tokenHash, hashApiToken(token)), isNull(apiTokens.revokedAt)))
+    .limit(1);
+  if (!row) return { principal: undefined };
+  const expiresAt = row.expiresAt?.getTime();
+  if (expiresAt !== undefined && expiresAt <= now) return { principal: undefined };
+  if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+    await db
+      .update(apiTokens)
+      .set({ lastUsedAt: new Date(now) })
+      .where(eq(apiTokens.id, row.id));
   }
+  if (row.organizationId === null) {
+    return { principal: { userId: row.userId, via: 'personal_token', tokenId: row.id }, expiresAt };
+  }
+  if (!isRole(row.role)) return { principal: undefined };
+  const principal: Principal = {
+    userId: row.userId,
+    via: 'organization_token',
+    tokenId: row.id,
+    tokenOrganizationId: row.organizationId,
+    tokenRole: row.role,
+  };
+  return { principal, expiresAt };
+}
+
+async function resolveSession(deps: AppDeps, token: string): Promise<Principal | undefined> {
+  const { db } = deps.database;
   const session = await deps.sessions.verify(token);
   if (!session) return undefined;
   const [user] = await db

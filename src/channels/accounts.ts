@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { Database, SqlRunner } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -30,6 +31,9 @@ export type ChannelAccountsOptions = {
 };
 
 type Entry = { state: Promise<ChannelState | undefined>; loadedAt: number };
+
+/** HMAC keys built from one cached state, by channel|field; they go when the state leaves the cache. */
+const hmacKeys = new WeakMap<ChannelState, Map<string, Promise<KeyObject | undefined>>>();
 
 /**
  * The single reader and writer of channel configurations, with an in-process cache for the webhook hot path.
@@ -112,17 +116,30 @@ export class ChannelAccounts {
     const provider = stored?.provider ?? (channel === 'website' ? 'website' : undefined);
     if (!provider) return null;
     const vault = this.vault;
+    const secret = async (field: string) => {
+      const sealed = state.secrets.get(secretKey(channel, field));
+      return sealed === undefined
+        ? undefined
+        : vault.open(sealed, channelSealContext(agentId, channel, field));
+    };
     return {
       agentId,
       channel,
       provider,
       enabled: isEnabled(channel, stored),
       settings: structuredClone(stored?.settings ?? {}),
-      async secret(field) {
-        const sealed = state.secrets.get(secretKey(channel, field));
-        return sealed === undefined
-          ? undefined
-          : vault.open(sealed, channelSealContext(agentId, channel, field));
+      secret,
+      hmacKey(field) {
+        let keys = hmacKeys.get(state);
+        if (!keys) hmacKeys.set(state, (keys = new Map()));
+        const id = secretKey(channel, field);
+        let key = keys.get(id);
+        if (!key) {
+          key = secret(field).then((value) => (value ? createSecretKey(value, 'utf8') : undefined));
+          key.catch(() => keys.delete(id));
+          keys.set(id, key);
+        }
+        return key;
       },
     };
   }

@@ -10,6 +10,7 @@ import * as conversationSchema from './schema-conversations.ts';
 import * as eventSchema from './schema-events.ts';
 import * as imapSchema from './schema-imap.ts';
 import * as mailSchema from './schema-mail.ts';
+import { gatePglite, PriorityGate } from './priority-gate.ts';
 
 const schema = {
   ...baseSchema,
@@ -33,6 +34,14 @@ export type Database = {
   db: Db;
   /** Runs one parameterised statement and returns its rows. */
   query: SqlRunner;
+  /**
+   * Runs one statement ahead of background work (webhook ingest): on PostgreSQL on its own pool of
+   * `PRIORITY_POOL_MAX` connections, so it never waits for one a worker holds; on PGlite ahead of the statements
+   * queued for the engine (see priority-gate.ts).
+   */
+  priorityQuery: SqlRunner;
+  /** Statements `priorityQuery` can usefully run at once (its pool size; 1 on PGlite). */
+  priorityConcurrency: number;
   /** Runs `fn` in one transaction on one connection; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (query: SqlRunner) => Promise<T>): Promise<T>;
   /**
@@ -88,18 +97,26 @@ async function checkout(pool: pg.Pool) {
   return session;
 }
 
+/** Connections of the priority pool (PostgreSQL): two commits in flight hide one round trip's latency. */
+const PRIORITY_POOL_MAX = 2;
+
 /** Opens PostgreSQL (pooled) or embedded PGlite. PGlite callers must hold the data-dir lock first. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.kind === 'postgres') {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolMax ?? 10 });
-    pool.on('error', () => {
-      // Idle-client errors (server restart) are surfaced by the next query; keep the process alive.
-    });
+    const priorityPool = new pg.Pool({ connectionString: options.url, max: PRIORITY_POOL_MAX });
+    for (const each of [pool, priorityPool]) {
+      each.on('error', () => {
+        // Idle-client errors (server restart) are surfaced by the next query; keep the process alive.
+      });
+    }
     return {
       kind: 'postgres',
       url: options.url,
       db: drizzlePg(pool, { schema }) as unknown as Db,
       query: async (text, params) => (await pool.query(text, params)).rows,
+      priorityQuery: async (text, params) => (await priorityPool.query(text, params)).rows,
+      priorityConcurrency: PRIORITY_POOL_MAX,
       transaction: async (fn) => {
         const session = await checkout(pool);
         try {
@@ -131,7 +148,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
         }
       },
       poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
-      close: () => pool.end(),
+      close: async () => {
+        await Promise.all([pool.end(), priorityPool.end()]);
+      },
     };
   }
   let client: PGlite;
@@ -143,6 +162,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   } else {
     client = await PGlite.create(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
   }
+  const gate = new PriorityGate();
+  const urgentQuery = gatePglite(client, gate);
   return {
     kind: 'pglite',
     pglite: client,
@@ -151,6 +172,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       await yieldToIo();
       return (await client.query(text, params)).rows as never;
     },
+    priorityQuery: (text, params) =>
+      gate.urgently(async () => (await urgentQuery(text, params)).rows as never),
+    priorityConcurrency: 1,
     transaction: async (fn) => {
       await yieldToIo();
       return client.transaction((tx) =>

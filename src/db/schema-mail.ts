@@ -51,6 +51,10 @@ export const rawMails = pgTable(
   (t) => [
     uniqueIndex('raw_mails_dedupe_unique').on(t.agentId, t.dedupeKey),
     index('raw_mails_agent_received_idx').on(t.agentId, t.receivedAt),
+    // Retention deletes processed mail oldest first.
+    index('raw_mails_processed_at_idx')
+      .on(t.processedAt)
+      .where(sql`${t.status} <> 'pending'`),
     check(
       'raw_mails_status_check',
       sql`${t.status} in ('pending', 'accepted', 'ignored', 'rejected', 'failed')`,

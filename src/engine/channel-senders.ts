@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { ChannelAccounts } from '../channels/accounts.ts';
 import { adapterContext } from '../channels/adapter-context.ts';
 import { loopbackAdapter } from '../channels/loopback/adapter.ts';
@@ -22,6 +23,8 @@ export type SenderLookupDeps = {
 export function createSenderLookup(deps: SenderLookupDeps): SenderLookup {
   const { config, database, channelAccounts } = deps;
   const knownAgents = new Set<string>();
+  // Built once: the loopback secret comes from the environment and never changes while running.
+  let loopbackKey: KeyObject | undefined;
   const agentExists = async (agentId: string) => {
     if (knownAgents.has(agentId)) return true;
     const rows = await database.query('select 1 from agents where id = $1', [agentId]);
@@ -40,6 +43,8 @@ export function createSenderLookup(deps: SenderLookupDeps): SenderLookup {
         enabled: true,
         settings: { url },
         secret: async (field) => (field === 'secret' ? secret : undefined),
+        hmacKey: async (field) =>
+          field === 'secret' ? (loopbackKey ??= createSecretKey(secret, 'utf8')) : undefined,
       };
       return { adapter: loopbackAdapter, ctx: adapterContext(deps, account) };
     }

@@ -8,7 +8,7 @@ import type { MailProcessDeps } from './mail-process.ts';
 import { createJobHandlers } from './jobs.ts';
 import { createQueues, QUEUES } from './queues.ts';
 import { closeIdleConversations, reconcile, recoverOrphanedJobs } from './recovery.ts';
-import { pruneProcessedEvents } from './retention.ts';
+import { pruneProcessedEvents, pruneProcessedMail } from './retention.ts';
 import type { AgentResponder } from './responder.ts';
 import type { SenderLookup } from './senders.ts';
 import { WorkerSlots } from './worker-slots.ts';
@@ -20,7 +20,7 @@ export type EngineOptions = {
   defaultDebounceMs: number;
   /** A conversation idle this long is closed; the next message opens a new one. */
   inactivityMs: number;
-  /** Processed inbound events older than this are deleted by housekeeping. */
+  /** Processed inbound events and raw mail older than this are deleted by housekeeping. */
   eventRetentionMs: number;
   retry: RetryPolicy;
   /** Parallel jobs per queue in this process. */
@@ -126,6 +126,7 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
     await closeIdleConversations(database, options, now());
     await reconcile(database, boss, options, now());
     await pruneProcessedEvents(database, options.eventRetentionMs, now());
+    await pruneProcessedMail(database, options.eventRetentionMs, now());
   };
   const timer = setInterval(() => {
     runReconcile().catch((error: unknown) => logger.warn({ err: error }, 'engine housekeeping failed'));

@@ -34,6 +34,9 @@ export type InboundOutcome = {
 
 type EventRow = { id: string; payload: InboundEvent; attempts: number };
 
+/** Messages stored by one batch, for its single analytics update. */
+type MessageTally = { count: number; at: Date };
+
 /**
  * Processes up to INBOUND_BATCH due events of one stream, in arrival order, in the caller's transaction,
  * and marks them processed there: each event takes effect exactly once. A status whose message is not
@@ -54,11 +57,12 @@ export async function processInboundBatch(
   );
   const outcome: InboundOutcome = { turns: [], deliveries: [] };
   const done: string[] = [];
+  const tally: MessageTally = { count: 0, at: settings.now() };
   for (const row of events) {
     const event = row.payload;
     const now = settings.now();
     if (event.kind === 'message') {
-      const applied = await applyMessage(query, stream.agentId, stream.channel, event, now, settings);
+      const applied = await applyMessage(query, stream.agentId, stream.channel, event, now, settings, tally);
       const conversationId = applied.turn;
       if (conversationId && !outcome.turns.some((t) => t.conversationId === conversationId)) {
         outcome.turns.push({ conversationId, channel: stream.channel });
@@ -95,6 +99,9 @@ export async function processInboundBatch(
       done,
     ]);
   }
+  // Once per batch and last: every stream of the account bumps this one row, and holds its lock until commit.
+  if (tally.count > 0)
+    await countChannelMessages(query, stream.agentId, stream.channel, tally.count, tally.at);
   outcome.deliveries = [...new Set(outcome.deliveries)];
   return { ...outcome, count: events.length };
 }
@@ -123,6 +130,7 @@ async function applyMessage(
   event: InboundMessageEvent,
   now: Date,
   settings: InboundSettings,
+  tally: MessageTally,
 ): Promise<{ turn?: string; deliveries: string[] }> {
   if (event.editOf) {
     await query(
@@ -155,7 +163,7 @@ async function applyMessage(
       now,
       inactivityMs: settings.inactivityMs,
     }));
-  const messageId = await insertUserMessage(query, { agentId, channel, conversation, event, now });
+  const messageId = await insertUserMessage(query, { agentId, channel, conversation, event, now, tally });
   const deliveries =
     channel === WINDOW_CHANNEL ? await reopenWindow(query, identity, { agentId, channel, now }) : [];
   return { ...(messageId && !event.noReply ? { turn: conversation.id } : {}), deliveries };
@@ -176,6 +184,8 @@ export async function insertUserMessage(
     now: Date;
     /** Answered in the request that brought it (chat APIs): reconciliation never re-triggers it. */
     inline?: boolean;
+    /** Counted here for the analytics, which the caller then bumps once; without it the row is bumped now. */
+    tally?: MessageTally;
   },
 ): Promise<string | undefined> {
   const { agentId, channel, conversation, event, now } = input;
@@ -219,7 +229,12 @@ export async function insertUserMessage(
       now,
     ],
   );
-  await countChannelMessages(query, agentId, channel, 1, now);
+  if (input.tally) {
+    input.tally.count++;
+    if (now > input.tally.at) input.tally.at = now;
+  } else {
+    await countChannelMessages(query, agentId, channel, 1, now);
+  }
   await publishEvent(query, {
     agentId,
     type: 'message.received',

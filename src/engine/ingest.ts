@@ -5,6 +5,7 @@ import { newId } from '../ids.ts';
 import { scrubUnstorable, truncateText } from '../text-safety.ts';
 import { jobDbFor } from '../queue/job-queue.ts';
 import { GroupCommit } from './group-commit.ts';
+import { type EventRow, runIngestStatement, singleStatementIngest } from './ingest-statement.ts';
 import { QUEUES, streamKey } from './queues.ts';
 import { statusStream } from './statuses.ts';
 
@@ -40,6 +41,8 @@ export class Ingestor {
   private readonly boss: PgBoss;
   private readonly maxTextChars: number;
   private readonly group: GroupCommit<Pending, IngestResult>;
+  /** The one-statement commit (see ingest-statement.ts), built on first use; null = use a transaction. */
+  private statement?: Promise<string | null>;
 
   /**
    * `onQueued` runs after a commit that enqueued work (wakes a local worker); message text longer than
@@ -52,7 +55,10 @@ export class Ingestor {
     this.group = new GroupCommit({
       commit: (batch) => this.commit(batch),
       sizeOf: (item) => item.events.length,
+      keysOf: (item) =>
+        item.events.map((event) => streamKey(item.target.agentId, item.target.channel, streamOf(event))),
       maxBatch: MAX_BATCH_EVENTS,
+      concurrency: database.priorityConcurrency,
       onCommitted: (results) => {
         if (results.some((result) => result.accepted > 0)) onQueued();
       },
@@ -69,32 +75,67 @@ export class Ingestor {
     return this.group.submit({ target, events });
   }
 
-  private commit(batch: Pending[]): Promise<IngestResult[]> {
+  private async commit(batch: Pending[]): Promise<IngestResult[]> {
+    this.statement ??= singleStatementIngest(this.boss, QUEUES.inbound).then(
+      (sql) => sql ?? null,
+      () => null,
+    );
+    const statement = await this.statement;
+    if (!statement) return this.commitInTransaction(batch);
+    const rows: EventRow[] = [];
+    for (const item of batch) {
+      for (const event of item.events) {
+        rows.push({
+          id: newId('evt'),
+          agent_id: item.target.agentId,
+          channel: item.target.channel,
+          provider_event_id: event.eventId,
+          stream: streamOf(event),
+          payload: event,
+        });
+      }
+    }
+    const inserted = await runIngestStatement(this.database.priorityQuery, statement, rows);
+    return countNew(
+      batch,
+      new Set(inserted.map((row) => eventKey(row.agent_id, row.channel, row.provider_event_id))),
+    );
+  }
+
+  /** The same commit as a transaction of two statements (pg-boss's insert in a shape not understood). */
+  private commitInTransaction(batch: Pending[]): Promise<IngestResult[]> {
     return this.database.transaction(async (query) => {
       const inserted = await insertEvents(query, batch);
       const streams = new Map<string, { agentId: string; channel: string; stream: string }>();
-      const results = batch.map((item) => {
-        let accepted = 0;
+      for (const item of batch) {
         for (const event of item.events) {
-          const key = eventKey(item.target, event.eventId);
-          if (inserted.delete(key)) {
-            accepted++;
-            const stream = streamOf(event);
-            streams.set(streamKey(item.target.agentId, item.target.channel, stream), {
-              ...item.target,
-              stream,
-            });
-          }
+          if (!inserted.has(eventKey(item.target.agentId, item.target.channel, event.eventId))) continue;
+          const stream = streamOf(event);
+          streams.set(streamKey(item.target.agentId, item.target.channel, stream), {
+            ...item.target,
+            stream,
+          });
         }
-        return { accepted, duplicates: item.events.length - accepted };
-      });
+      }
       if (streams.size > 0) {
         const jobs = [...streams].map(([key, data]) => ({ data, singletonKey: key }));
         await this.boss.insert(QUEUES.inbound, jobs, { db: jobDbFor(query) } as never);
       }
-      return results;
+      return countNew(batch, inserted);
     });
   }
+}
+
+/** Per submitted item: how many of its events were new (in `inserted`) and how many were already recorded. */
+function countNew(batch: Pending[], inserted: Set<string>): IngestResult[] {
+  return batch.map((item) => {
+    let accepted = 0;
+    for (const event of item.events) {
+      // Deleting counts an event id repeated within one batch once.
+      if (inserted.delete(eventKey(item.target.agentId, item.target.channel, event.eventId))) accepted++;
+    }
+    return { accepted, duplicates: item.events.length - accepted };
+  });
 }
 
 function storableEvent(event: InboundEvent, maxTextChars: number): InboundEvent {
@@ -102,8 +143,8 @@ function storableEvent(event: InboundEvent, maxTextChars: number): InboundEvent 
   return clean.kind === 'message' ? { ...clean, text: truncateText(clean.text, maxTextChars) } : clean;
 }
 
-function eventKey(target: IngestTarget, eventId: string): string {
-  return `${target.agentId}|${target.channel}|${eventId}`;
+function eventKey(agentId: string, channel: string, eventId: string): string {
+  return `${agentId}|${channel}|${eventId}`;
 }
 
 /** One multi-row insert; returns the keys that were new (duplicates hit the unique index and are skipped). */
@@ -133,7 +174,5 @@ async function insertEvents(query: SqlRunner, batch: Pending[]): Promise<Set<str
      returning agent_id, channel, provider_event_id`,
     params,
   );
-  return new Set(
-    inserted.map((row) => eventKey({ agentId: row.agent_id, channel: row.channel }, row.provider_event_id)),
-  );
+  return new Set(inserted.map((row) => eventKey(row.agent_id, row.channel, row.provider_event_id)));
 }

@@ -32,3 +32,33 @@ export async function pruneProcessedEvents(
   }
   return pruned;
 }
+
+/**
+ * Deletes processed raw mail (any status but pending) older than `retentionMs`, in the same bounded batches.
+ * A raw mail is the dedupe key of its delivery and holds the attachments its messages point to (`rawmail:`
+ * refs): after it goes, a redelivery would be taken as new and those attachments are no longer served, so it
+ * shares the inbound events' retention (at least 8 days). Returns how many rows went.
+ */
+export async function pruneProcessedMail(
+  database: Database,
+  retentionMs: number,
+  now: Date,
+): Promise<number> {
+  const cutoff = new Date(now.getTime() - retentionMs);
+  let pruned = 0;
+  for (let pass = 0; pass < PRUNE_BATCHES_PER_PASS; pass++) {
+    const rows = await database.query<{ n: number }>(
+      `with gone as (
+         delete from raw_mails where id in (
+           select id from raw_mails where status <> 'pending' and processed_at < $1
+           order by processed_at limit $2)
+         returning 1)
+       select count(*)::int as n from gone`,
+      [cutoff, PRUNE_BATCH],
+    );
+    const n = rows[0]?.n ?? 0;
+    pruned += n;
+    if (n < PRUNE_BATCH) break;
+  }
+  return pruned;
+}

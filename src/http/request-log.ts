@@ -2,13 +2,21 @@ import type { MiddlewareHandler } from 'hono';
 import type { Logger } from '../logger.ts';
 import type { AppEnv } from './env.ts';
 
-/** One log line per request: method, path (no query string), status, duration. Redaction runs in the logger. */
+/** Provider webhooks: thousands a second in a burst, each already counted by outcome in /metrics. */
+const WEBHOOK_PATH = '/api/v1/channels/webhooks/';
+
+/**
+ * One log line per request: method, path (no query string), status, duration. Redaction runs in the logger.
+ * Accepted provider webhooks log at debug (the hot path; `switchboard_webhook_events_total` counts them).
+ */
 export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now();
     await next();
     const ms = Math.round((performance.now() - started) * 10) / 10;
-    const level = c.res.status >= 500 ? 'error' : 'info';
+    const { status } = c.res;
+    const quiet = status < 300 && c.req.path.startsWith(WEBHOOK_PATH);
+    const level = status >= 500 ? 'error' : quiet ? 'debug' : 'info';
     logger[level](
       { request_id: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms },
       'request',

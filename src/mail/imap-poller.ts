@@ -169,7 +169,7 @@ export class ImapPoller {
     const password = await this.options.password();
     if (!password) throw new Error('imap_config.password is not configured');
     if (firstAttempt) await store.setState('connecting');
-    const client = imapClient(config, password);
+    const client = await imapClient(config, password);
     const closed = new Promise<void>((resolve) => client.once('close', resolve));
     client.on('error', () => {
       // Emitted once before `close`; the failing command or the wait below reports it.

@@ -1,5 +1,3 @@
-import { simpleParser } from 'mailparser';
-
 /**
  * The bytes of attachment `index` of a raw mail, in the order `parseEmail` lists them (the `ref`
  * `rawmail:<raw id>:<index>` names it). Throws RangeError when the mail has no such attachment.
@@ -8,6 +6,7 @@ export async function extractAttachment(
   raw: Buffer,
   index: number,
 ): Promise<{ content: Buffer; contentType: string; filename?: string }> {
+  const { simpleParser } = await import('mailparser');
   const mail = await simpleParser(raw, {
     skipHtmlToText: true,
     skipTextToHtml: true,

@@ -1,4 +1,4 @@
-import { authenticate, type DNSResolver } from 'mailauth';
+import type { DNSResolver } from 'mailauth';
 import type { ProviderMailVerdict } from '../types.ts';
 
 export type { DNSResolver };
@@ -62,6 +62,7 @@ export async function authenticateMail(
     : undefined;
   if (trusted) return trusted;
   if (options.providerVerdict?.composed) return providerResults(options.providerVerdict, fromDomain);
+  const { authenticate } = await import('mailauth');
   const result = await authenticate(raw, {
     ...(options.clientIp ? { ip: options.clientIp } : { trustReceived: true }),
     ...(options.resolver ? { resolver: options.resolver } : {}),

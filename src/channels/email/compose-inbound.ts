@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 
 /** One inbound mail a provider delivered as parsed fields (SendGrid Parse default form, Mailgun route forward). */
 export type ParsedInboundMail = {
@@ -56,6 +55,8 @@ export async function composeInboundMail(mail: ParsedInboundMail): Promise<Buffe
     .update(JSON.stringify([kept, mail.from, mail.to, mail.subject, mail.text, mail.html]))
     .digest('hex')
     .slice(0, 32);
+  // Loaded on first use, like the other mail libraries: a server without email never pays for it.
+  const { default: MailComposer } = await import('nodemailer/lib/mail-composer/index.js');
   const composer = new MailComposer({
     ...(!has(kept, 'from') && mail.from ? { from: mail.from } : {}),
     ...(!has(kept, 'to') && mail.to ? { to: mail.to } : {}),

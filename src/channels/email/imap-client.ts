@@ -1,4 +1,4 @@
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import type { AdapterContext, TestResult } from '../types.ts';
 import { type ImapSettings, imapSettings } from './imap-config.ts';
 
@@ -9,7 +9,9 @@ export const IMAP_TIMEOUTS = { connection: 15_000, greeting: 15_000, socket: 5 *
  * An IMAP client for one mailbox. imapflow's own logging is off (it would echo protocol lines); callers log safe
  * summaries. `secure: false` still upgrades with STARTTLS when the server offers it.
  */
-export function imapClient(config: ImapSettings, password: string): ImapFlow {
+export async function imapClient(config: ImapSettings, password: string): Promise<ImapFlow> {
+  // Loaded on first use: the mail libraries add about a second to start-up otherwise.
+  const { ImapFlow } = await import('imapflow');
   return new ImapFlow({
     host: config.host,
     port: config.port,
@@ -57,7 +59,7 @@ export async function checkImapMailbox(
   config: ImapSettings,
   password: string,
 ): Promise<{ ok: true; messages: number } | { ok: false; error: string }> {
-  const client = imapClient(config, password);
+  const client = await imapClient(config, password);
   client.on('error', () => {});
   try {
     await client.connect();

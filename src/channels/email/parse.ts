@@ -1,4 +1,4 @@
-import { type AddressObject, type ParsedMail, simpleParser } from 'mailparser';
+import type { AddressObject, ParsedMail } from 'mailparser';
 import type { AttachmentMeta } from '../types.ts';
 import { normalizeMessageId, rawMessageId } from './headers.ts';
 
@@ -77,6 +77,8 @@ export function attachmentType(contentType: string): AttachmentMeta['type'] {
 
 /** Parses a raw mail with mailparser: every charset, encoded-word and transfer encoding decoded. */
 export async function parseEmail(raw: Buffer): Promise<ParsedEmail> {
+  // Loaded on first use: the mail libraries add about a second to start-up otherwise.
+  const { simpleParser } = await import('mailparser');
   const mail: ParsedMail = await simpleParser(raw, {
     skipImageLinks: true,
     keepDeliveryStatus: true,

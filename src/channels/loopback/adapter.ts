@@ -68,11 +68,9 @@ export const loopbackAdapter: ProviderAdapter = {
   configSchema: z.object({ url: z.url(), secret: z.string().min(16) }),
   secretFields: ['secret'],
   async verify(request, ctx) {
-    const ok = verifyLoopback(
-      request.body,
-      request.headers.get(LOOPBACK_SIGNATURE_HEADER),
-      await ctx.account.secret('secret'),
-    );
+    const { account } = ctx;
+    const key = account.hmacKey ? await account.hmacKey('secret') : await account.secret('secret');
+    const ok = verifyLoopback(request.body, request.headers.get(LOOPBACK_SIGNATURE_HEADER), key);
     return ok ? { ok: true } : { ok: false, reason: 'invalid signature' };
   },
   parse(request) {

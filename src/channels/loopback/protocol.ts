@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, type KeyObject, timingSafeEqual } from 'node:crypto';
 import type { InboundStatusEvent } from '../types.ts';
 
 /** Header carrying hex HMAC-SHA256 of the raw body under the loopback secret. */
@@ -12,7 +12,7 @@ export type LoopbackUpdate = {
 };
 
 /** Signs a body the way the loopback peer does. */
-export function signLoopback(body: Uint8Array | string, secret: string): string {
+export function signLoopback(body: Uint8Array | string, secret: string | KeyObject): string {
   return createHmac('sha256', secret).update(body).digest('hex');
 }
 
@@ -20,7 +20,7 @@ export function signLoopback(body: Uint8Array | string, secret: string): string 
 export function verifyLoopback(
   body: Uint8Array,
   signature: string | null,
-  secret: string | undefined,
+  secret: string | KeyObject | undefined,
 ): boolean {
   if (!signature || !secret) return false;
   const expected = Buffer.from(signLoopback(body, secret), 'utf8');

@@ -1,4 +1,4 @@
-import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 import { sameSecret } from '../secret-header.ts';
 import type { AdapterContext, RawRequest, VerifyResult } from '../types.ts';
 
@@ -14,13 +14,16 @@ export function signBody(body: Uint8Array, appSecret: string): string {
 }
 
 /** Checks X-Hub-Signature-256 over the exact bytes, in constant time; no secret or no header fails closed. */
-export function signatureMatches(request: RawRequest, appSecret: string | undefined): VerifyResult {
+export function signatureMatches(
+  request: RawRequest,
+  appSecret: string | KeyObject | undefined,
+): VerifyResult {
   if (!appSecret) return { ok: false, reason: 'no app secret configured' };
   const given = request.headers.get(SIGNATURE_HEADER);
   if (given === null) return { ok: false, reason: 'missing X-Hub-Signature-256 header' };
   const match = /^sha256=([0-9a-f]{64})$/i.exec(given.trim());
   if (!match) return { ok: false, reason: 'malformed X-Hub-Signature-256 header' };
-  const key = createSecretKey(Buffer.from(appSecret));
+  const key = typeof appSecret === 'string' ? createSecretKey(Buffer.from(appSecret)) : appSecret;
   const expected = createHmac('sha256', key).update(request.body).digest();
   return timingSafeEqual(Buffer.from((match[1] as string).toLowerCase(), 'hex'), expected)
     ? { ok: true }
@@ -47,5 +50,7 @@ export function answerHandshake(url: string, verifyTokens: (string | undefined)[
 export async function verifyMeta(request: RawRequest, ctx: AdapterContext): Promise<VerifyResult> {
   if (request.method === 'GET')
     return answerHandshake(request.url, [await ctx.account.secret('verify_token')]);
-  return signatureMatches(request, await ctx.account.secret('credentials.app_secret'));
+  const field = 'credentials.app_secret';
+  const key = ctx.account.hmacKey ? await ctx.account.hmacKey(field) : await ctx.account.secret(field);
+  return signatureMatches(request, key);
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DeliveryError } from '../errors.ts';
 import type { AdapterContext } from '../types.ts';
 
@@ -18,6 +18,9 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const MAX_CLIENTS = 200;
 
 const clients = new Map<string, { hash: string; client: SESv2Client }>();
+
+/** The AWS SDK loads on first use: a server without SES never pays for it at start-up. */
+export const sesSdk = () => import('@aws-sdk/client-sesv2');
 
 export const sesConfigOf = (ctx: AdapterContext): SesConfig => ctx.account.settings.ses_config as SesConfig;
 
@@ -47,6 +50,7 @@ export async function sesClient(ctx: AdapterContext): Promise<SESv2Client> {
     return existing.client;
   }
   existing?.client.destroy();
+  const { SESv2Client } = await sesSdk();
   const client = new SESv2Client({
     region: config.region,
     ...(endpoint ? { endpoint } : {}),

@@ -1,18 +1,24 @@
-import { GetAccountCommand, GetEmailIdentityCommand, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { createTransport } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { composeReply, type Sender } from '../email/compose.ts';
 import { normalizeMessageId } from '../email/headers.ts';
 import { fetchAttachments } from '../email/outbound-attachments.ts';
 import type { AdapterContext, OutboundMessage, SendResult, TestResult } from '../types.ts';
-import { sesClient, sesConfigOf } from './client.ts';
+import { sesClient, sesConfigOf, sesSdk } from './client.ts';
 import { sesDeliveryError, sesReason } from './errors.ts';
 
 /** The EmailTag and header carrying our message id: SES events name the mail by them (never by guess). */
 export const SES_MESSAGE_TAG = 'switchboard_message_id';
 export const SES_MESSAGE_HEADER = 'X-Switchboard-Message-Id';
 
-/** Builds RFC 5322 bytes exactly as nodemailer would send them over SMTP (no file or URL access). */
-const rawBuilder = createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+let builder: Transporter | undefined;
+/** Builds RFC 5322 bytes exactly as nodemailer would send them over SMTP (no file or URL access); loaded on first use. */
+async function rawBuilder(): Promise<Transporter> {
+  if (!builder) {
+    const { createTransport } = await import('nodemailer');
+    builder = createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+  }
+  return builder;
+}
 
 /** The mail SES sends: the shared composer's reply, our id in References (SES rewrites Message-ID) and a header. */
 export async function composeSesMail(message: OutboundMessage, ctx: AdapterContext) {
@@ -21,7 +27,9 @@ export async function composeSesMail(message: OutboundMessage, ctx: AdapterConte
   const attachments = message.attachments?.length
     ? await fetchAttachments(message.attachments, ctx.fetchPublic)
     : [];
-  const info = await rawBuilder.sendMail({
+  const info = await (
+    await rawBuilder()
+  ).sendMail({
     ...mail,
     references,
     headers: { ...(mail.headers as Record<string, string>), [SES_MESSAGE_HEADER]: message.messageId },
@@ -43,6 +51,7 @@ export async function sendSes(message: OutboundMessage, ctx: AdapterContext): Pr
   let sesMessageId: string | undefined;
   try {
     const client = await sesClient(ctx);
+    const { SendEmailCommand } = await sesSdk();
     const result = await client.send(
       new SendEmailCommand({
         FromEmailAddress: sender.from_email,
@@ -72,6 +81,7 @@ export async function testSes(ctx: AdapterContext): Promise<TestResult> {
   let client;
   try {
     client = await sesClient(ctx);
+    const { GetAccountCommand, GetEmailIdentityCommand } = await sesSdk();
     const account = await client.send(new GetAccountCommand({}));
     if (!account.SendingEnabled) {
       return {

@@ -1,4 +1,3 @@
-import { createTransport } from 'nodemailer';
 import { composeReply, type Sender } from '../email/compose.ts';
 import { fetchAttachments } from '../email/outbound-attachments.ts';
 import { normalizeMessageId } from '../email/headers.ts';
@@ -14,7 +13,9 @@ export async function sendSmtp(message: OutboundMessage, ctx: AdapterContext): P
     ? await fetchAttachments(message.attachments, ctx.fetchPublic)
     : [];
   try {
-    await pooledTransport(ctx, config).sendMail({ ...mail, ...(attachments.length ? { attachments } : {}) });
+    await (
+      await pooledTransport(ctx, config)
+    ).sendMail({ ...mail, ...(attachments.length ? { attachments } : {}) });
   } catch (error) {
     throw smtpDeliveryError(error, config.password);
   }
@@ -24,6 +25,7 @@ export async function sendSmtp(message: OutboundMessage, ctx: AdapterContext): P
 /** Connects, negotiates TLS and authenticates (no mail is sent); the spec's test shapes. */
 export async function testSmtp(ctx: AdapterContext): Promise<TestResult> {
   const config = await smtpConfigOf(ctx);
+  const { createTransport } = await import('nodemailer');
   const transport = createTransport(smtpOptions(config, ctx));
   try {
     await transport.verify();

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createTransport, type SMTPPoolOptions, type Transporter } from 'nodemailer';
+import type { SMTPPoolOptions, Transporter } from 'nodemailer';
 import type { AdapterContext } from '../types.ts';
 
 /** The account's SMTP settings as validated by the config schema. */
@@ -53,7 +53,7 @@ export async function smtpConfigOf(ctx: AdapterContext): Promise<SmtpConfig> {
  * The account's pooled transport (reused connections, bounded): one per account, replaced and closed
  * when its configuration (password included) changes.
  */
-export function pooledTransport(ctx: AdapterContext, config: SmtpConfig): Transporter {
+export async function pooledTransport(ctx: AdapterContext, config: SmtpConfig): Promise<Transporter> {
   const key = `${ctx.account.agentId}|${ctx.account.channel}`;
   const hash = createHash('sha256')
     .update(JSON.stringify([config, ctx.tlsCaFile ?? '']))
@@ -65,7 +65,12 @@ export function pooledTransport(ctx: AdapterContext, config: SmtpConfig): Transp
     pools.set(key, existing);
     return existing.transport;
   }
-  existing?.transport.close();
+  // Loaded on first use: the mail libraries add about a second to start-up otherwise.
+  const { createTransport } = await import('nodemailer');
+  // A concurrent call may have built this account's pool while the import resolved.
+  const raced = pools.get(key);
+  if (raced?.hash === hash) return raced.transport;
+  pools.get(key)?.transport.close();
   pools.delete(key);
   const transport = createTransport({
     ...smtpOptions(config, ctx),

@@ -1,0 +1,148 @@
+/**
+ * Backlog benchmarks: a WhatsApp-broadcast-sized burst of delivery statuses (PostgreSQL only: the outbound messages
+ * are seeded straight into the scratch database), and thousands of first messages from distinct senders, each
+ * stored and answered by the instant agent.
+ */
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { signLoopback } from '../src/channels/loopback/protocol.ts';
+import type { BenchPeer } from './engine-scenarios.ts';
+
+const CONNECTIONS = 50;
+/** Bound on waiting for a backlog to drain. */
+const DRAIN_LIMIT_MS = 300_000;
+
+/** POSTs `bodies` (signed loopback updates) once each; seconds taken and non-2xx count. */
+async function postAll(url: string, secret: string, bodies: string[]) {
+  let next = 0;
+  const started = performance.now();
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    amount: bodies.length,
+    timeout: 60,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          const body = bodies[next++ % bodies.length] as string;
+          return {
+            ...request,
+            body,
+            headers: {
+              'content-type': 'application/json',
+              'x-loopback-signature': signLoopback(body, secret),
+            },
+          };
+        },
+      },
+    ],
+  });
+  return { seconds: (performance.now() - started) / 1000, errors: result.errors + result.non2xx };
+}
+
+async function waitFor(check: () => Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + DRAIN_LIMIT_MS;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+const round = (v: number) => Math.round(v * 100) / 100;
+
+/**
+ * `messages` outbound messages seeded as sent, then sent + delivered + read for each posted as separate webhooks
+ * (read before delivered for every other message): time until every message reads `read` and no status event is
+ * left unprocessed.
+ */
+export async function measureStatusBacklog(
+  serverUrl: string,
+  databaseUrl: string,
+  agentId: string,
+  secret: string,
+  messages = 10_000,
+) {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const tag = `bk${process.pid}`;
+    await db.query(
+      `insert into conversations (id, agent_id, user_identifier, channel)
+       select $2 || '-c' || g, $1, 'loopback:' || $2 || g, 'loopback' from generate_series(1, $3) g`,
+      [agentId, tag, Math.ceil(messages / 10)],
+    );
+    await db.query(
+      `insert into messages (id, conversation_id, agent_id, role, content, channel, direction, provider_message_id,
+                             status, created_at, updated_at)
+       select $2 || '-m' || g, $2 || '-c' || (1 + g % $4), $1, 'assistant', 'broadcast', 'loopback', 'outbound',
+              $2 || '-p' || g, 'sent', now(), now()
+       from generate_series(1, $3) g`,
+      [agentId, tag, messages, Math.ceil(messages / 10)],
+    );
+    const bodies: string[] = [];
+    for (let i = 1; i <= messages; i++) {
+      const order = i % 2 ? ['sent', 'delivered', 'read'] : ['read', 'sent', 'delivered'];
+      for (const status of order) {
+        bodies.push(
+          JSON.stringify({
+            update_id: `${tag}-${i}-${status}`,
+            status: { message_id: `${tag}-p${i}`, status },
+          }),
+        );
+      }
+    }
+    const started = performance.now();
+    const posted = await postAll(`${serverUrl}/api/v1/channels/webhooks/loopback/${agentId}`, secret, bodies);
+    const drained = await waitFor(async () => {
+      const { rows } = await db.query(
+        `select (select count(*) from messages where agent_id = $1 and provider_message_id like $2 || '-p%'
+                  and status = 'read')::int as read,
+                (select count(*) from inbound_events where agent_id = $1 and not processed)::int as pending`,
+        [agentId, tag],
+      );
+      return rows[0].read === messages && rows[0].pending === 0;
+    });
+    const total = (performance.now() - started) / 1000;
+    return {
+      statuses: bodies.length,
+      messages,
+      drained,
+      post_s: round(posted.seconds),
+      total_s: round(total),
+      applied_per_s: Math.round(bodies.length / total),
+      errors: posted.errors,
+    };
+  } finally {
+    await db.end();
+  }
+}
+
+/** `senders` first messages, one per new sender, posted at once: time until the peer has every reply. */
+export async function measureInboundBacklog(
+  serverUrl: string,
+  agentId: string,
+  secret: string,
+  peer: BenchPeer,
+  senders = 5_000,
+) {
+  const tag = `ib${process.pid}`;
+  const bodies = Array.from({ length: senders }, (_, i) =>
+    JSON.stringify({ update_id: `${tag}-${i}`, message: { from: `${tag}-${i}`, text: 'hello' } }),
+  );
+  const before = peer.sends;
+  const started = performance.now();
+  const posted = await postAll(`${serverUrl}/api/v1/channels/webhooks/loopback/${agentId}`, secret, bodies);
+  const answered = await waitFor(async () => peer.sends - before >= senders);
+  const total = (performance.now() - started) / 1000;
+  return {
+    senders,
+    answered: peer.sends - before,
+    drained: answered,
+    post_s: round(posted.seconds),
+    total_s: round(total),
+    turned_per_s: Math.round(senders / total),
+    errors: posted.errors,
+  };
+}

@@ -1,0 +1,124 @@
+import type { PgBoss } from 'pg-boss';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InboundEvent } from '../../src/channels/types.ts';
+import { processInboundBatch } from '../../src/engine/inbound.ts';
+import { Ingestor } from '../../src/engine/ingest.ts';
+import { singleStatementIngest } from '../../src/engine/ingest-statement.ts';
+import { createQueues, QUEUES } from '../../src/engine/queues.ts';
+import { startJobQueue } from '../../src/queue/job-queue.ts';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { createWorkspace } from '../helpers/fixtures.ts';
+import { captureLogger } from '../helpers/logs.ts';
+
+// The ingest commit alone: a job queue with no workers, so the jobs the commit enqueued stay visible.
+let app: TestApp;
+let boss: PgBoss;
+let agentId: string;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  ({ agentId } = await createWorkspace(app, 'ingest'));
+  boss = await startJobQueue(app.database, captureLogger('warn').logger);
+  await createQueues(boss, app.database.kind === 'postgres');
+});
+afterAll(async () => {
+  await boss?.stop({ graceful: false, close: true } as never);
+  await app?.close();
+});
+
+const message = (eventId: string, from: string): InboundEvent => ({
+  kind: 'message',
+  eventId,
+  sender: { platformUserId: from, chatId: from },
+  text: `text of ${eventId}`,
+});
+
+const inboundJobs = async () =>
+  (
+    await app.database.query<{ singleton_key: string; data: { stream: string } }>(
+      `select singleton_key, data from pgboss.job where name = $1 order by singleton_key`,
+      [QUEUES.inbound],
+    )
+  ).map((row) => row.singleton_key);
+
+describe('ingest commit', () => {
+  it("is one statement built from pg-boss's own insert, on this database", async () => {
+    const statement = await singleStatementIngest(boss, QUEUES.inbound);
+    expect(statement).toMatch(/^WITH ev AS \(\s*INSERT INTO inbound_events/);
+    expect(statement).toContain(app.database.kind === 'postgres' ? 'pg_notify' : 'INSERT INTO pgboss.');
+  });
+
+  it('stores each event once, enqueues one job per stream that got a new event, and counts duplicates', async () => {
+    const ingestor = new Ingestor(app.database, boss);
+    const target = { agentId, channel: 'loopback' };
+    const results = await Promise.all([
+      ingestor.ingest(target, [message('e1', 'ann'), message('e2', 'ann')]),
+      ingestor.ingest(target, [message('e2', 'ann'), message('e3', 'bob')]),
+      ingestor.ingest(target, [message('e1', 'ann')]),
+    ]);
+    expect(results.reduce((sum, r) => sum + r.accepted, 0)).toBe(3);
+    expect(results.reduce((sum, r) => sum + r.duplicates, 0)).toBe(2);
+    const stored = await app.database.query<{ provider_event_id: string; stream: string }>(
+      `select provider_event_id, stream from inbound_events where agent_id = $1 order by id`,
+      [agentId],
+    );
+    expect(stored.map((row) => row.provider_event_id).sort()).toEqual(['e1', 'e2', 'e3']);
+    // Submission order is storage order within a stream.
+    const ann = stored.filter((row) => row.stream === 'user:ann').map((row) => row.provider_event_id);
+    expect(ann).toEqual(['e1', 'e2']);
+    expect(await inboundJobs()).toEqual([`${agentId}|loopback|user:ann`, `${agentId}|loopback|user:bob`]);
+
+    // Redelivery: nothing new, so no new job either (the waiting ones are untouched).
+    await app.database.query(`delete from pgboss.job where name = $1`, [QUEUES.inbound]);
+    const again = await ingestor.ingest(target, [message('e3', 'bob'), message('e1', 'ann')]);
+    expect(again).toEqual({ accepted: 0, duplicates: 2 });
+    expect(await inboundJobs()).toEqual([]);
+  });
+
+  it('keeps one stream in submission order under many concurrent submissions', async () => {
+    const ingestor = new Ingestor(app.database, boss);
+    const target = { agentId, channel: 'loopback' };
+    const ids = Array.from({ length: 60 }, (_, i) => `ord-${String(i).padStart(2, '0')}`);
+    // Three senders interleaved, submitted without waiting: several batches, two in flight on PostgreSQL.
+    await Promise.all(ids.map((id, i) => ingestor.ingest(target, [message(id, `s${i % 3}`)])));
+    for (const sender of ['s0', 's1', 's2']) {
+      const rows = await app.database.query<{ provider_event_id: string }>(
+        `select provider_event_id from inbound_events where agent_id = $1 and stream = $2 order by id`,
+        [agentId, `user:${sender}`],
+      );
+      const got = rows.map((row) => row.provider_event_id);
+      expect(got).toHaveLength(20);
+      expect(got).toEqual([...got].sort());
+    }
+  });
+});
+
+describe('inbound batch', () => {
+  it('bumps the per-channel analytics row once per batch, by the number of messages stored', async () => {
+    const ingestor = new Ingestor(app.database, boss);
+    const target = { agentId, channel: 'loopback' };
+    await ingestor.ingest(target, [message('b1', 'carol'), message('b2', 'carol'), message('b3', 'carol')]);
+    const statements: string[] = [];
+    const counted = async () =>
+      (
+        await app.database.query<{ n: number }>(
+          `select coalesce(sum(message_count), 0)::int as n from channel_analytics where agent_id = $1`,
+          [agentId],
+        )
+      )[0]?.n ?? 0;
+    const before = await counted();
+    const outcome = await app.database.transaction((query) =>
+      processInboundBatch(
+        (text, params) => {
+          statements.push(text);
+          return query(text, params);
+        },
+        { ...target, stream: 'user:carol' },
+        { inactivityMs: 86_400_000, now: () => new Date(), reengagement: null },
+      ),
+    );
+    expect(outcome.count).toBe(3);
+    expect(statements.filter((text) => text.includes('channel_analytics'))).toHaveLength(1);
+    expect((await counted()) - before).toBe(3);
+  });
+});
