@@ -52,7 +52,7 @@ CREATE TABLE "contact_merges" (
 	"identity_count" integer DEFAULT 0 NOT NULL,
 	"details" jsonb NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "contact_merges_kind_check" CHECK ("contact_merges"."kind" in ('merge', 'link', 'split'))
+	CONSTRAINT "contact_merges_kind_check" CHECK ("contact_merges"."kind" in ('merge', 'link', 'split', 'erase'))
 );
 --> statement-breakpoint
 ALTER TABLE "contact_identities" ADD COLUMN "verified_email" text;--> statement-breakpoint

@@ -16,6 +16,7 @@ import {
   timestamp,
 } from '../http/openapi.ts';
 import { principalOf, requireAgent } from '../platform/access.ts';
+import { eraseContact } from './erase.ts';
 import { ContactConflict, ContactNotFound, type MergeRecord, mergeContacts, splitIdentity } from './merge.ts';
 import { normalizeEmail, normalizePhone } from './verified-attributes.ts';
 import {
@@ -74,10 +75,12 @@ const ContactDetail = Contact.extend({
 const Merge = z
   .object({
     _id: z.string(),
-    kind: z.enum(['merge', 'link', 'split']),
+    kind: z.enum(['merge', 'link', 'split', 'erase']),
     target_contact: z
       .string()
-      .openapi({ description: 'merge/link: the contact kept; split: the new contact' }),
+      .openapi({
+        description: 'merge/link: the contact kept; split: the new contact; erase: the erased one',
+      }),
     source_contact: z
       .string()
       .nullable()
@@ -94,6 +97,10 @@ const Merge = z
         phone: z.string().nullable(),
       })
       .nullable(),
+    erased: z
+      .record(z.string(), z.number())
+      .nullable()
+      .openapi({ description: 'erase: how many rows of each kind were deleted (counts only)' }),
     created_at: timestamp(),
   })
   .openapi('ContactMerge');
@@ -203,6 +210,27 @@ const merges = createRoute({
   ...secured,
   request: { params: AgentParams, query: MergeQuery },
   responses: { 200: json(listOf(Merge), 'Merges'), ...commonErrors },
+});
+
+const erase = createRoute({
+  method: 'delete',
+  path: `${base}/contacts/{contactId}`,
+  tags,
+  summary: 'Erase a person everywhere, for a privacy request (admin or higher)',
+  description:
+    'Deletes the contact, its identities, conversations and messages, the inbound webhook events of its ' +
+    'identities, the raw mail it sent, the live events about it and the merge audit entries that kept a snapshot ' +
+    'of it, in one transaction. Channel analytics keep their counts. The erasure is audited (kind `erase`, counts ' +
+    'and who) with nothing personal.',
+  ...secured,
+  request: { params: ContactParams },
+  responses: {
+    200: json(
+      z.object({ success: z.literal(true), data: z.object({ erased: z.record(z.string(), z.number()) }) }),
+      'Erased',
+    ),
+    ...commonErrors,
+  },
 });
 
 /** `%`, `_` and `\` taken literally in a LIKE pattern. */
@@ -389,6 +417,18 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
       }),
     );
     return c.json({ success: true as const, data } as never, 201);
+  });
+
+  app.openapi(erase, async (c) => {
+    const p = c.req.valid('param');
+    await requireAgent(database.db, principalOf(c), p.orgId, p.projectId, p.agentId, 'admin');
+    const actor = principalOf(c).userId;
+    const erased = await retried(deps, (query) =>
+      eraseContact(query, { agentId: p.agentId, contactId: p.contactId, actor, now: new Date() }),
+    );
+    if (!erased) throw notFound('Contact');
+    deps.logger.info({ agentId: p.agentId, contactId: p.contactId, by: actor, erased }, 'contact erased');
+    return c.json({ success: true as const, data: { erased } }, 200);
   });
 
   app.openapi(merges, async (c) => {

@@ -109,6 +109,7 @@ export function mergeView(row: MergeRow) {
     message_count: row.details.messages,
     closed_conversations: row.details.closed_conversations,
     source: row.details.source ?? null,
+    erased: row.details.erased ?? null,
     created_at: iso(row.created_at),
   };
 }

@@ -13,6 +13,8 @@ export type ContactMergeDetails = {
   closed_conversations: string[];
   /** The merged-away contact as it was (display name, email, phone). */
   source?: { display_name: string | null; email: string | null; phone: string | null };
+  /** An erasure: how many rows of each kind were deleted. */
+  erased?: Record<string, number>;
 };
 
 /**
@@ -27,7 +29,7 @@ export const contactMerges = pgTable(
     agentId: text('agent_id')
       .notNull()
       .references(() => agents.id, { onDelete: 'cascade' }),
-    kind: text('kind').$type<'merge' | 'link' | 'split'>().notNull(),
+    kind: text('kind').$type<'merge' | 'link' | 'split' | 'erase'>().notNull(),
     targetContactId: text('target_contact_id').notNull(),
     sourceContactId: text('source_contact_id'),
     actor: text('actor').notNull(),
@@ -39,6 +41,6 @@ export const contactMerges = pgTable(
     index('contact_merges_agent_created_idx').on(t.agentId, t.createdAt),
     index('contact_merges_target_idx').on(t.targetContactId),
     index('contact_merges_source_idx').on(t.sourceContactId),
-    check('contact_merges_kind_check', sql`${t.kind} in ('merge', 'link', 'split')`),
+    check('contact_merges_kind_check', sql`${t.kind} in ('merge', 'link', 'split', 'erase')`),
   ],
 );

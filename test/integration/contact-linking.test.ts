@@ -342,4 +342,30 @@ describe('linking contacts across channels on verified attributes', () => {
       conversations: [mailConversation],
     });
   });
+
+  it('erasing a contact that wrote by email also deletes the raw mail it sent', async () => {
+    await mailAndReply(
+      simpleMail({
+        from: 'ivo@unsigned.example',
+        subject: 'Delete my data',
+        messageId: '<ivo-1@unsigned.example>',
+        body: 'Please erase everything about me.',
+      }),
+      'ivo@unsigned.example',
+    );
+    const [{ id: contactId }] = await app.database.query<{ id: string }>(
+      `select contact_id as id from contact_identities where platform_user_id = 'email:ivo@unsigned.example'
+         or platform_user_id = 'ivo@unsigned.example'`,
+    );
+    const rawMailIds = await app.database.query<{ id: string }>(
+      `select metadata #>> '{email,raw_mail_id}' as id from messages where provider_message_id = $1`,
+      ['ivo-1@unsigned.example'],
+    );
+    expect(rawMailIds).toHaveLength(1);
+    const res = await app.call('DELETE', `${agentPath()}/contacts/${contactId}`, { token: ws.owner.token });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.data.erased.raw_mails).toBe(1);
+    const left = await app.database.query('select id from raw_mails where id = $1', [rawMailIds[0]?.id]);
+    expect(left).toEqual([]);
+  });
 });

@@ -389,3 +389,67 @@ describe('concurrent merges', () => {
     expect(await snapshot()).toEqual(before);
   });
 });
+
+describe('erasing a contact (privacy request)', () => {
+  it('deletes the person everywhere, leaves everyone else and the counts alone, and audits only counts', async () => {
+    const waId = '15550009999';
+    const conversationId = await whatsapp(waId, 'please forget me');
+    const other = telegramUser('Kept');
+    const otherConversation = await telegram(other, 'I stay');
+    const contact = await contactOfPlatformId(`whatsapp:${waId}`);
+    const [identity] = await wa.app.database.query<{ channel: string; platform_user_id: string }>(
+      'select channel, platform_user_id from contact_identities where contact_id = $1',
+      [contact._id],
+    );
+    const stream = `user:${identity?.platform_user_id}`;
+    const countOf = async (sql: string, params: unknown[]) =>
+      (await wa.app.database.query<{ n: number }>(sql, params))[0]?.n;
+    expect(
+      await countOf('select count(*)::int as n from inbound_events where agent_id = $1 and stream = $2', [
+        wa.ws.agentId,
+        stream,
+      ]),
+    ).toBeGreaterThan(0);
+    const analyticsBefore = (await wa.app.call('GET', channels(), { token: wa.ws.owner.token })).body.data
+      .analytics;
+
+    expect((await call('DELETE', `/contacts/${contact._id}`, member)).status).toBe(403);
+    expect((await call('DELETE', `/contacts/${contact._id}`, viewer)).status).toBe(403);
+    expect((await call('DELETE', `/contacts/${contact._id}`, outsider)).status).toBe(404);
+    const erased = await ok('DELETE', `/contacts/${contact._id}`);
+    expect(erased.data.erased).toMatchObject({ identities: 1, conversations: 1 });
+    expect(erased.data.erased.messages).toBeGreaterThanOrEqual(2);
+    expect(erased.data.erased.inbound_events).toBeGreaterThan(0);
+
+    expect((await call('GET', `/contacts/${contact._id}`)).status).toBe(404);
+    expect(
+      await countOf('select count(*)::int as n from messages where conversation_id = $1', [conversationId]),
+    ).toBe(0);
+    expect(
+      await countOf('select count(*)::int as n from inbound_events where agent_id = $1 and stream = $2', [
+        wa.ws.agentId,
+        stream,
+      ]),
+    ).toBe(0);
+    expect(
+      await countOf(
+        'select count(*)::int as n from agent_events where conversation_id = $1 or contact_id = $2',
+        [conversationId, contact._id],
+      ),
+    ).toBe(0);
+    // Someone else's conversation is untouched; analytics keep their counts.
+    expect(
+      await countOf('select count(*)::int as n from messages where conversation_id = $1', [
+        otherConversation,
+      ]),
+    ).toBeGreaterThanOrEqual(2);
+    expect((await wa.app.call('GET', channels(), { token: wa.ws.owner.token })).body.data.analytics).toEqual(
+      analyticsBefore,
+    );
+    const audit = await ok('GET', `/contact-merges?contact_id=${contact._id}`);
+    expect(audit.data).toHaveLength(1);
+    expect(audit.data[0]).toMatchObject({ kind: 'erase', by: wa.ws.owner.id, source: null });
+    expect(JSON.stringify(audit.data[0])).not.toContain(waId);
+    expect((await call('DELETE', `/contacts/${contact._id}`)).status).toBe(404);
+  });
+});
