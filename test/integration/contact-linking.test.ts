@@ -353,10 +353,9 @@ describe('linking contacts across channels on verified attributes', () => {
       }),
       'ivo@unsigned.example',
     );
-    const [{ id: contactId }] = await app.database.query<{ id: string }>(
-      `select contact_id as id from contact_identities where platform_user_id = 'email:ivo@unsigned.example'
-         or platform_user_id = 'ivo@unsigned.example'`,
-    );
+    const contacts = await get('/contacts?platform_id=email:ivo@unsigned.example');
+    expect(contacts.data).toHaveLength(1);
+    const contactId = contacts.data[0]._id as string;
     const rawMailIds = await app.database.query<{ id: string }>(
       `select metadata #>> '{email,raw_mail_id}' as id from messages where provider_message_id = $1`,
       ['ivo-1@unsigned.example'],
