@@ -5,23 +5,20 @@ export const PRUNE_BATCH = 1000;
 export const PRUNE_BATCHES_PER_PASS = 20;
 
 /**
- * Deletes processed inbound events older than `retentionMs`, in bounded batches (the partial index on
- * processed_at makes each one an index range scan). An event is also the dedupe key of its provider delivery:
- * a redelivery arriving after its event was pruned would be taken as new, so the retention must outlast every
- * provider's retry window (Meta retries for up to 7 days). Returns how many rows went.
+ * Deletes the rows of `table` matching `where` ($1 is the cutoff) oldest first by `orderBy`, in bounded batches
+ * (each an index range scan when an index serves `where`/`orderBy`), at most one pass. Returns how many went.
  */
-export async function pruneProcessedEvents(
+export async function pruneInBatches(
   database: Database,
-  retentionMs: number,
-  now: Date,
+  spec: { table: string; where: string; orderBy: string },
+  cutoff: Date,
 ): Promise<number> {
-  const cutoff = new Date(now.getTime() - retentionMs);
   let pruned = 0;
   for (let pass = 0; pass < PRUNE_BATCHES_PER_PASS; pass++) {
     const rows = await database.query<{ n: number }>(
       `with gone as (
-         delete from inbound_events where id in (
-           select id from inbound_events where processed and processed_at < $1 order by processed_at limit $2)
+         delete from ${spec.table} where id in (
+           select id from ${spec.table} where ${spec.where} order by ${spec.orderBy} limit $2)
          returning 1)
        select count(*)::int as n from gone`,
       [cutoff, PRUNE_BATCH],
@@ -34,31 +31,29 @@ export async function pruneProcessedEvents(
 }
 
 /**
+ * Deletes processed inbound events older than `retentionMs`, in bounded batches (the partial index on
+ * processed_at makes each one an index range scan). An event is also the dedupe key of its provider delivery:
+ * a redelivery arriving after its event was pruned would be taken as new, so the retention must outlast every
+ * provider's retry window (Meta retries for up to 7 days). Returns how many rows went.
+ */
+export function pruneProcessedEvents(database: Database, retentionMs: number, now: Date): Promise<number> {
+  return pruneInBatches(
+    database,
+    { table: 'inbound_events', where: 'processed and processed_at < $1', orderBy: 'processed_at' },
+    new Date(now.getTime() - retentionMs),
+  );
+}
+
+/**
  * Deletes processed raw mail (any status but pending) older than `retentionMs`, in the same bounded batches.
  * A raw mail is the dedupe key of its delivery and holds the attachments its messages point to (`rawmail:`
  * refs): after it goes, a redelivery would be taken as new and those attachments are no longer served, so it
  * shares the inbound events' retention (at least 8 days). Returns how many rows went.
  */
-export async function pruneProcessedMail(
-  database: Database,
-  retentionMs: number,
-  now: Date,
-): Promise<number> {
-  const cutoff = new Date(now.getTime() - retentionMs);
-  let pruned = 0;
-  for (let pass = 0; pass < PRUNE_BATCHES_PER_PASS; pass++) {
-    const rows = await database.query<{ n: number }>(
-      `with gone as (
-         delete from raw_mails where id in (
-           select id from raw_mails where status <> 'pending' and processed_at < $1
-           order by processed_at limit $2)
-         returning 1)
-       select count(*)::int as n from gone`,
-      [cutoff, PRUNE_BATCH],
-    );
-    const n = rows[0]?.n ?? 0;
-    pruned += n;
-    if (n < PRUNE_BATCH) break;
-  }
-  return pruned;
+export function pruneProcessedMail(database: Database, retentionMs: number, now: Date): Promise<number> {
+  return pruneInBatches(
+    database,
+    { table: 'raw_mails', where: "status <> 'pending' and processed_at < $1", orderBy: 'processed_at' },
+    new Date(now.getTime() - retentionMs),
+  );
 }
