@@ -1,6 +1,7 @@
+import { mailEventBuilder } from '../email/delivery-event.ts';
 import { InboundMailError } from '../email/inbound-mail-error.ts';
 import { contactAddress, OUR_MESSAGE_ID_VARIABLE, ourMessageId } from '../email/provider-ids.ts';
-import type { AdapterContext, InboundEvent, InboundStatusEvent, RawRequest, VerifyResult } from '../types.ts';
+import type { AdapterContext, InboundEvent, RawRequest, VerifyResult } from '../types.ts';
 import { type MailgunSignature, verifyMailgunSignature } from './signature.ts';
 
 type EventData = {
@@ -61,24 +62,15 @@ export function parseMailgunEvents(request: RawRequest): InboundEvent[] {
   const delivery = data['delivery-status'] ?? {};
   const reason =
     text(delivery.description) || text(delivery.message) || text(data.reason) || `Mailgun event ${kind}`;
-  const status = (value: InboundStatusEvent['status'], code?: string): InboundEvent[] =>
-    providerMessageId || messageId
-      ? [
-          {
-            kind: 'status',
-            eventId: `mailgun:${eventKey}`,
-            providerMessageId: providerMessageId || (messageId as string),
-            status: value,
-            ...(messageId ? { messageId } : {}),
-            ...(at ? { at } : {}),
-            ...(code ? { error: { code, message: reason } } : {}),
-          },
-        ]
-      : [];
-  const block = (): InboundEvent[] =>
-    address
-      ? [{ kind: 'contact', eventId: `mailgun:${eventKey}:block`, platformUserId: address, blocked: true }]
-      : [];
+  const { status, block } = mailEventBuilder({
+    provider: 'mailgun',
+    eventKey,
+    providerMessageId,
+    ...(messageId ? { messageId } : {}),
+    ...(address ? { address } : {}),
+    ...(at ? { at } : {}),
+    reason,
+  });
   switch (kind) {
     case 'delivered':
       return status('delivered');

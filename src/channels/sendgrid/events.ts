@@ -1,7 +1,8 @@
+import { mailEventBuilder } from '../email/delivery-event.ts';
 import { createPublicKey, verify } from 'node:crypto';
 import { InboundMailError } from '../email/inbound-mail-error.ts';
 import { contactAddress, OUR_MESSAGE_ID_VARIABLE, ourMessageId } from '../email/provider-ids.ts';
-import type { AdapterContext, InboundEvent, InboundStatusEvent, RawRequest, VerifyResult } from '../types.ts';
+import type { AdapterContext, InboundEvent, RawRequest, VerifyResult } from '../types.ts';
 
 export const SIGNATURE_HEADER = 'x-twilio-email-event-webhook-signature';
 export const TIMESTAMP_HEADER = 'x-twilio-email-event-webhook-timestamp';
@@ -62,24 +63,15 @@ function eventsOf(item: SendgridEvent): InboundEvent[] {
   const address = contactAddress(item.email);
   const at = typeof item.timestamp === 'number' ? new Date(item.timestamp * 1000).toISOString() : undefined;
   const reason = text(item.reason) ?? text(item.response) ?? kind;
-  const status = (value: InboundStatusEvent['status'], code?: string): InboundEvent[] =>
-    providerMessageId || messageId
-      ? [
-          {
-            kind: 'status',
-            eventId: `sendgrid:${eventKey}`,
-            providerMessageId: providerMessageId || (messageId as string),
-            status: value,
-            ...(messageId ? { messageId } : {}),
-            ...(at ? { at } : {}),
-            ...(code ? { error: { code, message: reason } } : {}),
-          },
-        ]
-      : [];
-  const block = (): InboundEvent[] =>
-    address
-      ? [{ kind: 'contact', eventId: `sendgrid:${eventKey}:block`, platformUserId: address, blocked: true }]
-      : [];
+  const { status, block } = mailEventBuilder({
+    provider: 'sendgrid',
+    eventKey,
+    providerMessageId,
+    ...(messageId ? { messageId } : {}),
+    ...(address ? { address } : {}),
+    ...(at ? { at } : {}),
+    reason,
+  });
   switch (kind) {
     case 'delivered':
       return status('delivered');
