@@ -76,11 +76,9 @@ const Merge = z
   .object({
     _id: z.string(),
     kind: z.enum(['merge', 'link', 'split', 'erase']),
-    target_contact: z
-      .string()
-      .openapi({
-        description: 'merge/link: the contact kept; split: the new contact; erase: the erased one',
-      }),
+    target_contact: z.string().openapi({
+      description: 'merge/link: the contact kept; split: the new contact; erase: the erased one',
+    }),
     source_contact: z
       .string()
       .nullable()
