@@ -67,10 +67,14 @@ describe('operator messages on WhatsApp', () => {
       return row?.answered_at ? true : undefined;
     });
     expect(wa.turns.length).toBe(turns);
-    const roles = await wa.app.database.query<{ role: string; content: string; status: string }>(
-      `select role, content, status from messages where conversation_id = $1 and direction = 'outbound' order by seq`,
-      [conversationId],
-    );
+    // The fake has the text; the row turns `sent` when the send's result is committed, just after.
+    const roles = await eventually(async () => {
+      const rows = await wa.app.database.query<{ role: string; content: string; status: string }>(
+        `select role, content, status from messages where conversation_id = $1 and direction = 'outbound' order by seq`,
+        [conversationId],
+      );
+      return rows.every((r) => r.status !== 'queued' && r.status !== 'held') ? rows : undefined;
+    });
     expect(roles.map((r) => [r.role, r.status])).toEqual([
       ['assistant', 'sent'],
       ['human', 'sent'],
