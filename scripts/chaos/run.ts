@@ -116,8 +116,10 @@ async function main(): Promise<number> {
     const drainStart = performance.now();
     for (;;) {
       const state = await checkDatabase(cluster.url);
-      const sentRows = state.unanswered_inbound + state.queued_outbound === 0;
-      if (sentRows || performance.now() - drainStart > DRAIN_LIMIT_MS) break;
+      // Drained: every recorded event processed, every message answered, every reply sent.
+      const drained =
+        state.inbound_events_unprocessed + state.unanswered_inbound + state.queued_outbound === 0;
+      if (drained || performance.now() - drainStart > DRAIN_LIMIT_MS) break;
       await sleep(250);
     }
     const drainMs = Math.round(performance.now() - drainStart);
