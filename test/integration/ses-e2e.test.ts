@@ -192,7 +192,8 @@ describe('Amazon SES end to end: SNS in, SESv2 out, SNS events', () => {
     expect(ownId).toMatch(/^<msg_[0-9a-z]+@shop\.example>$/);
     expect(mail.references).toEqual(['<CAF=ses-first-42@mail.customer.example>', ownId]);
     expect(mail.text).toContain('Your order **#42** ships today.');
-    const [row] = await outbound(firstSend.messageId);
+    // The fake has the send; the row gets SES's id and `sent` when the result is committed, just after.
+    const row = await eventually(async () => (await outbound(firstSend.messageId))[0], 30_000);
     expect(row?.status).toBe('sent');
     expect(firstSend.body.EmailTags).toEqual([{ Name: 'switchboard_message_id', Value: row!.id }]);
     conversationId = row!.conversation_id;
@@ -225,7 +226,7 @@ describe('Amazon SES end to end: SNS in, SESv2 out, SNS events', () => {
     const second = await eventually(() => ses.sends[1], 30_000);
     const secondMail = await simpleParser(second.raw!);
     expect(secondMail.inReplyTo).toBe('<CAF=ses-second-42@mail.customer.example>');
-    const [secondRow] = await outbound(second.messageId);
+    const secondRow = await eventually(async () => (await outbound(second.messageId))[0], 30_000);
     expect(secondRow?.conversation_id).toBe(conversationId);
   });
 
