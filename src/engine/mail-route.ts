@@ -9,7 +9,7 @@ import { rawBody } from '../http/body.ts';
 import { ApiError, badRequest, notFound, unauthorized } from '../http/errors.ts';
 import { webhookEvents } from '../metrics/metrics.ts';
 import type { Sender } from './senders.ts';
-import { recordWebhook, WEBHOOK_PREFIX } from './webhook-route.ts';
+import { recordWebhook, requestOf, WEBHOOK_PREFIX } from './webhook-route.ts';
 
 /** The raw MIME route: any MTA (a Postfix pipe, a mail worker) posts `message/rfc822` here. */
 export const MAIL_WEBHOOK_PREFIX = `${WEBHOOK_PREFIX}email/`;
@@ -89,12 +89,7 @@ async function providerPost(deps: AppDeps, c: Context<AppEnv>, agentId: string, 
   }
   // Before verifying: a verification may claim a one-time token, which a retry could then not use again.
   if (!deps.engine) throw new ApiError(503, 'Not accepting mail yet; retry shortly');
-  const request: RawRequest = {
-    method: 'POST',
-    url: c.req.url,
-    headers: c.req.raw.headers,
-    body: await rawBody(c),
-  };
+  const request = await requestOf(c, 'POST');
   const verdict = await adapter.verifyInboundMail(request, ctx);
   if (verdict.ok === 'handshake') return c.body(verdict.body, verdict.status as 200);
   if (!verdict.ok) {
@@ -150,12 +145,7 @@ export function registerMailWebhookRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps
     const { adapter, ctx } = sender;
     if (!adapter.verifyMailEvents || !adapter.parseMailEvents) throw notFound('Channel');
     if (!deps.engine) throw new ApiError(503, 'Not accepting webhooks yet; retry shortly');
-    const request: RawRequest = {
-      method: 'POST',
-      url: c.req.url,
-      headers: c.req.raw.headers,
-      body: await rawBody(c),
-    };
+    const request = await requestOf(c, 'POST');
     const verdict = await adapter.verifyMailEvents(request, ctx);
     if (verdict.ok === 'handshake') return c.body(verdict.body, verdict.status as 200);
     if (!verdict.ok) {

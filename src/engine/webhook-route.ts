@@ -30,7 +30,8 @@ export const statusCallbackUrl = (publicUrl: string, channel: string, agentId: s
 /** A verified delivery for one agent's channel account, ready to record. */
 export type WebhookTarget = { agentId: string; channel: string; sender: Sender };
 
-const requestOf = async (c: Context<AppEnv>, method: string): Promise<RawRequest> => ({
+/** A webhook request as adapters see it: the exact body bytes for signature checks. */
+export const requestOf = async (c: Context<AppEnv>, method: string): Promise<RawRequest> => ({
   method,
   url: c.req.url,
   headers: c.req.raw.headers,

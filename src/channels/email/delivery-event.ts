@@ -8,10 +8,10 @@ export type MailEventFacts = {
   eventKey: string;
   providerMessageId: string;
   /** Our message id, when the provider echoed it (custom args, variables, tags). */
-  messageId?: string;
+  messageId?: string | undefined;
   /** The recipient, lowercased, for blocking. */
-  address?: string;
-  at?: string;
+  address?: string | undefined;
+  at?: string | undefined;
   reason: string;
 };
 

@@ -66,9 +66,9 @@ export function parseMailgunEvents(request: RawRequest): InboundEvent[] {
     provider: 'mailgun',
     eventKey,
     providerMessageId,
-    ...(messageId ? { messageId } : {}),
-    ...(address ? { address } : {}),
-    ...(at ? { at } : {}),
+    messageId,
+    address,
+    at,
     reason,
   });
   switch (kind) {

@@ -67,9 +67,9 @@ function eventsOf(item: SendgridEvent): InboundEvent[] {
     provider: 'sendgrid',
     eventKey,
     providerMessageId,
-    ...(messageId ? { messageId } : {}),
-    ...(address ? { address } : {}),
-    ...(at ? { at } : {}),
+    messageId,
+    address,
+    at,
     reason,
   });
   switch (kind) {
