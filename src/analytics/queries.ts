@@ -48,7 +48,8 @@ export type ConversationCountRow = {
 
 /**
  * Conversations per bucket and channel: `active` had a message there; `handed_off` had an operator's message
- * there (role `human`) or started its current handoff then. The total counts each conversation once.
+ * there (role `human`) or started its current handoff then. Rows per bucket (channel null) and the total count
+ * each conversation once, whatever channels it used.
  */
 export function countConversations(query: SqlRunner, scope: Scope): Promise<ConversationCountRow[]> {
   return query<ConversationCountRow>(
@@ -60,7 +61,7 @@ export function countConversations(query: SqlRunner, scope: Scope): Promise<Conv
            union all
            select ${bucketOf('handoff_at')}, coalesce(channel, 'website'), id, true
            from conversations where agent_id = $1 and handoff_at >= $2 and handoff_at < $3) a
-     group by grouping sets ((bucket, channel), ())
+     group by grouping sets ((bucket, channel), (bucket), ())
      order by bucket nulls last, channel`,
     params(scope),
   );

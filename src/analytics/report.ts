@@ -81,6 +81,11 @@ export async function buildAgentAnalytics(
         ? [{ bucket: iso(row.bucket), channel: row.channel, active: row.active, handed_off: row.handed_off }]
         : [],
     ),
+    conversations_per_bucket: conversations.flatMap((row) =>
+      row.bucket && !row.channel
+        ? [{ bucket: iso(row.bucket), active: row.active, handed_off: row.handed_off }]
+        : [],
+    ),
     delivery: [...delivery.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([channel, counts]) => ({

@@ -41,6 +41,9 @@ export const AgentAnalytics = z
     conversations: z
       .array(z.object({ bucket: timestamp(), channel: z.string(), active: count(), handed_off: count() }))
       .openapi({ description: 'Active and handed-off conversations per bucket and channel' }),
+    conversations_per_bucket: z
+      .array(z.object({ bucket: timestamp(), active: count(), handed_off: count() }))
+      .openapi({ description: 'The same per bucket over all channels, each conversation counted once' }),
     delivery: z
       .array(
         Delivery.extend({

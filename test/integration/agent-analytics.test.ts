@@ -178,6 +178,10 @@ describe('daily buckets', () => {
       { bucket: '2026-03-03T00:00:00.000Z', channel: 'email', active: 1, handed_off: 1 },
       { bucket: '2026-03-03T00:00:00.000Z', channel: 'whatsapp', active: 1, handed_off: 0 },
     ]);
+    expect(data.conversations_per_bucket).toEqual([
+      { bucket: '2026-03-02T00:00:00.000Z', active: 2, handed_off: 1 },
+      { bucket: '2026-03-03T00:00:00.000Z', active: 2, handed_off: 1 },
+    ]);
     // Open now, whatever the range: the telegram and email conversations; the email one is in handoff.
     expect(data.open_now).toEqual([
       { channel: 'email', open: 1, in_handoff: 1 },
@@ -230,6 +234,39 @@ describe('daily buckets', () => {
   });
 });
 
+describe('a conversation across channels', () => {
+  it('counts under each channel it used, and once per bucket and in the total', async () => {
+    const agentId = await createAgent(app, ws.owner.token, ws.orgId, ws.projectId);
+    await seedConversation(app.database, agentId, {
+      channel: 'telegram',
+      messages: [
+        { at: '2026-03-02T10:00:00Z', direction: 'inbound' },
+        { at: '2026-03-02T10:05:00Z', direction: 'inbound', channel: 'email' },
+        {
+          at: '2026-03-02T10:06:00Z',
+          direction: 'outbound',
+          channel: 'email',
+          sentAt: '2026-03-02T10:06:00Z',
+        },
+      ],
+    });
+    const res = await app.call('GET', path(ws, DAYS, agentId), { token: ws.owner.token });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.data.conversations).toEqual([
+      { bucket: '2026-03-02T00:00:00.000Z', channel: 'email', active: 1, handed_off: 0 },
+      { bucket: '2026-03-02T00:00:00.000Z', channel: 'telegram', active: 1, handed_off: 0 },
+    ]);
+    expect(res.body.data.conversations_per_bucket).toEqual([
+      { bucket: '2026-03-02T00:00:00.000Z', active: 1, handed_off: 0 },
+    ]);
+    expect(res.body.data.totals.conversations).toBe(1);
+    // One wait (telegram, 10:00, the email message continues it), answered after 6 minutes on email.
+    expect(res.body.data.reply_latency_by_channel).toEqual([
+      { channel: 'telegram', waits: 1, answered: 1, p50_ms: 360000, p95_ms: 360000 },
+    ]);
+  });
+});
+
 describe('other intervals', () => {
   it('buckets by hour', async () => {
     const data = await analytics('?from=2026-03-02T00:00:00Z&to=2026-03-03T00:00:00Z&interval=hour');
@@ -275,6 +312,7 @@ describe('other intervals', () => {
       reply_latency: [],
       reply_latency_by_channel: [],
       conversations: [],
+      conversations_per_bucket: [],
       delivery: [],
     });
     expect(data.totals).toMatchObject({
