@@ -19,8 +19,7 @@ export function Totals(props: { data: Analytics }) {
         <>
           <Count n={t.open_now} />
           <span class="tile-sub">
-            {' '}
-            (<Count n={t.in_handoff_now} /> with a human)
+            <Count n={t.in_handoff_now} /> with a human
           </span>
         </>
       ),
