@@ -40,7 +40,7 @@ export function ContactList(props: { agentPath: string }) {
   return (
     <section class="contacts" aria-labelledby="contacts-title">
       <h1 id="contacts-title">Contacts</h1>
-      <form role="search" class="contact-search" onSubmit={submit} aria-label="Search contacts">
+      <form role="search" class="contact-search" onSubmit={submit} aria-label="Contact search">
         <label class="visually-hidden" for="contact-search-field">
           Search in
         </label>

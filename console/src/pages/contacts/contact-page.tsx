@@ -108,7 +108,9 @@ export function ContactPage(props: { agentPath: string; contactId: string }) {
                 <VerifiedBadge identity={identity} />
                 {identity.blocked ? <Badge tone="danger">Blocked</Badge> : null}
                 {identity.unlinked_at ? <Badge>Split out: never linked automatically</Badge> : null}
-                <span class="muted">Last message {formatDate(identity.last_inbound_at)}</span>
+                {identity.last_inbound_at ? (
+                  <span class="muted">Last message {formatDate(identity.last_inbound_at)}</span>
+                ) : null}
               </div>
             </div>
             {can('member') && contact.identities.length > 1 ? (
