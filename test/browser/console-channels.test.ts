@@ -6,6 +6,7 @@ import {
   launchChromium,
   loginThroughForm,
   newConsolePage,
+  PHONE,
   runBrowserTests,
   screenshots,
 } from '../helpers/console.ts';
@@ -15,13 +16,15 @@ import { secret } from '../helpers/secrets.ts';
 
 const PUBLIC_URL = 'https://bot.example.com';
 /** Failed loads the page provokes on purpose (a refused save); anything else is a problem. */
+/** Waits for a condition (generous: the machine running the suite may be loaded). */
+const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 60_000 });
 /** A label as the form writes it: the name, then possibly " (required)". */
 const labelled = (label: string) =>
   new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( \\(required\\))?$`);
 const unexpected = (problems: string[]) => problems.filter((p) => !/status of 400/.test(p));
 
 /** The Channels page in Chromium against the real server and the fake Telegram Bot API. */
-describe.skipIf(!runBrowserTests)('console channels page in Chromium', () => {
+describe.skipIf(!runBrowserTests)('console channels page in Chromium', { timeout: 300_000 }, () => {
   let app: TestApp;
   let fake: FakeTelegram;
   let browser: Browser;
@@ -40,7 +43,7 @@ describe.skipIf(!runBrowserTests)('console channels page in Chromium', () => {
     fake.deliverTo = (url) => `${app.url}${new URL(url).pathname}`;
     ws = await createWorkspace(app, 'channels-owner');
     browser = await launchChromium();
-  });
+  }, 400_000);
   afterAll(async () => {
     await browser?.close();
     await app?.close();
@@ -63,11 +66,12 @@ describe.skipIf(!runBrowserTests)('console channels page in Chromium', () => {
 
     // A token in the wrong shape: the API's 400 shows under the Bot token field, not elsewhere.
     await page.getByLabel(labelled('Bot token')).fill('not-a-bot-token');
-    await page.getByLabel('Telegram enabled').check();
+    // A channel set up for the first time starts enabled.
+    expect(await page.getByLabel('Telegram enabled').isChecked()).toBe(true);
     await page.getByRole('button', { name: 'Save Telegram' }).click();
-    await expect
-      .poll(() => fieldOf(page, 'Bot token').locator('.field-error').textContent())
-      .toContain('must be a bot token from @BotFather');
+    await poll(() => fieldOf(page, 'Bot token').locator('.field-error').textContent()).toContain(
+      'must be a bot token from @BotFather',
+    );
     expect(await fieldOf(page, 'Bot username').locator('.field-error').count()).toBe(0);
 
     await page.getByLabel(labelled('Bot token')).fill(token);
@@ -82,21 +86,21 @@ describe.skipIf(!runBrowserTests)('console channels page in Chromium', () => {
 
     await page.getByRole('button', { name: 'Test Telegram' }).click();
     const test = page.locator('.test-result').first();
-    await expect.poll(() => test.textContent()).toContain('Telegram connection test successful');
+    await poll(() => test.textContent()).toContain('Telegram connection test successful');
     expect(await test.textContent()).toContain('console_test_bot');
     expect(fake.callsOf('getMe').length).toBeGreaterThan(0);
 
     await page.getByRole('button', { name: 'Set webhook' }).click();
     const expectedUrl = `${PUBLIC_URL}/api/v1/channels/webhooks/telegram/${ws.agentId}`;
-    await expect.poll(() => fake.callsOf('setWebhook').length).toBe(1);
+    await poll(() => fake.callsOf('setWebhook').length).toBe(1);
     const [setWebhook] = fake.callsOf('setWebhook');
     expect(setWebhook?.params.url).toBe(expectedUrl);
     const secretToken = String(setWebhook?.params.secret_token ?? '');
     expect(secretToken).toMatch(/^[A-Za-z0-9_-]{16,256}$/);
-    await expect.poll(() => page.getByText(`Webhook set: ${expectedUrl}`).count()).toBe(1);
+    await poll(() => page.getByText(`Webhook set: ${expectedUrl}`).count()).toBe(1);
     // The info Telegram reports now carries the URL, shown with a Copy button.
     await page.getByRole('heading', { name: 'What Telegram reports' }).waitFor();
-    expect(await page.getByLabel('Url', { exact: true }).inputValue()).toBe(expectedUrl);
+    expect(await page.getByLabel('URL', { exact: true }).inputValue()).toBe(expectedUrl);
     // The secret token registered is the stored one: the server accepts an update signed with it.
     expect(await fake.deliver(fake.textUpdate({ id: 771001, first_name: 'Ana' }, 'hi'))).toBe(200);
 
@@ -105,12 +109,16 @@ describe.skipIf(!runBrowserTests)('console channels page in Chromium', () => {
     expect(html).not.toContain(token.split(':')[1]);
     expect(html).not.toContain(secretToken);
     await screenshots(page, 'channels-telegram');
+    await page.setViewportSize(PHONE);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
     expect(unexpected(problems)).toEqual([]);
     await close();
   });
 
-  it('offers a form for every provider of the spec and shows copyable webhook URLs', async () => {
+  it('offers a form for every provider of the spec, places a nested 400 and masks the email inbound URL', async () => {
     const { page, problems, close } = await newConsolePage(browser);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.url });
     await loginThroughForm(page, app.url, ws.owner);
     await page.goto(`${app.url}/console#/channels`);
     await page.getByRole('button', { name: /^WhatsApp/ }).click();
@@ -140,9 +148,32 @@ describe.skipIf(!runBrowserTests)('console channels page in Chromium', () => {
     await page.getByLabel(labelled('From address')).fill('support@example.com');
     await page.getByLabel('Email enabled').check();
     await page.getByRole('button', { name: 'Save Email' }).click();
-    await expect.poll(() => fieldOf(page, 'SMTP host').locator('.field-error').count()).toBe(1);
+    await poll(() => fieldOf(page, 'SMTP host').locator('.field-error').count()).toBe(1);
 
-    // Twilio saved: the webhook URLs to paste into Twilio come with Copy buttons.
+    // Completed and saved: the inbound URL carries the inbound secret, which is copied but never shown.
+    const inboundSecret = secret(`in${randomBytes(16).toString('hex')}`);
+    await page.getByLabel(labelled('SMTP host')).fill('smtp.example.com');
+    await page.getByLabel(labelled('SMTP port')).fill('587');
+    await page.getByLabel(labelled('Inbound secret')).fill(inboundSecret);
+    await page.getByRole('button', { name: 'Save Email' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    const inbound = page.getByLabel('Inbound URL (with credentials)', { exact: true });
+    await poll(() => inbound.inputValue().catch(() => '')).toContain('inbound:••••••@');
+    await page.getByRole('button', { name: 'Copy Inbound URL (with credentials)' }).click();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(
+      `https://inbound:${inboundSecret}@bot.example.com/api/v1/channels/webhooks/email/${ws.agentId}`,
+    );
+    expect(await page.getByLabel('Delivery events URL', { exact: true }).count()).toBe(0);
+    expect(await page.content()).not.toContain(inboundSecret);
+    await screenshots(page, 'channels-email');
+    expect(unexpected(problems)).toEqual([]);
+    await close();
+  });
+
+  it('shows the WhatsApp webhook URLs to paste into Twilio, each with a Copy button', async () => {
+    const { page, problems, close } = await newConsolePage(browser);
+    await loginThroughForm(page, app.url, ws.owner);
+    await page.goto(`${app.url}/console#/channels`);
     await page.getByRole('button', { name: /^WhatsApp/ }).click();
     await page.getByLabel('Twilio', { exact: true }).check();
     await page.getByLabel(labelled('WhatsApp phone number')).fill('+14155238886');
@@ -151,11 +182,11 @@ describe.skipIf(!runBrowserTests)('console channels page in Chromium', () => {
     await page.getByLabel('WhatsApp enabled').check();
     await page.getByRole('button', { name: 'Save WhatsApp' }).click();
     await page.getByRole('heading', { name: 'Webhook setup' }).waitFor();
-    const whatsappUrl = page.getByLabel('Url', { exact: true });
-    await expect
-      .poll(() => whatsappUrl.inputValue().catch(() => ''))
-      .toContain(`${PUBLIC_URL}/api/v1/channels/webhooks/whatsapp/${ws.agentId}`);
-    expect(await page.getByRole('button', { name: 'Copy Url', exact: true }).count()).toBe(1);
+    const whatsappUrl = page.getByLabel('URL', { exact: true });
+    await poll(() => whatsappUrl.inputValue().catch(() => '')).toContain(
+      `${PUBLIC_URL}/api/v1/channels/webhooks/whatsapp/${ws.agentId}`,
+    );
+    expect(await page.getByRole('button', { name: 'Copy URL', exact: true }).count()).toBe(1);
     await screenshots(page, 'channels-whatsapp');
     expect(unexpected(problems)).toEqual([]);
     await close();
@@ -172,13 +203,11 @@ describe.skipIf(!runBrowserTests)('console channels page in Chromium', () => {
     expect(await background()).toBe('rgb(0, 132, 255)');
 
     await page.getByLabel('Primary colour', { exact: true }).fill('#c0392b');
-    await expect.poll(background).toBe('rgb(192, 57, 43)');
+    await poll(background).toBe('rgb(192, 57, 43)');
     await page.getByLabel('Position').selectOption('bottom-left');
-    await expect
-      .poll(() => page.getByTestId('widget-preview').getAttribute('data-position'))
-      .toBe('bottom-left');
+    await poll(() => page.getByTestId('widget-preview').getAttribute('data-position')).toBe('bottom-left');
     await page.getByLabel(labelled('Greeting message')).fill('Welcome to the shop!');
-    await expect.poll(() => page.locator('.preview-greeting').textContent()).toBe('Welcome to the shop!');
+    await poll(() => page.locator('.preview-greeting').textContent()).toBe('Welcome to the shop!');
 
     await page.getByRole('button', { name: 'Save Website' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();

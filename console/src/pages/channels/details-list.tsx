@@ -5,9 +5,13 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 
 /** `bot_username` → "Bot username". */
 export const humanKey = (key: string) => {
-  const words = key.replace(/_/g, ' ');
+  const words = key
+    .split('_')
+    .map((word) => (ACRONYMS.has(word) ? word.toUpperCase() : word))
+    .join(' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
 };
+const ACRONYMS = new Set(['url', 'imap', 'sns', 'ses', 'uid', 'api', 'mime', 'arns', 'dkim', 'smtp']);
 
 const URL_PATTERN = /^https?:\/\/\S+$/;
 /** A URL's password (`https://inbound:<secret>@host/…`) is copied, never shown. */
@@ -16,10 +20,12 @@ export const maskCredentials = (url: string) => url.replace(/^(https?:\/\/[^:/@]
 const PROSE = new Set(['instructions', 'paste_into', 'hint', 'signature']);
 const MAX_DEPTH = 3;
 
-function formatValue(value: unknown): string {
+/** Unix seconds under a `…_date` key (Telegram's last_error_date) read as a date. */
+function formatValue(value: unknown, key = ''): string {
   if (value === null || value === undefined) return '—';
+  if (typeof value === 'number' && key.endsWith('_date')) return new Date(value * 1000).toLocaleString();
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
-  if (Array.isArray(value)) return value.map(formatValue).join(', ');
+  if (Array.isArray(value)) return value.map((item) => formatValue(item)).join(', ');
   return String(value);
 }
 
@@ -70,7 +76,7 @@ export function DetailsList(props: { value: Record<string, unknown>; depth?: num
           <div key={key} class={`details-row${PROSE.has(key) ? ' details-wide' : ''}`}>
             <dt>{label}</dt>
             <dd class={PROSE.has(key) ? 'details-prose' : undefined}>
-              {isObject(value) ? JSON.stringify(value) : formatValue(value)}
+              {isObject(value) ? JSON.stringify(value) : formatValue(value, key)}
             </dd>
           </div>
         );

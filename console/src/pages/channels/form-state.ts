@@ -81,7 +81,9 @@ export function draftFor(channel: ChannelKey, view: ChannelView | undefined, pro
     if (field.kind === 'secret') secrets[field.path] = { replacing: false, value: '' };
     else values[field.path] = shown(field, stored);
   }
-  return { provider: def.id, enabled: view?.enabled ?? channel === 'website', values, secrets };
+  // A channel being set up for the first time is meant to be on; a stored one keeps its state.
+  const enabled = isChannelConfigured(channel, view) ? Boolean(view?.enabled) : true;
+  return { provider: def.id, enabled, values, secrets };
 }
 
 /** Whether a secret is stored for this provider (shown as "configured", never its value). */

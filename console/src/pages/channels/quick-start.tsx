@@ -16,7 +16,7 @@ export function TelegramQuickStart(props: { onStart: () => void }) {
           <code>123456789:ABCdef…</code>.
         </li>
         <li>
-          <strong>Paste it below</strong> in the Telegram form, tick “Telegram enabled” and save.
+          <strong>Paste it below</strong> in the Telegram form and save.
         </li>
         <li>
           <strong>Set the webhook</strong> with the button under the form, then message your bot: the agent

@@ -14,8 +14,8 @@ const PASTE_WHERE: Record<string, string> = {
     'Press Set webhook: the server calls Telegram’s setWebhook with this agent’s URL and the stored secret token. ' +
     'Nothing to paste. Telegram needs HTTPS on port 443, 80, 88 or 8443.',
   twilio:
-    'Twilio Console → Messaging → WhatsApp senders (or the Sandbox settings): paste Url into “When a message comes ' +
-    'in” (HTTP POST), Fallback url into the fallback, Status callback url into the status callback.',
+    'Twilio Console → Messaging → WhatsApp senders (or the Sandbox settings): paste URL into “When a message comes ' +
+    'in” (HTTP POST), Fallback URL into the fallback, Status callback URL into the status callback.',
   meta:
     'Meta App Dashboard → WhatsApp → Configuration → Webhook: paste Url as the callback URL, enter the verify token ' +
     'you saved here, then subscribe to the listed fields. Or press Register webhook for a per-number override.',
@@ -71,7 +71,7 @@ export function WebhookSetup(props: { base: string; channel: 'telegram' | 'whats
   const [error, setError] = useState<unknown>();
   const [result, setResult] = useState<{ webhook_url: string; details?: Record<string, unknown> }>();
   const info = useInfo(props.channel === 'telegram' ? `${props.base}/telegram/webhook/info` : undefined);
-  const example = `${location.origin}/api/v1/channels/webhooks/${props.channel}/${props.agentId}`;
+  const example = `https://your-domain.com/api/v1/channels/webhooks/${props.channel}/${props.agentId}`;
   const label = props.channel === 'telegram' ? 'Set webhook' : 'Register webhook';
   const setup = async () => {
     setBusy(true);
@@ -98,7 +98,7 @@ export function WebhookSetup(props: { base: string; channel: 'telegram' | 'whats
     <div class="webhook-setup">
       <Field
         label="Public webhook URL"
-        hint={`Leave empty to use the server’s PUBLIC_URL. Otherwise HTTPS, e.g. ${example.replace(/^http:/, 'https:')}`}
+        hint={`Leave empty to use the server’s PUBLIC_URL. Otherwise HTTPS, e.g. ${example}`}
         error={fieldError}
       >
         {(id) => (
