@@ -131,7 +131,8 @@ beforeAll(async () => {
       })),
     });
   }
-});
+  // An outer bound only (sign-ups hash passwords; a loaded machine is slow), never a wait.
+}, 180_000);
 afterAll(() => app?.close());
 
 describe('daily buckets', () => {
