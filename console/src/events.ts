@@ -1,27 +1,9 @@
 import { useEffect, useRef } from 'preact/hooks';
+import { AGENT_EVENT_TYPES, type AgentEventView } from '../../src/events/event-types.ts';
 
-/** One live event as the API streams it: ids and codes, never message text. */
-export type AgentEvent = {
-  id: string;
-  type: string;
-  agent_id: string;
-  conversation_id: string | null;
-  message_id: string | null;
-  contact_id: string | null;
-  data: Record<string, unknown>;
-  created_at: string;
-};
+export type AgentEvent = AgentEventView;
 
-const TYPES = [
-  'message.received',
-  'reply.queued',
-  'message.status',
-  'handoff.started',
-  'handoff.ended',
-  'conversation.closed',
-  'contact.merged',
-  'resync',
-] as const;
+const TYPES = [...AGENT_EVENT_TYPES, 'resync'] as const;
 
 /**
  * Subscribes to an agent's live events (SSE with the session cookie). The browser reconnects on its own and

@@ -181,6 +181,9 @@ export const messages = pgTable(
   },
   (t) => [
     index('messages_conversation_seq_idx').on(t.conversationId, t.seq),
+    // Agent analytics read an agent's messages in a time range (EXPLAIN: a sequential scan of every agent's
+    // messages without it).
+    index('messages_agent_created_idx').on(t.agentId, t.createdAt),
     // A provider message id is unique per channel account (agent + channel).
     uniqueIndex('messages_provider_id_unique')
       .on(t.agentId, t.channel, t.providerMessageId)

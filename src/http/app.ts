@@ -23,6 +23,7 @@ import { MAIL_WEBHOOK_PREFIX, registerMailWebhookRoute } from '../engine/mail-ro
 import { registerEmailInfoRoute } from '../channels/email-routes.ts';
 import { registerContactRoutes } from '../contacts/routes.ts';
 import { registerConversationRoutes } from '../conversations/routes.ts';
+import { registerAgentAnalyticsRoute } from '../analytics/route.ts';
 import { registerChatRoutes } from '../chat/routes.ts';
 import { registerWidgetRoutes } from '../widget/routes.ts';
 import { registerEventStreamRoute } from '../events/stream-route.ts';
@@ -75,6 +76,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerAgentRoutes(app, deps);
   registerLlmKeyRoutes(app, deps);
   registerConversationRoutes(app, deps);
+  registerAgentAnalyticsRoute(app, deps);
   registerContactRoutes(app, deps);
   registerMailWebhookRoute(app, deps);
   registerWebhookRoute(app, deps);
