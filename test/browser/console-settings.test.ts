@@ -22,7 +22,7 @@ const POLL = { timeout: 30_000 };
  * losing the console session.
  */
 // A cold server (migrations, the engine) on a loaded machine is slow to start; these are outer bounds only.
-describe.skipIf(!runBrowserTests)('console settings in Chromium', { timeout: 120_000 }, () => {
+describe.skipIf(!runBrowserTests)('console settings in Chromium', { timeout: 300_000 }, () => {
   let app: TestApp;
   let browser: Browser;
   let ws: Workspace;
@@ -43,8 +43,10 @@ describe.skipIf(!runBrowserTests)('console settings in Chromium', { timeout: 120
     browser = await launchChromium();
     session = await newConsolePage(browser);
     page = session.page;
+    // Playwright's waits (30 s by default) are outer bounds; a machine shared by many test runs needs more.
+    page.setDefaultTimeout(120_000);
     await loginThroughForm(page, app.url, ws.owner);
-  }, 240_000);
+  }, 600_000);
   afterAll(async () => {
     await session?.close();
     await browser?.close();
