@@ -117,8 +117,8 @@ function UserMenu() {
     <div class="user-menu">
       <span class="user-email" title={s.user.email}>
         {s.user.email}
-        {s.role ? <span class="role-badge">{s.role}</span> : null}
       </span>
+      {s.role ? <span class="role-badge">{s.role}</span> : null}
       <Button variant="ghost" onClick={() => void s.logout()}>
         Log out
       </Button>
