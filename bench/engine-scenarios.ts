@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signLoopback } from '../src/channels/loopback/protocol.ts';
-import { measureWebhookIngest, waitUntilQuiet } from './webhook-load.ts';
+import { measureWebhookIngest, type WebhookRequest, waitUntilQuiet } from './webhook-load.ts';
 
 export const LOOPBACK_BENCH_SECRET = 'bench-loopback-secret-0123456789';
 /** Distinct senders the ingest load cycles through. */
@@ -58,25 +58,41 @@ export class BenchPeer {
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 
-/** Signed inbound events, each with a fresh update id, as fast as the server acknowledges them. */
+/** Every DUPLICATE_EVERY-th request redelivers an earlier update (5%), as providers do after a slow ack. */
+const DUPLICATE_EVERY = 20;
+/** Message text that brings each signed JSON body to about 1.2 KB (a provider status/message webhook's size). */
+const FILLER = 'The quick brown fox jumps over the lazy dog; '.repeat(25).slice(0, 1110);
+
+/**
+ * The ingest load's n-th request: a signed loopback update of ~1.2 KB from one of INGEST_USERS senders, 5% of
+ * them repeating an update sent 10 requests earlier. The raw node:http baseline is driven with exactly these.
+ */
+export function loopbackRequest(n: number): WebhookRequest {
+  const id = n % DUPLICATE_EVERY === 0 && n > 10 ? n - 10 : n;
+  const body = JSON.stringify({
+    update_id: `bench-${process.pid}-${id}`,
+    message: {
+      from: `bench${id % INGEST_USERS}`,
+      name: `Bench user ${id % INGEST_USERS}`,
+      text: `${id} ${FILLER}`,
+    },
+  });
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'x-loopback-signature': signLoopback(body, LOOPBACK_BENCH_SECRET),
+    },
+  };
+}
+
+/** Signed inbound events (loopbackRequest) as fast as the server acknowledges them. */
 export function measureIngest(url: string, agentId: string, durationS: number, connections: number) {
   return measureWebhookIngest(
     `${url}/api/v1/channels/webhooks/loopback/${agentId}`,
     durationS,
     connections,
-    (n) => {
-      const body = JSON.stringify({
-        update_id: `bench-${process.pid}-${n}`,
-        message: { from: `bench${n % INGEST_USERS}`, text: `load ${n}` },
-      });
-      return {
-        body,
-        headers: {
-          'content-type': 'application/json',
-          'x-loopback-signature': signLoopback(body, LOOPBACK_BENCH_SECRET),
-        },
-      };
-    },
+    loopbackRequest,
   );
 }
 

@@ -62,7 +62,11 @@ export async function wireApp(
     ? await withImapPollers(started, { database, channelAccounts, logger, ...imapOptionsFrom(config) })
     : undefined;
   // Live events: SSE in every process; webhook sending and pruning where the engine's workers run.
-  const events = await startEvents({ config, database, logger, vault, background: Boolean(engine) });
+  if (engine && !config.WORKERS && database.kind === 'pglite') {
+    logger.warn('WORKERS=false on the embedded database: queued work waits until a start with workers');
+  }
+  const background = Boolean(engine) && config.WORKERS;
+  const events = await startEvents({ config, database, logger, vault, background });
   try {
     const app = createApp({
       config,

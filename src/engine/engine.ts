@@ -25,6 +25,11 @@ export type EngineOptions = {
   retry: RetryPolicy;
   /** Parallel jobs per queue in this process. */
   concurrency: number;
+  /**
+   * Run job workers and housekeeping here (default). False: an ingest-only process — webhooks are committed and
+   * their jobs enqueued, and processes with workers on the same database do the work.
+   */
+  workers: boolean;
   /** Longest inbound message text kept (INBOUND_TEXT_MAX_CHARS); longer text is cut with a visible marker. */
   inboundTextMaxChars: number;
 };
@@ -36,6 +41,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   eventRetentionMs: 30 * 86_400_000,
   retry: DEFAULT_RETRY,
   concurrency: 4,
+  workers: true,
   inboundTextMaxChars: 20_000,
 };
 
@@ -107,7 +113,7 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
   // Deferred jobs (debounce, retry backoff) are not NOTIFYed when they come due: `wake` covers this
   // process, and a 1 s poll covers jobs deferred by another process.
   const workOptions = { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 1 };
-  for (const [queue, handler] of Object.entries(jobs)) {
+  for (const [queue, handler] of options.workers ? Object.entries(jobs) : []) {
     const slots = new WorkerSlots(boss);
     workers.set(queue, slots);
     for (let slot = 0; slot < options.concurrency; slot++) {
@@ -128,11 +134,13 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
     await pruneProcessedEvents(database, options.eventRetentionMs, now());
     await pruneProcessedMail(database, options.eventRetentionMs, now());
   };
+  // Housekeeping re-triggers and prunes work: it belongs where the workers run.
   const timer = setInterval(() => {
+    if (!options.workers) return;
     runReconcile().catch((error: unknown) => logger.warn({ err: error }, 'engine housekeeping failed'));
   }, HOUSEKEEPING_INTERVAL_MS);
   timer.unref();
-  await runReconcile();
+  if (options.workers) await runReconcile();
 
   return {
     ingestor,

@@ -8,14 +8,15 @@ type Pending<I, R> = {
 
 /**
  * Group commit: items submitted while a commit is in flight share the next one, so throughput grows with
- * concurrency instead of queueing on the database. No timer: a commit starts as soon as a slot is free, with
- * everything queued by then. With `concurrency` > 1 several commits run at once, but two items sharing a key
+ * concurrency instead of queueing on the database. No timer: a commit starts as soon as a slot is free and the
+ * event loop has read the requests waiting in their sockets, with everything queued by then. With `concurrency` > 1 several commits run at once, but two items sharing a key
  * (an ordered stream) are never in flight together and always commit in submission order. A failed batch is
  * retried item by item, so one bad item never fails its neighbours.
  */
 export class GroupCommit<I, R> {
   private queue: Pending<I, R>[] = [];
   private inFlight = 0;
+  private scheduled = false;
   /** Keys of the items in the commits now running. */
   private readonly busyKeys = new Map<string, number>();
   private readonly commit: (items: I[]) => Promise<R[]>;
@@ -48,6 +49,20 @@ export class GroupCommit<I, R> {
   submit(item: I): Promise<R> {
     return new Promise((resolve, reject) => {
       this.queue.push({ item, keys: this.keysOf(item), resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /**
+   * Takes the next batch once the event loop has read every request ready now (setImmediate runs after the I/O
+   * phase). Committing at once batched nothing on the embedded database: its commit runs on this thread and
+   * finished inside the first request's callback, before the next socket was read — one event per commit.
+   */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
       this.pump();
     });
   }
@@ -68,7 +83,7 @@ export class GroupCommit<I, R> {
             else this.busyKeys.set(key, left);
           }
         }
-        this.pump();
+        this.schedule();
       });
     }
   }

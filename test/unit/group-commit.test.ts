@@ -16,13 +16,18 @@ function manualCommit() {
   return { batches, releases, commit };
 }
 
-const settle = () => new Promise((resolve) => setImmediate(resolve));
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+/** Two turns of the event loop: a finished commit's follow-up batch is taken on the turn after it. */
+const settle = async () => {
+  for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+};
 
 describe('GroupCommit', () => {
   it('sends what queued during a commit as the next batch, with no timer', async () => {
     const { batches, releases, commit } = manualCommit();
     const group = new GroupCommit<Item, number>({ commit, maxBatch: 100 });
     const first = group.submit({ key: 'a', n: 1 });
+    await settle();
     const later = [2, 3, 4].map((n) => group.submit({ key: String(n), n }));
     await settle();
     expect(batches.map((batch) => batch.map((item) => item.n))).toEqual([[1]]);
@@ -42,11 +47,11 @@ describe('GroupCommit', () => {
       maxBatch: 100,
       concurrency: 2,
     });
-    const results = [
-      group.submit({ key: 'a', n: 1 }),
-      group.submit({ key: 'a', n: 2 }),
-      group.submit({ key: 'b', n: 3 }),
-    ];
+    const results = [group.submit({ key: 'a', n: 1 })];
+    await settle();
+    results.push(group.submit({ key: 'a', n: 2 }));
+    await settle();
+    results.push(group.submit({ key: 'b', n: 3 }));
     await settle();
     // 1 starts alone; 2 waits for it (same key) and so keeps its place; 3 has its own key and goes alongside.
     expect(batches.map((batch) => batch.map((item) => item.n))).toEqual([[1], [3]]);
@@ -61,6 +66,31 @@ describe('GroupCommit', () => {
     releases[2]?.();
     releases[3]?.();
     expect(await Promise.all([...results, more])).toEqual([1, 2, 3, 4]);
+  });
+
+  it('batches what several callbacks of one event-loop phase submit, even when a commit completes at once', async () => {
+    // The embedded database commits on this thread: a commit started by the first request's callback was over
+    // before the next request was read, so every event went alone. Requests read together must share a batch.
+    const batches: number[][] = [];
+    const group = new GroupCommit<Item, number>({
+      commit: async (items) => {
+        batches.push(items.map((item) => item.n));
+        return items.map((item) => item.n);
+      },
+      maxBatch: 100,
+    });
+    const submitted = await new Promise<Promise<number>[]>((resolve) => {
+      const results: Promise<number>[] = [];
+      // Three timer callbacks due at the same moment run in one timers phase, like three sockets read in one poll.
+      for (const n of [1, 2, 3]) {
+        setTimeout(() => {
+          results.push(group.submit({ key: String(n), n }));
+          if (results.length === 3) resolve(results);
+        }, 0);
+      }
+    });
+    expect(await Promise.all(submitted)).toEqual([1, 2, 3]);
+    expect(batches).toEqual([[1, 2, 3]]);
   });
 
   it('retries a failed batch item by item so one bad item fails alone', async () => {
@@ -92,7 +122,7 @@ describe('PriorityGate', () => {
     const waiting = gate.background();
     expect(waiting).toBeInstanceOf(Promise);
     void waiting?.then(() => (released = true));
-    await settle();
+    await nextTurn();
     expect(released).toBe(false);
     finishUrgent();
     await urgent;
@@ -108,7 +138,7 @@ describe('PriorityGate', () => {
       const until = Date.now() + 10_000;
       while (!stop && Date.now() < until) await gate.urgently(() => new Promise((r) => setTimeout(r, 2)));
     })();
-    await settle();
+    await nextTurn();
     const waiting = gate.background();
     expect(waiting).toBeInstanceOf(Promise);
     await waiting; // Released by its deadline although the urgent load never paused.
