@@ -23,6 +23,7 @@ const PNG = Buffer.from(
 );
 /** Outer bounds for a loaded machine: the app's start and each test's page flow. */
 const SLOW = 600_000;
+const PLAYWRIGHT_TIMEOUT = 90_000;
 /** Polls a condition until it holds (Playwright reads can be slow on a loaded machine). */
 const poll = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 60_000 });
 
@@ -55,6 +56,7 @@ describe.skipIf(!runBrowserTests)('console inbox in Chromium', () => {
     'shows what to do first, then a Telegram message arrives live; take over, reply, resume, close',
     async () => {
       const { page, problems, close } = await newConsolePage(browser);
+      page.setDefaultTimeout(PLAYWRIGHT_TIMEOUT);
       await loginThroughForm(page, tg.app.url, tg.ws.owner);
       await page.goto(`${tg.app.url}/console#/inbox`);
       const empty = page.getByRole('region', { name: 'No conversations yet' });
@@ -121,7 +123,7 @@ describe.skipIf(!runBrowserTests)('console inbox in Chromium', () => {
           .callsOf('sendMessage', ana.id)
           .find((c) => String(c.params.text).includes('I am checking your order now')),
       );
-      expect(sent.params.chat_id).toBe(ana.id);
+      expect(String(sent.params.chat_id)).toBe(String(ana.id));
       const mine = messages(page).filter({ hasText: 'I am checking your order now' });
       await poll(() => mine.locator('.status-ticks').getAttribute('data-status')).toBe('sent');
       expect(await mine.locator('.message-author').textContent()).toMatch(/\(you\)$/);
@@ -171,6 +173,7 @@ describe.skipIf(!runBrowserTests)('console inbox in Chromium', () => {
     'filters by handoff and channel',
     async () => {
       const { page, problems, close } = await newConsolePage(browser);
+      page.setDefaultTimeout(PLAYWRIGHT_TIMEOUT);
       await loginThroughForm(page, tg.app.url, tg.ws.owner);
       await page.goto(`${tg.app.url}/console#/inbox`);
       await rows(page).first().waitFor();
@@ -191,6 +194,7 @@ describe.skipIf(!runBrowserTests)('console inbox in Chromium', () => {
     'on a phone the list and the conversation are separate screens',
     async () => {
       const { page, problems, close } = await newConsolePage(browser, PHONE);
+      page.setDefaultTimeout(PLAYWRIGHT_TIMEOUT);
       await loginThroughForm(page, tg.app.url, tg.ws.owner);
       await page.goto(`${tg.app.url}/console#/inbox`);
       await rows(page).first().click();
@@ -198,19 +202,7 @@ describe.skipIf(!runBrowserTests)('console inbox in Chromium', () => {
       expect(await page.getByRole('heading', { name: 'Inbox' }).isVisible()).toBe(false);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow).toBeLessThanOrEqual(0);
-      const hashBefore = await page.evaluate(() => location.hash);
-      await page
-        .getByRole('link', { name: 'All conversations' })
-        .click({ timeout: 15_000 })
-        .catch(async (error: Error) => {
-          const after = await Promise.race([
-            page.evaluate(() => location.hash),
-            new Promise((r) => setTimeout(() => r('page unresponsive'), 5000)),
-          ]);
-          throw new Error(
-            `back click: ${error.message.split('\n')[0]}; hash ${hashBefore} -> ${String(after)}`,
-          );
-        });
+      await page.getByRole('link', { name: 'All conversations' }).click();
       await page.getByRole('heading', { name: 'Inbox' }).waitFor();
       expect(problems).toEqual([]);
       await close();
@@ -222,6 +214,7 @@ describe.skipIf(!runBrowserTests)('console inbox in Chromium', () => {
     'a viewer reads conversations without write controls, and a forged write gets 403',
     async () => {
       const { page, problems, close } = await newConsolePage(browser);
+      page.setDefaultTimeout(PLAYWRIGHT_TIMEOUT);
       await loginThroughForm(page, tg.app.url, viewer);
       const open = (await eventually(async () => {
         const res = await tg.app.call(
