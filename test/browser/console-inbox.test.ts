@@ -149,8 +149,9 @@ describe.skipIf(!runBrowserTests)('console inbox in Chromium', () => {
       await page.getByText('Agent answering').waitFor();
       await page.getByRole('button', { name: 'Take over' }).waitFor();
 
-      await page.getByRole('link', { name: 'All conversations' }).click();
-      await rows(page).first().waitFor();
+      // On a desktop the list stays beside the conversation; the nav's Inbox link closes the conversation.
+      await page.getByRole('link', { name: 'Inbox', exact: true }).click();
+      await page.getByText('Choose a conversation to read it and reply.').waitFor();
       await screenshots(page, 'inbox-list');
 
       await page.goto(`${tg.app.url}/console#/inbox/${conversationId}`);

@@ -86,3 +86,17 @@ describe('WhatsApp window on a conversation', () => {
     expect(Date.parse(closed.body.data.whatsapp_window.closes_at)).toBeLessThan(Date.now());
   });
 });
+
+describe('OpenAPI document', () => {
+  it('describes the list rows, the contact and the window', async () => {
+    const doc = await wa.app.call('GET', '/api/openapi.json');
+    const schemas = doc.body.components.schemas;
+    const item = JSON.stringify(schemas.ConversationListItem);
+    for (const field of ['"contact"', '"last_message"', '"preview"']) expect(item).toContain(field);
+    const detail =
+      doc.body.paths[
+        '/api/v1/organizations/{orgId}/projects/{projectId}/agents/{agentId}/conversations/{conversationId}'
+      ].get.responses['200'].content['application/json'].schema;
+    expect(JSON.stringify(detail)).toContain('whatsapp_window');
+  });
+});
