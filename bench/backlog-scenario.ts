@@ -13,7 +13,7 @@ const CONNECTIONS = 50;
 const DRAIN_LIMIT_MS = 300_000;
 
 /** POSTs `bodies` (signed loopback updates) once each; seconds taken and non-2xx count. */
-async function postAll(url: string, secret: string, bodies: string[]) {
+export async function postAll(url: string, secret: string, bodies: string[]) {
   let next = 0;
   const started = performance.now();
   const result = await autocannon({
@@ -41,7 +41,7 @@ async function postAll(url: string, secret: string, bodies: string[]) {
   return { seconds: (performance.now() - started) / 1000, errors: result.errors + result.non2xx };
 }
 
-async function waitFor(check: () => Promise<boolean>): Promise<boolean> {
+export async function waitFor(check: () => Promise<boolean>): Promise<boolean> {
   const deadline = Date.now() + DRAIN_LIMIT_MS;
   while (Date.now() < deadline) {
     if (await check()) return true;

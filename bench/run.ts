@@ -31,6 +31,7 @@ import { SmtpPeer } from '../test/helpers/smtp-peer.ts';
 import { TinyApi } from './tiny-api.ts';
 import { measureWebhookIngest, waitUntilQuiet } from './webhook-load.ts';
 import { measureInboundBacklog, measureStatusBacklog } from './backlog-scenario.ts';
+import { measureInbox } from './inbox-scenario.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 3);
@@ -270,6 +271,22 @@ async function main() {
         LOOPBACK_BENCH_SECRET,
         peer,
         senders,
+      );
+      await peer.drain();
+    }
+    // 10,000 conversations: only when named.
+    if (wanted.has('inbox')) {
+      const email = /Login email\s+(\S+)/.exec(sb.banner)?.[1];
+      const password = /Login password\s+(\S+)/.exec(sb.banner)?.[1];
+      results.inbox = await measureInbox(
+        sb.url,
+        token,
+        { org: orgId, project: projectId },
+        email && password ? { email, password } : undefined,
+        scratch
+          ? { kind: 'sql', databaseUrl: scratch.url }
+          : { kind: 'webhook', secret: LOOPBACK_BENCH_SECRET, peer },
+        { small: 100, large: Number(process.env.BENCH_INBOX_CONVERSATIONS ?? 10_000) },
       );
       await peer.drain();
     }

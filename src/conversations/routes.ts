@@ -9,13 +9,16 @@ import {
   PageQuery,
   PaginationSchema,
   secured,
+  timestamp,
 } from '../http/openapi.ts';
 import { principalOf, requireAgent } from '../platform/access.ts';
 import { registerAttachmentRoute } from './attachment-route.ts';
 import { publishEvent } from '../events/publish.ts';
 import { registerHandoffRoutes } from '../handoff/routes.ts';
 import { registerOutreachRoute } from '../handoff/outreach-route.ts';
+import { WINDOW_CHANNEL } from '../channels/whatsapp/window.ts';
 import { Conversation } from './conversation-schema.ts';
+import { contactOf, listFacts, whatsappWindowOf } from './inbox-facts.ts';
 import { MessageSchema } from './message-schema.ts';
 import { registerMessageRoute } from './message-route.ts';
 import { ConversationParams, CONVERSATIONS_PATH } from './params.ts';
@@ -46,6 +49,36 @@ const MessagesQuery = PageQuery.extend({
     .openapi({ description: 'Message order (oldest first by default)' }),
 });
 
+const ContactSummary = z
+  .object({ _id: z.string(), display_name: z.string().nullable() })
+  .nullable()
+  .openapi({ description: 'The contact this conversation is with (null before one is linked)' });
+const ConversationListItem = Conversation.extend({
+  contact: ContactSummary,
+  last_message: z
+    .object({
+      _id: z.string(),
+      role: z.string(),
+      direction: z.string(),
+      channel: z.string(),
+      status: z.string(),
+      preview: z.string().openapi({ description: 'The first 160 characters of its text' }),
+      created_at: timestamp(),
+    })
+    .nullable()
+    .openapi({ description: 'The newest message (null when there is none)' }),
+}).openapi('ConversationListItem');
+const WhatsAppWindow = z
+  .object({
+    open: z.boolean().openapi({ description: 'Free-form text may go out now (else only a template)' }),
+    last_inbound_at: timestamp().nullable().openapi({ description: 'Null: unknown, the provider decides' }),
+    closes_at: timestamp().nullable(),
+  })
+  .nullable()
+  .openapi({
+    description: "WhatsApp's 24-hour customer service window for this person; null when not on WhatsApp",
+  });
+
 const tags = ['Conversations'];
 const base = CONVERSATIONS_PATH;
 
@@ -56,7 +89,7 @@ const list = createRoute({
   summary: 'Conversations of an agent, newest activity first (viewer or higher)',
   ...secured,
   request: { params: AgentParams, query: ListQuery },
-  responses: { 200: json(listOf(Conversation), 'Conversations'), ...commonErrors },
+  responses: { 200: json(listOf(ConversationListItem), 'Conversations'), ...commonErrors },
 });
 const get = createRoute({
   method: 'get',
@@ -69,7 +102,11 @@ const get = createRoute({
     200: json(
       z.object({
         success: z.literal(true),
-        data: Conversation.extend({ messages: z.array(MessageSchema) }),
+        data: Conversation.extend({
+          contact: ContactSummary,
+          whatsapp_window: WhatsAppWindow,
+          messages: z.array(MessageSchema),
+        }),
         pagination: PaginationSchema.openapi({ description: 'Pagination of `messages`' }),
       }),
       'Conversation',
@@ -139,10 +176,14 @@ export function registerConversationRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
       ),
       database.query<{ n: number }>(`select count(*)::int as n from conversations where ${filter}`, params),
     ]);
+    const facts = await listFacts(database.query, rows);
     return c.json(
       {
         success: true as const,
-        data: rows.map(conversationView),
+        data: rows.map((row) => ({
+          ...conversationView(row),
+          ...(facts.get(row.id) ?? { contact: null, last_message: null }),
+        })),
         pagination: { page: q.page, limit: q.limit, total: total?.n ?? 0 },
       } as never,
       200,
@@ -154,7 +195,7 @@ export function registerConversationRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
     await requireAgent(db, principalOf(c), p.orgId, p.projectId, p.agentId, 'viewer');
     const q = c.req.valid('query');
     const row = await load(p.agentId, p.conversationId);
-    const [messages, [total]] = await Promise.all([
+    const [messages, [total], contact, window] = await Promise.all([
       database.query<MessageRow>(
         `select ${MESSAGE_COLUMNS} from messages where conversation_id = $1
          order by seq ${q.order} limit ${q.limit} offset ${(q.page - 1) * q.limit}`,
@@ -163,11 +204,18 @@ export function registerConversationRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
       database.query<{ n: number }>('select count(*)::int as n from messages where conversation_id = $1', [
         row.id,
       ]),
+      contactOf(database.query, row.id),
+      row.channel === WINDOW_CHANNEL ? whatsappWindowOf(database.query, p.agentId, row.id, new Date()) : null,
     ]);
     return c.json(
       {
         success: true as const,
-        data: { ...conversationView(row), messages: messages.map(messageView) },
+        data: {
+          ...conversationView(row),
+          contact,
+          whatsapp_window: window,
+          messages: messages.map(messageView),
+        },
         pagination: { page: q.page, limit: q.limit, total: total?.n ?? 0 },
       } as never,
       200,
