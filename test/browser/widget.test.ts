@@ -554,5 +554,5 @@ describe.skipIf(!haveChromium && !process.env.CI)('a fresh npm start, in Chromiu
       await server.exited;
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 300_000);
 });
