@@ -6,6 +6,7 @@ import { Ingestor } from './ingest.ts';
 import { MailIngestor, type RawMailInput } from './mail-ingest.ts';
 import type { MailProcessDeps } from './mail-process.ts';
 import { createJobHandlers } from './jobs.ts';
+import { foldChannelAnalytics } from '../conversations/analytics.ts';
 import { createQueues, QUEUES } from './queues.ts';
 import { closeIdleConversations, reconcile, recoverOrphanedJobs } from './recovery.ts';
 import { pruneProcessedEvents, pruneProcessedMail } from './retention.ts';
@@ -127,6 +128,7 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
     await reconcile(database, boss, options, now());
     await pruneProcessedEvents(database, options.eventRetentionMs, now());
     await pruneProcessedMail(database, options.eventRetentionMs, now());
+    await foldChannelAnalytics(database.query);
   };
   const timer = setInterval(() => {
     runReconcile().catch((error: unknown) => logger.warn({ err: error }, 'engine housekeeping failed'));

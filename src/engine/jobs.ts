@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts';
 import { observeTurn } from '../metrics/metrics.ts';
 import { jobDbFor } from '../queue/job-queue.ts';
 import { deliverConversation } from './delivery.ts';
+import { DeliveryRelease } from './delivery-release.ts';
 import type { EngineOptions } from './engine.ts';
 import { WINDOW_CHANNEL } from '../channels/whatsapp/window.ts';
 import { isBlocked } from './blocking.ts';
@@ -164,9 +165,18 @@ export function createJobHandlers(ctx: JobContext) {
     if (queued > 0) ctx.wake(QUEUES.deliver, 0);
   };
 
+  const release = new DeliveryRelease(database, boss, () => ctx.wake(QUEUES.deliver, 0));
   const deliver = async ({ conversationId }: { conversationId: string }) => {
     const outcome = await deliverConversation(
-      { database, senders: ctx.senders, logger: ctx.logger, policy: options.retry, now },
+      {
+        database,
+        senders: ctx.senders,
+        logger: ctx.logger,
+        policy: options.retry,
+        now,
+        onRecovered: (message) =>
+          release.recovered(message.agent_id, message.channel, message.conversation_id, now()),
+      },
       conversationId,
     );
     if (outcome.retryAt) {
