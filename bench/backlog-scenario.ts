@@ -3,6 +3,7 @@
  * are seeded straight into the scratch database), and thousands of first messages from distinct senders, each
  * stored and answered by the instant agent.
  */
+import fs from 'node:fs';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { signLoopback } from '../src/channels/loopback/protocol.ts';
@@ -52,6 +53,53 @@ export async function waitFor(check: () => Promise<boolean>): Promise<boolean> {
 
 const round = (v: number) => Math.round(v * 100) / 100;
 
+/** CPU ms (user + system) of a process so far, from /proc (Linux; 0 when unreadable). */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU the server process and the PostgreSQL backends of its database use over a run, in seconds: unlike wall
+ * time it barely moves when other work shares the machine. Backends that exit during the run are not counted.
+ */
+class CpuMeter {
+  private readonly server: () => number;
+  private readonly db?: pg.Client;
+  private serverStart = 0;
+  private backendStart = new Map<number, number>();
+
+  constructor(serverCpuMs: () => number, db?: pg.Client) {
+    this.server = serverCpuMs;
+    this.db = db;
+  }
+
+  private async backends(): Promise<Map<number, number>> {
+    if (!this.db) return new Map();
+    const { rows } = await this.db.query<{ pid: number }>(
+      `select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
+    );
+    return new Map(rows.map((row) => [row.pid, processCpuMs(row.pid)]));
+  }
+
+  async start(): Promise<void> {
+    this.serverStart = this.server();
+    this.backendStart = await this.backends();
+  }
+
+  async stop(): Promise<{ server_cpu_s: number; database_cpu_s?: number }> {
+    const server = round((this.server() - this.serverStart) / 1000);
+    if (!this.db) return { server_cpu_s: server };
+    let database = 0;
+    for (const [pid, ms] of await this.backends()) database += ms - (this.backendStart.get(pid) ?? 0);
+    return { server_cpu_s: server, database_cpu_s: round(database / 1000) };
+  }
+}
+
 /**
  * `messages` outbound messages seeded as sent, then sent + delivered + read for each posted as separate webhooks
  * (read before delivered for every other message): time until every message reads `read` and no status event is
@@ -63,9 +111,11 @@ export async function measureStatusBacklog(
   agentId: string,
   secret: string,
   messages = 10_000,
+  serverCpuMs: () => number = () => 0,
 ) {
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
+  const cpu = new CpuMeter(serverCpuMs, db);
   try {
     const tag = `bk${process.pid}`;
     await db.query(
@@ -94,7 +144,9 @@ export async function measureStatusBacklog(
       }
     }
     const started = performance.now();
+    await cpu.start();
     const posted = await postAll(`${serverUrl}/api/v1/channels/webhooks/loopback/${agentId}`, secret, bodies);
+    const postedAt = performance.now();
     const drained = await waitFor(async () => {
       const { rows } = await db.query(
         `select (select count(*) from messages where agent_id = $1 and provider_message_id like $2 || '-p%'
@@ -105,14 +157,18 @@ export async function measureStatusBacklog(
       return rows[0].read === messages && rows[0].pending === 0;
     });
     const total = (performance.now() - started) / 1000;
+    const used = await cpu.stop();
     return {
       statuses: bodies.length,
       messages,
       drained,
       post_s: round(posted.seconds),
       total_s: round(total),
+      after_post_s: round((performance.now() - postedAt) / 1000),
       applied_per_s: Math.round(bodies.length / total),
       errors: posted.errors,
+      ...used,
+      cpu_ms_per_status: round(((used.server_cpu_s + (used.database_cpu_s ?? 0)) * 1000) / bodies.length),
     };
   } finally {
     await db.end();
@@ -126,16 +182,24 @@ export async function measureInboundBacklog(
   secret: string,
   peer: BenchPeer,
   senders = 5_000,
+  serverCpuMs: () => number = () => 0,
+  databaseUrl?: string,
 ) {
+  const db = databaseUrl ? new pg.Client({ connectionString: databaseUrl }) : undefined;
+  await db?.connect();
+  const cpu = new CpuMeter(serverCpuMs, db);
   const tag = `ib${process.pid}`;
   const bodies = Array.from({ length: senders }, (_, i) =>
     JSON.stringify({ update_id: `${tag}-${i}`, message: { from: `${tag}-${i}`, text: 'hello' } }),
   );
   const before = peer.sends;
   const started = performance.now();
+  await cpu.start();
   const posted = await postAll(`${serverUrl}/api/v1/channels/webhooks/loopback/${agentId}`, secret, bodies);
   const answered = await waitFor(async () => peer.sends - before >= senders);
   const total = (performance.now() - started) / 1000;
+  const used = await cpu.stop();
+  await db?.end();
   return {
     senders,
     answered: peer.sends - before,
@@ -144,5 +208,7 @@ export async function measureInboundBacklog(
     total_s: round(total),
     turned_per_s: Math.round(senders / total),
     errors: posted.errors,
+    ...used,
+    cpu_ms_per_message: round(((used.server_cpu_s + (used.database_cpu_s ?? 0)) * 1000) / senders),
   };
 }

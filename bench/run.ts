@@ -261,6 +261,7 @@ async function main() {
         agentId,
         LOOPBACK_BENCH_SECRET,
         messages,
+        () => cpuMs(sb.child),
       );
     }
     if (wanted.has('inbound-backlog')) {
@@ -271,6 +272,8 @@ async function main() {
         LOOPBACK_BENCH_SECRET,
         peer,
         senders,
+        () => cpuMs(sb.child),
+        scratch?.url,
       );
       await peer.drain();
     }

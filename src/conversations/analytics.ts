@@ -6,14 +6,18 @@ export type ChannelAnalytics = {
   [lastMessage: `last_${string}_message`]: string;
 };
 
-/** Reads an agent's analytics; channels with no messages are absent. */
+/** Reads an agent's analytics (totals plus counts not folded yet, in one statement); channels with no messages are absent. */
 export async function readChannelAnalytics(query: SqlRunner, agentId: string): Promise<ChannelAnalytics> {
   const rows = await query<{
     channel: string;
     message_count: string | number;
     last_message_at: Date | string | null;
   }>(
-    'select channel, message_count, last_message_at from channel_analytics where agent_id = $1 order by channel',
+    `select channel, sum(message_count) as message_count, max(last_message_at) as last_message_at from (
+       select channel, message_count, last_message_at from channel_analytics where agent_id = $1
+       union all
+       select channel, message_count, last_message_at from channel_analytics_deltas where agent_id = $1) counts
+     group by channel order by channel`,
     [agentId],
   );
   const analytics: ChannelAnalytics = { total_messages_by_channel: {} };
@@ -26,7 +30,10 @@ export async function readChannelAnalytics(query: SqlRunner, agentId: string): P
   return analytics;
 }
 
-/** Counts `count` messages on a channel at `at`, atomically (no read-modify-write). */
+/**
+ * Counts `count` messages on a channel at `at`, in the caller's transaction: an appended row, so concurrent
+ * transactions of one account never queue behind one counter row (held until each commit).
+ */
 export async function countChannelMessages(
   query: SqlRunner,
   agentId: string,
@@ -35,10 +42,25 @@ export async function countChannelMessages(
   at: Date,
 ): Promise<void> {
   await query(
-    `insert into channel_analytics (agent_id, channel, message_count, last_message_at) values ($1, $2, $3, $4)
+    `insert into channel_analytics_deltas (agent_id, channel, message_count, last_message_at) values ($1, $2, $3, $4)`,
+    [agentId, channel, count, at],
+  );
+}
+
+/** Appended counts folded per pass (housekeeping runs again soon for the rest). */
+const FOLD_LIMIT = 10_000;
+
+/** Folds appended counts into the per-channel totals, atomically (a reader sees them in one place or the other). */
+export async function foldChannelAnalytics(query: SqlRunner): Promise<void> {
+  await query(
+    `with moved as (
+       delete from channel_analytics_deltas
+       where id in (select id from channel_analytics_deltas order by id limit ${FOLD_LIMIT})
+       returning agent_id, channel, message_count, last_message_at)
+     insert into channel_analytics (agent_id, channel, message_count, last_message_at)
+     select agent_id, channel, sum(message_count), max(last_message_at) from moved group by agent_id, channel
      on conflict (agent_id, channel) do update set
        message_count = channel_analytics.message_count + excluded.message_count,
        last_message_at = greatest(channel_analytics.last_message_at, excluded.last_message_at)`,
-    [agentId, channel, count, at],
   );
 }

@@ -257,3 +257,22 @@ export const channelAnalytics = pgTable(
   },
   (t) => [primaryKey({ columns: [t.agentId, t.channel] })],
 );
+
+/**
+ * Counts not yet folded into `channel_analytics`: each transaction that stores messages appends a row here
+ * (no lock on a shared row, so concurrent transactions of one account never wait for each other's commit);
+ * housekeeping folds them into the totals, and reads add them up.
+ */
+export const channelAnalyticsDeltas = pgTable(
+  'channel_analytics_deltas',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    agentId: text('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    channel: text('channel').notNull(),
+    messageCount: integer('message_count').notNull(),
+    lastMessageAt: at('last_message_at').notNull(),
+  },
+  (t) => [index('channel_analytics_deltas_agent_idx').on(t.agentId, t.channel)],
+);

@@ -50,6 +50,8 @@ export type DeliveryDeps = {
   logger: Logger;
   policy: RetryPolicy;
   now: () => Date;
+  /** Told when a retried send succeeded: the provider is back, so the account's other backoffs can end now. */
+  onRecovered?: (message: { agent_id: string; channel: string; conversation_id: string }) => Promise<void>;
 };
 
 /** What the delivery job asks for next: nothing, or another run not before `at`. */
@@ -141,6 +143,11 @@ async function attempt(
       if (sent[0]) await publishEvent(query, statusEvent(message, 'sent'));
     });
     deliveries.inc({ ...labels, outcome: 'sent' });
+    if (message.attempts > 0 && deps.onRecovered) {
+      await deps.onRecovered(message).catch((error: unknown) => {
+        logger.warn({ err: error, channel: message.channel }, 'releasing backed-off deliveries failed');
+      });
+    }
     return undefined;
   } catch (error) {
     const failure =

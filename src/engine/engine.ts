@@ -6,6 +6,7 @@ import { Ingestor } from './ingest.ts';
 import { MailIngestor, type RawMailInput } from './mail-ingest.ts';
 import type { MailProcessDeps } from './mail-process.ts';
 import { createJobHandlers } from './jobs.ts';
+import { foldChannelAnalytics } from '../conversations/analytics.ts';
 import { createQueues, QUEUES } from './queues.ts';
 import { closeIdleConversations, reconcile, recoverOrphanedJobs } from './recovery.ts';
 import { pruneProcessedEvents, pruneProcessedMail } from './retention.ts';
@@ -133,6 +134,7 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
     await reconcile(database, boss, options, now());
     await pruneProcessedEvents(database, options.eventRetentionMs, now());
     await pruneProcessedMail(database, options.eventRetentionMs, now());
+    await foldChannelAnalytics(database.query);
   };
   // Housekeeping re-triggers and prunes work: it belongs where the workers run.
   const timer = setInterval(() => {

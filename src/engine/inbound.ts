@@ -11,13 +11,21 @@ import {
   resolveIdentity,
   threadConversation,
 } from './conversation-store.ts';
-import { applyStatus, STATUS_MAX_ATTEMPTS, statusRetryDelayMs } from './statuses.ts';
+import { applyStatus, isStatusStream, STATUS_MAX_ATTEMPTS, statusRetryDelayMs } from './statuses.ts';
+import { applyStatusBatch, type BatchedStatus, isPlainStatus } from './status-batch.ts';
 import { type ReengagementTemplate, reopenWindow } from './window-hold.ts';
 import { applyEcho, applyIdentityChange } from './identity-events.ts';
 import { publishEvent } from '../events/publish.ts';
 
-/** Events of one stream handled per transaction. */
+/** Events of one sender's stream handled per transaction. */
 export const INBOUND_BATCH = 50;
+/** Events of one status stream handled per transaction: they are applied by one statement. */
+export const STATUS_BATCH = 1000;
+
+/** How many events of `stream` one transaction takes. */
+export function inboundBatchSize(stream: string): number {
+  return isStatusStream(stream) ? STATUS_BATCH : INBOUND_BATCH;
+}
 
 export type InboundSettings = {
   inactivityMs: number;
@@ -38,10 +46,12 @@ type EventRow = { id: string; payload: InboundEvent; attempts: number };
 type MessageTally = { count: number; at: Date };
 
 /**
- * Processes up to INBOUND_BATCH due events of one stream, in arrival order, in the caller's transaction,
- * and marks them processed there: each event takes effect exactly once. A status whose message is not
- * recorded as sent yet is not processed but given a retry time, so it never holds up the events behind it;
- * after STATUS_MAX_ATTEMPTS tries it is dropped. `count` is how many events were looked at.
+ * Processes up to `inboundBatchSize(stream)` due events of one stream, in arrival order, in the caller's
+ * transaction, and marks them processed there: each event takes effect exactly once. Plain statuses are applied
+ * together by one statement after the others (they need no order: the rank check never moves a message back).
+ * A status whose message is not recorded as sent yet is not processed but given a retry time, so it never holds
+ * up the events behind it; after STATUS_MAX_ATTEMPTS tries it is dropped. `count` is how many events were
+ * looked at.
  */
 export async function processInboundBatch(
   query: SqlRunner,
@@ -52,12 +62,14 @@ export async function processInboundBatch(
     `select id, payload, attempts from inbound_events
      where agent_id = $1 and channel = $2 and stream = $3 and not processed
        and (retry_at is null or retry_at <= $4)
-     order by seq limit ${INBOUND_BATCH} for update skip locked`,
+     order by seq limit ${inboundBatchSize(stream.stream)} for update skip locked`,
     [stream.agentId, stream.channel, stream.stream, settings.now()],
   );
   const outcome: InboundOutcome = { turns: [], deliveries: [] };
   const done: string[] = [];
   const tally: MessageTally = { count: 0, at: settings.now() };
+  const plain: (BatchedStatus & { attempts: number })[] = [];
+  const waiting: { id: string; attempts: number }[] = [];
   for (const row of events) {
     const event = row.payload;
     const now = settings.now();
@@ -68,6 +80,9 @@ export async function processInboundBatch(
         outcome.turns.push({ conversationId, channel: stream.channel });
       }
       outcome.deliveries.push(...applied.deliveries);
+    } else if (event.kind === 'status' && isPlainStatus(event)) {
+      plain.push({ rowId: row.id, event, attempts: row.attempts });
+      continue;
     } else if (event.kind === 'status') {
       const applied = await applyStatus(query, stream.agentId, stream.channel, event, {
         now,
@@ -75,11 +90,7 @@ export async function processInboundBatch(
       });
       if (applied.deliver) outcome.deliveries.push(applied.deliver);
       if (!applied.matched && row.attempts + 1 < STATUS_MAX_ATTEMPTS) {
-        const retryAt = new Date(now.getTime() + statusRetryDelayMs(row.attempts + 1));
-        await query(`update inbound_events set attempts = attempts + 1, retry_at = $2 where id = $1`, [
-          row.id,
-          retryAt,
-        ]);
+        waiting.push(row);
         continue;
       }
     } else if (event.kind === 'identity_changed') {
@@ -94,6 +105,12 @@ export async function processInboundBatch(
     }
     done.push(row.id);
   }
+  const matched = await applyStatusBatch(query, stream.agentId, stream.channel, plain, settings.now());
+  for (const status of plain) {
+    if (matched.has(status.rowId) || status.attempts + 1 >= STATUS_MAX_ATTEMPTS) done.push(status.rowId);
+    else waiting.push({ id: status.rowId, attempts: status.attempts });
+  }
+  await scheduleRetries(query, waiting, settings.now());
   if (done.length > 0) {
     await query(`update inbound_events set processed = true, processed_at = now() where id = any($1)`, [
       done,
@@ -104,6 +121,23 @@ export async function processInboundBatch(
     await countChannelMessages(query, stream.agentId, stream.channel, tally.count, tally.at);
   outcome.deliveries = [...new Set(outcome.deliveries)];
   return { ...outcome, count: events.length };
+}
+
+/** Gives statuses still waiting for their message their next try (one statement). */
+async function scheduleRetries(query: SqlRunner, waiting: { id: string; attempts: number }[], now: Date) {
+  if (waiting.length === 0) return;
+  await query(
+    `update inbound_events e set attempts = e.attempts + 1, retry_at = w.at
+     from jsonb_to_recordset($1::jsonb) as w(id text, at timestamptz) where e.id = w.id`,
+    [
+      JSON.stringify(
+        waiting.map((row) => ({
+          id: row.id,
+          at: new Date(now.getTime() + statusRetryDelayMs(row.attempts + 1)).toISOString(),
+        })),
+      ),
+    ],
+  );
 }
 
 /** When the earliest event of a stream still waiting for a retry is due; undefined when none waits. */

@@ -5,10 +5,11 @@ import type { Logger } from '../logger.ts';
 import { observeTurn } from '../metrics/metrics.ts';
 import { jobDbFor } from '../queue/job-queue.ts';
 import { deliverConversation } from './delivery.ts';
+import { DeliveryRelease } from './delivery-release.ts';
 import type { EngineOptions } from './engine.ts';
 import { WINDOW_CHANNEL } from '../channels/whatsapp/window.ts';
 import { isBlocked } from './blocking.ts';
-import { INBOUND_BATCH, nextRetry, processInboundBatch } from './inbound.ts';
+import { inboundBatchSize, nextRetry, processInboundBatch } from './inbound.ts';
 import { DEFAULT_ECHO_QUIET_MINUTES, quietAfterEcho } from './identity-events.ts';
 import type { Ingestor } from './ingest.ts';
 import { type MailProcessDeps, processRawMail } from './mail-process.ts';
@@ -34,7 +35,7 @@ export type JobContext = {
   dnsResolver?: MailProcessDeps['dnsResolver'];
 };
 
-/** Rounds of INBOUND_BATCH events one inbound job handles before handing over. */
+/** Rounds of batches (inboundBatchSize) one inbound job handles before handing over. */
 const INBOUND_ROUNDS = 20;
 
 /**
@@ -86,7 +87,7 @@ export function createJobHandlers(ctx: JobContext) {
       }
       if (outcome.deliveries.length > 0) ctx.wake(QUEUES.deliver, 0);
       // A shorter batch drained the stream; later events brought their own job.
-      drained = outcome.count < INBOUND_BATCH;
+      drained = outcome.count < inboundBatchSize(stream.stream);
     }
     if (!drained) {
       await boss.send(QUEUES.inbound, stream, {
@@ -164,9 +165,18 @@ export function createJobHandlers(ctx: JobContext) {
     if (queued > 0) ctx.wake(QUEUES.deliver, 0);
   };
 
+  const release = new DeliveryRelease(database, boss, () => ctx.wake(QUEUES.deliver, 0));
   const deliver = async ({ conversationId }: { conversationId: string }) => {
     const outcome = await deliverConversation(
-      { database, senders: ctx.senders, logger: ctx.logger, policy: options.retry, now },
+      {
+        database,
+        senders: ctx.senders,
+        logger: ctx.logger,
+        policy: options.retry,
+        now,
+        onRecovered: (message) =>
+          release.recovered(message.agent_id, message.channel, message.conversation_id, now()),
+      },
       conversationId,
     );
     if (outcome.retryAt) {

@@ -10,9 +10,13 @@ import { publishEvent } from '../events/publish.ts';
  * played) implies `read` and ranks above it. `failed` applies only to a message not yet delivered. Held,
  * failed and inbound rows rank 9: no status moves them.
  */
-const RANK_SQL = `case status when 'queued' then 0 when 'sent' then 1 when 'delivered' then 2 when 'read' then 3
-  when 'played' then 4 else 9 end`;
-const NEW_RANK: Record<InboundStatusEvent['status'], number> = {
+export function rankSql(column: string): string {
+  return `case ${column} when 'queued' then 0 when 'sent' then 1 when 'delivered' then 2 when 'read' then 3
+    when 'played' then 4 else 9 end`;
+}
+const RANK_SQL = rankSql('status');
+/** The rank a status moves a message to (it applies only over a lower one). */
+export const NEW_RANK: Record<InboundStatusEvent['status'], number> = {
   sent: 1,
   delivered: 2,
   read: 3,

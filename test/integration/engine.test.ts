@@ -182,6 +182,22 @@ describe('delivery retries', () => {
     expect(reply).toMatchObject({ status: 'sent', attempts: 2 });
   });
 
+  it('ends every backoff of the account once a retried send succeeds (the provider is back)', async () => {
+    // 'patient' is told to come back in an hour; 'probe' fails once with a 503 and retries within a second.
+    peer.failNext({ status: 429, retryAfter: 3600, error: 'Too Many Requests' });
+    await postLoopback(app.url, agentId, message('patient', 'wait for me'));
+    await eventually(() => (sendsTo('patient').length > 0 ? true : undefined));
+    peer.failNext({ status: 503, error: 'Service Unavailable' });
+    await postLoopback(app.url, agentId, message('probe', 'are you back?'));
+    await eventually(() => (sendsTo('probe').some((s) => s.ok) ? true : undefined), 15_000);
+    // Long before the hour is up: the probe's success released it.
+    await eventually(() => (sendsTo('patient').some((s) => s.ok) ? true : undefined), 30_000);
+    expect(sendsTo('patient').map((a) => a.ok)).toEqual([false, true]);
+    const conversation = await settled((await conversationOf('patient'))?._id as string);
+    const reply = conversation.messages.find((m: { direction: string }) => m.direction === 'outbound');
+    expect(reply).toMatchObject({ status: 'sent', attempts: 2 });
+  });
+
   it('fails a non-retryable error at once, shows the code in the API, and never resends it', async () => {
     peer.failNext({ status: 400, code: 'invalid_recipient', error: 'chat not found' });
     await postLoopback(app.url, agentId, message('gone', 'anyone?'));

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STATUS_STREAMS } from '../../src/engine/statuses.ts';
+import { applyStatusBatch } from '../../src/engine/status-batch.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createWorkspace } from '../helpers/fixtures.ts';
 import { eventually, LOOPBACK_SECRET, LoopbackPeer, postLoopback } from '../helpers/loopback-peer.ts';
@@ -132,5 +133,77 @@ describe('status stream', () => {
     await postLoopback(app.url, agentId, [status(failing, 'read')]);
     await allProcessed(failing, 2);
     expect((await outboundOf(failing))?.status).toBe('failed');
+  });
+
+  it('applies a batch of out-of-order and duplicate statuses once, at the highest rank', async () => {
+    const providerId = await sentReply('batch');
+    const read = status(providerId, 'read');
+    // One post: one commit, so one batch of the status stream; sent after read, and read twice.
+    const batch = [status(providerId, 'delivered'), read, status(providerId, 'sent'), read];
+    expect((await postLoopback(app.url, agentId, batch)).status).toBe(200);
+    // The provider redelivers the same read later: a duplicate by update id.
+    expect((await postLoopback(app.url, agentId, [read])).status).toBe(200);
+    await allProcessed(providerId, 3);
+    const row = await outboundOf(providerId);
+    expect(row?.status).toBe('read');
+    expect(row?.delivered_at).not.toBeNull();
+    expect(row?.read_at).not.toBeNull();
+    const events = await app.database.query<{ status: string }>(
+      `select e.data->>'status' as status from agent_events e join messages m on m.id = e.message_id
+       where m.provider_message_id = $1 and e.type = 'message.status' order by e.id`,
+      [providerId],
+    );
+    // 'sent' from the delivery, then the batch moved it once, straight to read.
+    expect(events.map((e) => e.status)).toEqual(['sent', 'read']);
+  });
+
+  it('applies a batch set-based: earliest delivered/read times, our own ids, failed only before delivery', async () => {
+    const [a, b, c] = [await sentReply('set-a'), await sentReply('set-b'), await sentReply('set-c')];
+    const ids = await app.database.query<{ id: string; provider_message_id: string }>(
+      `select id, provider_message_id from messages where provider_message_id = any($1)`,
+      [[a, b, c]],
+    );
+    const ourIdOf = (providerId: string) => ids.find((r) => r.provider_message_id === providerId)?.id;
+    const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString();
+    const event = (providerMessageId: string, value: 'delivered' | 'read' | 'failed', second: number) => ({
+      kind: 'status' as const,
+      eventId: `direct-${providerMessageId}-${value}-${second}`,
+      providerMessageId,
+      status: value,
+      at: at(second),
+    });
+    const statuses = [
+      { rowId: 'r1', event: event(a, 'read', 30) },
+      { rowId: 'r2', event: event(a, 'delivered', 20) },
+      { rowId: 'r3', event: event(a, 'delivered', 10) },
+      // Matched on our id, which the provider echoed; its own id here is unknown.
+      { rowId: 'r4', event: { ...event('not-a-provider-id', 'delivered', 5), messageId: ourIdOf(b) } },
+      { rowId: 'r5', event: event(c, 'delivered', 7) },
+      { rowId: 'r6', event: event(c, 'failed', 8) },
+      { rowId: 'r7', event: event('no-such-message', 'read', 9) },
+    ];
+    const matched = await app.database.transaction((query) =>
+      applyStatusBatch(query, agentId, 'loopback', statuses, new Date()),
+    );
+    expect([...matched].sort()).toEqual(['r1', 'r2', 'r3', 'r4', 'r5', 'r6']);
+    const rowA = await outboundOf(a);
+    expect(rowA?.status).toBe('read');
+    expect(new Date(rowA?.delivered_at as Date).toISOString()).toBe(at(10));
+    expect(new Date(rowA?.read_at as Date).toISOString()).toBe(at(30));
+    expect((await outboundOf(b))?.status).toBe('delivered');
+    // delivered and failed rank alike: the first in the batch wins, and a delivered message never fails.
+    expect((await outboundOf(c))?.status).toBe('delivered');
+    // A second pass with lower ranks moves nothing and still reports the messages as found.
+    const again = await app.database.transaction((query) =>
+      applyStatusBatch(
+        query,
+        agentId,
+        'loopback',
+        [{ rowId: 'r8', event: event(a, 'delivered', 40) }],
+        new Date(),
+      ),
+    );
+    expect([...again]).toEqual(['r8']);
+    expect((await outboundOf(a))?.status).toBe('read');
   });
 });
