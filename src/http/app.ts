@@ -20,6 +20,7 @@ import { registerWebhookRoute } from '../engine/webhook-route.ts';
 import { MAIL_WEBHOOK_PREFIX, registerMailWebhookRoute } from '../engine/mail-route.ts';
 import { registerEmailInfoRoute } from '../channels/email-routes.ts';
 import { registerContactRoutes } from '../contacts/routes.ts';
+import { registerPlaygroundRoutes } from '../playground/routes.ts';
 import { registerConversationRoutes } from '../conversations/routes.ts';
 import { registerChatRoutes } from '../chat/routes.ts';
 import { registerWidgetRoutes } from '../widget/routes.ts';
@@ -74,6 +75,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerLlmKeyRoutes(app, deps);
   registerConversationRoutes(app, deps);
   registerContactRoutes(app, deps);
+  registerPlaygroundRoutes(app, deps);
   registerMailWebhookRoute(app, deps);
   registerWebhookRoute(app, deps);
   registerChannelRoutes(app, deps);
