@@ -216,6 +216,7 @@ function printFirstRun(url: string, creds: FirstRunCredentials, file: string, pr
     `  Project         ${creds.projectId}`,
     `  Demo agent      ${creds.agentId}`,
     '',
+    `  Console         ${url}/console`,
     `  Widget demo     ${url}/widget/demo?agent=${creds.agentId}`,
     `  API docs        ${url}/docs`,
     `  Health          ${url}/healthz   ${url}/readyz`,

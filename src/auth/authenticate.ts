@@ -1,21 +1,24 @@
 import { and, eq, isNull } from 'drizzle-orm';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { apiTokens, users } from '../db/schema.ts';
 import type { AppDeps, AppEnv, Principal } from '../http/env.ts';
-import { unauthorized } from '../http/errors.ts';
+import { forbidden, unauthorized } from '../http/errors.ts';
+import { CSRF_HEADER, csrfCookie, sessionCookie } from '../console/cookies.ts';
+import { secretsEqual } from './constant-time.ts';
 import { hashApiToken, looksLikeApiToken } from './api-token-secret.ts';
 import { principalCache } from './principal-cache.ts';
 import { isRole } from './roles.ts';
 
 /** How stale `last_used_at` may get before a request refreshes it (keeps token use from writing on every call). */
 const LAST_USED_RESOLUTION_MS = 60_000;
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Paths reachable without a bearer token. Everything else under /api fails closed. Provider webhooks are
  * authenticated by their own signatures, which each webhook route verifies on the raw bytes before anything else.
  */
 export const PUBLIC_API_PATHS: RegExp[] = [
-  /^\/api\/v1\/auth\/(register|login)$/,
+  /^\/api\/v1\/auth\/(register|login|console\/login|console\/logout)$/,
   /^\/api\/v1\/channels\/webhooks\//,
   // The website widget's API: visitor tokens, checked by its own routes.
   /^\/api\/v1\/widget\//,
@@ -92,11 +95,36 @@ export function bearerToken(header: string | undefined): string | undefined {
 export function authenticate(deps: AppDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (PUBLIC_API_PATHS.some((p) => p.test(c.req.path))) return next();
-    const token = bearerToken(c.req.header('authorization'));
-    if (!token) throw unauthorized('Missing bearer token: send "Authorization: Bearer <token>"');
-    const principal = await resolveBearer(deps, token);
-    if (!principal) throw unauthorized('Invalid, expired or revoked token');
+    const header = c.req.header('authorization');
+    const principal =
+      header === undefined ? await consolePrincipal(deps, c) : await bearerPrincipal(deps, header);
     c.set('principal', principal);
     await next();
   };
+}
+
+async function bearerPrincipal(deps: AppDeps, header: string): Promise<Principal> {
+  const token = bearerToken(header);
+  if (!token) throw unauthorized('Missing bearer token: send "Authorization: Bearer <token>"');
+  const principal = await resolveBearer(deps, token);
+  if (!principal) throw unauthorized('Invalid, expired or revoked token');
+  return principal;
+}
+
+/**
+ * The console's cookie session. Writes must echo the CSRF cookie in X-CSRF-Token (double submit; both cookies
+ * are SameSite=Strict too), so another site cannot make a logged-in browser write.
+ */
+async function consolePrincipal(deps: AppDeps, c: Context<AppEnv>): Promise<Principal> {
+  const token = sessionCookie(c);
+  if (!token) throw unauthorized('Missing bearer token: send "Authorization: Bearer <token>"');
+  if (!SAFE_METHODS.has(c.req.method)) {
+    const expected = csrfCookie(c);
+    if (!expected || !secretsEqual(c.req.header(CSRF_HEADER), expected)) {
+      throw forbidden('Missing or wrong X-CSRF-Token header for a cookie session');
+    }
+  }
+  const principal = await resolveSession(deps, token);
+  if (!principal) throw unauthorized('Session expired: log in again');
+  return principal;
 }

@@ -1,16 +1,7 @@
 import type { SqlRunner } from '../db/client.ts';
+import type { AgentEventView } from './event-types.ts';
 
-/** One event as subscribers (SSE, event webhooks) see it: ids and codes, never message text. */
-export type AgentEventView = {
-  id: string;
-  type: string;
-  agent_id: string;
-  conversation_id: string | null;
-  message_id: string | null;
-  contact_id: string | null;
-  data: Record<string, unknown>;
-  created_at: string;
-};
+export type { AgentEventView } from './event-types.ts';
 
 export type EventRow = {
   id: string | number;

@@ -1,16 +1,7 @@
 import type { SqlRunner } from '../db/client.ts';
+import type { AgentEventType } from './event-types.ts';
 
-/** What happened, as subscribers (SSE, event webhooks) see it. */
-export const AGENT_EVENT_TYPES = [
-  'message.received',
-  'reply.queued',
-  'message.status',
-  'handoff.started',
-  'handoff.ended',
-  'conversation.closed',
-  'contact.merged',
-] as const;
-export type AgentEventType = (typeof AGENT_EVENT_TYPES)[number];
+export { AGENT_EVENT_TYPES, type AgentEventType } from './event-types.ts';
 
 export type AgentEventInput = {
   agentId: string;

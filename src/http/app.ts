@@ -3,6 +3,8 @@ import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { authenticate } from '../auth/authenticate.ts';
 import { registerChannelRoutes } from '../channels/routes.ts';
+import { registerConsoleAssets } from '../console/assets.ts';
+import { registerConsoleSessionRoutes } from '../console/session-routes.ts';
 import { registerAccountRoutes } from '../platform/routes/account-routes.ts';
 import { registerAgentRoutes } from '../platform/routes/agent-routes.ts';
 import { registerAuthRoutes } from '../platform/routes/auth-routes.ts';
@@ -64,7 +66,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerHealth(app, deps.database);
   registerMetricsRoute(app, deps);
   registerDocs(app, VERSION);
-  registerAuthRoutes(app, deps);
+  registerConsoleSessionRoutes(app, deps, registerAuthRoutes(app, deps));
   registerAccountRoutes(app, deps);
   registerTokenRoutes(app, deps);
   registerOrganizationRoutes(app, deps);
@@ -83,6 +85,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerEventWebhookRoutes(app, deps);
   if (deps.events) registerEventStreamRoute(app, deps, deps.events.hub, deps.events.stream);
   registerWidgetAssets(app, deps.config.PUBLIC_URL);
+  registerConsoleAssets(app);
   if (deps.chats) registerChatRoutes(app, deps, deps.chats);
   if (deps.chats && deps.visitors)
     registerWidgetRoutes(app, deps, { chats: deps.chats, visitors: deps.visitors });

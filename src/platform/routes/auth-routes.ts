@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
-import { decoyPasswordHash, verifyPassword } from '../../auth/passwords.ts';
+import { credentialChecker, type CredentialChecker } from '../../auth/credentials.ts';
 import { weakerRole } from '../../auth/roles.ts';
 import { memberships, organizations } from '../../db/schema.ts';
 import type { AppDeps, AppEnv } from '../../http/env.ts';
@@ -9,7 +9,7 @@ import { commonErrors, conflictError, json, jsonBody, RoleSchema, timestamp } fr
 import { clientIp, rateLimitsOf } from '../../http/rate-limit.ts';
 import { principalOf } from '../access.ts';
 import { userView } from '../serialize.ts';
-import { createUser, findUserByEmail, findUserById } from '../users.ts';
+import { createUser, findUserById } from '../users.ts';
 import { emailField, nameField, passwordField } from '../validation.ts';
 
 export const UserSchema = z
@@ -57,13 +57,13 @@ const profile = createRoute({
   },
 });
 
-/** Sign-up, login and profile. Login answers the same 401 for an unknown email and a wrong password. */
-export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
+/**
+ * Sign-up, login and profile. Login answers the same 401 for an unknown email and a wrong password. Returns the
+ * credential check so the console's cookie login shares its budgets.
+ */
+export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): CredentialChecker {
   const { db } = deps.database;
   const registerLimit = rateLimitsOf(deps)('register', deps.config.REGISTER_LIMIT_PER_HOUR, 3600);
-  const loginLimit = rateLimitsOf(deps)('login', deps.config.LOGIN_FAILURES_PER_10_MIN, 600);
-  // One IP's budget across every email, so a password spray is throttled; other IPs are unaffected.
-  const loginIpLimit = rateLimitsOf(deps)('login-ip', deps.config.LOGIN_ATTEMPTS_PER_IP_PER_10_MIN, 600);
 
   app.openapi(register, async (c) => {
     if (!deps.config.ALLOW_REGISTRATION) throw forbidden('Registration is disabled on this server');
@@ -74,16 +74,9 @@ export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): voi
     return c.json({ success: true as const, token, user: userView(user) }, 201);
   });
 
+  const checkCredentials = credentialChecker(deps);
   app.openapi(login, async (c) => {
-    const body = c.req.valid('json');
-    const ip = clientIp(c, deps.config.TRUST_PROXY);
-    const limitKey = `${ip}|${body.email.toLowerCase()}`;
-    await loginIpLimit.consume(ip);
-    await loginLimit.consume(limitKey);
-    const user = await findUserByEmail(db, body.email);
-    const ok = await verifyPassword(body.password, user?.passwordHash ?? (await decoyPasswordHash()));
-    if (!user || !ok) throw unauthorized('Invalid email or password');
-    await loginLimit.reset(limitKey);
+    const user = await checkCredentials(c, c.req.valid('json'));
     const token = await deps.sessions.sign(user.id);
     return c.json({ success: true as const, token, user: userView(user) }, 200);
   });
@@ -119,4 +112,5 @@ export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): voi
       200,
     );
   });
+  return checkCredentials;
 }

@@ -1,0 +1,2 @@
+/** esbuild bundles imported CSS into console.css. */
+declare module '*.css';
