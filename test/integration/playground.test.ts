@@ -208,6 +208,27 @@ describe('WhatsApp sandbox', () => {
   });
 });
 
+describe('operator in a sandbox conversation', () => {
+  it("sends an operator's reply through the sandbox too, rendered for the channel", async () => {
+    replies.set('op-hello', 'hi from the agent');
+    await say('whatsapp', { from: 'olga', text: 'op-hello' });
+    const t = await delivered('whatsapp', 'olga', 1);
+    const res = await app.call('POST', `${agentBase(ws)}/conversations/${t.conversation._id}/messages`, {
+      token: member.token,
+      body: { text: 'A _human_ here' },
+    });
+    expect(res.status, res.text).toBe(202);
+    const after = await delivered('whatsapp', 'olga', 2);
+    const human = after.messages.find((m) => m.role === 'human');
+    expect(human.rendered.request.body).toMatchObject({
+      to: 'sandbox:olga',
+      text: { body: 'A _human_ here' },
+    });
+    expect(human.status).toBe('delivered');
+    expect(providerCalls).toEqual([]);
+  });
+});
+
 describe('Telegram sandbox', () => {
   it('renders the sendMessage call: Telegram HTML with entities escaped and quick replies as an inline keyboard', async () => {
     replies.set('tg-hi', '**Bold** & <b>not a tag</b>\n\n[[buttons: Yes please | No]]');
