@@ -14,6 +14,7 @@ import { createApp } from './http/app.ts';
 import type { RateLimitFactory } from './http/rate-limit.ts';
 import type { Logger } from './logger.ts';
 import { imapOptionsFrom, withImapPollers } from './mail/imap-pollers.ts';
+import { createSandboxOutbox } from './playground/outbox.ts';
 import type { Vault } from './vault/vault.ts';
 
 export type WiringDeps = {
@@ -44,7 +45,17 @@ export async function wireApp(
 ): Promise<{ app: ReturnType<typeof createApp>; engine?: Engine; events: EventsService }> {
   const { config, database, logger, vault, sessions, channelAccounts } = deps;
   setPasswordHashConcurrency(config.PASSWORD_HASH_CONCURRENCY);
-  const senders = createSenderLookup({ config, database, logger, channelAccounts, fetch: deps.fetch });
+  // The sandbox outbox confirms deliveries through the engine's ingest, which exists once the engine started.
+  const running: { ingestor?: Engine['ingestor'] } = {};
+  const sandboxOutbox = createSandboxOutbox(database, () => running.ingestor);
+  const senders = createSenderLookup({
+    config,
+    database,
+    logger,
+    channelAccounts,
+    fetch: deps.fetch,
+    sandboxOutbox,
+  });
   const agentDeps = createAgentDeps({ config, database, vault, logger, sessions });
   const started = deps.engine
     ? await startEngine({
@@ -61,6 +72,7 @@ export async function wireApp(
   const engine = started
     ? await withImapPollers(started, { database, channelAccounts, logger, ...imapOptionsFrom(config) })
     : undefined;
+  if (engine) running.ingestor = engine.ingestor;
   // Live events: SSE in every process; webhook sending and pruning where the engine's workers run.
   if (engine && !config.WORKERS && database.kind === 'pglite') {
     logger.warn('WORKERS=false on the embedded database: queued work waits until a start with workers');

@@ -1,6 +1,8 @@
 import { dialog360 } from './360dialog/index.ts';
 import { mailgun } from './mailgun/index.ts';
 import { meta } from './meta/index.ts';
+import { isSandboxChannel } from './sandbox/identity.ts';
+import { sandboxAdapterFor } from './sandbox/index.ts';
 import { sendgrid } from './sendgrid/index.ts';
 import { ses } from './ses/index.ts';
 import { smtp } from './smtp/index.ts';
@@ -31,6 +33,14 @@ export class AdapterRegistry {
 
   get(channel: ChannelName, provider: string): ProviderAdapter | undefined {
     return this.byKey.get(`${channel}/${provider}`);
+  }
+
+  /**
+   * The built-in sandbox provider of a channel, rendering like the agent's `realProvider` there (the console's
+   * playground). Never one of `providers()`: it is not a channel-configuration choice (src/channels/sandbox/README.md).
+   */
+  sandbox(channel: string, realProvider?: string): ProviderAdapter | undefined {
+    return isSandboxChannel(channel) ? sandboxAdapterFor(channel, realProvider) : undefined;
   }
 
   /** The providers a channel offers, in registration order. */

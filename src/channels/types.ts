@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { z } from 'zod';
 import type { Logger } from '../logger.ts';
+import type { SandboxOutbox } from './sandbox/outbox.ts';
 
 /** The spec's public channels. */
 export const CHANNELS = ['whatsapp', 'telegram', 'email', 'website'] as const;
@@ -242,6 +243,8 @@ export type AdapterContext = {
    * defence (Mailgun tokens, SNS message ids). Absent where no database is wired (then fail closed).
    */
   claimOnce?(key: string, ttlMs: number): Promise<boolean>;
+  /** Sandbox accounts only: where the sandbox provider keeps what it rendered (src/channels/sandbox). */
+  sandboxOutbox?: SandboxOutbox;
 };
 
 /** The URLs an email provider is configured with, for `emailWebhookInfo`. */

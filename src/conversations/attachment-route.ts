@@ -90,8 +90,12 @@ export function registerAttachmentRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps)
   app.openapi(download, async (c) => {
     const p = c.req.valid('param');
     await requireAgent(database.db, principalOf(c), p.orgId, p.projectId, p.agentId, 'viewer');
-    const [message] = await database.query<{ channel: string; attachments: AttachmentMeta[] }>(
-      `select m.channel, m.attachments from messages m join conversations c on c.id = m.conversation_id
+    const [message] = await database.query<{
+      channel: string;
+      attachments: AttachmentMeta[];
+      recipient: { platformUserId: string } | null;
+    }>(
+      `select m.channel, m.attachments, m.recipient from messages m join conversations c on c.id = m.conversation_id
        where m.id = $1 and m.conversation_id = $2 and c.agent_id = $3`,
       [p.messageId, p.conversationId, p.agentId],
     );
@@ -105,7 +109,7 @@ export function registerAttachmentRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps)
       if (!stored) throw notFound('Attachment');
       fetched = stored;
     } else {
-      const sender = await deps.senders?.(p.agentId, message.channel);
+      const sender = await deps.senders?.(p.agentId, message.channel, message.recipient?.platformUserId);
       const fetchAttachment = sender?.adapter.fetchAttachment;
       if (!sender || !fetchAttachment) throw notFound('Downloadable attachment');
       try {

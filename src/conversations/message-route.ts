@@ -98,10 +98,6 @@ async function sendTemplate(
       `Templates are WhatsApp only; this conversation is on ${conversation.channel ?? 'website'}`,
     );
   }
-  const sender = await deps.senders?.(agentId, WINDOW_CHANNEL);
-  if (!sender?.adapter.sendTemplate) {
-    throw conflict('The WhatsApp channel is not configured with a provider that sends templates');
-  }
   const [contact] = await database.query<{
     recipient: { platformUserId: string; chatId: string };
     display_name: string | null;
@@ -113,6 +109,10 @@ async function sendTemplate(
     [conversation.id, WINDOW_CHANNEL],
   );
   if (!contact) throw conflict('The contact has not written on WhatsApp in this conversation');
+  const sender = await deps.senders?.(agentId, WINDOW_CHANNEL, contact.recipient.platformUserId);
+  if (!sender?.adapter.sendTemplate) {
+    throw conflict('The WhatsApp channel is not configured with a provider that sends templates');
+  }
   return database.transaction((query) =>
     insertTemplateMessage(query, {
       conversation_id: conversation.id,
@@ -135,7 +135,9 @@ async function sendText(
   if (conversation.status !== 'active') throw conflict('The conversation is closed');
   const channel = conversation.channel ?? DEFAULT_CHANNEL;
   const inline = INLINE_CHANNELS.has(channel);
-  const sender = inline ? null : await deps.senders?.(agentId, channel);
+  // The address decides the provider too: a sandbox customer's conversation is answered through the sandbox.
+  const address = inline ? undefined : await recipientOf(deps.database.query, conversation.id, channel);
+  const sender = inline ? null : await deps.senders?.(agentId, channel, address?.platformUserId);
   if (!inline && !sender?.adapter.send) {
     throw conflict(`The ${channel} channel is not configured for sending`);
   }

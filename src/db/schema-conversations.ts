@@ -276,3 +276,19 @@ export const channelAnalyticsDeltas = pgTable(
   },
   (t) => [index('channel_analytics_deltas_agent_idx').on(t.agentId, t.channel)],
 );
+
+/**
+ * What the built-in sandbox provider "sent" for one outbound message (src/channels/sandbox): the provider request or
+ * the MIME mail exactly as the real provider of the channel would get it, for the console's playground to show.
+ * Keyed by the message, so a retried send is stored once; erased with the message.
+ */
+export const sandboxDeliveries = pgTable('sandbox_deliveries', {
+  messageId: text('message_id')
+    .primaryKey()
+    .references(() => messages.id, { onDelete: 'cascade' }),
+  agentId: text('agent_id').notNull(),
+  channel: text('channel').notNull(),
+  providerMessageId: text('provider_message_id').notNull(),
+  payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+  createdAt: createdAt(),
+});

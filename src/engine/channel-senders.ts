@@ -2,6 +2,8 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { ChannelAccounts } from '../channels/accounts.ts';
 import { adapterContext } from '../channels/adapter-context.ts';
 import { loopbackAdapter } from '../channels/loopback/adapter.ts';
+import { isSandboxChannel, isSandboxUser } from '../channels/sandbox/identity.ts';
+import type { SandboxOutbox } from '../channels/sandbox/outbox.ts';
 import { type ChannelAccount, CHANNELS, type ChannelName } from '../channels/types.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
@@ -17,6 +19,8 @@ export type SenderLookupDeps = {
   logger: Logger;
   channelAccounts: ChannelAccounts;
   fetch?: typeof fetch;
+  /** Where the sandbox provider keeps what it renders; without it sandbox sends fail (retryable). */
+  sandboxOutbox?: SandboxOutbox;
 };
 
 /** Finds the adapter and context for an agent's channel: the configured provider's adapter, or the loopback. */
@@ -33,7 +37,25 @@ export function createSenderLookup(deps: SenderLookupDeps): SenderLookup {
     knownAgents.add(agentId);
     return true;
   };
-  return async (agentId, channel) => {
+  const sandboxSender = async (agentId: string, channel: ChannelName) => {
+    // Renders like the real provider there; copies only the non-secret settings its schema names.
+    const real = await channelAccounts.resolve(agentId, channel);
+    const adapter = channelAccounts.registry.sandbox(channel, real?.provider);
+    if (!adapter) return null;
+    const picked = adapter.configSchema.safeParse(real?.settings ?? {});
+    const account: ChannelAccount = {
+      agentId,
+      channel,
+      provider: adapter.provider,
+      enabled: true,
+      settings: picked.success ? (picked.data as Record<string, unknown>) : {},
+      secret: async () => undefined,
+    };
+    const ctx = adapterContext(deps, account);
+    return { adapter, ctx: deps.sandboxOutbox ? { ...ctx, sandboxOutbox: deps.sandboxOutbox } : ctx };
+  };
+  return async (agentId, channel, recipient) => {
+    if (isSandboxUser(recipient) && isSandboxChannel(channel)) return sandboxSender(agentId, channel);
     const { LOOPBACK_CHANNEL_URL: url, LOOPBACK_CHANNEL_SECRET: secret } = config;
     if (channel === 'loopback' && url && secret && (await agentExists(agentId))) {
       const account: ChannelAccount = {

@@ -100,7 +100,7 @@ async function attempt(
   message: QueuedRow,
 ): Promise<DeliveryOutcome | undefined> {
   const { database, logger } = deps;
-  const sender = await deps.senders(message.agent_id, message.channel);
+  const sender = await deps.senders(message.agent_id, message.channel, message.recipient?.platformUserId);
   const send = sender && sendFunction(sender, message, conversationId);
   if (!sender || !send) {
     const [code, reason] = message.template

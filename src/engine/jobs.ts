@@ -35,6 +35,9 @@ export type JobContext = {
   dnsResolver?: MailProcessDeps['dnsResolver'];
 };
 
+/** The platform user id of a sender stream (`user:<id>`); undefined for a status stream. */
+const userOfStream = (stream: string) => (stream.startsWith('user:') ? stream.slice(5) : undefined);
+
 /** Rounds of batches (inboundBatchSize) one inbound job handles before handing over. */
 const INBOUND_ROUNDS = 20;
 
@@ -54,7 +57,7 @@ export function createJobHandlers(ctx: JobContext) {
   const inbound = async (stream: { agentId: string; channel: string; stream: string }) => {
     const reengagement =
       stream.channel === WINDOW_CHANNEL
-        ? reengagementOf(await ctx.senders(stream.agentId, stream.channel))
+        ? reengagementOf(await ctx.senders(stream.agentId, stream.channel, userOfStream(stream.stream)))
         : null;
     let drained = false;
     for (let round = 0; round < INBOUND_ROUNDS && !drained; round++) {
@@ -117,7 +120,9 @@ export function createJobHandlers(ctx: JobContext) {
     if (!(await database.transaction((query) => gateTurn(query, prepared, now())))) return;
     const { input } = prepared;
     const inline = INLINE_CHANNELS.has(input.channel);
-    const sender = inline ? null : await ctx.senders(input.agentId, input.channel);
+    const sender = inline
+      ? null
+      : await ctx.senders(input.agentId, input.channel, prepared.recipient.platformUserId);
     if (sender && (await quietAfterEcho(database.query, conversationId, quietMinutes(sender), now()))) {
       // A human is answering from another client: the agent leaves these messages to them.
       await database.query(

@@ -100,11 +100,13 @@ export async function applyStatus(
   );
   const message = updated[0];
   if (!message) {
-    // Not moved: either an old status for a message further along, or no such message yet.
+    // Not moved: either an old status for a message further along (done), or no such message yet. A message
+    // still behind this status was not visible to the UPDATE (its send committed meanwhile): look again later.
     const exists = await query(
       `select 1 from messages
-       where agent_id = $1 and channel = $2 and ${matchColumn} = $3 and direction = 'outbound'`,
-      [agentId, channel, matchValue],
+       where agent_id = $1 and channel = $2 and ${matchColumn} = $3 and direction = 'outbound'
+         and ${RANK_SQL} >= $4`,
+      [agentId, channel, matchValue, NEW_RANK[event.status]],
     );
     return { matched: exists.length > 0 };
   }

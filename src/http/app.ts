@@ -22,6 +22,7 @@ import { registerWebhookRoute } from '../engine/webhook-route.ts';
 import { MAIL_WEBHOOK_PREFIX, registerMailWebhookRoute } from '../engine/mail-route.ts';
 import { registerEmailInfoRoute } from '../channels/email-routes.ts';
 import { registerContactRoutes } from '../contacts/routes.ts';
+import { registerPlaygroundRoutes } from '../playground/routes.ts';
 import { registerConversationRoutes } from '../conversations/routes.ts';
 import { registerAgentAnalyticsRoute } from '../analytics/route.ts';
 import { registerChatRoutes } from '../chat/routes.ts';
@@ -78,6 +79,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerConversationRoutes(app, deps);
   registerAgentAnalyticsRoute(app, deps);
   registerContactRoutes(app, deps);
+  registerPlaygroundRoutes(app, deps);
   registerMailWebhookRoute(app, deps);
   registerWebhookRoute(app, deps);
   registerChannelRoutes(app, deps);

@@ -35,31 +35,65 @@ function keyboard(buttons: OutboundMessage['buttons']) {
 type SentMessage = { message_id: number; chat: { id: number } };
 type Markup = ReturnType<typeof keyboard>;
 
-/** sendMessage as HTML; if Telegram cannot parse the entities after all, the same text goes out plain. */
-async function sendText(ctx: AdapterContext, chatId: string, text: string, markup: Markup) {
-  const base = { ...chatTarget(chatId), ...(markup ? { reply_markup: markup } : {}) };
-  try {
-    return await callBotApi<SentMessage>(ctx, 'sendMessage', {
-      ...base,
+/** A Bot API call as the adapter makes it: the method and its JSON parameters. */
+export type TelegramCall = { method: string; params: Record<string, unknown> };
+
+/** sendMessage with the part's markdown rendered as Telegram HTML. */
+function textCall(chatId: string, text: string, markup: Markup): TelegramCall {
+  return {
+    method: 'sendMessage',
+    params: {
+      ...chatTarget(chatId),
+      ...(markup ? { reply_markup: markup } : {}),
       text: markdownToTelegramHtml(text) || text,
       parse_mode: 'HTML',
-    });
-  } catch (error) {
-    if (!isEntityParseError(error)) throw error;
-    ctx.logger.warn({ channel: 'telegram' }, 'Telegram rejected the HTML entities; resending as plain text');
-    return callBotApi<SentMessage>(ctx, 'sendMessage', { ...base, text });
-  }
+    },
+  };
 }
 
 /** sendPhoto or sendDocument by URL, captioned with the file's name. */
-function sendFile(ctx: AdapterContext, chatId: string, file: OutboundAttachment, markup: Markup) {
+function fileCall(chatId: string, file: OutboundAttachment, markup: Markup): TelegramCall {
   const [method, field] = file.type === 'image' ? ['sendPhoto', 'photo'] : ['sendDocument', 'document'];
-  return callBotApi<SentMessage>(ctx, method, {
-    ...chatTarget(chatId),
-    [field]: file.url,
-    ...(file.name ? { caption: file.name.slice(0, CAPTION_MAX) } : {}),
-    ...(markup ? { reply_markup: markup } : {}),
-  });
+  return {
+    method,
+    params: {
+      ...chatTarget(chatId),
+      [field]: file.url,
+      ...(file.name ? { caption: file.name.slice(0, CAPTION_MAX) } : {}),
+      ...(markup ? { reply_markup: markup } : {}),
+    },
+  };
+}
+
+/**
+ * The one Bot API call a reply part becomes (pure): its text as HTML with the inline keyboard, or one photo or
+ * document by URL. Throws `unsplit_reply` for a part that is not exactly one message (see `sendTelegram`).
+ */
+export function telegramCall(message: OutboundMessage, chatId = message.recipient.chatId): TelegramCall {
+  const text = message.text.trim();
+  const files = message.attachments ?? [];
+  const file = files[0];
+  if (files.length > 1 || (file && text !== '') || (!file && text === '')) {
+    throw new DeliveryError('A Telegram message carries either text or one attachment', {
+      code: 'unsplit_reply',
+      retryable: false,
+    });
+  }
+  const markup = keyboard(message.buttons);
+  return file ? fileCall(chatId, file, markup) : textCall(chatId, text, markup);
+}
+
+/** Makes the call; if Telegram cannot parse the HTML entities after all, the same text goes out plain. */
+async function sendCall(ctx: AdapterContext, call: TelegramCall, plainText: string) {
+  try {
+    return await callBotApi<SentMessage>(ctx, call.method, call.params);
+  } catch (error) {
+    if (call.method !== 'sendMessage' || !isEntityParseError(error)) throw error;
+    ctx.logger.warn({ channel: 'telegram' }, 'Telegram rejected the HTML entities; resending as plain text');
+    const plain: Record<string, unknown> = { ...call.params, text: plainText };
+    delete plain.parse_mode;
+    return callBotApi<SentMessage>(ctx, call.method, plain);
+  }
 }
 
 /** Sends once; when the group became a supergroup, sends once more to the new chat id (providers.md §2.6). */
@@ -84,19 +118,10 @@ async function followMigration<T>(ctx: AdapterContext, chatId: string, send: (ch
  * after a partial send would repeat what already went out. Failures become DeliveryErrors.
  */
 export async function sendTelegram(message: OutboundMessage, ctx: AdapterContext): Promise<SendResult> {
-  const text = message.text.trim();
-  const files = message.attachments ?? [];
-  const file = files[0];
-  if (files.length > 1 || (file && text !== '') || (!file && text === '')) {
-    throw new DeliveryError('A Telegram message carries either text or one attachment', {
-      code: 'unsplit_reply',
-      retryable: false,
-    });
-  }
-  const markup = keyboard(message.buttons);
+  telegramCall(message);
   try {
     const sent = await followMigration(ctx, message.recipient.chatId, (chatId) =>
-      file ? sendFile(ctx, chatId, file, markup) : sendText(ctx, chatId, text, markup),
+      sendCall(ctx, telegramCall(message, chatId), message.text.trim()),
     );
     return { providerMessageId: `${sent.chat.id}:${sent.message_id}` };
   } catch (error) {

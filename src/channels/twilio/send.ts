@@ -66,8 +66,15 @@ function quickReplyVariables(body: string, labels: string[]): string {
   return JSON.stringify(variables);
 }
 
-/** The body (and media, or content template) of one reply part. */
-function contentOf(ctx: AdapterContext, message: OutboundMessage, form: URLSearchParams): void {
+/**
+ * The body (and media, or content template) of one reply part, added to `form` (pure; the sandbox renders with
+ * it too). `settings.quick_reply_content_sid` sends 1–3 quick replies through that content template.
+ */
+export function contentOf(
+  settings: { quick_reply_content_sid?: string },
+  message: OutboundMessage,
+  form: URLSearchParams,
+): void {
   const text = message.text.trim();
   const files = message.attachments ?? [];
   const file = files[0];
@@ -86,7 +93,7 @@ function contentOf(ctx: AdapterContext, message: OutboundMessage, form: URLSearc
   const body = markdownToWhatsApp(text) || text;
   const buttons = message.buttons ?? [];
   const labels = buttons.map((b) => b.label || b.value);
-  const template = settingsOf(ctx).quick_reply_content_sid;
+  const template = settings.quick_reply_content_sid;
   if (template && buttons.length > 0 && buttons.length <= MAX_REPLY_BUTTONS) {
     form.set('ContentSid', template);
     form.set('ContentVariables', quickReplyVariables(body, labels));
@@ -101,7 +108,7 @@ function contentOf(ctx: AdapterContext, message: OutboundMessage, form: URLSearc
 export const sendTwilioMessage = (ctx: AdapterContext, message: OutboundMessage) =>
   create(ctx, () => {
     const form = addressing(ctx, message.recipient.chatId);
-    contentOf(ctx, message, form);
+    contentOf(settingsOf(ctx), message, form);
     return form;
   });
 
