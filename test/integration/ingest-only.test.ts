@@ -19,7 +19,7 @@ let worker: TestApp | undefined;
 let agentId: string;
 
 async function responder(input: TurnInput) {
-  return { text: `reply to: ${input.pending.map((m) => m.content).join('|')}`, usage: {} };
+  return { text: `reply to: ${input.pending.map((m) => m.content).join('|')}` };
 }
 
 const env = () => ({
