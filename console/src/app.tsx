@@ -79,7 +79,11 @@ function Pickers() {
     <div class="pickers">
       <label>
         <span class="visually-hidden">Organization</span>
-        <select value={s.org?._id} onChange={(e) => s.selectOrg(e.currentTarget.value)}>
+        <select
+          aria-label="Organization"
+          value={s.org?._id}
+          onChange={(e) => s.selectOrg(e.currentTarget.value)}
+        >
           {s.organizations.map((o) => (
             <option key={o._id} value={o._id}>
               {o.name}
@@ -89,7 +93,11 @@ function Pickers() {
       </label>
       <label>
         <span class="visually-hidden">Project</span>
-        <select value={s.project?._id} onChange={(e) => s.selectProject(e.currentTarget.value)}>
+        <select
+          aria-label="Project"
+          value={s.project?._id}
+          onChange={(e) => s.selectProject(e.currentTarget.value)}
+        >
           {s.projects.map((p) => (
             <option key={p._id} value={p._id}>
               {p.name}
@@ -99,7 +107,11 @@ function Pickers() {
       </label>
       <label>
         <span class="visually-hidden">Agent</span>
-        <select value={s.agent?._id} onChange={(e) => s.selectAgent(e.currentTarget.value)}>
+        <select
+          aria-label="Agent"
+          value={s.agent?._id}
+          onChange={(e) => s.selectAgent(e.currentTarget.value)}
+        >
           {s.agents.map((a) => (
             <option key={a._id} value={a._id}>
               {a.name}

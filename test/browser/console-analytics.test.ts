@@ -217,7 +217,7 @@ describe.skipIf(!runBrowserTests)('console analytics page in Chromium', () => {
   it('draws the charts from the API and shows exactly its numbers; the controls ask for their range', async () => {
     const { page, problems, close } = await newConsolePage(browser);
     await loginThroughForm(page, app.url, ws.owner);
-    await page.getByLabel('Agent').selectOption(ws.agentId);
+    await page.getByRole('banner').getByLabel('Agent', { exact: true }).selectOption(ws.agentId);
     const first = await analyticsAfter(page, () => page.getByRole('link', { name: 'Analytics' }).click());
 
     // Default: the 30 whole UTC days ending today, by day; the seed's figures.
@@ -292,7 +292,7 @@ describe.skipIf(!runBrowserTests)('console analytics page in Chromium', () => {
   it('tells a new user what to do when the agent has no messages', async () => {
     const { page, problems, close } = await newConsolePage(browser);
     await loginThroughForm(page, app.url, ws.owner);
-    await page.getByLabel('Agent').selectOption(emptyAgent);
+    await page.getByRole('banner').getByLabel('Agent', { exact: true }).selectOption(emptyAgent);
     const empty = await analyticsAfter(page, () => page.getByRole('link', { name: 'Analytics' }).click());
     expect(empty.data.totals).toMatchObject({ inbound: 0, outbound: 0 });
     await page.getByRole('heading', { name: 'No messages in this range' }).waitFor();
@@ -306,7 +306,7 @@ describe.skipIf(!runBrowserTests)('console analytics page in Chromium', () => {
   it('shows a viewer the same numbers', async () => {
     const { page, problems, close } = await newConsolePage(browser);
     await loginThroughForm(page, app.url, viewer);
-    await page.getByLabel('Agent').selectOption(ws.agentId);
+    await page.getByRole('banner').getByLabel('Agent', { exact: true }).selectOption(ws.agentId);
     const view = await analyticsAfter(page, () => page.getByRole('link', { name: 'Analytics' }).click());
     expect(view.data.totals).toMatchObject({ inbound: 4, outbound: 5, conversations: 3 });
     await expectPageShows(page, view.data);

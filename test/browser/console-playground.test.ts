@@ -39,7 +39,7 @@ describe.skipIf(!runBrowserTests)('playground on a fresh npm start, in Chromium'
     browser = await launchChromium();
     const { page, problems, close } = await newConsolePage(browser);
     await loginThroughForm(page, url, { email: email as string, password: password as string });
-    await page.getByRole('link', { name: 'Playground' }).click();
+    await page.getByRole('link', { name: 'Playground', exact: true }).click();
     await page.getByRole('heading', { name: 'Playground' }).waitFor();
 
     // WhatsApp (the default channel): markdown in the agent's reply arrives as WhatsApp markup, shown styled.

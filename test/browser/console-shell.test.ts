@@ -42,7 +42,9 @@ describe.skipIf(!runBrowserTests)('console shell in Chromium', () => {
     expect(session?.sameSite).toBe('Strict');
     // Page scripts cannot read the session token.
     expect(await page.evaluate(() => document.cookie)).not.toContain('sb_session');
-    await expect.poll(() => page.getByLabel('Agent').inputValue()).toBe(ws.agentId);
+    await expect
+      .poll(() => page.getByRole('banner').getByLabel('Agent', { exact: true }).inputValue())
+      .toBe(ws.agentId);
 
     await page.getByRole('link', { name: 'Analytics' }).click();
     await expect.poll(() => page.url()).toContain('#/analytics');

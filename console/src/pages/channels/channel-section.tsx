@@ -145,7 +145,7 @@ export function ChannelSection(props: Props) {
         ) : null}
         <p class="provider-intro">{def.intro}</p>
         {switching ? (
-          <p class="notice" role="note">
+          <p class="channel-notice" role="note">
             Saving switches this channel from {providerDef(channel, stored).label} to {def.label}; the stored{' '}
             {providerDef(channel, stored).label} settings and secrets are removed.
           </p>

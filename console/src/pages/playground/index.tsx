@@ -170,7 +170,7 @@ export default function PlaygroundPage() {
         {SANDBOX_CHANNELS.map((name) => (
           <a
             href={`#/playground/${name}`}
-            class="channel-tab"
+            class="playground-tab"
             aria-current={name === channel ? 'page' : undefined}
             onClick={(e) => (e.preventDefault(), navigate(`#/playground/${name}`))}
           >
