@@ -4,6 +4,7 @@ import type { Role } from '../../session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { ErrorText } from '../../ui/error-text.tsx';
 import { Field } from '../../ui/field.tsx';
+import { RoleOptions } from './role-options.tsx';
 import type { ROLES } from './roles.ts';
 
 /** Invite someone by email with a role (the API answers the same whether or not they have an account). */
@@ -52,11 +53,7 @@ export function InviteForm(props: {
         <Field label="Role">
           {(id) => (
             <select id={id} value={role} onChange={(e) => setRole(e.currentTarget.value as Role)}>
-              {props.roles.map((r) => (
-                <option key={r.role} value={r.role}>
-                  {r.label}
-                </option>
-              ))}
+              <RoleOptions roles={props.roles} />
             </select>
           )}
         </Field>

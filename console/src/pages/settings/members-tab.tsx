@@ -11,6 +11,7 @@ import { Spinner } from '../../ui/spinner.tsx';
 import { useResource } from '../../ui/use-resource.ts';
 import { InviteForm } from './invite-form.tsx';
 import { InvitationList } from './invitation-list.tsx';
+import { RoleOptions } from './role-options.tsx';
 import { grantable, ROLES } from './roles.ts';
 import type { Member } from './types.ts';
 
@@ -88,11 +89,7 @@ export function MembersTab() {
                           value={m.role}
                           onChange={(e) => void changeRole(m, e.currentTarget.value as Role)}
                         >
-                          {roles.map((r) => (
-                            <option key={r.role} value={r.role}>
-                              {r.label}
-                            </option>
-                          ))}
+                          <RoleOptions roles={roles} />
                         </select>
                       ) : (
                         roleLabel(m.role)

@@ -10,6 +10,7 @@ import { Field } from '../../ui/field.tsx';
 import { Pager } from '../../ui/pager.tsx';
 import { ShownOnce } from '../../ui/shown-once.tsx';
 import { useResource } from '../../ui/use-resource.ts';
+import { RoleOptions } from './role-options.tsx';
 import type { ROLES } from './roles.ts';
 import type { ApiToken } from './types.ts';
 
@@ -167,11 +168,7 @@ function CreateTokenForm(props: {
           <Field label="Token role" hint="The most it may do; never above your own role.">
             {(id) => (
               <select id={id} value={role} onChange={(e) => setRole(e.currentTarget.value as Role)}>
-                {props.roles?.map((r) => (
-                  <option key={r.role} value={r.role}>
-                    {r.label}
-                  </option>
-                ))}
+                <RoleOptions roles={props.roles ?? []} />
               </select>
             )}
           </Field>
