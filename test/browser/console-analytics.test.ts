@@ -8,6 +8,7 @@ import {
   newConsolePage,
   runBrowserTests,
   screenshots,
+  navLink,
 } from '../helpers/console.ts';
 import {
   addMember,
@@ -218,7 +219,7 @@ describe.skipIf(!runBrowserTests)('console analytics page in Chromium', () => {
     const { page, problems, close } = await newConsolePage(browser);
     await loginThroughForm(page, app.url, ws.owner);
     await page.getByRole('banner').getByLabel('Agent', { exact: true }).selectOption(ws.agentId);
-    const first = await analyticsAfter(page, () => page.getByRole('link', { name: 'Analytics' }).click());
+    const first = await analyticsAfter(page, () => navLink(page, 'Analytics').click());
 
     // Default: the 30 whole UTC days ending today, by day; the seed's figures.
     expect(first.query).toEqual({
@@ -293,7 +294,7 @@ describe.skipIf(!runBrowserTests)('console analytics page in Chromium', () => {
     const { page, problems, close } = await newConsolePage(browser);
     await loginThroughForm(page, app.url, ws.owner);
     await page.getByRole('banner').getByLabel('Agent', { exact: true }).selectOption(emptyAgent);
-    const empty = await analyticsAfter(page, () => page.getByRole('link', { name: 'Analytics' }).click());
+    const empty = await analyticsAfter(page, () => navLink(page, 'Analytics').click());
     expect(empty.data.totals).toMatchObject({ inbound: 0, outbound: 0 });
     await page.getByRole('heading', { name: 'No messages in this range' }).waitFor();
     expect(await page.getByRole('link', { name: 'Playground' }).count()).toBeGreaterThan(0);
@@ -307,7 +308,7 @@ describe.skipIf(!runBrowserTests)('console analytics page in Chromium', () => {
     const { page, problems, close } = await newConsolePage(browser);
     await loginThroughForm(page, app.url, viewer);
     await page.getByRole('banner').getByLabel('Agent', { exact: true }).selectOption(ws.agentId);
-    const view = await analyticsAfter(page, () => page.getByRole('link', { name: 'Analytics' }).click());
+    const view = await analyticsAfter(page, () => navLink(page, 'Analytics').click());
     expect(view.data.totals).toMatchObject({ inbound: 4, outbound: 5, conversations: 3 });
     await expectPageShows(page, view.data);
     expect(problems).toEqual([]);

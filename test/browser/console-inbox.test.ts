@@ -7,6 +7,7 @@ import {
   PHONE,
   runBrowserTests,
   screenshots,
+  navLink,
 } from '../helpers/console.ts';
 import { addMember, registerUser, type TestUser } from '../helpers/fixtures.ts';
 import { eventually } from '../helpers/loopback-peer.ts';
@@ -150,7 +151,7 @@ describe.skipIf(!runBrowserTests)('console inbox in Chromium', () => {
       await page.getByRole('button', { name: 'Take over' }).waitFor();
 
       // On a desktop the list stays beside the conversation; the nav's Inbox link closes the conversation.
-      await page.getByRole('link', { name: 'Inbox', exact: true }).click();
+      await navLink(page, 'Inbox').click();
       await page.getByText('Choose a conversation to read it and reply.').waitFor();
       await screenshots(page, 'inbox-list');
 

@@ -6,6 +6,7 @@ import {
   newConsolePage,
   runBrowserTests,
   screenshots,
+  navLink,
 } from '../helpers/console.ts';
 import { listeningUrl } from '../helpers/process.ts';
 import { serverRuns } from '../helpers/server-runs.ts';
@@ -39,7 +40,7 @@ describe.skipIf(!runBrowserTests)('playground on a fresh npm start, in Chromium'
     browser = await launchChromium();
     const { page, problems, close } = await newConsolePage(browser);
     await loginThroughForm(page, url, { email: email as string, password: password as string });
-    await page.getByRole('link', { name: 'Playground', exact: true }).click();
+    await navLink(page, 'Playground').click();
     await page.getByRole('heading', { name: 'Playground' }).waitFor();
 
     // WhatsApp (the default channel): markdown in the agent's reply arrives as WhatsApp markup, shown styled.

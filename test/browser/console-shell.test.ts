@@ -8,6 +8,7 @@ import {
   PHONE,
   runBrowserTests,
   screenshots,
+  navLink,
 } from '../helpers/console.ts';
 import { createWorkspace, type Workspace } from '../helpers/fixtures.ts';
 
@@ -46,9 +47,9 @@ describe.skipIf(!runBrowserTests)('console shell in Chromium', () => {
       .poll(() => page.getByRole('banner').getByLabel('Agent', { exact: true }).inputValue())
       .toBe(ws.agentId);
 
-    await page.getByRole('link', { name: 'Analytics' }).click();
+    await navLink(page, 'Analytics').click();
     await expect.poll(() => page.url()).toContain('#/analytics');
-    expect(await page.getByRole('link', { name: 'Analytics' }).getAttribute('aria-current')).toBe('page');
+    expect(await navLink(page, 'Analytics').getAttribute('aria-current')).toBe('page');
     expect(await page.title()).toBe('Analytics · Switchboard');
     await screenshots(page, 'shell');
 
@@ -66,7 +67,7 @@ describe.skipIf(!runBrowserTests)('console shell in Chromium', () => {
     expect(await nav.isVisible()).toBe(false);
     await page.getByRole('button', { name: 'Menu' }).click();
     expect(await nav.isVisible()).toBe(true);
-    await page.getByRole('link', { name: 'Contacts' }).click();
+    await navLink(page, 'Contacts').click();
     await expect.poll(() => nav.isVisible()).toBe(false);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);

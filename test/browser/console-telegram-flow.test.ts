@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { launchChromium, loginThroughForm, newConsolePage, runBrowserTests } from '../helpers/console.ts';
+import {
+  launchChromium,
+  loginThroughForm,
+  navLink,
+  newConsolePage,
+  runBrowserTests,
+} from '../helpers/console.ts';
 import { FakeTelegram } from '../helpers/fake-telegram.ts';
 import { createWorkspace, type Workspace } from '../helpers/fixtures.ts';
 import { eventually } from '../helpers/loopback-peer.ts';
@@ -49,7 +55,7 @@ describe.skipIf(!runBrowserTests)('console: Telegram from the form to a human re
       const { page, problems, close } = await newConsolePage(browser);
       page.setDefaultTimeout(90_000);
       await loginThroughForm(page, app.url, ws.owner);
-      await page.getByRole('link', { name: 'Channels', exact: true }).click();
+      await navLink(page, 'Channels').click();
       await page.getByRole('button', { name: 'Set up Telegram' }).click();
       await page.getByLabel(labelled('Bot token')).fill(token);
       await page.getByLabel(labelled('Bot username')).fill('flow_test_bot');
@@ -63,7 +69,7 @@ describe.skipIf(!runBrowserTests)('console: Telegram from the form to a human re
       await poll(() => fake.callsOf('setWebhook').length).toBe(1);
 
       // From here on the page is never reloaded: the Inbox learns of the message from the events stream.
-      await page.getByRole('link', { name: 'Inbox', exact: true }).click();
+      await navLink(page, 'Inbox').click();
       await page.evaluate(() => ((window as unknown as { marker: number }).marker = 7));
       const customer = { id: 880001, first_name: 'Dora' };
       // Delivered with the secret token the form registered (the fake sends what setWebhook was given).

@@ -64,3 +64,7 @@ export async function screenshots(page: Page, name: string): Promise<void> {
   }
   await page.setViewportSize(before);
 }
+
+/** A link in the console's side navigation; pages may link to the same place, so scope to the nav. */
+export const navLink = (page: Page, name: string) =>
+  page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name, exact: true });
