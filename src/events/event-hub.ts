@@ -1,7 +1,7 @@
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import { eventStreams } from '../metrics/metrics.ts';
-import { AGENT_EVENTS_CHANNEL } from './publish.ts';
+import { AGENT_EVENTS_CHANNEL, WEBHOOKS_DUE } from './publish.ts';
 
 export type EventHubLimits = {
   /** Live subscribers of one agent in this process. */
@@ -44,7 +44,7 @@ export class EventHub {
   /** Starts the LISTEN (idempotent). */
   start(): Promise<void> {
     this.starting ??= this.database
-      .listen(AGENT_EVENTS_CHANNEL, (agentId) => this.wake(agentId), {
+      .listen(AGENT_EVENTS_CHANNEL, (payload) => this.notified(payload), {
         onReconnect: () => {
           this.logger.info('event listener reconnected; subscribers re-read the log');
           this.wakeAll();
@@ -87,8 +87,11 @@ export class EventHub {
     return remove;
   }
 
-  /** Runs `wake` on every notification of any agent (the event webhook sender). */
-  onAny(wake: Wake): () => void {
+  /**
+   * Runs `wake` when a commit created event webhook deliveries (the webhook sender), and after the LISTEN was
+   * restored. Other notifications do not wake it: it would poll once per event under load.
+   */
+  onWebhooksDue(wake: Wake): () => void {
     this.anyListeners.add(wake);
     return () => this.anyListeners.delete(wake);
   }
@@ -103,9 +106,11 @@ export class EventHub {
     return agentId === undefined ? this.count : (this.byAgent.get(agentId)?.size ?? 0);
   }
 
-  private wake(agentId: string): void {
+  private notified(payload: string): void {
+    const webhooks = payload.endsWith(WEBHOOKS_DUE);
+    const agentId = webhooks ? payload.slice(0, -WEBHOOKS_DUE.length) : payload;
     for (const wake of this.byAgent.get(agentId) ?? []) wake();
-    for (const wake of this.anyListeners) wake();
+    if (webhooks) for (const wake of this.anyListeners) wake();
   }
 
   private wakeAll(): void {

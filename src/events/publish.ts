@@ -13,8 +13,10 @@ export type AgentEventInput = {
   data?: Record<string, unknown>;
 };
 
-/** The NOTIFY channel; its payload is the agent id. */
+/** The NOTIFY channel; its payload is the agent id, plus WEBHOOKS_DUE when the events created webhook deliveries. */
 export const AGENT_EVENTS_CHANNEL = 'agent_events';
+/** Payload suffix: this commit created event webhook deliveries (wakes the senders; nothing else does). */
+export const WEBHOOKS_DUE = ';webhooks';
 
 /**
  * Appends events inside the caller's transaction (pass the transaction's runner), so an event exists exactly
@@ -26,22 +28,28 @@ export async function publishEvents(query: SqlRunner, events: readonly AgentEven
   // judge how long an id may still be uncommitted from it (src/events/event-log.ts HOLE_WAIT_MS).
   // One statement: the events, and a delivery for every enabled event webhook of the agent's organization that
   // subscribes to the type (so a delivery exists exactly when its event committed, and none can be skipped).
-  await query(
+  const [created] = await query<{ deliveries: number }>(
     `with appended as (
        insert into agent_events (agent_id, type, conversation_id, message_id, contact_id, data, created_at)
        select e->>'agentId', e->>'type', e->>'conversationId', e->>'messageId', e->>'contactId',
               coalesce(e->'data', '{}'::jsonb), clock_timestamp()
        from jsonb_array_elements($1::jsonb) as e
-       returning id, agent_id, type)
-     insert into event_webhook_deliveries (webhook_id, event_id)
-     select w.id, appended.id from appended
-     join agents a on a.id = appended.agent_id
-     join event_webhooks w on w.organization_id = a.organization_id and w.enabled
-       and appended.type = any(w.event_types) and (w.agent_id is null or w.agent_id = appended.agent_id)`,
+       returning id, agent_id, type),
+     delivered as (
+       insert into event_webhook_deliveries (webhook_id, event_id)
+       select w.id, appended.id from appended
+       join agents a on a.id = appended.agent_id
+       join event_webhooks w on w.organization_id = a.organization_id and w.enabled
+         and appended.type = any(w.event_types) and (w.agent_id is null or w.agent_id = appended.agent_id)
+       returning 1)
+     select count(*)::int as deliveries from delivered`,
     [JSON.stringify(events)],
   );
+  const suffix = (created?.deliveries ?? 0) > 0 ? WEBHOOKS_DUE : '';
   const agents = [...new Set(events.map((event) => event.agentId))];
-  for (const agentId of agents) await query('select pg_notify($1, $2)', [AGENT_EVENTS_CHANNEL, agentId]);
+  for (const agentId of agents) {
+    await query('select pg_notify($1, $2)', [AGENT_EVENTS_CHANNEL, agentId + suffix]);
+  }
 }
 
 export async function publishEvent(query: SqlRunner, event: AgentEventInput): Promise<void> {

@@ -55,7 +55,7 @@ export async function startEvents(deps: {
       timeoutMs: config.EVENT_WEBHOOK_TIMEOUT_MS,
     },
   });
-  hub.onAny(() => sender.wake());
+  hub.onWebhooksDue(() => sender.wake());
   await hub.start();
   sender.start();
   const prune = () =>

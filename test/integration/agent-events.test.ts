@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { AGENT_EVENTS_CHANNEL, publishEvent, publishEvents } from '../../src/events/publish.ts';
+import { AGENT_EVENTS_CHANNEL, publishEvent, publishEvents, WEBHOOKS_DUE } from '../../src/events/publish.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createWorkspace } from '../helpers/fixtures.ts';
 
 let app: TestApp;
 let agentId: string;
+let orgId: string;
 
 beforeAll(async () => {
   app = await startTestApp();
-  ({ agentId } = await createWorkspace(app, 'events'));
+  ({ agentId, orgId } = await createWorkspace(app, 'events'));
 });
 afterAll(() => app?.close());
 
@@ -43,6 +44,35 @@ it('appends events in the caller transaction and notifies at commit; a rollback 
     // One notification per agent per transaction, none for the rolled-back one.
     expect(payloads).toEqual([agentId]);
   } finally {
+    await unlisten();
+  }
+});
+
+it('marks the notification when the events created webhook deliveries, so only then senders wake', async () => {
+  const payloads: string[] = [];
+  const unlisten = await app.database.listen(AGENT_EVENTS_CHANNEL, (payload) => payloads.push(payload));
+  const waitFor = async (count: number) => {
+    const deadline = Date.now() + 30_000;
+    while (payloads.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  };
+  try {
+    await app.database.query(
+      `insert into event_webhooks (id, organization_id, url, event_types, secret)
+       values ('ewh_due_test', $1, 'https://example.com/hook', array['handoff.started'], 'sealed')`,
+      [orgId],
+    );
+    // Not a subscribed type: no delivery, a plain notification.
+    await app.database.transaction((query) => publishEvent(query, { agentId, type: 'message.received' }));
+    await waitFor(1);
+    await app.database.transaction((query) => publishEvent(query, { agentId, type: 'handoff.started' }));
+    await waitFor(2);
+    expect(payloads).toEqual([agentId, agentId + WEBHOOKS_DUE]);
+    const deliveries = await app.database.query<{ n: number }>(
+      `select count(*)::int as n from event_webhook_deliveries where webhook_id = 'ewh_due_test'`,
+    );
+    expect(deliveries[0]?.n).toBe(1);
+  } finally {
+    await app.database.query(`delete from event_webhooks where id = 'ewh_due_test'`);
     await unlisten();
   }
 });
