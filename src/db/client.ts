@@ -4,6 +4,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
+import { named } from './prepared.ts';
 import * as baseSchema from './schema.ts';
 import * as channelSchema from './schema-channels.ts';
 import * as conversationSchema from './schema-conversations.ts';
@@ -114,14 +115,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       kind: 'postgres',
       url: options.url,
       db: drizzlePg(pool, { schema }) as unknown as Db,
-      query: async (text, params) => (await pool.query(text, params)).rows,
-      priorityQuery: async (text, params) => (await priorityPool.query(text, params)).rows,
+      query: async (text, params) => (await pool.query(named(text, params))).rows,
+      priorityQuery: async (text, params) => (await priorityPool.query(named(text, params))).rows,
       priorityConcurrency: PRIORITY_POOL_MAX,
       transaction: async (fn) => {
         const session = await checkout(pool);
         try {
           await session.client.query('begin');
-          const result = await fn(async (text, params) => (await session.client.query(text, params)).rows);
+          const result = await fn(
+            async (text, params) => (await session.client.query(named(text, params))).rows,
+          );
           await session.client.query('commit');
           return result;
         } catch (error) {

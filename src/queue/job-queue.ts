@@ -1,6 +1,7 @@
 import { fromPglite, PgBoss } from 'pg-boss';
 import { type Database, type SqlRunner, yieldToIo } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
+import { preparePgBossStatements } from '../db/prepared.ts';
 
 /** pg-boss's adapter shape for "run this statement on my connection". */
 export type JobDb = { executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> };
@@ -29,6 +30,8 @@ export async function startJobQueue(database: Database, logger: Logger): Promise
           max: 4,
           application_name: 'switchboard-queue',
         });
+  // pg-boss's statements are a small fixed set, run thousands of times a second under load: prepare them.
+  if (database.kind === 'postgres') await preparePgBossStatements(boss.getDb() as never);
   boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
   boss.on('warning', (warning) => logger.warn({ warning }, 'job queue warning'));
   await boss.start();
