@@ -137,8 +137,10 @@ async function scratchDatabase(serverUrl: string) {
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
+    /** Drops the scratch database, or keeps it for inspection (BENCH_KEEP_DATABASE). */
     drop: async () => {
-      await admin.query(`drop database if exists ${name} with (force)`);
+      if (process.env.BENCH_KEEP_DATABASE) console.log(`kept database ${url.toString()}`);
+      else await admin.query(`drop database if exists ${name} with (force)`);
       await admin.end();
     },
   };
