@@ -107,6 +107,7 @@ const envSchema = z.object({
   DATA_DIR: optionalString.transform((v) => path.resolve(v ?? './data')),
   DATABASE_URL: url(['postgres:', 'postgresql:']),
   DATABASE_POOL_MAX: int(10, 2, 200),
+  DATABASE_PREPARED_STATEMENTS: bool(true),
   PUBLIC_URL: url(['http:', 'https:']),
   TELEGRAM_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://api.telegram.org'),
   META_GRAPH_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://graph.facebook.com'),

@@ -37,6 +37,7 @@ export async function openConfiguredDatabase(
       kind: 'postgres',
       url: config.DATABASE_URL,
       poolMax: config.DATABASE_POOL_MAX,
+      preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
     });
     return { database, release: () => {} };
   }

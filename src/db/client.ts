@@ -58,6 +58,8 @@ export type Database = {
   pglite?: PGlite;
   /** Connection string (PostgreSQL only), for libraries that open their own pool. */
   url?: string;
+  /** PostgreSQL: parameterized statements run as named prepared statements (DATABASE_PREPARED_STATEMENTS). */
+  preparedStatements?: boolean;
   /** Runs `fn` while holding a session advisory lock (PostgreSQL); PGlite is single-process so it just runs. */
   withAdvisoryLock<T>(lockId: number, fn: () => Promise<T>): Promise<T>;
   /** The application pool's use (PostgreSQL only), for metrics. */
@@ -68,7 +70,13 @@ export type Database = {
 export type ListenOptions = { onReconnect?: () => void };
 
 export type DatabaseOptions =
-  | { kind: 'postgres'; url: string; poolMax?: number }
+  | {
+      kind: 'postgres';
+      url: string;
+      poolMax?: number;
+      /** Run parameterized statements as named prepared statements (default true; see prepared.ts). */
+      preparedStatements?: boolean;
+    }
   | {
       kind: 'pglite';
       dataDir?: string /* omitted = in memory */;
@@ -105,6 +113,9 @@ const PRIORITY_POOL_MAX = 2;
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.kind === 'postgres') {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolMax ?? 10 });
+    const prepare = options.preparedStatements ?? true;
+    const statement = (text: string, params?: unknown[]) =>
+      prepare ? named(text, params) : { text, ...(params ? { values: params } : {}) };
     const priorityPool = new pg.Pool({ connectionString: options.url, max: PRIORITY_POOL_MAX });
     for (const each of [pool, priorityPool]) {
       each.on('error', () => {
@@ -114,16 +125,17 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     return {
       kind: 'postgres',
       url: options.url,
+      preparedStatements: prepare,
       db: drizzlePg(pool, { schema }) as unknown as Db,
-      query: async (text, params) => (await pool.query(named(text, params))).rows,
-      priorityQuery: async (text, params) => (await priorityPool.query(named(text, params))).rows,
+      query: async (text, params) => (await pool.query(statement(text, params))).rows,
+      priorityQuery: async (text, params) => (await priorityPool.query(statement(text, params))).rows,
       priorityConcurrency: PRIORITY_POOL_MAX,
       transaction: async (fn) => {
         const session = await checkout(pool);
         try {
           await session.client.query('begin');
           const result = await fn(
-            async (text, params) => (await session.client.query(named(text, params))).rows,
+            async (text, params) => (await session.client.query(statement(text, params))).rows,
           );
           await session.client.query('commit');
           return result;

@@ -31,7 +31,7 @@ export async function startJobQueue(database: Database, logger: Logger): Promise
           application_name: 'switchboard-queue',
         });
   // pg-boss's statements are a small fixed set, run thousands of times a second under load: prepare them.
-  if (database.kind === 'postgres') await preparePgBossStatements(boss.getDb() as never);
+  if (database.preparedStatements) preparePgBossStatements(boss.getDb() as never);
   boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
   boss.on('warning', (warning) => logger.warn({ warning }, 'job queue warning'));
   await boss.start();
