@@ -139,7 +139,7 @@ async function scratchDatabase(serverUrl: string) {
     url: url.toString(),
     /** Drops the scratch database, or keeps it for inspection (BENCH_KEEP_DATABASE). */
     drop: async () => {
-      if (process.env.BENCH_KEEP_DATABASE) console.log(`kept database ${url.toString()}`);
+      if (process.env.BENCH_KEEP_DATABASE) process.stderr.write(`kept database ${url.toString()}\n`);
       else await admin.query(`drop database if exists ${name} with (force)`);
       await admin.end();
     },
