@@ -162,6 +162,12 @@ describe('linking contacts across channels on verified attributes', () => {
     expect(contents(request).at(-1)).toBe('Any news on my lamp?');
     expect(await conversationOfMail('link-1@signed.example')).toBe(conversationId);
 
+    // The reply is recorded as sent once the SMTP send returned, a moment after the LLM request was seen.
+    await expect
+      .poll(async () => (await get(`/conversations/${conversationId}`)).data.messages[3]?.status, {
+        timeout: 30_000,
+      })
+      .toBe('sent');
     const detail = (await get(`/conversations/${conversationId}`)).data;
     expect(detail.channel).toBe('email');
     expect(detail.status).toBe('active');
