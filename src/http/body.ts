@@ -9,14 +9,18 @@ const UNSTORABLE = 'contains a NUL character or an unpaired surrogate';
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
-/** Rejects bodies over `maxBytes` with 413 before they are buffered whole. */
+/**
+ * Rejects bodies over `maxBytes` with 413 before they are buffered whole. GET and HEAD carry no body (Hono's
+ * check would find none), so they skip the check: asking for the body builds a full fetch Request per request.
+ */
 export function limitBody(maxBytes: number): MiddlewareHandler {
-  return bodyLimit({
+  const limit = bodyLimit({
     maxSize: maxBytes,
     onError: () => {
       throw new ApiError(413, `Request body too large; the limit is ${maxBytes} bytes`);
     },
   });
+  return (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limit(c, next));
 }
 
 function hasBody(headers: Headers): boolean {
