@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Principal } from '../http/env.ts';
 
 /**
@@ -73,7 +73,7 @@ export class PrincipalCache {
   }
 }
 
-const digest = (token: string) => createHash('sha256').update(token, 'utf8').digest('base64url');
+const digest = (token: string) => hash('sha256', token, 'base64url'); // one-shot: half of createHash's cost
 
 const caches = new WeakMap<object, PrincipalCache>();
 

@@ -21,9 +21,6 @@ export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
     const { path } = c.req;
     const quiet = status < 300 && (PROBE_PATHS.has(path) || path.startsWith(WEBHOOK_PATH));
     const level = status >= 500 ? 'error' : quiet ? 'debug' : 'info';
-    logger[level](
-      { request_id: c.get('requestId'), method: c.req.method, path, status, ms },
-      'request',
-    );
+    logger[level]({ request_id: c.get('requestId'), method: c.req.method, path, status, ms }, 'request');
   };
 }
