@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { DataDirLockedError } from './db/data-dir-lock.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, flushLogger } from './logger.ts';
 import { startServer } from './server.ts';
 
 /** `npm start`: run Switchboard until SIGTERM/SIGINT, then shut down gracefully. */
@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     server = await startServer(config, logger);
   } catch (err) {
     logger.fatal({ err }, 'start-up failed');
+    await flushLogger(logger);
     process.stderr.write(`Switchboard could not start: ${startupHint(err, config)}\n`);
     process.exit(1);
   }
@@ -29,13 +30,16 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: draining in-flight requests');
+    // Logs are written asynchronously: flush them before exiting so nothing is lost on a clean exit.
     server.close().then(
-      () => {
+      async () => {
         logger.info('shutdown complete');
+        await flushLogger(logger);
         process.exit(0);
       },
-      (err) => {
+      async (err) => {
         logger.error({ err }, 'shutdown failed');
+        await flushLogger(logger);
         process.exit(1);
       },
     );

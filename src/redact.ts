@@ -25,11 +25,41 @@ const TEXT_PATTERNS: Array<[RegExp, string]> = [
   [/\bsb_(?:pat|org)_[A-Za-z0-9]+/g, REDACTED],
 ];
 
+/**
+ * A cheap test that every match of every TEXT_PATTERN passes (each pattern needs one of these: a digit before
+ * `:`, Bearer/Basic, `://`, `=`, `sb_`). Text that fails it cannot hold a credential the patterns would find.
+ */
+export const MAY_HOLD_CREDENTIAL = /\d:|bearer|basic|:\/\/|=|sb_/i;
+
+/** The patterns themselves, for tests of the pre-test above. */
+export const TEXT_PATTERN_LIST: readonly RegExp[] = TEXT_PATTERNS.map(([pattern]) => pattern);
+
 /** Redacts credential patterns inside free text (messages, URLs, error strings). */
 export function redactText(text: string): string {
+  if (!MAY_HOLD_CREDENTIAL.test(text)) return text;
   let out = text;
   for (const [pattern, replacement] of TEXT_PATTERNS) out = out.replace(pattern, replacement);
   return out;
+}
+
+/**
+ * True for a plain object of at most MAX_KEYS primitive fields, none secret-named and no string holding a
+ * credential: its redacted copy would equal it field for field, so it can be logged as it is.
+ */
+function isCleanFlatObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  let count = 0;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) return false;
+    if (++count > MAX_KEYS || SECRET_KEY.test(key)) return false;
+    const v = (value as Record<string, unknown>)[key];
+    if (typeof v === 'string') {
+      if (MAY_HOLD_CREDENTIAL.test(v)) return false;
+    } else if (v !== null && typeof v === 'object') return false;
+    else if (typeof v === 'function' || typeof v === 'symbol') return false;
+  }
+  return true;
 }
 
 /** Deep-copies a value, replacing secret-named fields and credential patterns; bounded in depth and width. */
@@ -40,6 +70,8 @@ export function redactValue(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.slice(0, MAX_KEYS).map((v) => redactValue(v, depth + 1));
   if (value instanceof Date) return value;
   if (value instanceof Error) return redactValue(errorFields(value), depth);
+  // The common request-log line: nothing to redact, so no copy.
+  if (isCleanFlatObject(value)) return value;
   const out: Record<string, unknown> = {};
   let count = 0;
   for (const [key, v] of Object.entries(value)) {

@@ -6,7 +6,7 @@ import { forbidden, unauthorized } from '../http/errors.ts';
 import { CSRF_HEADER, csrfCookie, sessionCookie } from '../console/cookies.ts';
 import { secretsEqual } from './constant-time.ts';
 import { hashApiToken, looksLikeApiToken } from './api-token-secret.ts';
-import { principalCache } from './principal-cache.ts';
+import { principalCacheFor } from './principal-cache.ts';
 import { isRole } from './roles.ts';
 
 /** How stale `last_used_at` may get before a request refreshes it (keeps token use from writing on every call). */
@@ -30,11 +30,13 @@ export const PUBLIC_API_PATHS: RegExp[] = [
  */
 async function resolveBearer(deps: AppDeps, token: string): Promise<Principal | undefined> {
   if (!looksLikeApiToken(token)) return resolveSession(deps, token);
+  const cache = principalCacheFor(deps.database.db);
   const now = Date.now();
-  const cached = principalCache.get(token, now);
+  const cached = cache.get(token, now);
   if (cached !== 'miss') return cached;
+  const generation = cache.begin();
   const { principal, expiresAt } = await resolveApiToken(deps, token, now);
-  principalCache.set(token, principal, now, expiresAt);
+  cache.set(token, principal, now, expiresAt, generation);
   return principal;
 }
 

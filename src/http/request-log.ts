@@ -4,10 +4,13 @@ import type { AppEnv } from './env.ts';
 
 /** Provider webhooks: thousands a second in a burst, each already counted by outcome in /metrics. */
 const WEBHOOK_PATH = '/api/v1/channels/webhooks/';
+/** Load-balancer and Prometheus probes: several a second per process, each one the same line. */
+const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
  * One log line per request: method, path (no query string), status, duration. Redaction runs in the logger.
- * Accepted provider webhooks log at debug (the hot path; `switchboard_webhook_events_total` counts them).
+ * Accepted provider webhooks log at debug (the hot path; `switchboard_webhook_events_total` counts them), and so
+ * do successful probes (/healthz, /readyz, /metrics); failed ones stay at info or error.
  */
 export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -15,11 +18,9 @@ export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
     await next();
     const ms = Math.round((performance.now() - started) * 10) / 10;
     const { status } = c.res;
-    const quiet = status < 300 && c.req.path.startsWith(WEBHOOK_PATH);
+    const { path } = c.req;
+    const quiet = status < 300 && (PROBE_PATHS.has(path) || path.startsWith(WEBHOOK_PATH));
     const level = status >= 500 ? 'error' : quiet ? 'debug' : 'info';
-    logger[level](
-      { request_id: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms },
-      'request',
-    );
+    logger[level]({ request_id: c.get('requestId'), method: c.req.method, path, status, ms }, 'request');
   };
 }

@@ -5,6 +5,7 @@ import type { Db } from '../db/client.ts';
 import { agents, memberships, organizations, projects } from '../db/schema.ts';
 import type { AppEnv, Principal } from '../http/env.ts';
 import { forbidden, notFound, unauthorized } from '../http/errors.ts';
+import { type Membership, membershipCacheFor } from './membership-cache.ts';
 
 export type OrgRow = typeof organizations.$inferSelect;
 export type ProjectRow = typeof projects.$inferSelect;
@@ -30,7 +31,8 @@ export function personOf(c: Context<AppEnv>, refusal: string): Principal {
 }
 
 /**
- * Loads an organization the caller may act on with at least `minimum`, in one query.
+ * Loads an organization the caller may act on with at least `minimum`, in one query, or none when the caller's
+ * membership was read in the last second (membership-cache.ts: changes reach every process within a second).
  * Non-members get 404 (never a hint that it exists); members below `minimum` get 403.
  * An organization token reaches only its own organization, at the weaker of its role and its creator's.
  */
@@ -43,12 +45,7 @@ export async function requireOrganization(
   if (principal.tokenOrganizationId !== undefined && principal.tokenOrganizationId !== organizationId) {
     throw notFound('Organization');
   }
-  const [row] = await db
-    .select({ org: organizations, role: memberships.role })
-    .from(memberships)
-    .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
-    .where(and(eq(memberships.organizationId, organizationId), eq(memberships.userId, principal.userId)))
-    .limit(1);
+  const row = await membershipOf(db, principal.userId, organizationId);
   if (!row || !isRole(row.role)) throw notFound('Organization');
   const role = principal.tokenRole ? weakerRole(row.role, principal.tokenRole) : row.role;
   if (!hasRole(role, minimum)) {
@@ -57,6 +54,23 @@ export async function requireOrganization(
     );
   }
   return { org: row.org, role };
+}
+
+/** The caller's membership and its organization: from the cache, else one query (remembered when found). */
+async function membershipOf(db: Db, userId: string, organizationId: string): Promise<Membership | undefined> {
+  const cache = membershipCacheFor(db);
+  const readAt = Date.now();
+  const cached = cache.get(userId, organizationId, readAt);
+  if (cached) return cached;
+  const generation = cache.begin();
+  const [row] = await db
+    .select({ org: organizations, role: memberships.role })
+    .from(memberships)
+    .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
+    .where(and(eq(memberships.organizationId, organizationId), eq(memberships.userId, userId)))
+    .limit(1);
+  if (row) cache.set(userId, organizationId, row, readAt, generation);
+  return row;
 }
 
 /** Loads a project of an organization the caller may act on with at least `minimum`. */

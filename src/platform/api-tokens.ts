@@ -1,4 +1,4 @@
-import { principalCache } from '../auth/principal-cache.ts';
+import { principalCacheFor } from '../auth/principal-cache.ts';
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { generateApiToken, hashApiToken, tokenDisplayPrefix } from '../auth/api-token-secret.ts';
 import type { Role } from '../auth/roles.ts';
@@ -93,5 +93,5 @@ export async function revokeApiToken(
     )
     update api_tokens set revoked_at = coalesce(revoked_at, now()) where id in (select id from family)`);
   // At once in this process; other processes drop it within PRINCIPAL_TTL_MS.
-  principalCache.clear();
+  principalCacheFor(db).clear();
 }

@@ -4,6 +4,7 @@ import type { Db } from '../db/client.ts';
 import { paginate } from '../db/paginate.ts';
 import { memberships, users } from '../db/schema.ts';
 import { ApiError, forbidden, notFound } from '../http/errors.ts';
+import { membershipCacheFor } from './membership-cache.ts';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
@@ -66,6 +67,8 @@ export async function changeMemberRole(
       .set({ role: input.role, updatedAt: new Date() })
       .where(and(eq(memberships.organizationId, input.organizationId), eq(memberships.userId, input.userId)));
   });
+  // After the commit, so no read of the old role can be cached again here; other processes within a second.
+  membershipCacheFor(db).clear();
 }
 
 /** Removes a member. Admins remove others; anyone may leave; nobody removes the last owner. */
@@ -93,6 +96,7 @@ export async function removeMember(
       .delete(memberships)
       .where(and(eq(memberships.organizationId, input.organizationId), eq(memberships.userId, input.userId)));
   });
+  membershipCacheFor(db).clear();
 }
 
 export async function listMembers(db: Db, organizationId: string, page: { page: number; limit: number }) {

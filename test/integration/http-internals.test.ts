@@ -69,3 +69,25 @@ describe('unexpected failures', () => {
     expect(logged).not.toContain(BOT_TOKEN);
   });
 });
+
+describe('request log', () => {
+  const requestLines = (path: string) =>
+    app.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request' && l.path === path);
+
+  it('leaves successful probes out at info but logs API calls', async () => {
+    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
+    expect(requestLines('/healthz')).toEqual([]);
+    expect(requestLines('/readyz')).toEqual([]);
+    expect((await app.call('GET', '/api/v1/organizations')).status).toBe(401);
+    expect(requestLines('/api/v1/organizations')).toMatchObject([{ level: 'info', status: 401 }]);
+  });
+});
+
+describe('URL checks', () => {
+  it('refuse an escaped NUL in a GET path or query (URLs without escapes skip the decoding)', async () => {
+    expect((await fetch(`${app.url}/api/v1/x%00y`)).status).toBe(400);
+    expect((await fetch(`${app.url}/healthz?q=%00`)).status).toBe(400);
+    expect((await fetch(`${app.url}/healthz?q=plain`)).status).toBe(200);
+  });
+});

@@ -19,6 +19,7 @@ import {
 import { paginate } from '../../db/paginate.ts';
 import { newId } from '../../ids.ts';
 import { personOf, principalOf, requireOrganization } from '../access.ts';
+import { membershipCacheFor } from '../membership-cache.ts';
 import { organizationView } from '../serialize.ts';
 import { descriptionField, nameField } from '../validation.ts';
 
@@ -152,6 +153,7 @@ export function registerOrganizationRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
       .set({ ...body, updatedAt: new Date() })
       .where(eq(organizations.id, orgId))
       .returning();
+    membershipCacheFor(db).clear(); // cached rows hold the organization's name and description
     if (!org) throw new Error('organization vanished during update');
     return c.json({ success: true as const, data: organizationView(org, role) }, 200);
   });
@@ -164,6 +166,7 @@ export function registerOrganizationRoutes(app: OpenAPIHono<AppEnv>, deps: AppDe
       await tx.delete(agents).where(eq(agents.organizationId, orgId));
       await tx.delete(organizations).where(eq(organizations.id, orgId));
     });
+    membershipCacheFor(db).clear();
     return c.json({ success: true as const, message: 'Organization deleted' }, 200);
   });
 }
