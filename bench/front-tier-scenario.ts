@@ -4,6 +4,7 @@
  * the database is counted: every acknowledged update stored, every stored update processed.
  */
 import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { type BenchPeer, measureIngest } from './engine-scenarios.ts';
@@ -28,7 +29,7 @@ export type FrontTierDeps = {
   durationS: number;
   connections: number;
   peer: BenchPeer;
-  /** The scratch PostgreSQL database, or undefined for the embedded one in `dataDir`. */
+  /** The scratch PostgreSQL database, or undefined for the embedded one under `dataDir` (Switchboard's DATA_DIR). */
   databaseUrl: string | undefined;
   dataDir: string;
 };
@@ -50,7 +51,7 @@ async function countEvents(databaseUrl: string | undefined, dataDir: string): Pr
     }
   } else {
     // No Switchboard runs now: the embedded database is opened here, read, and closed.
-    const db = await PGlite.create(dataDir);
+    const db = await PGlite.create(path.join(dataDir, 'pgdata'));
     try {
       rows = (await db.query<{ id: string; processed: boolean }>(sql, like)).rows;
     } finally {

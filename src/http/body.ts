@@ -65,8 +65,15 @@ export function requireJsonBody(): MiddlewareHandler {
 /** Refuses a path segment or query parameter that decodes to a string PostgreSQL cannot store (`%00`). */
 export function rejectUnstorableUrl(): MiddlewareHandler {
   return async (c, next) => {
-    const url = new URL(c.req.url);
-    for (const segment of url.pathname.split('/')) {
+    // The raw path and query cut from the URL string: no URL object per request (it showed in the webhook profile).
+    const href = c.req.url;
+    const start = href.indexOf('/', href.indexOf('://') + 3);
+    if (start < 0) return next();
+    const hash = href.indexOf('#', start);
+    const end = hash < 0 ? href.length : hash;
+    const query = href.indexOf('?', start);
+    const pathEnd = query < 0 || query > end ? end : query;
+    for (const segment of href.slice(start, pathEnd).split('/')) {
       let decoded: string;
       try {
         decoded = decodeURIComponent(segment);
@@ -75,7 +82,8 @@ export function rejectUnstorableUrl(): MiddlewareHandler {
       }
       if (!isStorable(decoded)) throw badRequest(`Invalid path: ${UNSTORABLE}`);
     }
-    for (const [key, value] of url.searchParams) {
+    if (pathEnd === end) return next();
+    for (const [key, value] of new URLSearchParams(href.slice(pathEnd + 1, end))) {
       if (!isStorable(key) || !isStorable(value)) {
         throw badRequest(`Invalid query: ${toStorable(key).slice(0, 100)}: ${UNSTORABLE}`);
       }
