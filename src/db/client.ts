@@ -45,7 +45,11 @@ export type Database = {
    * connection under `name` (the server parses and plans it once, and the text is not sent again); on PGlite it is
    * `priorityQuery`.
    */
-  priorityPrepared: <T = Record<string, unknown>>(name: string, text: string, params: unknown[]) => Promise<T[]>;
+  priorityPrepared: <T = Record<string, unknown>>(
+    name: string,
+    text: string,
+    params: unknown[],
+  ) => Promise<T[]>;
   /** Statements `priorityQuery` can usefully run at once (its pool size; 1 on PGlite). */
   priorityConcurrency: number;
   /** Runs `fn` in one transaction on one connection; commits when it resolves, rolls back when it throws. */
