@@ -25,28 +25,14 @@ const NEW_STREAMS = `json_to_recordset((
     'singletonKey', agent_id || '|' || channel || '|' || stream)), '[]'::json)
   FROM (SELECT DISTINCT agent_id, channel, stream FROM ev) streams))`;
 
-/** pg-boss's wake-up CTE: one `pg_notify` when a new job is runnable now. */
-const NOTIFIED_CTE = /,\s*notified AS \(\s*(SELECT pg_notify\([\s\S]*?\))\s+FROM ins WHERE[\s\S]*$/;
-
-/**
- * The ingest commit as one statement, and pg-boss's wake-up for the queue's workers (PostgreSQL, a queue that
- * NOTIFYs) to send after it commits.
- */
-export type IngestStatement = { sql: string; wake?: string };
-
 /**
  * The whole ingest commit as ONE statement (one round trip, atomic without BEGIN/COMMIT): insert the events,
  * then pg-boss's own job insert for the streams that got a new event, fed from the insert's RETURNING.
- * pg-boss's statement is taken from `boss.insert` itself (never rewritten by hand), so its columns and defaults
- * stay pg-boss's. Its NOTIFY is taken out of the commit and returned as `wake`: a transaction that NOTIFYs holds
- * a cluster-wide lock from its commit until its WAL is flushed, so concurrent ingest commits could never share a
- * flush. A wake-up lost to a crash after the commit only delays the job until the workers' next poll. Returns
- * undefined when the shape is not the one understood here; the caller then uses the two-statement transaction.
+ * pg-boss's statement is taken from `boss.insert` itself (never rewritten by hand), so its columns, defaults
+ * and the NOTIFY that wakes other processes stay pg-boss's. Returns undefined when its shape is not the one
+ * understood here; the caller then uses the two-statement transaction.
  */
-export async function singleStatementIngest(
-  boss: PgBoss,
-  queue: string,
-): Promise<IngestStatement | undefined> {
+export async function singleStatementIngest(boss: PgBoss, queue: string): Promise<string | undefined> {
   let jobSql = '';
   const capture = jobDbFor(async (text) => {
     jobSql = text;
@@ -56,14 +42,11 @@ export async function singleStatementIngest(
   if (jobSql.split(JOB_SOURCE).length !== 2) return undefined;
   const jobs = jobSql.replace(JOB_SOURCE, () => NEW_STREAMS).trim();
   const rows = 'SELECT agent_id, channel, provider_event_id FROM ev';
-  if (/^INSERT\s/i.test(jobs)) return { sql: `WITH ${INSERT_EVENTS}, ins AS (${jobs}) ${rows}` };
+  if (/^INSERT\s/i.test(jobs)) return `WITH ${INSERT_EVENTS}, ins AS (${jobs}) ${rows}`;
   const tail = NOTIFY_TAIL.exec(jobs);
   if (!/^WITH ins AS \(/.test(jobs) || !tail) return undefined;
   const body = jobs.slice('WITH '.length, tail.index);
-  const notified = NOTIFIED_CTE.exec(body);
-  if (!notified?.[1]) return undefined;
-  // A data-modifying CTE runs whether or not the final SELECT reads it.
-  return { sql: `WITH ${INSERT_EVENTS}, ${body.slice(0, notified.index)} ${rows}`, wake: notified[1] };
+  return `WITH ${INSERT_EVENTS}, ${body} ${rows} WHERE (SELECT count(*) FROM notified) >= 0`;
 }
 
 /** One event row for the statement above. */

@@ -5,12 +5,7 @@ import { newId } from '../ids.ts';
 import { scrubUnstorable, truncateText } from '../text-safety.ts';
 import { jobDbFor } from '../queue/job-queue.ts';
 import { GroupCommit } from './group-commit.ts';
-import {
-  type EventRow,
-  type IngestStatement,
-  runIngestStatement,
-  singleStatementIngest,
-} from './ingest-statement.ts';
+import { type EventRow, runIngestStatement, singleStatementIngest } from './ingest-statement.ts';
 import { QUEUES, streamKey } from './queues.ts';
 import { statusStream } from './statuses.ts';
 
@@ -47,10 +42,7 @@ export class Ingestor {
   private readonly maxTextChars: number;
   private readonly group: GroupCommit<Pending, IngestResult>;
   /** The one-statement commit (see ingest-statement.ts), built on first use; null = use a transaction. */
-  private statement?: Promise<IngestStatement | null>;
-  /** A wake-up is being sent; `wakeAgain`: another commit queued work meanwhile, so one more follows it. */
-  private waking = false;
-  private wakeAgain = false;
+  private statement?: Promise<string | null>;
 
   /**
    * `onQueued` runs after a commit that enqueued work (wakes a local worker); message text longer than
@@ -85,7 +77,7 @@ export class Ingestor {
 
   private async commit(batch: Pending[]): Promise<IngestResult[]> {
     this.statement ??= singleStatementIngest(this.boss, QUEUES.inbound).then(
-      (statement) => statement ?? null,
+      (sql) => sql ?? null,
       () => null,
     );
     const statement = await this.statement;
@@ -103,33 +95,11 @@ export class Ingestor {
         });
       }
     }
-    const inserted = await runIngestStatement(this.database, statement.sql, rows);
-    if (statement.wake && inserted.length > 0) this.wake(statement.wake);
+    const inserted = await runIngestStatement(this.database, statement, rows);
     return countNew(
       batch,
       new Set(inserted.map((row) => eventKey(row.agent_id, row.channel, row.provider_event_id))),
     );
-  }
-
-  /**
-   * Sends pg-boss's NOTIFY after a commit, off the response path and on the main pool: at most one at a time, and
-   * commits that land while one is in flight share the next. A failed wake-up is only a later poll.
-   */
-  private wake(sql: string): void {
-    if (this.waking) {
-      this.wakeAgain = true;
-      return;
-    }
-    this.waking = true;
-    void this.database
-      .query(sql)
-      .catch(() => {})
-      .finally(() => {
-        this.waking = false;
-        if (!this.wakeAgain) return;
-        this.wakeAgain = false;
-        this.wake(sql);
-      });
   }
 
   /** The same commit as a transaction of two statements (pg-boss's insert in a shape not understood). */

@@ -9,7 +9,6 @@ import { startJobQueue } from '../../src/queue/job-queue.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createWorkspace } from '../helpers/fixtures.ts';
 import { captureLogger } from '../helpers/logs.ts';
-import { eventually } from '../helpers/loopback-peer.ts';
 import { foldChannelAnalytics, readChannelAnalytics } from '../../src/conversations/analytics.ts';
 
 // The ingest commit alone: a job queue with no workers, so the jobs the commit enqueued stay visible.
@@ -46,13 +45,8 @@ const inboundJobs = async () =>
 describe('ingest commit', () => {
   it("is one statement built from pg-boss's own insert, on this database", async () => {
     const statement = await singleStatementIngest(boss, QUEUES.inbound);
-    expect(statement?.sql).toMatch(/^WITH ev AS \(\s*INSERT INTO inbound_events/);
-    expect(statement?.sql).toContain('INSERT INTO pgboss.');
-    // PostgreSQL's queue NOTIFYs: the wake-up is sent after the commit, never inside it.
-    expect(statement?.sql).not.toContain('pg_notify');
-    if (app.database.kind === 'postgres')
-      expect(statement?.wake).toMatch(/^SELECT pg_notify\(.*'inbound'\)$/s);
-    else expect(statement?.wake).toBeUndefined();
+    expect(statement).toMatch(/^WITH ev AS \(\s*INSERT INTO inbound_events/);
+    expect(statement).toContain(app.database.kind === 'postgres' ? 'pg_notify' : 'INSERT INTO pgboss.');
   });
 
   it('stores each event once, enqueues one job per stream that got a new event, and counts duplicates', async () => {
@@ -80,39 +74,6 @@ describe('ingest commit', () => {
     const again = await ingestor.ingest(target, [message('e3', 'bob'), message('e1', 'ann')]);
     expect(again).toEqual({ accepted: 0, duplicates: 2 });
     expect(await inboundJobs()).toEqual([]);
-  });
-
-  it("wakes pg-boss's listeners after a commit that enqueued work (PostgreSQL), and sends nothing for a redelivery", async () => {
-    const statement = await singleStatementIngest(boss, QUEUES.inbound);
-    // The embedded database has no other process to wake: its queue does not NOTIFY.
-    if (app.database.kind === 'pglite') return expect(statement?.wake).toBeUndefined();
-    const wake = statement?.wake ?? '';
-    // The channel pg-boss notifies on, read from its own wake-up statement.
-    const channelSql = wake.replace(/^SELECT pg_notify\((.*), '[^']*'\)$/s, 'SELECT $1 AS channel');
-    const [row] = await app.database.query<{ channel: string }>(channelSql);
-    const heard: string[] = [];
-    const unlisten = await app.database.listen(row?.channel ?? '', (payload) => heard.push(payload));
-    // Wake-ups are sent without being awaited; the ingestor starts each one before its commit resolves.
-    let wakes = 0;
-    const counting = {
-      ...app.database,
-      query: ((text: string, params?: unknown[]) => {
-        if (text === wake) wakes++;
-        return app.database.query(text, params);
-      }) as typeof app.database.query,
-    };
-    try {
-      const ingestor = new Ingestor(counting, boss);
-      const target = { agentId, channel: 'loopback' };
-      await ingestor.ingest(target, [message('wake-1', 'dan')]);
-      expect(wakes).toBe(1);
-      await eventually(() => (heard.length > 0 ? true : undefined), 10_000);
-      expect(heard).toEqual([QUEUES.inbound]);
-      await ingestor.ingest(target, [message('wake-1', 'dan')]);
-      expect(wakes).toBe(1);
-    } finally {
-      await unlisten();
-    }
   });
 
   it('keeps one stream in submission order under many concurrent submissions', async () => {
