@@ -40,16 +40,6 @@ export type Database = {
    * queued for the engine (see priority-gate.ts).
    */
   priorityQuery: SqlRunner;
-  /**
-   * `priorityQuery` for a statement run again and again with the same text: on PostgreSQL it is prepared once per
-   * connection under `name` (the server parses and plans it once, and the text is not sent again); on PGlite it is
-   * `priorityQuery`.
-   */
-  priorityPrepared: <T = Record<string, unknown>>(
-    name: string,
-    text: string,
-    params: unknown[],
-  ) => Promise<T[]>;
   /** Statements `priorityQuery` can usefully run at once (its pool size; 1 on PGlite). */
   priorityConcurrency: number;
   /** Runs `fn` in one transaction on one connection; commits when it resolves, rolls back when it throws. */
@@ -126,8 +116,6 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       db: drizzlePg(pool, { schema }) as unknown as Db,
       query: async (text, params) => (await pool.query(text, params)).rows,
       priorityQuery: async (text, params) => (await priorityPool.query(text, params)).rows,
-      priorityPrepared: async <T>(name: string, text: string, values: unknown[]) =>
-        (await priorityPool.query<T & pg.QueryResultRow>({ name, text, values })).rows as T[],
       priorityConcurrency: PRIORITY_POOL_MAX,
       transaction: async (fn) => {
         const session = await checkout(pool);
@@ -185,8 +173,6 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       return (await client.query(text, params)).rows as never;
     },
     priorityQuery: (text, params) =>
-      gate.urgently(async () => (await urgentQuery(text, params)).rows as never),
-    priorityPrepared: (_name, text, params) =>
       gate.urgently(async () => (await urgentQuery(text, params)).rows as never),
     priorityConcurrency: 1,
     transaction: async (fn) => {

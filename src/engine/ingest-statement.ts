@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { PgBoss } from 'pg-boss';
-import type { Database } from '../db/client.ts';
+import type { SqlRunner } from '../db/client.ts';
 import { jobDbFor } from '../queue/job-queue.ts';
 
 /** Where pg-boss's job insert reads its jobs from; replaced by the streams the event insert returned. */
@@ -59,23 +58,9 @@ export type EventRow = {
   payload: unknown;
 };
 
-/** Prepared-statement names by statement text: a connection refuses one name for two different texts. */
-const names = new Map<string, string>();
-
-/** Runs the statement as a prepared statement (its text never changes while running); returns the new rows. */
-export function runIngestStatement(
-  database: Pick<Database, 'priorityPrepared'>,
-  statement: string,
-  rows: EventRow[],
-) {
-  let name = names.get(statement);
-  if (!name) {
-    name = `switchboard_ingest_${createHash('sha256').update(statement).digest('hex').slice(0, 16)}`;
-    names.set(statement, name);
-  }
-  return database.priorityPrepared<{ agent_id: string; channel: string; provider_event_id: string }>(
-    name,
-    statement,
-    [JSON.stringify(rows)],
-  );
+/** Runs the statement; returns the rows that were new. */
+export function runIngestStatement(query: SqlRunner, statement: string, rows: EventRow[]) {
+  return query<{ agent_id: string; channel: string; provider_event_id: string }>(statement, [
+    JSON.stringify(rows),
+  ]);
 }

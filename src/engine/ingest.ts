@@ -95,7 +95,7 @@ export class Ingestor {
         });
       }
     }
-    const inserted = await runIngestStatement(this.database, statement, rows);
+    const inserted = await runIngestStatement(this.database.priorityQuery, statement, rows);
     return countNew(
       batch,
       new Set(inserted.map((row) => eventKey(row.agent_id, row.channel, row.provider_event_id))),
