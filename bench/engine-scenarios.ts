@@ -67,10 +67,10 @@ const FILLER = 'The quick brown fox jumps over the lazy dog; '.repeat(25).slice(
  * The ingest load's n-th request: a signed loopback update of ~1.2 KB from one of INGEST_USERS senders, 5% of
  * them repeating an update sent 10 requests earlier. The raw node:http baseline is driven with exactly these.
  */
-export function loopbackRequest(n: number): WebhookRequest {
-  const id = n % DUPLICATE_EVERY === 0 && n > 10 ? n - 10 : n;
+export function loopbackRequest(n: number, prefix = 'bench'): WebhookRequest {
+  const id = loopbackSeq(n);
   const body = JSON.stringify({
-    update_id: `bench-${process.pid}-${id}`,
+    update_id: loopbackUpdateId(n, prefix),
     message: {
       from: `bench${id % INGEST_USERS}`,
       name: `Bench user ${id % INGEST_USERS}`,
@@ -86,13 +86,32 @@ export function loopbackRequest(n: number): WebhookRequest {
   };
 }
 
-/** Signed inbound events (loopbackRequest) as fast as the server acknowledges them. */
-export function measureIngest(url: string, agentId: string, durationS: number, connections: number) {
+/** The update id of the ingest load's n-th request: every DUPLICATE_EVERY-th repeats the one 10 requests back. */
+export function loopbackUpdateId(n: number, prefix = 'bench'): string {
+  return `${prefix}-${process.pid}-${loopbackSeq(n)}`;
+}
+
+const loopbackSeq = (n: number) => (n % DUPLICATE_EVERY === 0 && n > 10 ? n - 10 : n);
+
+/**
+ * Signed inbound events (loopbackRequest) as fast as the server acknowledges them. `prefix` keeps one run's
+ * update ids apart from another's (same length as 'bench', so bodies keep their size); `onAck` gets each
+ * acknowledged update id.
+ */
+export function measureIngest(
+  url: string,
+  agentId: string,
+  durationS: number,
+  connections: number,
+  prefix = 'bench',
+  onAck?: (updateId: string) => void,
+) {
   return measureWebhookIngest(
     `${url}/api/v1/channels/webhooks/loopback/${agentId}`,
     durationS,
     connections,
-    loopbackRequest,
+    (n) => loopbackRequest(n, prefix),
+    onAck && ((n) => onAck(loopbackUpdateId(n, prefix))),
   );
 }
 

@@ -41,14 +41,33 @@ export function findUnstorable(root: unknown): string | undefined {
   return undefined;
 }
 
-/** A copy of a JSON-like value with every key and string made storable (provider data: repaired, not refused). */
+/** True when some key or string in `value` (down to the depth scrubUnstorable walks) is not storable. */
+function needsScrub(value: unknown, depth: number): boolean {
+  if (typeof value === 'string') return !isStorable(value);
+  if (value === null || typeof value !== 'object' || depth > 64) return false;
+  if (Array.isArray(value)) return value.some((item) => needsScrub(item, depth + 1));
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    if (!isStorable(key) || needsScrub((value as Record<string, unknown>)[key], depth + 1)) return true;
+  }
+  return false;
+}
+
+/**
+ * A JSON-like value with every key and string made storable (provider data: repaired, not refused): the value
+ * itself when nothing needs repair (the usual case, no copy), else a repaired copy.
+ */
 export function scrubUnstorable<T>(value: T, depth = 0): T {
+  return depth === 0 && !needsScrub(value, 0) ? value : scrubCopy(value, depth);
+}
+
+function scrubCopy<T>(value: T, depth: number): T {
   if (typeof value === 'string') return toStorable(value) as T;
   if (value === null || typeof value !== 'object' || depth > 64) return value;
-  if (Array.isArray(value)) return value.map((item) => scrubUnstorable(item, depth + 1)) as T;
+  if (Array.isArray(value)) return value.map((item) => scrubCopy(item, depth + 1)) as T;
   // fromEntries defines own properties, so a `__proto__` key stays a plain key.
   return Object.fromEntries(
-    Object.entries(value).map(([key, child]) => [toStorable(key), scrubUnstorable(child, depth + 1)]),
+    Object.entries(value).map(([key, child]) => [toStorable(key), scrubCopy(child, depth + 1)]),
   ) as T;
 }
 

@@ -32,16 +32,21 @@ export function adapterContext(
   account: ChannelAccount,
 ): AdapterContext {
   const { database } = deps;
+  let logger: Logger | undefined;
   return {
     account,
     fetch: deps.fetch ?? fetch,
     fetchPublic: deps.fetchPublic ?? publicFetchFor(deps.config),
     now: Date.now,
-    logger: deps.logger.child({
-      agent: account.agentId,
-      channel: account.channel,
-      provider: account.provider,
-    }),
+    // Built on first use: most webhooks never log, and a child logger per request showed in the ingest profile.
+    get logger() {
+      logger ??= deps.logger.child({
+        agent: account.agentId,
+        channel: account.channel,
+        provider: account.provider,
+      });
+      return logger;
+    },
     apiRoots: apiRootsFrom(deps.config),
     snsTrustedHosts: deps.config.AWS_SNS_TRUSTED_HOSTS,
     ...(deps.config.PUBLIC_URL ? { publicUrl: deps.config.PUBLIC_URL } : {}),

@@ -8,7 +8,7 @@ import { type ChannelAccount, CHANNELS, type ChannelName } from '../channels/typ
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
-import type { SenderLookup } from './senders.ts';
+import type { Sender, SenderLookup } from './senders.ts';
 
 /** Agent ids known to exist (bounded), so the loopback hot path skips a query per webhook. */
 const KNOWN_AGENTS_MAX = 10_000;
@@ -54,10 +54,14 @@ export function createSenderLookup(deps: SenderLookupDeps): SenderLookup {
     const ctx = adapterContext(deps, account);
     return { adapter, ctx: deps.sandboxOutbox ? { ...ctx, sandboxOutbox: deps.sandboxOutbox } : ctx };
   };
+  // The loopback sender of each known agent, built once: its account comes from the environment alone.
+  const loopbackSenders = new Map<string, Sender>();
   return async (agentId, channel, recipient) => {
     if (isSandboxUser(recipient) && isSandboxChannel(channel)) return sandboxSender(agentId, channel);
     const { LOOPBACK_CHANNEL_URL: url, LOOPBACK_CHANNEL_SECRET: secret } = config;
     if (channel === 'loopback' && url && secret && (await agentExists(agentId))) {
+      const known = loopbackSenders.get(agentId);
+      if (known) return known;
       const account: ChannelAccount = {
         agentId,
         channel: 'website',
@@ -68,7 +72,10 @@ export function createSenderLookup(deps: SenderLookupDeps): SenderLookup {
         hmacKey: async (field) =>
           field === 'secret' ? (loopbackKey ??= createSecretKey(secret, 'utf8')) : undefined,
       };
-      return { adapter: loopbackAdapter, ctx: adapterContext(deps, account) };
+      const sender = { adapter: loopbackAdapter, ctx: adapterContext(deps, account) };
+      if (loopbackSenders.size >= KNOWN_AGENTS_MAX) loopbackSenders.clear();
+      loopbackSenders.set(agentId, sender);
+      return sender;
     }
     if (!(CHANNELS as readonly string[]).includes(channel)) return null;
     const account = await channelAccounts.resolve(agentId, channel as ChannelName);

@@ -13,6 +13,9 @@ import {
   verifyDialog360,
 } from './webhook.ts';
 
+/** One decoder for every webhook body (decode without `stream` keeps no state between calls). */
+const utf8 = new TextDecoder();
+
 /**
  * 360dialog (hosted Cloud API) settings (spec: WhatsApp option 3); the key goes in D360-API-KEY.
  * `webhook_secret` is generated when not given and registered as a header by webhook setup.
@@ -42,7 +45,7 @@ export const dialog360: ProviderAdapter = {
   generatedSecrets: { webhook_secret: newWebhookSecret },
   verify: verifyDialog360,
   // One key per number: everything delivered to this account is for its number.
-  parse: (request) => parseCloudEnvelope(JSON.parse(new TextDecoder().decode(request.body))),
+  parse: (request) => parseCloudEnvelope(JSON.parse(utf8.decode(request.body))),
   ...cloudApiMethods(dialog360Api),
   test: testDialog360,
   setupWebhook: setupDialog360Webhook,

@@ -3,6 +3,9 @@ import { DeliveryError } from '../errors.ts';
 import type { InboundEvent, ProviderAdapter } from '../types.ts';
 import { LOOPBACK_SIGNATURE_HEADER, type LoopbackUpdate, verifyLoopback } from './protocol.ts';
 
+/** One decoder for every webhook body (decode without `stream` keeps no state between calls). */
+const utf8 = new TextDecoder();
+
 /** Longest loopback message; longer replies are split (exercises the engine's multi-part path). */
 export const LOOPBACK_TEXT_LIMIT = 4096;
 
@@ -74,7 +77,7 @@ export const loopbackAdapter: ProviderAdapter = {
     return ok ? { ok: true } : { ok: false, reason: 'invalid signature' };
   },
   parse(request) {
-    const parsed = bodySchema.parse(JSON.parse(new TextDecoder().decode(request.body)));
+    const parsed = bodySchema.parse(JSON.parse(utf8.decode(request.body)));
     return (Array.isArray(parsed) ? parsed : [parsed]).flatMap(toEvent);
   },
   splitReply(reply) {

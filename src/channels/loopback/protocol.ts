@@ -11,6 +11,8 @@ export type LoopbackUpdate = {
   status?: { message_id: string; status: InboundStatusEvent['status'] };
 };
 
+const HEX_DIGEST = /^[0-9a-f]{64}$/;
+
 /** Signs a body the way the loopback peer does. */
 export function signLoopback(body: Uint8Array | string, secret: string | KeyObject): string {
   return createHmac('sha256', secret).update(body).digest('hex');
@@ -22,8 +24,8 @@ export function verifyLoopback(
   signature: string | null,
   secret: string | KeyObject | undefined,
 ): boolean {
-  if (!signature || !secret) return false;
-  const expected = Buffer.from(signLoopback(body, secret), 'utf8');
-  const given = Buffer.from(signature, 'utf8');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  // Lowercase hex of the 32-byte digest only; compared as bytes (no hex strings built per request).
+  if (!signature || !secret || !HEX_DIGEST.test(signature)) return false;
+  const expected = createHmac('sha256', secret).update(body).digest();
+  return timingSafeEqual(Buffer.from(signature, 'hex'), expected);
 }

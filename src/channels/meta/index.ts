@@ -8,6 +8,9 @@ import { metaApi, phoneNumberIdOf } from './api.ts';
 import { verifyMeta } from './verify.ts';
 import { metaWebhookInfo, setupMetaWebhook, testMeta } from './webhook.ts';
 
+/** One decoder for every webhook body (decode without `stream` keeps no state between calls). */
+const utf8 = new TextDecoder();
+
 /**
  * WhatsApp Cloud API settings (spec: WhatsApp option 2). `verify_token` answers Meta's GET handshake and
  * `credentials.app_secret` checks X-Hub-Signature-256 on every event (providers.md §3.4), so both are required.
@@ -41,7 +44,7 @@ export const meta: ProviderAdapter = {
   verify: verifyMeta,
   parse(request, ctx) {
     const phoneNumberId = ctx ? phoneNumberIdOf(ctx) : undefined;
-    return parseCloudEnvelope(JSON.parse(new TextDecoder().decode(request.body)), {
+    return parseCloudEnvelope(JSON.parse(utf8.decode(request.body)), {
       ...(phoneNumberId ? { phoneNumberId } : {}),
     });
   },

@@ -7,6 +7,9 @@ import { splitTelegramReply } from './split.ts';
 import { parseUpdate } from './updates.ts';
 import { setupWebhook, testConnection, verifySecret, webhookInfo } from './webhook.ts';
 
+/** One decoder for every webhook body (decode without `stream` keeps no state between calls). */
+const utf8 = new TextDecoder();
+
 /** `<numeric bot id>:<secret>` as BotFather prints it (providers.md §2.1). */
 export const botToken = z
   .string()
@@ -53,7 +56,7 @@ export const telegram: ProviderAdapter = {
   generatedSecrets: { webhook_secret: newWebhookSecret },
   verify: verifySecret,
   parse(request, ctx) {
-    return parseUpdate(JSON.parse(new TextDecoder().decode(request.body)), ctx);
+    return parseUpdate(JSON.parse(utf8.decode(request.body)), ctx);
   },
   async acknowledge(events, ctx) {
     // Always answer callback queries, or the user's client keeps spinning.
