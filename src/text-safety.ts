@@ -41,24 +41,12 @@ export function findUnstorable(root: unknown): string | undefined {
   return undefined;
 }
 
-/** True when some key or string in `value` (down to the depth scrubUnstorable walks) is not storable. */
-function needsScrub(value: unknown, depth: number): boolean {
-  if (typeof value === 'string') return !isStorable(value);
-  if (value === null || typeof value !== 'object' || depth > 64) return false;
-  if (Array.isArray(value)) return value.some((item) => needsScrub(item, depth + 1));
-  for (const key in value) {
-    if (!Object.hasOwn(value, key)) continue;
-    if (!isStorable(key) || needsScrub((value as Record<string, unknown>)[key], depth + 1)) return true;
-  }
-  return false;
-}
-
 /**
  * A JSON-like value with every key and string made storable (provider data: repaired, not refused): the value
  * itself when nothing needs repair (the usual case, no copy), else a repaired copy.
  */
-export function scrubUnstorable<T>(value: T, depth = 0): T {
-  return depth === 0 && !needsScrub(value, 0) ? value : scrubCopy(value, depth);
+export function scrubUnstorable<T>(value: T): T {
+  return findUnstorable(value) === undefined ? value : scrubCopy(value, 0);
 }
 
 function scrubCopy<T>(value: T, depth: number): T {
