@@ -1,13 +1,14 @@
 import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { agents } from '../db/schema.ts';
+import { channelConfigs } from '../db/schema-channels.ts';
 import { type AgentResponder, TurnError } from '../engine/responder.ts';
 import type { Vault } from '../vault/vault.ts';
 import { LlmError } from './llm/errors.ts';
 import { resolveLlmTargets } from './llm/targets.ts';
 import type { LlmClient } from './llm/client.ts';
 import { buildPrompt } from './prompt.ts';
-import { loadHandoffSettings } from '../handoff/settings.ts';
+import { handoffSettingsOf } from '../handoff/settings.ts';
 import { HANDOFF_TOOL, handoffRequested } from '../handoff/tool.ts';
 import { extractQuickReplies, quickReplyStream } from './quick-replies.ts';
 
@@ -27,7 +28,14 @@ export type AgentServiceDeps = {
 export function createAgentResponder(deps: AgentServiceDeps): AgentResponder {
   const now = deps.now ?? (() => new Date());
   return async (input, options = {}) => {
-    const [agent] = await deps.database.db.select().from(agents).where(eq(agents.id, input.agentId)).limit(1);
+    // The agent and its global channel settings (the handoff tool is offered when handoff is on) in one read.
+    const [row] = await deps.database.db
+      .select({ agent: agents, settings: channelConfigs.settings })
+      .from(agents)
+      .leftJoin(channelConfigs, eq(channelConfigs.agentId, agents.id))
+      .where(eq(agents.id, input.agentId))
+      .limit(1);
+    const agent = row?.agent;
     if (!agent) throw new TurnError('agent_not_found', 'The agent no longer exists');
     if (agent.status !== 'active') throw new TurnError('agent_inactive', 'The agent is inactive');
     let targets;
@@ -40,7 +48,7 @@ export function createAgentResponder(deps: AgentServiceDeps): AgentResponder {
       now: now(),
       historyBudgetChars: deps.historyBudgetChars,
     });
-    const offerHandoff = (await loadHandoffSettings(deps.database.query, agent.id)).enabled;
+    const offerHandoff = handoffSettingsOf(row.settings).enabled;
     // A quick-reply marker is held back from the stream and becomes the reply's buttons.
     const stream = options.onChunk ? quickReplyStream(options.onChunk) : undefined;
     try {

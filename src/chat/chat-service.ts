@@ -133,7 +133,7 @@ export class ChatService {
     if (!prepared || !prepared.pendingIds.includes(messageId))
       return this.existingReply(conversationId, messageId);
     // A human owns the conversation (or a keyword just handed it over): stored, not answered by the agent.
-    if (!(await this.database.transaction((query) => gateTurn(query, prepared, this.now())))) {
+    if (!(await gateTurn(this.database, prepared, this.now()))) {
       throw inHandoffError();
     }
     let reply;
@@ -155,7 +155,6 @@ export class ChatService {
       recordReply(query, prepared, reply, replyParts(reply), {
         now: this.now(),
         deliveredInline: true,
-        blocked: false,
       }),
     );
     if (handoff) throw inHandoffError();

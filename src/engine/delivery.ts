@@ -5,7 +5,7 @@ import type { StoredTemplate } from '../db/schema-conversations.ts';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import { deliveries } from '../metrics/metrics.ts';
-import { isBlocked, markBlocked } from './blocking.ts';
+import { markBlocked } from './blocking.ts';
 import type { Sender, SenderLookup } from './senders.ts';
 import { contactWindow, holdForWindow, OUTSIDE_WINDOW, reengagementOf } from './window-hold.ts';
 import { publishEvent } from '../events/publish.ts';
@@ -68,28 +68,31 @@ export async function deliverConversation(
 ): Promise<DeliveryOutcome> {
   const { database } = deps;
   for (let sent = 0; sent < DELIVERY_BATCH; sent++) {
-    const message = (
-      await database.query<QueuedRow>(
-        `select id, conversation_id, agent_id, channel, content, recipient, buttons, attachments, template,
-                attempts, next_attempt_at, role,
-                (select channel_metadata from conversations where id = $1) as channel_metadata
-         from messages where conversation_id = $1 and direction = 'outbound' and status = 'queued'
-         order by seq limit 1`,
-        [conversationId],
-      )
-    )[0];
+    // The next two queued messages: a second one says whether to look again after this one. (A message queued
+    // later brings a delivery job of its own, which runs after this one.)
+    const [message, next] = await database.query<QueuedRow & { blocked: boolean }>(
+      `select m.id, m.conversation_id, m.agent_id, m.channel, m.content, m.recipient, m.buttons, m.attachments,
+              m.template, m.attempts, m.next_attempt_at, m.role,
+              (select channel_metadata from conversations where id = $1) as channel_metadata,
+              exists (select 1 from contact_identities i
+                      where i.agent_id = m.agent_id and i.channel = m.channel
+                        and i.platform_user_id = m.recipient ->> 'platformUserId' and i.blocked_at is not null)
+                as blocked
+       from messages m where m.conversation_id = $1 and m.direction = 'outbound' and m.status = 'queued'
+       order by m.seq limit 2`,
+      [conversationId],
+    );
     if (!message) return {};
     if (message.next_attempt_at && new Date(message.next_attempt_at) > deps.now()) {
       return { retryAt: new Date(message.next_attempt_at) };
     }
-    if (
-      await isBlocked(database.query, message.agent_id, message.channel, message.recipient.platformUserId)
-    ) {
+    if (message.blocked) {
       await markFailed(database, message, 'recipient_blocked', 'The recipient blocked this sender');
-      continue;
+    } else {
+      const outcome = await attempt(deps, conversationId, message);
+      if (outcome) return outcome;
     }
-    const outcome = await attempt(deps, conversationId, message);
-    if (outcome) return outcome;
+    if (!next) return {};
   }
   return { retryAt: deps.now() };
 }

@@ -79,14 +79,15 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
   const options = { ...DEFAULT_ENGINE_OPTIONS, ...deps.options };
   const now = deps.now ?? (() => new Date());
   const { database, logger } = deps;
-  const boss = await startJobQueue(database, logger);
+  const workers = new Map<string, WorkerSlots>();
+  // A job NOTIFY (from any process) starts one idle slot here; slots that get jobs start more (worker-slots.ts).
+  const boss = await startJobQueue(database, logger, (queue) => workers.get(queue)?.wakeIdle());
   // PostgreSQL: a NOTIFY per new job wakes workers in every process. PGlite is one process (the
   // DATA_DIR lock), and pg-boss's NOTIFY wakes every idle worker of the queue — N fetches on the one
   // embedded connection for each job — so there the engine wakes one worker itself after each commit.
   await createQueues(boss, database.kind === 'postgres');
   if (database.kind === 'pglite') await recoverOrphanedJobs(database, boss, logger);
 
-  const workers = new Map<string, WorkerSlots>();
   const timers = new Set<NodeJS.Timeout>();
   const wake = (queue: string, afterMs: number) => {
     if (afterMs <= 0) return workers.get(queue)?.wakeOne();

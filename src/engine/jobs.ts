@@ -117,7 +117,7 @@ export function createJobHandlers(ctx: JobContext) {
     const prepared = await prepareTurn(database.query, conversationId);
     if (!prepared) return;
     // A human owns the conversation (or a keyword just handed it over): the agent stays silent.
-    if (!(await database.transaction((query) => gateTurn(query, prepared, now())))) return;
+    if (!(await gateTurn(database, prepared, now()))) return;
     const { input } = prepared;
     const inline = INLINE_CHANNELS.has(input.channel);
     const sender = inline
@@ -152,11 +152,9 @@ export function createJobHandlers(ctx: JobContext) {
     }
     const parts = replyParts(reply, sender?.adapter);
     const queued = await database.transaction(async (query) => {
-      const blocked = await isBlocked(query, input.agentId, input.channel, prepared.recipient.platformUserId);
       const { queued } = await recordReply(query, prepared, reply, parts, {
         now: now(),
         deliveredInline: inline,
-        blocked,
       });
       if (queued > 0) {
         await boss.send(

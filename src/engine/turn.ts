@@ -124,12 +124,21 @@ export async function recordReply(
   turn: PreparedTurn,
   reply: TurnReply,
   parts: ReplyPart[],
-  options: { now: Date; deliveredInline: boolean; blocked: boolean },
+  options: { now: Date; deliveredInline: boolean },
 ): Promise<{ recorded: boolean; queued: number; handoff?: true }> {
   const { input, now } = { input: turn.input, now: options.now };
-  const rows = await query<{ channel_history: ChannelHistoryEntry[]; handoff_at: Date | null }>(
-    `select channel_history, handoff_at from conversations where id = $1 for update`,
-    [input.conversationId],
+  // The conversation row locked, and whether the person blocked this agent on the channel (nothing is sent then).
+  const rows = await query<{
+    channel_history: ChannelHistoryEntry[];
+    handoff_at: Date | null;
+    blocked: boolean;
+  }>(
+    `select c.channel_history, c.handoff_at,
+            exists (select 1 from contact_identities i
+                    where i.agent_id = $2 and i.channel = $3 and i.platform_user_id = $4 and i.blocked_at is not null)
+              as blocked
+     from conversations c where c.id = $1 for update of c`,
+    [input.conversationId, input.agentId, input.channel, turn.recipient.platformUserId],
   );
   // The row lock orders this against a handoff: one that committed first wins, and the agent stays silent.
   if (rows[0]?.handoff_at) {
@@ -142,7 +151,8 @@ export async function recordReply(
   );
   // Another run of this turn already committed its reply.
   if (answered.length === 0) return { recorded: false, queued: 0 };
-  const status = options.blocked ? 'failed' : options.deliveredInline ? 'sent' : 'queued';
+  const blocked = rows[0]?.blocked ?? false;
+  const status = blocked ? 'failed' : options.deliveredInline ? 'sent' : 'queued';
   const usage = reply.usage;
   const stored: string[] = [];
   for (const [index, part] of parts.entries()) {
@@ -168,8 +178,8 @@ export async function recordReply(
         turn.replyTo,
         index,
         status === 'sent' ? now : null,
-        options.blocked ? 'recipient_blocked' : null,
-        options.blocked ? 'The recipient blocked this sender; nothing was sent' : null,
+        blocked ? 'recipient_blocked' : null,
+        blocked ? 'The recipient blocked this sender; nothing was sent' : null,
         now,
       ],
     );

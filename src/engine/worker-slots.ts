@@ -6,7 +6,8 @@ type Job = { id: string; data: unknown };
  * The workers of one queue in this process, one pg-boss registration per slot so each can be woken
  * by id. A slot that finished a job fetches again at once (a backlog drains at full speed, and a job
  * its run held back under `stately` is picked up); `wakeOne` starts an idle slot, or queues a refetch
- * on a busy one when none is idle.
+ * on a busy one when none is idle. A slot that got a job wakes one more idle slot: one wake-up (a NOTIFY
+ * for a batch of jobs) spreads over the slots while jobs keep coming, and stops at the first empty fetch.
  */
 export class WorkerSlots {
   private readonly boss: PgBoss;
@@ -23,6 +24,7 @@ export class WorkerSlots {
     id = await this.boss.work(queue, options, async ([job]) => {
       if (!job) return;
       this.idle.delete(id);
+      this.wakeIdle();
       try {
         await run(job);
       } finally {
@@ -32,6 +34,12 @@ export class WorkerSlots {
     });
     this.all.push(id);
     this.idle.add(id);
+  }
+
+  /** Starts an idle slot, if there is one (a busy slot fetches again when its job ends anyway). */
+  wakeIdle(): void {
+    const idle = this.idle.values().next();
+    if (!idle.done) this.boss.notifyWorker(idle.value);
   }
 
   wakeOne(): void {

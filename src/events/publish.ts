@@ -26,9 +26,10 @@ export async function publishEvents(query: SqlRunner, events: readonly AgentEven
   if (events.length === 0) return;
   // created_at is the time of this statement (when the id was taken), not of the transaction's start: readers
   // judge how long an id may still be uncommitted from it (src/events/event-log.ts HOLE_WAIT_MS).
-  // One statement: the events, and a delivery for every enabled event webhook of the agent's organization that
-  // subscribes to the type (so a delivery exists exactly when its event committed, and none can be skipped).
-  const [created] = await query<{ deliveries: number }>(
+  // One statement: the events, a delivery for every enabled event webhook of the agent's organization that
+  // subscribes to the type (so a delivery exists exactly when its event committed, and none can be skipped), and
+  // the NOTIFY per agent (delivered at commit), with WEBHOOKS_DUE when deliveries were created.
+  await query(
     `with appended as (
        insert into agent_events (agent_id, type, conversation_id, message_id, contact_id, data, created_at)
        select e->>'agentId', e->>'type', e->>'conversationId', e->>'messageId', e->>'contactId',
@@ -41,15 +42,12 @@ export async function publishEvents(query: SqlRunner, events: readonly AgentEven
        join agents a on a.id = appended.agent_id
        join event_webhooks w on w.organization_id = a.organization_id and w.enabled
          and appended.type = any(w.event_types) and (w.agent_id is null or w.agent_id = appended.agent_id)
-       returning 1)
-     select count(*)::int as deliveries from delivered`,
-    [JSON.stringify(events)],
+       returning 1),
+     due as (select case when exists (select 1 from delivered) then $3::text else '' end as suffix)
+     select pg_notify($2::text, agents.agent_id || due.suffix)
+     from (select distinct agent_id from appended) as agents cross join due`,
+    [JSON.stringify(events), AGENT_EVENTS_CHANNEL, WEBHOOKS_DUE],
   );
-  const suffix = (created?.deliveries ?? 0) > 0 ? WEBHOOKS_DUE : '';
-  const agents = [...new Set(events.map((event) => event.agentId))];
-  for (const agentId of agents) {
-    await query('select pg_notify($1, $2)', [AGENT_EVENTS_CHANNEL, agentId + suffix]);
-  }
 }
 
 export async function publishEvent(query: SqlRunner, event: AgentEventInput): Promise<void> {

@@ -1,16 +1,33 @@
-import type { SqlRunner } from '../db/client.ts';
+import type { Database, SqlRunner } from '../db/client.ts';
 import type { PreparedTurn } from '../engine/turn.ts';
 import { matchKeyword } from './keywords.ts';
-import { loadHandoffSettings } from './settings.ts';
+import { handoffSettingsOf, type HandoffSettings, loadHandoffSettings } from './settings.ts';
 import { leavePendingToHuman, startHandoff } from './state.ts';
 
 /**
- * Runs before the agent is asked, in one transaction with the conversation row locked: a conversation in handoff
- * leaves its pending messages to the human; a pending message with one of the agent's handoff keywords starts a
- * handoff (by keyword) and is left to the human too. True when the agent should answer.
- * (recordReply checks the handoff again under the same lock, for a handoff that starts while the agent thinks.)
+ * Runs before the agent is asked: a conversation in handoff leaves its pending messages to the human; a pending
+ * message with one of the agent's handoff keywords starts a handoff (by keyword) and is left to the human too.
+ * True when the agent should answer. One read settles the common case (no handoff, no keyword); only a change
+ * runs in a transaction with the conversation row locked. (recordReply checks the handoff again under the same
+ * lock, for a handoff that starts while the agent thinks, so the unlocked read loses nothing.)
  */
-export async function gateTurn(query: SqlRunner, turn: PreparedTurn, now: Date): Promise<boolean> {
+export async function gateTurn(database: Database, turn: PreparedTurn, now: Date): Promise<boolean> {
+  const [row] = await database.query<{
+    handoff_at: Date | null;
+    status: string;
+    settings: Record<string, unknown> | null;
+  }>(
+    `select c.handoff_at, c.status, cc.settings
+     from conversations c left join channel_configs cc on cc.agent_id = c.agent_id
+     where c.id = $1`,
+    [turn.input.conversationId],
+  );
+  if (!row?.handoff_at && !keywordOf(turn, handoffSettingsOf(row?.settings), row?.status)) return true;
+  return database.transaction((query) => gateLocked(query, turn, now));
+}
+
+/** The gate's decision and its writes, under the conversation row's lock. */
+async function gateLocked(query: SqlRunner, turn: PreparedTurn, now: Date): Promise<boolean> {
   const { agentId, conversationId } = turn.input;
   const rows = await query<{ handoff_at: Date | null; status: string }>(
     'select handoff_at, status from conversations where id = $1 for update',
@@ -20,11 +37,15 @@ export async function gateTurn(query: SqlRunner, turn: PreparedTurn, now: Date):
     await leavePendingToHuman(query, turn.pendingIds, now);
     return false;
   }
-  const settings = await loadHandoffSettings(query, agentId);
-  if (!settings.enabled || settings.keywords.length === 0 || rows[0]?.status !== 'active') return true;
-  const keyword = turn.input.pending.map((m) => matchKeyword(m.content, settings.keywords)).find(Boolean);
+  const keyword = keywordOf(turn, await loadHandoffSettings(query, agentId), rows[0]?.status);
   if (!keyword) return true;
   await startHandoff(query, { agentId, conversationId, by: 'keyword', reason: `keyword: ${keyword}`, now });
   await leavePendingToHuman(query, turn.pendingIds, now);
   return false;
+}
+
+/** The handoff keyword in the turn's pending messages, when keywords are on for an active conversation. */
+function keywordOf(turn: PreparedTurn, settings: HandoffSettings, status: string | undefined) {
+  if (!settings.enabled || settings.keywords.length === 0 || status !== 'active') return undefined;
+  return turn.input.pending.map((m) => matchKeyword(m.content, settings.keywords)).find(Boolean);
 }

@@ -11,8 +11,16 @@ export function jobDbFor(query: SqlRunner): JobDb {
   return { executeSql: async (text, values) => ({ rows: await query(text, values) }) };
 }
 
-/** Starts pg-boss on the same database: PGlite through its adapter, PostgreSQL through its own small pool. */
-export async function startJobQueue(database: Database, logger: Logger): Promise<PgBoss> {
+/**
+ * Starts pg-boss on the same database: PGlite through its adapter, PostgreSQL through its own small pool.
+ * `onJobNotified` receives each new-job NOTIFY (its payload is the queue name) in place of pg-boss's own handling,
+ * which wakes every worker of the queue in this process: one job, a fetch per idle worker, all but one empty.
+ */
+export async function startJobQueue(
+  database: Database,
+  logger: Logger,
+  onJobNotified?: (queue: string) => void,
+): Promise<PgBoss> {
   const common = {
     schema: 'pgboss',
     useListenNotify: true,
@@ -32,6 +40,7 @@ export async function startJobQueue(database: Database, logger: Logger): Promise
         });
   // pg-boss's statements are a small fixed set, run thousands of times a second under load: prepare them.
   if (database.preparedStatements) preparePgBossStatements(boss.getDb() as never);
+  if (onJobNotified) routeNotifications(boss.getDb() as never, onJobNotified);
   boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
   boss.on('warning', (warning) => logger.warn({ warning }, 'job queue warning'));
   await boss.start();
@@ -47,4 +56,19 @@ function yieldingPglite(database: Database) {
     return executeSql(text, values);
   };
   return db;
+}
+
+type ListeningDb = {
+  listen?: (
+    channel: string,
+    onPayload: (payload: string) => void,
+    onReconnect?: () => void,
+  ) => Promise<unknown>;
+};
+
+/** Hands the job NOTIFYs pg-boss listens for to `route`; a reconnect still wakes every worker (missed NOTIFYs). */
+function routeNotifications(db: ListeningDb, route: (queue: string) => void): void {
+  const listen = db.listen?.bind(db);
+  if (!listen) return;
+  db.listen = (channel, _onPayload, onReconnect) => listen(channel, route, onReconnect);
 }
