@@ -69,7 +69,8 @@ export async function deliverConversation(
   const { database } = deps;
   for (let sent = 0; sent < DELIVERY_BATCH; sent++) {
     // The next two queued messages: a second one says whether to look again after this one. (A message queued
-    // later brings a delivery job of its own, which runs after this one.)
+    // by someone else later brings a delivery job of its own, which runs after this one; a window hold queues
+    // its re-engagement template here, so WhatsApp always looks again.)
     const [message, next] = await database.query<QueuedRow & { blocked: boolean }>(
       `select m.id, m.conversation_id, m.agent_id, m.channel, m.content, m.recipient, m.buttons, m.attachments,
               m.template, m.attempts, m.next_attempt_at, m.role,
@@ -92,7 +93,7 @@ export async function deliverConversation(
       const outcome = await attempt(deps, conversationId, message);
       if (outcome) return outcome;
     }
-    if (!next) return {};
+    if (!next && message.channel !== WINDOW_CHANNEL) return {};
   }
   return { retryAt: deps.now() };
 }
