@@ -18,6 +18,12 @@ export function streamKey(agentId: string, channel: string, stream: string): str
 }
 
 /**
+ * A finished job is deleted after an hour (pg-boss keeps them a week by default): it is only a trigger, its work
+ * and outcome are in our tables, and three per message would otherwise grow the job table and its indexes.
+ */
+export const FINISHED_JOB_RETENTION_S = 3600;
+
+/**
  * Creates the queues. `stately` allows one queued and one active job per singletonKey: a job already
  * waiting absorbs later triggers, and a job arriving during a run waits for it — exactly the
  * "one turn at a time, bursts answered together" rule. With `notify` each new job is a NOTIFY that
@@ -30,11 +36,14 @@ export async function createQueues(boss: PgBoss, notify: boolean): Promise<void>
     retryLimit: 10,
     retryBackoff: true,
     retryDelayMax: 60,
+    deleteAfterSeconds: FINISHED_JOB_RETENTION_S,
   } as const;
   await boss.createQueue(QUEUES.inbound, { ...common, expireInSeconds: 60, heartbeatSeconds: 10 });
   await boss.createQueue(QUEUES.turn, { ...common, expireInSeconds: 300, heartbeatSeconds: 10 });
   await boss.createQueue(QUEUES.deliver, { ...common, expireInSeconds: 120, heartbeatSeconds: 10 });
   await boss.createQueue(QUEUES.mail, { ...common, expireInSeconds: 120, heartbeatSeconds: 10 });
-  // createQueue leaves an existing queue as it was; the setting follows the database in use.
-  for (const name of Object.values(QUEUES)) await boss.updateQueue(name, { notify });
+  // createQueue leaves an existing queue as it was; these settings follow this version and the database in use.
+  for (const name of Object.values(QUEUES)) {
+    await boss.updateQueue(name, { notify, deleteAfterSeconds: FINISHED_JOB_RETENTION_S });
+  }
 }
