@@ -10,6 +10,9 @@ const databaseProjects = ['pglite', ...(process.env.TEST_DATABASE_URL ? ['postgr
     name: kind,
     include: ['test/integration/**/*.test.ts'],
     env: { SWITCHBOARD_TEST_DB: kind },
+    // Each file starts its own app on its own database; sharing the imported modules within a worker saves the
+    // ~2 s every file spent importing them (a quarter of CI's test time).
+    isolate: false,
     ...(kind === 'pglite' ? { globalSetup: ['test/setup/pglite-template.ts'] } : {}),
     // Some tests migrate a database of their own; on a loaded machine that alone can take tens of seconds.
     testTimeout: 120_000,

@@ -116,7 +116,7 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
   // process, and a 1 s poll covers jobs deferred by another process.
   const workOptions = { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 1 };
   for (const [queue, handler] of options.workers ? Object.entries(jobs) : []) {
-    const slots = new WorkerSlots(boss);
+    const slots = new WorkerSlots(boss, database.kind === 'postgres');
     workers.set(queue, slots);
     for (let slot = 0; slot < options.concurrency; slot++) {
       await slots.add(queue, workOptions, async (job) => {

@@ -6,8 +6,9 @@ type Job = { id: string; data: unknown };
  * The workers of one queue in this process, one pg-boss registration per slot so each can be woken
  * by id. A slot that finished a job fetches again at once (a backlog drains at full speed, and a job
  * its run held back under `stately` is picked up); `wakeOne` starts an idle slot, or queues a refetch
- * on a busy one when none is idle. A slot that got a job wakes one more idle slot: one wake-up (a NOTIFY
- * for a batch of jobs) spreads over the slots while jobs keep coming, and stops at the first empty fetch.
+ * on a busy one when none is idle. With `spread`, a slot that got a job wakes one more idle slot: one wake-up
+ * (a NOTIFY for a batch of jobs) spreads over the slots while jobs keep coming, and stops at the first empty
+ * fetch. On PGlite every fetch waits its turn on the one connection, and every commit wakes a slot itself.
  */
 export class WorkerSlots {
   private readonly boss: PgBoss;
@@ -15,8 +16,12 @@ export class WorkerSlots {
   private readonly all: string[] = [];
   private next = 0;
 
-  constructor(boss: PgBoss) {
+  private readonly spread: boolean;
+
+  /** `spread`: a slot that got a job wakes the next idle one (PostgreSQL, where one NOTIFY may stand for a batch). */
+  constructor(boss: PgBoss, spread: boolean) {
     this.boss = boss;
+    this.spread = spread;
   }
 
   async add(queue: string, options: WorkOptions, run: (job: Job) => Promise<void>): Promise<void> {
@@ -24,7 +29,7 @@ export class WorkerSlots {
     id = await this.boss.work(queue, options, async ([job]) => {
       if (!job) return;
       this.idle.delete(id);
-      this.wakeIdle();
+      if (this.spread) this.wakeIdle();
       try {
         await run(job);
       } finally {
