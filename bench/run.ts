@@ -39,7 +39,14 @@ const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 3);
 /** Concurrent connections of every load run (the issue's frame: 100). */
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 /** Targets printed beside each figure (issue 19): ratios to the raw baseline of the same shape, and ack p99. */
-const TARGETS = { ingest_ratio: { postgres: 0.4, pglite: 0.33 }, ingest_p99_ms: 60, api_ratio: 0.3 };
+const TARGETS = {
+  ingest_ratio: { postgres: 0.4, pglite: 0.33 },
+  ingest_p99_ms: 60,
+  api_ratio: 0.3,
+  pipeline_p50_ms: 15,
+  status_backlog_s: 30,
+  inbound_per_s: 500,
+};
 /** PostgreSQL server to run Switchboard on instead of the embedded database (a scratch database per run). */
 const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL;
 /** Directory for a V8 CPU profile of the Switchboard process (`--cpu-prof`). */
@@ -257,11 +264,14 @@ async function main() {
       };
       await peer.drain();
     }
-    if (run('pipeline')) results.pipeline = await measurePipeline(sb.url, agentId, peer);
+    if (run('pipeline')) {
+      const pipeline = await measurePipeline(sb.url, agentId, peer);
+      results.pipeline = { ...pipeline, target_p50_ms: TARGETS.pipeline_p50_ms };
+    }
     // Backlogs: only when named (they post tens of thousands of webhooks); statuses need PostgreSQL.
     if (wanted.has('statuses') && scratch) {
       const messages = Number(process.env.BENCH_STATUS_MESSAGES ?? 10_000);
-      results.status_backlog = await measureStatusBacklog(
+      const statuses = await measureStatusBacklog(
         sb.url,
         scratch.url,
         agentId,
@@ -269,10 +279,12 @@ async function main() {
         messages,
         () => cpuMs(sb.child),
       );
+      // The target is for 30,000 statuses (the default 10,000 messages).
+      results.status_backlog = { ...statuses, target_total_s: TARGETS.status_backlog_s };
     }
     if (wanted.has('inbound-backlog')) {
       const senders = Number(process.env.BENCH_INBOUND_SENDERS ?? 5_000);
-      results.inbound_backlog = await measureInboundBacklog(
+      const inbound = await measureInboundBacklog(
         sb.url,
         agentId,
         LOOPBACK_BENCH_SECRET,
@@ -281,6 +293,7 @@ async function main() {
         () => cpuMs(sb.child),
         scratch?.url,
       );
+      results.inbound_backlog = { ...inbound, target_turned_per_s: TARGETS.inbound_per_s };
       await peer.drain();
     }
     // 10,000 conversations: only when named.
