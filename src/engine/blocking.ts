@@ -1,5 +1,12 @@
 import type { SqlRunner } from '../db/client.ts';
 
+/** SQL that is true when the identity (agent, channel, platform user: SQL expressions) blocked the agent. */
+export function blockedSql(agentId: string, channel: string, platformUserId: string): string {
+  return `exists (select 1 from contact_identities i
+                  where i.agent_id = ${agentId} and i.channel = ${channel}
+                    and i.platform_user_id = ${platformUserId} and i.blocked_at is not null)`;
+}
+
 /** True when the person blocked this agent on the channel. */
 export async function isBlocked(
   query: SqlRunner,
@@ -7,12 +14,12 @@ export async function isBlocked(
   channel: string,
   platformUserId: string,
 ): Promise<boolean> {
-  const rows = await query(
-    `select 1 from contact_identities where agent_id = $1 and channel = $2 and platform_user_id = $3
-     and blocked_at is not null`,
-    [agentId, channel, platformUserId],
-  );
-  return rows.length > 0;
+  const [row] = await query<{ blocked: boolean }>(`select ${blockedSql('$1', '$2', '$3')} as blocked`, [
+    agentId,
+    channel,
+    platformUserId,
+  ]);
+  return row?.blocked ?? false;
 }
 
 /** Marks (or clears) a contact's block on one channel. */

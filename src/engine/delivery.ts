@@ -5,7 +5,7 @@ import type { StoredTemplate } from '../db/schema-conversations.ts';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import { deliveries } from '../metrics/metrics.ts';
-import { markBlocked } from './blocking.ts';
+import { blockedSql, markBlocked } from './blocking.ts';
 import type { Sender, SenderLookup } from './senders.ts';
 import { contactWindow, holdForWindow, OUTSIDE_WINDOW, reengagementOf } from './window-hold.ts';
 import { publishEvent } from '../events/publish.ts';
@@ -54,6 +54,9 @@ export type DeliveryDeps = {
   onRecovered?: (message: { agent_id: string; channel: string; conversation_id: string }) => Promise<void>;
 };
 
+/** An attempt that held its message for WhatsApp's window (and may have queued a template behind it). */
+const HELD = 'held';
+
 /** What the delivery job asks for next: nothing, or another run not before `at`. */
 export type DeliveryOutcome = { retryAt?: Date };
 
@@ -69,16 +72,12 @@ export async function deliverConversation(
   const { database } = deps;
   for (let sent = 0; sent < DELIVERY_BATCH; sent++) {
     // The next two queued messages: a second one says whether to look again after this one. (A message queued
-    // by someone else later brings a delivery job of its own, which runs after this one; a window hold queues
-    // its re-engagement template here, so WhatsApp always looks again.)
+    // by someone else later brings a delivery job of its own, which runs after this one.)
     const [message, next] = await database.query<QueuedRow & { blocked: boolean }>(
       `select m.id, m.conversation_id, m.agent_id, m.channel, m.content, m.recipient, m.buttons, m.attachments,
               m.template, m.attempts, m.next_attempt_at, m.role,
               (select channel_metadata from conversations where id = $1) as channel_metadata,
-              exists (select 1 from contact_identities i
-                      where i.agent_id = m.agent_id and i.channel = m.channel
-                        and i.platform_user_id = m.recipient ->> 'platformUserId' and i.blocked_at is not null)
-                as blocked
+              ${blockedSql('m.agent_id', 'm.channel', "m.recipient ->> 'platformUserId'")} as blocked
        from messages m where m.conversation_id = $1 and m.direction = 'outbound' and m.status = 'queued'
        order by m.seq limit 2`,
       [conversationId],
@@ -91,9 +90,11 @@ export async function deliverConversation(
       await markFailed(database, message, 'recipient_blocked', 'The recipient blocked this sender');
     } else {
       const outcome = await attempt(deps, conversationId, message);
+      // A window hold queues its re-engagement template in this conversation: look again for it.
+      if (outcome === HELD) continue;
       if (outcome) return outcome;
     }
-    if (!next && message.channel !== WINDOW_CHANNEL) return {};
+    if (!next) return {};
   }
   return { retryAt: deps.now() };
 }
@@ -102,7 +103,7 @@ async function attempt(
   deps: DeliveryDeps,
   conversationId: string,
   message: QueuedRow,
-): Promise<DeliveryOutcome | undefined> {
+): Promise<DeliveryOutcome | typeof HELD | undefined> {
   const { database, logger } = deps;
   const sender = await deps.senders(message.agent_id, message.channel, message.recipient?.platformUserId);
   const send = sender && sendFunction(sender, message, conversationId);
@@ -130,7 +131,7 @@ async function attempt(
       await database.transaction((query) =>
         holdForWindow(query, message, reengagementOf(sender), deps.now()),
       );
-      return undefined;
+      return HELD;
     }
   }
   const attemptNumber = message.attempts + 1;
@@ -170,7 +171,7 @@ async function attempt(
       await database.transaction((query) =>
         holdForWindow(query, message, reengagementOf(sender), deps.now()),
       );
-      return undefined;
+      return HELD;
     }
     if (failure.retryable && attemptNumber < deps.policy.maxAttempts) {
       deliveries.inc({ ...labels, outcome: 'retry' });

@@ -4,6 +4,7 @@ import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
 import { newId } from '../ids.ts';
 import { countChannelMessages } from '../conversations/analytics.ts';
 import { leavePendingToHuman, startHandoff } from '../handoff/state.ts';
+import { blockedSql } from './blocking.ts';
 import { extendHistory } from './conversation-store.ts';
 import { publishEvent, publishEvents } from '../events/publish.ts';
 import type { TurnInput, TurnMessage, TurnReply } from './responder.ts';
@@ -133,10 +134,7 @@ export async function recordReply(
     handoff_at: Date | null;
     blocked: boolean;
   }>(
-    `select c.channel_history, c.handoff_at,
-            exists (select 1 from contact_identities i
-                    where i.agent_id = $2 and i.channel = $3 and i.platform_user_id = $4 and i.blocked_at is not null)
-              as blocked
+    `select c.channel_history, c.handoff_at, ${blockedSql('$2', '$3', '$4')} as blocked
      from conversations c where c.id = $1 for update of c`,
     [input.conversationId, input.agentId, input.channel, turn.recipient.platformUserId],
   );

@@ -1,7 +1,7 @@
 import type { Database, SqlRunner } from '../db/client.ts';
 import type { PreparedTurn } from '../engine/turn.ts';
 import { matchKeyword } from './keywords.ts';
-import { handoffSettingsOf, type HandoffSettings, loadHandoffSettings } from './settings.ts';
+import { handoffSettingsOf, type HandoffSettings } from './settings.ts';
 import { leavePendingToHuman, startHandoff } from './state.ts';
 
 /**
@@ -22,12 +22,18 @@ export async function gateTurn(database: Database, turn: PreparedTurn, now: Date
      where c.id = $1`,
     [turn.input.conversationId],
   );
-  if (!row?.handoff_at && !keywordOf(turn, handoffSettingsOf(row?.settings), row?.status)) return true;
-  return database.transaction((query) => gateLocked(query, turn, now));
+  const settings = handoffSettingsOf(row?.settings);
+  if (!row?.handoff_at && !keywordOf(turn, settings, row?.status)) return true;
+  return database.transaction((query) => gateLocked(query, turn, settings, now));
 }
 
 /** The gate's decision and its writes, under the conversation row's lock. */
-async function gateLocked(query: SqlRunner, turn: PreparedTurn, now: Date): Promise<boolean> {
+async function gateLocked(
+  query: SqlRunner,
+  turn: PreparedTurn,
+  settings: HandoffSettings,
+  now: Date,
+): Promise<boolean> {
   const { agentId, conversationId } = turn.input;
   const rows = await query<{ handoff_at: Date | null; status: string }>(
     'select handoff_at, status from conversations where id = $1 for update',
@@ -37,7 +43,7 @@ async function gateLocked(query: SqlRunner, turn: PreparedTurn, now: Date): Prom
     await leavePendingToHuman(query, turn.pendingIds, now);
     return false;
   }
-  const keyword = keywordOf(turn, await loadHandoffSettings(query, agentId), rows[0]?.status);
+  const keyword = keywordOf(turn, settings, rows[0]?.status);
   if (!keyword) return true;
   await startHandoff(query, { agentId, conversationId, by: 'keyword', reason: `keyword: ${keyword}`, now });
   await leavePendingToHuman(query, turn.pendingIds, now);
