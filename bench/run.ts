@@ -356,23 +356,32 @@ async function main() {
     }
     await stop(sb.child);
     if (run('ingest') || wanted.has('ingest-front')) {
-      // Issue 19's durable-ingest figure: the front tier of the scale-out shape, judged against its targets.
-      const front = await measureFrontTier({
-        start: (env) => startSwitchboard(dataDir, { ...switchboardEnv, ...env }),
-        stop,
-        withCpu,
-        agentId,
-        durationS: DURATION_S,
-        connections: CONNECTIONS,
-        peer,
-        databaseUrl: scratch?.url,
-        dataDir,
-      });
+      // Issue 19's durable-ingest figure: the front tier of the scale-out shape, judged against its targets; and
+      // the same tier with every webhook through Hono (WEBHOOK_FAST_LANE=false), as the before of the fast lane.
+      const frontTier = (env: Record<string, string>) =>
+        measureFrontTier({
+          start: (extra) => startSwitchboard(dataDir, { ...switchboardEnv, ...env, ...extra }),
+          stop,
+          withCpu,
+          agentId,
+          durationS: DURATION_S,
+          connections: CONNECTIONS,
+          peer,
+          databaseUrl: scratch?.url,
+          dataDir,
+        });
+      const viaHono = await frontTier({ WEBHOOK_FAST_LANE: 'false' });
+      results.ingest_front_tier_via_hono = {
+        ...viaHono,
+        ratio_vs_raw: ratio(viaHono.accepted_per_s, webhookBaseline.rps),
+      };
+      const front = await frontTier({});
       const frontRatio = ratio(front.accepted_per_s, webhookBaseline.rps);
       results.ingest_front_tier = {
         ...front,
         baseline_rps: webhookBaseline.rps,
         ratio_vs_raw: frontRatio,
+        ratio_vs_via_hono: ratio(front.accepted_per_s, viaHono.accepted_per_s),
         ...ingestTarget,
         meets_targets_on: 'durable ingest (verified, committed, enqueued before the 2xx) into the front tier',
         meets_targets:

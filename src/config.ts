@@ -125,6 +125,8 @@ const envSchema = z.object({
   SESSION_TTL: duration(7 * 86400),
   INVITATION_TTL: duration(7 * 86400),
   BODY_LIMIT_BYTES: int(1024 * 1024, 1024, 100 * 1024 * 1024),
+  /** Provider webhooks answered by the node:http fast lane (src/engine/webhook-fast-lane.ts); false = all via Hono. */
+  WEBHOOK_FAST_LANE: bool(true),
   EMAIL_MAX_BYTES: int(25 * 1024 * 1024, 1024, 100 * 1024 * 1024),
   IMAP_LEASE_TTL_MS: int(30_000, 1_000, 600_000),
   IMAP_BATCH_SIZE: int(50, 1, 1_000),

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { serve } from '@hono/node-server';
+import type { serve } from '@hono/node-server';
 import { SessionTokens } from './auth/sessions.ts';
 import { ChannelAccounts } from './channels/accounts.ts';
 import { bootstrapFirstRun, type FirstRunCredentials } from './bootstrap/first-run.ts';
@@ -17,6 +17,7 @@ import type { Engine } from './engine/engine.ts';
 import type { Logger } from './logger.ts';
 import { vaultFromConfig } from './vault/keys.ts';
 import { wireApp } from './wiring.ts';
+import { listen } from './http/listen.ts';
 import type { EventsService } from './events/service.ts';
 
 export type RunningServer = {
@@ -124,7 +125,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const app = wired.app;
     await rateLimitStore?.ready();
     const listening = Promise.withResolvers<AddressInfo>();
-    server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, listening.resolve);
+    server = listen(app, wired.lane, { port: config.PORT, hostname: config.HOST }, listening.resolve);
     server.once('error', listening.reject);
     const address = await listening.promise;
     const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;

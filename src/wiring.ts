@@ -11,6 +11,8 @@ import { engineOptionsFrom } from './engine/options.ts';
 import type { AgentResponder } from './engine/responder.ts';
 import { startEvents, type EventsService } from './events/service.ts';
 import { createApp } from './http/app.ts';
+import type { AppDeps } from './http/env.ts';
+import { createWebhookFastLane, type WebhookLane } from './engine/webhook-fast-lane.ts';
 import type { RateLimitFactory } from './http/rate-limit.ts';
 import type { Logger } from './logger.ts';
 import { imapOptionsFrom, withImapPollers } from './mail/imap-pollers.ts';
@@ -40,9 +42,13 @@ export type WiringDeps = {
  * Wires the services behind the HTTP app — sender lookup, agent service, conversation engine — and the app
  * itself. The server and the test app both start here, so tests run the production wiring.
  */
-export async function wireApp(
-  deps: WiringDeps,
-): Promise<{ app: ReturnType<typeof createApp>; engine?: Engine; events: EventsService }> {
+export async function wireApp(deps: WiringDeps): Promise<{
+  app: ReturnType<typeof createApp>;
+  /** Provider webhooks without Hono (absent with WEBHOOK_FAST_LANE=false). */
+  lane?: WebhookLane;
+  engine?: Engine;
+  events: EventsService;
+}> {
   const { config, database, logger, vault, sessions, channelAccounts } = deps;
   setPasswordHashConcurrency(config.PASSWORD_HASH_CONCURRENCY);
   // The sandbox outbox confirms deliveries through the engine's ingest, which exists once the engine started.
@@ -80,7 +86,7 @@ export async function wireApp(
   const background = Boolean(engine) && config.WORKERS;
   const events = await startEvents({ config, database, logger, vault, background });
   try {
-    const app = createApp({
+    const appDeps: AppDeps = {
       config,
       database,
       logger,
@@ -94,8 +100,10 @@ export async function wireApp(
       visitors: agentDeps.visitors,
       events,
       ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
-    });
-    return { app, ...(engine ? { engine } : {}), events };
+    };
+    const app = createApp(appDeps);
+    const lane = config.WEBHOOK_FAST_LANE ? await createWebhookFastLane(appDeps) : undefined;
+    return { app, ...(lane ? { lane } : {}), ...(engine ? { engine } : {}), events };
   } catch (error) {
     // The caller never sees this engine: stop its workers here.
     await engine?.stop().catch(() => {});

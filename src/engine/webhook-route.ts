@@ -13,9 +13,9 @@ import { whatsappAppTargets, whatsappHandshake } from './whatsapp-app-webhook.ts
 
 /** Where every provider webhook lands (raw bodies: verified on bytes, never parsed as API JSON). */
 export const WEBHOOK_PREFIX = '/api/v1/channels/webhooks/';
-const WEBHOOK_PATH = `${WEBHOOK_PREFIX}:channel/:agentId`;
+export const WEBHOOK_PATH = `${WEBHOOK_PREFIX}:channel/:agentId`;
 /** Delivery-status callbacks on their own URL (Twilio's per-message StatusCallback); verified and parsed alike. */
-const STATUS_PATH = `${WEBHOOK_PATH}/status`;
+export const STATUS_PATH = `${WEBHOOK_PATH}/status`;
 /** One Meta app's callback for all its numbers: each change goes to the agent owning its phone_number_id. */
 export const WHATSAPP_APP_PATH = `${WEBHOOK_PREFIX}whatsapp`;
 
@@ -128,43 +128,64 @@ export async function recordWebhook(
   return total;
 }
 
+/** What a received webhook is answered with (JSON unless `contentType` says otherwise). */
+export type WebhookReply = { status: number; body: string; contentType?: string };
+
 /**
- * Every provider webhook lands here: verify raw bytes, parse, record durably, then 200. A database failure that
- * retrying can fix answers 503 (the provider redelivers); an update that can never be stored is recorded as
- * rejected with its raw bytes and answered 200.
+ * Every provider webhook on `/:channel/:agentId` (and `/status`): verify raw bytes, parse, record durably, then
+ * 200. A database failure that retrying can fix throws a 503 (the provider redelivers); an update that can never
+ * be stored is recorded as rejected with its raw bytes and answered 200. Shared by the route and the fast lane
+ * (webhook-fast-lane.ts), so both answer alike; errors are thrown as ApiError.
  */
+export async function receiveWebhook(
+  deps: AppDeps,
+  channel: string,
+  agentId: string,
+  request: RawRequest,
+): Promise<WebhookReply> {
+  const target = await webhookTarget(deps, channel, agentId);
+  const verdict = await target.sender.adapter.verify?.(request, target.sender.ctx);
+  if (verdict?.ok === 'handshake') return { status: verdict.status, body: verdict.body, contentType: '' };
+  if (!verdict?.ok) {
+    webhookEvents.inc({ channel, outcome: 'rejected' });
+    throw unauthorized('Webhook signature is missing or invalid');
+  }
+  const outcome = await recordWebhook(deps, request, [target]);
+  const ack = target.sender.adapter.webhookAck;
+  if (ack) return { status: 200, body: ack.body, contentType: ack.contentType };
+  return { status: 200, body: JSON.stringify({ success: true, ...outcome }), contentType: JSON_TYPE };
+}
+
+const JSON_TYPE = 'application/json';
+
+/** The enabled channel account a webhook URL names, or 404. */
+async function webhookTarget(deps: AppDeps, channel: string, agentId: string): Promise<WebhookTarget> {
+  if (!isId('agent', agentId) || !deps.senders) throw notFound('Channel');
+  const sender = await deps.senders(agentId, channel);
+  if (!sender?.adapter.verify || !sender.adapter.parse || !sender.ctx.account.enabled) {
+    throw notFound('Channel');
+  }
+  return { agentId, channel, sender };
+}
+
+/** Registers the provider webhook routes (see receiveWebhook). */
 export function registerWebhookRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
-  const targetOf = async (c: Context<AppEnv>) => {
-    const { channel, agentId } = c.req.param() as { channel: string; agentId: string };
-    if (!isId('agent', agentId) || !deps.senders) throw notFound('Channel');
-    const sender = await deps.senders(agentId, channel);
-    if (!sender?.adapter.verify || !sender.adapter.parse || !sender.ctx.account.enabled) {
-      throw notFound('Channel');
-    }
-    return { agentId, channel, sender };
-  };
+  const params = (c: Context<AppEnv>) => c.req.param() as { channel: string; agentId: string };
 
   // Provider handshakes (Meta's subscription check): answered by the adapter's verify, nothing else on GET.
   app.get(WEBHOOK_PATH, async (c) => {
-    const { sender } = await targetOf(c);
+    const { channel, agentId } = params(c);
+    const { sender } = await webhookTarget(deps, channel, agentId);
     const verdict = await sender.adapter.verify?.(await requestOf(c, 'GET'), sender.ctx);
     if (verdict?.ok !== 'handshake') throw notFound('Channel');
     return c.body(verdict.body, verdict.status as 200, { 'content-type': 'text/plain' });
   });
 
   const receive = async (c: Context<AppEnv>) => {
-    const target = await targetOf(c);
-    const request = await requestOf(c, 'POST');
-    const verdict = await target.sender.adapter.verify?.(request, target.sender.ctx);
-    if (verdict?.ok === 'handshake') return c.body(verdict.body, verdict.status as 200);
-    if (!verdict?.ok) {
-      webhookEvents.inc({ channel: target.channel, outcome: 'rejected' });
-      throw unauthorized('Webhook signature is missing or invalid');
-    }
-    const outcome = await recordWebhook(deps, request, [target]);
-    const ack = target.sender.adapter.webhookAck;
-    if (ack) return c.body(ack.body, 200, { 'content-type': ack.contentType });
-    return c.json({ success: true, ...outcome }, 200);
+    const { channel, agentId } = params(c);
+    const reply = await receiveWebhook(deps, channel, agentId, await requestOf(c, 'POST'));
+    const headers = reply.contentType ? { 'content-type': reply.contentType } : undefined;
+    return c.body(reply.body, reply.status as 200, headers);
   };
   app.post(WEBHOOK_PATH, receive);
   app.post(STATUS_PATH, receive);

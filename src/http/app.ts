@@ -1,6 +1,4 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { requestId } from 'hono/request-id';
-import { secureHeaders } from 'hono/secure-headers';
 import { authenticate } from '../auth/authenticate.ts';
 import { registerChannelRoutes } from '../channels/routes.ts';
 import { registerConsoleAssets } from '../console/assets.ts';
@@ -36,6 +34,8 @@ import { registerHealth } from './health.ts';
 import { observeHttp } from '../metrics/http-metrics.ts';
 import { registerMetricsRoute } from '../metrics/route.ts';
 import { requestLog } from './request-log.ts';
+import { requestId } from './request-id.ts';
+import { pageHeaders, widgetScriptHeaders } from './security-headers.ts';
 
 /** Builds the HTTP application: middleware, every route, docs and health. No I/O happens here. */
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
@@ -45,15 +45,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     },
   });
 
-  app.use('*', requestId({ limitLength: 128 }));
+  app.use('*', requestId());
   app.use('*', observeHttp());
   app.use('*', requestLog(deps.logger));
-  const pageHeaders = secureHeaders({ contentSecurityPolicy: undefined });
-  // The widget script is embedded by other sites' pages: it must not be same-origin only.
-  const widgetScriptHeaders = secureHeaders({
-    contentSecurityPolicy: undefined,
-    crossOriginResourcePolicy: 'cross-origin',
-  });
   app.use('*', (c, next) => (isWidgetScriptPath(c.req.path) ? widgetScriptHeaders : pageHeaders)(c, next));
   const bodyLimit = limitBody(deps.config.BODY_LIMIT_BYTES);
   // Raw mail has its own, larger bound (EMAIL_MAX_BYTES).

@@ -60,25 +60,40 @@ export function validationError(error: ZodError, target: string): ApiError {
   );
 }
 
+/** An error's response: status, `{success:false, error, details?}` body and extra headers. */
+export type ErrorReply = {
+  status: ContentfulStatusCode;
+  body: ReturnType<typeof errorBody>;
+  headers?: Record<string, string>;
+};
+
 /** Final error handler: known errors keep their status and message; anything else is a bare 500. */
 export function handleError(err: Error, c: Context, logger: Logger): Response {
+  const reply = errorReply(err, logger, c.req.method, c.req.path);
+  return c.json(reply.body, reply.status, reply.headers);
+}
+
+/** What handleError answers for `err` (also used where no Hono context exists); logs unexpected errors. */
+export function errorReply(err: unknown, logger: Logger, method: string, path: string): ErrorReply {
   if (err instanceof ApiError) {
-    return c.json(errorBody(err.message, err.details), err.status, err.headers);
+    return { status: err.status, body: errorBody(err.message, err.details), ...withHeaders(err.headers) };
   }
   if (err instanceof HTTPException) {
-    const status = err.status as ContentfulStatusCode;
-    return c.json(errorBody(err.message || 'Request failed'), status);
+    return { status: err.status as ContentfulStatusCode, body: errorBody(err.message || 'Request failed') };
   }
   if (err instanceof PasswordHashBusyError) {
-    return c.json(errorBody(err.message, { retry_after: 1 }), 429, { 'Retry-After': '1' });
+    return { status: 429, body: errorBody(err.message, { retry_after: 1 }), headers: { 'Retry-After': '1' } };
   }
   const pgCode = postgresErrorCode(err);
-  if (pgCode === '23505') return c.json(errorBody('Conflicts with an existing record'), 409);
-  if (pgCode === '23503')
-    return c.json(errorBody('Conflicts with related records (still referenced, or missing)'), 409);
-  logger.error({ err, path: c.req.path, method: c.req.method }, 'unhandled error');
-  return c.json(errorBody('Internal server error'), 500);
+  if (pgCode === '23505') return { status: 409, body: errorBody('Conflicts with an existing record') };
+  if (pgCode === '23503') {
+    return { status: 409, body: errorBody('Conflicts with related records (still referenced, or missing)') };
+  }
+  logger.error({ err, path, method }, 'unhandled error');
+  return { status: 500, body: errorBody('Internal server error') };
 }
+
+const withHeaders = (headers: Record<string, string> | undefined) => (headers ? { headers } : {});
 
 /** The SQLSTATE of a database error, looking through Drizzle's wrapper. */
 function postgresErrorCode(err: unknown): string | undefined {

@@ -16,11 +16,21 @@ export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now();
     await next();
-    const ms = Math.round((performance.now() - started) * 10) / 10;
-    const { status } = c.res;
-    const { path } = c.req;
-    const quiet = status < 300 && (PROBE_PATHS.has(path) || path.startsWith(WEBHOOK_PATH));
-    const level = status >= 500 ? 'error' : quiet ? 'debug' : 'info';
-    logger[level]({ request_id: c.get('requestId'), method: c.req.method, path, status, ms }, 'request');
+    logRequest(logger, c.get('requestId'), c.req.method, c.req.path, c.res.status, started);
   };
+}
+
+/** The request's one log line (see requestLog); `started` is its performance.now() at arrival. */
+export function logRequest(
+  logger: Logger,
+  requestId: string,
+  method: string,
+  path: string,
+  status: number,
+  started: number,
+): void {
+  const ms = Math.round((performance.now() - started) * 10) / 10;
+  const quiet = status < 300 && (PROBE_PATHS.has(path) || path.startsWith(WEBHOOK_PATH));
+  const level = status >= 500 ? 'error' : quiet ? 'debug' : 'info';
+  logger[level]({ request_id: requestId, method, path, status, ms }, 'request');
 }

@@ -10,14 +10,12 @@ export function observeHttp(): MiddlewareHandler {
       await next();
     } finally {
       const pattern = routePath(c, -1);
-      httpRequestSeconds.observe(
-        {
-          method: c.req.method,
-          route: pattern.endsWith('*') ? 'unmatched' : pattern,
-          status: String(c.res.status),
-        },
-        secondsSince(start),
-      );
+      observeRequest(c.req.method, pattern.endsWith('*') ? 'unmatched' : pattern, c.res.status, start);
     }
   };
+}
+
+/** Counts one request's latency under its route pattern; `start` is its performance.now() at arrival. */
+export function observeRequest(method: string, route: string, status: number, start: number): void {
+  httpRequestSeconds.observe({ method, route, status: String(status) }, secondsSince(start));
 }

@@ -1,4 +1,3 @@
-import { serve } from '@hono/node-server';
 import { SessionTokens } from '../../src/auth/sessions.ts';
 import { ChannelAccounts } from '../../src/channels/accounts.ts';
 import type { DNSResolver } from '../../src/channels/email/authenticate.ts';
@@ -12,6 +11,7 @@ import type { createApp } from '../../src/http/app.ts';
 import { vaultFromConfig } from '../../src/vault/keys.ts';
 import type { Vault } from '../../src/vault/vault.ts';
 import { wireApp } from '../../src/wiring.ts';
+import { listen } from '../../src/http/listen.ts';
 import { createTestDatabase } from './database.ts';
 import { captureLogger } from './logs.ts';
 import { findLeaks, vaultKey } from './secrets.ts';
@@ -50,6 +50,8 @@ export type TestApp = {
   logs: string[];
   /** Every response body the suite received, for leak checks. */
   responses: string[];
+  /** How many requests the webhook fast lane answered (the rest went to Hono). */
+  laneTaken(): number;
   call(method: string, path: string, options?: CallOptions): Promise<ApiResponse>;
   close(): Promise<void>;
 };
@@ -77,7 +79,7 @@ export async function startTestApp(
   const registry = options.adapters ? new AdapterRegistry(options.adapters) : undefined;
   const channelAccounts = new ChannelAccounts({ database, vault, logger, registry });
   await channelAccounts.start();
-  const { app, engine, events } = await wireApp({
+  const { app, lane, engine, events } = await wireApp({
     config,
     database,
     logger,
@@ -89,7 +91,9 @@ export async function startTestApp(
     ...(options.dnsResolver ? { dnsResolver: options.dnsResolver } : {}),
   });
   extend?.(app);
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  let laneTaken = 0;
+  const countedLane: typeof lane = lane && ((req, res) => (lane(req, res) ? ++laneTaken > 0 : false));
+  const server = listen(app, countedLane, { port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('no address');
@@ -125,6 +129,7 @@ export async function startTestApp(
     vault,
     logs,
     responses,
+    laneTaken: () => laneTaken,
     call,
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
