@@ -93,6 +93,8 @@ async function startSwitchboard(dataDir: string, extraEnv: Record<string, string
     env: {
       PATH: process.env.PATH ?? '',
       DATA_DIR: dataDir,
+      // WORKER_BATCH_SIZE=1 measures one job per fetch (the default takes 8).
+      ...(process.env.WORKER_BATCH_SIZE ? { WORKER_BATCH_SIZE: process.env.WORKER_BATCH_SIZE } : {}),
       PORT: '0',
       HOST: '127.0.0.1',
       JWT_SECRET: 'b'.repeat(40),

@@ -158,6 +158,7 @@ const envSchema = z.object({
   TURN_DEBOUNCE_MS: debounceMap,
   DELIVERY_MAX_ATTEMPTS: int(8, 1, 50),
   WORKER_CONCURRENCY: int(4, 1, 64),
+  WORKER_BATCH_SIZE: int(8, 1, 64),
   WORKERS: bool(true),
   ATTACHMENT_MAX_BYTES: int(100 * 1024 * 1024, 1, 2 * 1024 * 1024 * 1024),
   LOOPBACK_CHANNEL_URL: url(['http:', 'https:']),

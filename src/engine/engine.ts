@@ -24,8 +24,10 @@ export type EngineOptions = {
   /** Processed inbound events and raw mail older than this are deleted by housekeeping. */
   eventRetentionMs: number;
   retry: RetryPolicy;
-  /** Parallel jobs per queue in this process. */
+  /** Worker slots per queue in this process. */
   concurrency: number;
+  /** Jobs a slot takes per fetch and runs at once: up to `concurrency` × this run per queue. */
+  batchSize: number;
   /**
    * Run job workers and housekeeping here (default). False: an ingest-only process — webhooks are committed and
    * their jobs enqueued, and processes with workers on the same database do the work.
@@ -42,6 +44,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   eventRetentionMs: 30 * 86_400_000,
   retry: DEFAULT_RETRY,
   concurrency: 4,
+  batchSize: 8,
   workers: true,
   inboundTextMaxChars: 20_000,
 };
@@ -116,7 +119,7 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
   // process, and a 1 s poll covers jobs deferred by another process.
   const workOptions = { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 1 };
   for (const [queue, handler] of options.workers ? Object.entries(jobs) : []) {
-    const slots = new WorkerSlots(boss, database.kind === 'postgres');
+    const slots = new WorkerSlots(boss, database.kind === 'postgres', options.batchSize);
     workers.set(queue, slots);
     for (let slot = 0; slot < options.concurrency; slot++) {
       await slots.add(queue, workOptions, async (job) => {

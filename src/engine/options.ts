@@ -11,6 +11,7 @@ export function engineOptionsFrom(config: Config): EngineOptions {
     eventRetentionMs: config.INBOUND_EVENT_RETENTION * 1000,
     retry: { ...DEFAULT_RETRY, maxAttempts: config.DELIVERY_MAX_ATTEMPTS },
     concurrency: config.WORKER_CONCURRENCY,
+    batchSize: config.WORKER_BATCH_SIZE,
     workers: config.WORKERS,
     inboundTextMaxChars: config.INBOUND_TEXT_MAX_CHARS,
   };

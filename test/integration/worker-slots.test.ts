@@ -1,0 +1,63 @@
+import type { PgBoss } from 'pg-boss';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { WorkerSlots } from '../../src/engine/worker-slots.ts';
+import { startJobQueue } from '../../src/queue/job-queue.ts';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { eventually } from '../helpers/loopback-peer.ts';
+import { captureLogger } from '../helpers/logs.ts';
+
+let app: TestApp;
+let boss: PgBoss;
+const QUEUE = 'slots-test';
+
+beforeAll(async () => {
+  app = await startTestApp();
+  boss = await startJobQueue(app.database, captureLogger('error').logger);
+  await boss.createQueue(QUEUE, { policy: 'stately', retryLimit: 3, retryDelay: 0 });
+});
+afterAll(async () => {
+  await boss?.stop({ graceful: false, close: true } as never);
+  await app?.close();
+});
+
+it('runs a fetched batch at once and settles each job on its own: a failed one is retried alone', async () => {
+  const keys = ['a', 'b', 'c', 'd', 'e'];
+  for (const key of keys) await boss.send(QUEUE, { key }, { singletonKey: key });
+  const runs: string[] = [];
+  let running = 0;
+  let most = 0;
+  let failedOnce = false;
+  const slots = new WorkerSlots(boss, false, 4);
+  await slots.add(QUEUE, { pollingIntervalSeconds: 0.5 }, async (job) => {
+    const { key } = job.data as { key: string };
+    running++;
+    most = Math.max(most, running);
+    await new Promise((r) => setTimeout(r, 50));
+    running--;
+    runs.push(key);
+    // 'c' fails on its first run: only it is retried, its batch neighbours complete.
+    if (key === 'c' && !failedOnce) {
+      failedOnce = true;
+      throw new Error('c failed once');
+    }
+  });
+  slots.wakeOne();
+  await eventually(() => (runs.length >= 6 ? true : undefined), 20_000);
+  expect(most).toBeGreaterThan(1);
+  expect(most).toBeLessThanOrEqual(4);
+  expect(runs.filter((r) => r === 'c')).toEqual(['c', 'c']);
+  for (const key of ['a', 'b', 'd', 'e'])
+    expect(
+      runs.filter((r) => r === key),
+      key,
+    ).toEqual([key]);
+  // Settling follows the handler: wait for it, then nothing is left active or retrying.
+  const states = await eventually(async () => {
+    const rows = await app.database.query<{ state: string; n: number }>(
+      `select state, count(*)::int as n from pgboss.job where name = $1 group by state`,
+      [QUEUE],
+    );
+    return rows.length === 1 && rows[0]?.state === 'completed' && rows[0].n === 5 ? rows : undefined;
+  }, 10_000);
+  expect(states).toEqual([{ state: 'completed', n: 5 }]);
+});
