@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { RawRequest } from '../channels/types.ts';
 import type { AppDeps } from '../http/env.ts';
-import { badRequest, errorReply } from '../http/errors.ts';
+import { badRequest, errorBody, errorReply } from '../http/errors.ts';
 import { requestIdFrom } from '../http/request-id.ts';
 import { logRequest } from '../http/request-log.ts';
 import { pageHeaderValues } from '../http/security-headers.ts';
@@ -23,6 +23,7 @@ const PLAIN_HOST = /^[a-z0-9._-]+(?::(?:[1-5]\d{3,4}|[6-9]\d{3}))?$/;
 /** The Node adapter's type for a body without one. */
 const DEFAULT_TYPE = 'text/plain; charset=UTF-8';
 const JSON_TYPE = 'application/json';
+const INTERNAL_ERROR = JSON.stringify(errorBody('Internal server error'));
 
 /**
  * Provider webhooks straight from node:http: the hot path of a burst (thousands a second) without the router,
@@ -75,13 +76,20 @@ export async function createWebhookFastLane(deps: AppDeps): Promise<WebhookLane>
       };
       let request: RawRequest;
       try {
-        const body = new Uint8Array(Buffer.concat(chunks, Math.min(size, limit)));
+        const body = joined(chunks, Math.min(size, limit));
         request = { method: 'POST', url: `${scheme}://${host}${path}`, headers: headersOf(req), body };
       } catch {
         failed(badRequest('Malformed request headers'));
         return;
       }
-      receiveWebhook(deps, channel, agentId, request).then(answer, failed);
+      receiveWebhook(deps, channel, agentId, request)
+        .then(answer, failed)
+        .catch((error: unknown) => {
+          // The answer itself could not be written (a header the adapter or error carried was refused).
+          deps.logger.error({ err: error, path }, 'webhook answer failed');
+          if (res.headersSent) res.destroy();
+          else res.writeHead(500, { 'content-type': JSON_TYPE }).end(INTERNAL_ERROR);
+        });
     });
     return true;
   };
@@ -93,6 +101,17 @@ function headersOf(req: IncomingMessage): Headers {
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
   return headers;
+}
+
+/** The body's bytes in one fresh array (not a slice of Node's shared buffer pool). */
+function joined(chunks: Buffer[], size: number): Uint8Array {
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk.subarray(0, size - offset), offset);
+    offset += Math.min(chunk.length, size - offset);
+  }
+  return body;
 }
 
 const single = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createWorkspace } from '../helpers/fixtures.ts';
@@ -96,6 +97,41 @@ describe('webhook fast lane', () => {
     expect(JSON.parse(unknown.answer.body)).toEqual({ success: false, error: 'Channel not found' });
     const channel = await same({ path: '/api/v1/channels/webhooks/telegram/{agent}' });
     expect(channel).toMatchObject({ laneTook: true, answer: { status: 404 } });
+  });
+
+  it('joins a body that arrives in pieces', async () => {
+    const body = JSON.stringify({ update_id: 'u-split', message: { from: 'cy', text: 'é'.repeat(1500) } });
+    const bytes = Buffer.from(body);
+    const url = new URL(servers.lane.url);
+    const before = servers.lane.laneTaken();
+    const socket = net.connect(Number(url.port), url.hostname);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      [
+        `POST /api/v1/channels/webhooks/loopback/${agents.lane} HTTP/1.1`,
+        `Host: ${url.host}`,
+        'Content-Type: application/json',
+        `X-Loopback-Signature: ${signLoopback(body, LOOPBACK_SECRET)}`,
+        `Content-Length: ${bytes.length}`,
+        'Connection: close',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    // The second half after a pause: the server reads the body as two chunks, split inside a character.
+    socket.write(bytes.subarray(0, 1001));
+    await new Promise((r) => setTimeout(r, 50));
+    socket.write(bytes.subarray(1001));
+    let response = '';
+    socket.on('data', (d: Buffer) => (response += d.toString()));
+    await new Promise((resolve) => socket.once('close', resolve));
+    expect(servers.lane.laneTaken()).toBe(before + 1);
+    expect(response).toMatch(/^HTTP\/1\.1 200/);
+    expect(response).toContain('"accepted":1');
+    const [stored] = await servers.lane.database.query<{ text: string }>(
+      `select payload->>'text' as text from inbound_events where provider_event_id = 'u-split'`,
+    );
+    expect(stored?.text).toBe('é'.repeat(1500));
   });
 
   it('echoes a safe X-Request-Id and replaces an unsafe one', async () => {
