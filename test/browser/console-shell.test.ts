@@ -49,7 +49,8 @@ describe.skipIf(!runBrowserTests)('console shell in Chromium', () => {
 
     await navLink(page, 'Analytics').click();
     await expect.poll(() => page.url()).toContain('#/analytics');
-    expect(await navLink(page, 'Analytics').getAttribute('aria-current')).toBe('page');
+    // The hash changes before the navigation re-renders: wait for the link to be marked.
+    await expect.poll(() => navLink(page, 'Analytics').getAttribute('aria-current')).toBe('page');
     expect(await page.title()).toBe('Analytics · Switchboard');
     await screenshots(page, 'shell');
 

@@ -132,9 +132,9 @@ describe.skipIf(!runBrowserTests)('console as a viewer in Chromium', { timeout: 
     expect(await page.getByRole('combobox', { name: /^Role of/ }).count()).toBe(0);
     expect(await page.getByRole('link', { name: 'API tokens' }).count()).toBe(0);
     await visit('#/settings/api-tokens');
-    expect(await page.getByRole('link', { name: 'Agents', exact: true }).getAttribute('aria-current')).toBe(
-      'page',
-    );
+    await expect
+      .poll(() => page.getByRole('link', { name: 'Agents', exact: true }).getAttribute('aria-current'))
+      .toBe('page');
     expect(await writeControls()).toEqual(none);
 
     // Their own account is theirs to change, whatever their role: the only forms a viewer gets.
