@@ -61,3 +61,32 @@ it('runs a fetched batch at once and settles each job on its own: a failed one i
   }, 10_000);
   expect(states).toEqual([{ state: 'completed', n: 5 }]);
 });
+
+it('completes a job the moment it ends, while a slow job of its batch still runs', async () => {
+  const queue = 'slots-test-settle';
+  await boss.createQueue(queue, { policy: 'stately' });
+  await boss.send(queue, { key: 'slow' }, { singletonKey: 'slow' });
+  await boss.send(queue, { key: 'fast' }, { singletonKey: 'fast' });
+  const release = Promise.withResolvers<void>();
+  const ran: string[] = [];
+  const slots = new WorkerSlots(boss, false, 4);
+  await slots.add(queue, { pollingIntervalSeconds: 0.5 }, async (job) => {
+    const { key } = job.data as { key: string };
+    ran.push(key);
+    if (key === 'slow') await release.promise;
+  });
+  slots.wakeOne();
+  const stateOf = async (key: string) =>
+    (
+      await app.database.query<{ state: string }>(
+        `select state from pgboss.job where name = $1 and singleton_key = $2`,
+        [queue, key],
+      )
+    )[0]?.state;
+  // Both were fetched together; the fast one is completed although its batch neighbour has not ended.
+  await eventually(async () => ((await stateOf('fast')) === 'completed' ? true : undefined), 10_000);
+  expect(ran.sort()).toEqual(['fast', 'slow']);
+  expect(await stateOf('slow')).toBe('active');
+  release.resolve();
+  await eventually(async () => ((await stateOf('slow')) === 'completed' ? true : undefined), 10_000);
+});
