@@ -49,9 +49,9 @@ describe.skipIf(!runBrowserTests)('console shell in Chromium', () => {
 
     await navLink(page, 'Analytics').click();
     await expect.poll(() => page.url()).toContain('#/analytics');
-    // The hash changes before the navigation re-renders: wait for the link to be marked.
+    // The hash changes before the page re-renders: wait for the link to be marked and the title to follow.
     await expect.poll(() => navLink(page, 'Analytics').getAttribute('aria-current')).toBe('page');
-    expect(await page.title()).toBe('Analytics · Switchboard');
+    await expect.poll(() => page.title()).toBe('Analytics · Switchboard');
     await screenshots(page, 'shell');
 
     await page.getByRole('button', { name: 'Log out' }).click();
