@@ -119,10 +119,10 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
   // process, and a 1 s poll covers jobs deferred by another process.
   const workOptions = { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 1 };
   for (const [queue, handler] of options.workers ? Object.entries(jobs) : []) {
-    const slots = new WorkerSlots(boss, database.kind === 'postgres', options.batchSize);
+    const slots = new WorkerSlots(boss, queue, database.kind === 'postgres', options.batchSize);
     workers.set(queue, slots);
     for (let slot = 0; slot < options.concurrency; slot++) {
-      await slots.add(queue, workOptions, async (job) => {
+      await slots.add(workOptions, async (job) => {
         try {
           await handler(job.data as never);
         } catch (error) {

@@ -8,7 +8,7 @@ import { logRequest } from '../http/request-log.ts';
 import { pageHeaderValues } from '../http/security-headers.ts';
 import { observeRequest } from '../metrics/http-metrics.ts';
 import { MAIL_WEBHOOK_PREFIX } from './mail-route.ts';
-import { receiveWebhook, STATUS_PATH, WEBHOOK_PATH, type WebhookReply } from './webhook-route.ts';
+import { JSON_TYPE, receiveWebhook, STATUS_PATH, WEBHOOK_PATH, type WebhookReply } from './webhook-route.ts';
 
 /** Answers the request and returns true, or returns false untouched (Hono answers it). */
 export type WebhookLane = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -22,7 +22,6 @@ const LANE_PATH = /^\/api\/v1\/channels\/webhooks\/([a-z0-9-]+)\/([A-Za-z0-9_]+)
 const PLAIN_HOST = /^[a-z0-9._-]+(?::(?:[1-5]\d{3,4}|[6-9]\d{3}))?$/;
 /** The Node adapter's type for a body without one. */
 const DEFAULT_TYPE = 'text/plain; charset=UTF-8';
-const JSON_TYPE = 'application/json';
 const INTERNAL_ERROR = JSON.stringify(errorBody('Internal server error'));
 
 /**

@@ -128,6 +128,8 @@ export async function recordWebhook(
   return total;
 }
 
+export const JSON_TYPE = 'application/json';
+
 /** What a received webhook is answered with (JSON unless `contentType` says otherwise). */
 export type WebhookReply = { status: number; body: string; contentType?: string };
 
@@ -155,8 +157,6 @@ export async function receiveWebhook(
   if (ack) return { status: 200, body: ack.body, contentType: ack.contentType };
   return { status: 200, body: JSON.stringify({ success: true, ...outcome }), contentType: JSON_TYPE };
 }
-
-const JSON_TYPE = 'application/json';
 
 /** The enabled channel account a webhook URL names, or 404. */
 async function webhookTarget(deps: AppDeps, channel: string, agentId: string): Promise<WebhookTarget> {

@@ -1,6 +1,10 @@
 import type { PgBoss, WorkOptions } from 'pg-boss';
+import { GroupCommit } from './group-commit.ts';
 
 type Job = { id: string; data: unknown };
+
+/** Most job ids completed in one statement. */
+const MAX_COMPLETIONS = 100;
 
 /**
  * The workers of one queue in this process, one pg-boss registration per slot so each can be woken
@@ -18,25 +22,35 @@ export class WorkerSlots {
   private readonly idle = new Set<string>();
   private readonly all: string[] = [];
   private next = 0;
-  private readonly batchers = new Map<string, Completions>();
+  private readonly queue: string;
   private readonly spread: boolean;
   private readonly batchSize: number;
+  /** Jobs that ended while the previous completion ran are completed together, in one statement. */
+  private readonly completions: GroupCommit<string, undefined>;
 
   /** `spread`: a slot that got a full batch wakes the next idle one (PostgreSQL, where one NOTIFY may stand for many jobs). */
-  constructor(boss: PgBoss, spread: boolean, batchSize: number) {
+  constructor(boss: PgBoss, queue: string, spread: boolean, batchSize: number) {
     this.boss = boss;
+    this.queue = queue;
     this.spread = spread;
     this.batchSize = batchSize;
+    this.completions = new GroupCommit<string, undefined>({
+      commit: async (ids) => {
+        await boss.complete(queue, ids);
+        return ids.map(() => undefined);
+      },
+      maxBatch: MAX_COMPLETIONS,
+    });
   }
 
-  async add(queue: string, options: WorkOptions, run: (job: Job) => Promise<void>): Promise<void> {
+  async add(options: WorkOptions, run: (job: Job) => Promise<void>): Promise<void> {
     let id = '';
-    id = await this.boss.work(queue, { ...options, batchSize: this.batchSize }, async (jobs) => {
+    id = await this.boss.work(this.queue, { ...options, batchSize: this.batchSize }, async (jobs) => {
       if (jobs.length === 0) return;
       this.idle.delete(id);
       if (this.spread && jobs.length === this.batchSize) this.wakeIdle();
       try {
-        const unsettled = (await Promise.all(jobs.map((job) => this.runAndSettle(queue, job, run)))).find(
+        const unsettled = (await Promise.all(jobs.map((job) => this.runAndSettle(job, run)))).find(
           (error) => error !== undefined,
         );
         // pg-boss then fails whichever jobs of the batch are still active (retried); settled ones stay settled.
@@ -54,7 +68,7 @@ export class WorkerSlots {
    * Runs one job of a batch and settles it the moment it ends — completed, or failed (and retried) — so a slow
    * neighbour never keeps its key busy under `stately`. Returns an error only when the job could not be settled.
    */
-  private async runAndSettle(queue: string, job: Job, run: (job: Job) => Promise<void>): Promise<unknown> {
+  private async runAndSettle(job: Job, run: (job: Job) => Promise<void>): Promise<unknown> {
     let failure: unknown;
     try {
       await run(job);
@@ -62,22 +76,12 @@ export class WorkerSlots {
       failure = error ?? new Error('job failed');
     }
     try {
-      if (failure === undefined) await this.completions(queue).complete(job.id);
-      else await this.boss.fail(queue, job.id, { message: messageOf(failure) });
+      if (failure === undefined) await this.completions.submit(job.id);
+      else await this.boss.fail(this.queue, job.id, { message: messageOf(failure) });
       return undefined;
     } catch (settleError) {
       return failure ?? settleError;
     }
-  }
-
-  /** The queue's completion batcher (jobs ending in the same turn of the event loop share one statement). */
-  private completions(queue: string): Completions {
-    let batcher = this.batchers.get(queue);
-    if (!batcher) {
-      batcher = new Completions((ids) => this.boss.complete(queue, ids));
-      this.batchers.set(queue, batcher);
-    }
-    return batcher;
   }
 
   /** Starts an idle slot, if there is one (a busy slot fetches again when its batch ends anyway). */
@@ -90,31 +94,6 @@ export class WorkerSlots {
     const idle = this.idle.values().next();
     const id = idle.done ? this.all[this.next++ % this.all.length] : idle.value;
     if (id) this.boss.notifyWorker(id);
-  }
-}
-
-/** Completes job ids in one statement per turn of the event loop; each caller learns its own outcome. */
-class Completions {
-  private waiting: { id: string; done: PromiseWithResolvers<void> }[] = [];
-  private readonly completeAll: (ids: string[]) => Promise<unknown>;
-
-  constructor(completeAll: (ids: string[]) => Promise<unknown>) {
-    this.completeAll = completeAll;
-  }
-
-  complete(id: string): Promise<void> {
-    const done = Promise.withResolvers<void>();
-    if (this.waiting.push({ id, done }) === 1) setImmediate(() => this.flush());
-    return done.promise;
-  }
-
-  private flush(): void {
-    const batch = this.waiting;
-    this.waiting = [];
-    this.completeAll(batch.map((entry) => entry.id)).then(
-      () => batch.forEach((entry) => entry.done.resolve()),
-      (error: unknown) => batch.forEach((entry) => entry.done.reject(error)),
-    );
   }
 }
 

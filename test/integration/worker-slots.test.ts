@@ -27,8 +27,8 @@ it('runs a fetched batch at once and settles each job on its own: a failed one i
   let running = 0;
   let most = 0;
   let failedOnce = false;
-  const slots = new WorkerSlots(boss, false, 4);
-  await slots.add(QUEUE, { pollingIntervalSeconds: 0.5 }, async (job) => {
+  const slots = new WorkerSlots(boss, QUEUE, false, 4);
+  await slots.add({ pollingIntervalSeconds: 0.5 }, async (job) => {
     const { key } = job.data as { key: string };
     running++;
     most = Math.max(most, running);
@@ -69,8 +69,8 @@ it('completes a job the moment it ends, while a slow job of its batch still runs
   await boss.send(queue, { key: 'fast' }, { singletonKey: 'fast' });
   const release = Promise.withResolvers<void>();
   const ran: string[] = [];
-  const slots = new WorkerSlots(boss, false, 4);
-  await slots.add(queue, { pollingIntervalSeconds: 0.5 }, async (job) => {
+  const slots = new WorkerSlots(boss, queue, false, 4);
+  await slots.add({ pollingIntervalSeconds: 0.5 }, async (job) => {
     const { key } = job.data as { key: string };
     ran.push(key);
     if (key === 'slow') await release.promise;
