@@ -95,6 +95,10 @@ async function startSwitchboard(dataDir: string, extraEnv: Record<string, string
       DATA_DIR: dataDir,
       // WORKER_BATCH_SIZE=1 measures one job per fetch (the default takes 8).
       ...(process.env.WORKER_BATCH_SIZE ? { WORKER_BATCH_SIZE: process.env.WORKER_BATCH_SIZE } : {}),
+      // EMBEDDED_VACUUM_INTERVAL_MS=0 measures the embedded database without its vacuum (default: one table per 15 s).
+      ...(process.env.EMBEDDED_VACUUM_INTERVAL_MS
+        ? { EMBEDDED_VACUUM_INTERVAL_MS: process.env.EMBEDDED_VACUUM_INTERVAL_MS }
+        : {}),
       PORT: '0',
       HOST: '127.0.0.1',
       JWT_SECRET: 'b'.repeat(40),

@@ -1,4 +1,5 @@
 import type { Database } from '../db/client.ts';
+import { EmbeddedVacuum } from '../db/embedded-vacuum.ts';
 import type { Logger } from '../logger.ts';
 import { startJobQueue } from '../queue/job-queue.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './delivery.ts';
@@ -33,6 +34,8 @@ export type EngineOptions = {
    * their jobs enqueued, and processes with workers on the same database do the work.
    */
   workers: boolean;
+  /** Embedded database: one table vacuumed and analyzed this often (0 = never); PostgreSQL has autovacuum. */
+  embeddedVacuumIntervalMs: number;
   /** Longest inbound message text kept (INBOUND_TEXT_MAX_CHARS); longer text is cut with a visible marker. */
   inboundTextMaxChars: number;
 };
@@ -46,6 +49,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   concurrency: 4,
   batchSize: 8,
   workers: true,
+  embeddedVacuumIntervalMs: 15_000,
   inboundTextMaxChars: 20_000,
 };
 
@@ -147,6 +151,13 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
   }, HOUSEKEEPING_INTERVAL_MS);
   timer.unref();
   if (options.workers) await runReconcile();
+  // PGlite has no autovacuum: without this, pruned and updated rows' space is never reused.
+  const vacuum =
+    database.kind === 'pglite' && options.workers && options.embeddedVacuumIntervalMs > 0
+      ? new EmbeddedVacuum(database).start(options.embeddedVacuumIntervalMs, (error) =>
+          logger.warn({ err: error }, 'embedded vacuum failed'),
+        )
+      : undefined;
 
   return {
     ingestor,
@@ -158,6 +169,7 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
     },
     stop: async () => {
       clearInterval(timer);
+      vacuum?.stop();
       for (const pending of timers) clearTimeout(pending);
       await boss.stop({ graceful: true, timeout: 5000, close: true } as never);
     },

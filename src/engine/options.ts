@@ -13,6 +13,7 @@ export function engineOptionsFrom(config: Config): EngineOptions {
     concurrency: config.WORKER_CONCURRENCY,
     batchSize: config.WORKER_BATCH_SIZE,
     workers: config.WORKERS,
+    embeddedVacuumIntervalMs: config.EMBEDDED_VACUUM_INTERVAL_MS,
     inboundTextMaxChars: config.INBOUND_TEXT_MAX_CHARS,
   };
 }
