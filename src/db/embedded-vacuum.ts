@@ -35,22 +35,6 @@ export class EmbeddedVacuum {
     return table;
   }
 
-  /** Vacuums the next table every `intervalMs` (never two at once) until the returned `stop`. */
-  start(intervalMs: number, onError: (error: unknown) => void): { stop: () => void } {
-    let running = false;
-    const timer = setInterval(() => {
-      if (running) return;
-      running = true;
-      this.vacuumNext()
-        .catch(onError)
-        .finally(() => {
-          running = false;
-        });
-    }, intervalMs);
-    timer.unref();
-    return { stop: () => clearInterval(timer) };
-  }
-
   private listTables(): Promise<Table[]> {
     return this.database.query<Table>(
       `select n.nspname as schema, c.relname as name from pg_class c

@@ -1,5 +1,5 @@
 import type { Database } from '../db/client.ts';
-import { EmbeddedVacuum } from '../db/embedded-vacuum.ts';
+import { startEmbeddedMaintenance } from '../db/embedded-maintenance.ts';
 import type { Logger } from '../logger.ts';
 import { startJobQueue } from '../queue/job-queue.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './delivery.ts';
@@ -151,12 +151,10 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
   }, HOUSEKEEPING_INTERVAL_MS);
   timer.unref();
   if (options.workers) await runReconcile();
-  // PGlite has no autovacuum: without this, pruned and updated rows' space is never reused.
-  const vacuum =
-    database.kind === 'pglite' && options.workers && options.embeddedVacuumIntervalMs > 0
-      ? new EmbeddedVacuum(database).start(options.embeddedVacuumIntervalMs, (error) =>
-          logger.warn({ err: error }, 'embedded vacuum failed'),
-        )
+  // PGlite has neither autovacuum nor a checkpointer: without these, disk use grows without bound.
+  const maintenance =
+    database.kind === 'pglite' && options.workers
+      ? startEmbeddedMaintenance(database, options.embeddedVacuumIntervalMs, logger)
       : undefined;
 
   return {
@@ -169,7 +167,7 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
     },
     stop: async () => {
       clearInterval(timer);
-      vacuum?.stop();
+      maintenance?.stop();
       for (const pending of timers) clearTimeout(pending);
       await boss.stop({ graceful: true, timeout: 5000, close: true } as never);
     },

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedVacuum } from '../../src/db/embedded-vacuum.ts';
 import { pruneProcessedEvents } from '../../src/engine/retention.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { testDatabaseKind } from '../helpers/database.ts';
 import { createWorkspace } from '../helpers/fixtures.ts';
 
 let app: TestApp;
@@ -71,5 +72,27 @@ describe('embedded vacuum', () => {
        where c.relkind = 'r' and n.nspname in ('public', 'pgboss') and c.reltuples < 0`,
     );
     expect(never).toEqual([]);
+  });
+
+  it.runIf(testDatabaseKind() === 'pglite')('is run by the engine on the embedded database', async () => {
+    const engineApp = await startTestApp({ EMBEDDED_VACUUM_INTERVAL_MS: '100' }, undefined, { engine: {} });
+    try {
+      const unvacuumed = async () =>
+        (
+          await engineApp.database.query<{ n: number }>(
+            `select count(*)::int as n from pg_class c join pg_namespace n on n.oid = c.relnamespace
+             where c.relkind = 'r' and n.nspname = 'public' and c.reltuples < 0`,
+          )
+        )[0]?.n ?? 0;
+      const before = await unvacuumed();
+      expect(before).toBeGreaterThan(5);
+      const deadline = Date.now() + 20_000;
+      while ((await unvacuumed()) > before - 5 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(await unvacuumed()).toBeLessThanOrEqual(before - 5);
+    } finally {
+      await engineApp.close();
+    }
   });
 });
