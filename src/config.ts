@@ -161,6 +161,7 @@ const envSchema = z.object({
   WORKER_BATCH_SIZE: int(8, 1, 64),
   WORKERS: bool(true),
   EMBEDDED_VACUUM_INTERVAL_MS: int(15_000, 0, 3_600_000),
+  EMBEDDED_WAL_SYNC: bool(true),
   ATTACHMENT_MAX_BYTES: int(100 * 1024 * 1024, 1, 2 * 1024 * 1024 * 1024),
   LOOPBACK_CHANNEL_URL: url(['http:', 'https:']),
   LOOPBACK_CHANNEL_SECRET: optionalString.refine(

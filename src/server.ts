@@ -44,7 +44,11 @@ export async function openConfiguredDatabase(
   }
   const release = lockDataDir(config.DATA_DIR);
   try {
-    const database = await openDatabase({ kind: 'pglite', dataDir: path.join(config.DATA_DIR, 'pgdata') });
+    const database = await openDatabase({
+      kind: 'pglite',
+      dataDir: path.join(config.DATA_DIR, 'pgdata'),
+      walSync: config.EMBEDDED_WAL_SYNC,
+    });
     return { database, release };
   } catch (err) {
     release();

@@ -11,6 +11,7 @@ import * as conversationSchema from './schema-conversations.ts';
 import * as eventSchema from './schema-events.ts';
 import * as imapSchema from './schema-imap.ts';
 import * as mailSchema from './schema-mail.ts';
+import { EmbeddedDurability } from './embedded-durability.ts';
 import { gatePglite, PriorityGate } from './priority-gate.ts';
 
 const schema = {
@@ -56,6 +57,8 @@ export type Database = {
   ): Promise<() => Promise<void>>;
   /** The embedded engine itself (PGlite only), for libraries with a PGlite adapter. */
   pglite?: PGlite;
+  /** PGlite on a data directory with WAL sync on: makes commits durable on disk (see embedded-durability.ts). */
+  durability?: EmbeddedDurability;
   /** Connection string (PostgreSQL only), for libraries that open their own pool. */
   url?: string;
   /** PostgreSQL: parameterized statements run as named prepared statements (DATABASE_PREPARED_STATEMENTS). */
@@ -80,6 +83,8 @@ export type DatabaseOptions =
   | {
       kind: 'pglite';
       dataDir?: string /* omitted = in memory */;
+      /** fdatasync the WAL before acknowledging (EMBEDDED_WAL_SYNC; default true; needs `dataDir`). */
+      walSync?: boolean;
       /** Starts from a `dumpDataDir` snapshot (tests: an already-migrated template) instead of an empty cluster. */
       loadDataDir?: Blob;
     };
@@ -179,16 +184,23 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   const gate = new PriorityGate();
   const urgentQuery = gatePglite(client, gate);
+  const priorityQuery: SqlRunner = (text, params) =>
+    gate.urgently(async () => (await urgentQuery(text, params)).rows as never);
+  const durability =
+    options.dataDir && (options.walSync ?? true)
+      ? new EmbeddedDurability(options.dataDir, priorityQuery)
+      : undefined;
+  await durability?.start();
   return {
     kind: 'pglite',
     pglite: client,
+    ...(durability ? { durability } : {}),
     db: drizzlePglite(client, { schema }) as unknown as Db,
     query: async (text, params) => {
       await yieldToIo();
       return (await client.query(text, params)).rows as never;
     },
-    priorityQuery: (text, params) =>
-      gate.urgently(async () => (await urgentQuery(text, params)).rows as never),
+    priorityQuery,
     priorityConcurrency: 1,
     transaction: async (fn) => {
       await yieldToIo();

@@ -41,6 +41,8 @@ export class EmbeddedCheckpoint {
     const due = written >= this.walBytes || (age >= this.maxAgeMs && written > MIN_TIMED_WAL_BYTES);
     if (!due) return false;
     await this.database.query('checkpoint');
+    // PostgreSQL did not sync the pages the checkpoint wrote (fsync is off); WAL before it may now be recycled.
+    await this.database.durability?.syncFiles();
     this.last = this.now();
     return true;
   }

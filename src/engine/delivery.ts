@@ -136,6 +136,8 @@ async function attempt(
   }
   const attemptNumber = message.attempts + 1;
   const labels = { channel: message.channel, provider: sender.ctx.account.provider };
+  // The embedded database: the reply is on disk before it leaves, so a power loss cannot make it be written again.
+  await database.durability?.syncWal();
   try {
     const result = await send();
     await database.transaction(async (query) => {

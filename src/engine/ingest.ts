@@ -96,6 +96,8 @@ export class Ingestor {
       }
     }
     const inserted = await runIngestStatement(this.database.priorityQuery, statement, rows);
+    // The embedded database: on disk before anyone is told it is stored.
+    await this.database.durability?.syncWal();
     return countNew(
       batch,
       new Set(inserted.map((row) => eventKey(row.agent_id, row.channel, row.provider_event_id))),
@@ -103,8 +105,8 @@ export class Ingestor {
   }
 
   /** The same commit as a transaction of two statements (pg-boss's insert in a shape not understood). */
-  private commitInTransaction(batch: Pending[]): Promise<IngestResult[]> {
-    return this.database.transaction(async (query) => {
+  private async commitInTransaction(batch: Pending[]): Promise<IngestResult[]> {
+    const results = await this.database.transaction(async (query) => {
       const inserted = await insertEvents(query, batch);
       const streams = new Map<string, { agentId: string; channel: string; stream: string }>();
       for (const item of batch) {
@@ -123,6 +125,8 @@ export class Ingestor {
       }
       return countNew(batch, inserted);
     });
+    await this.database.durability?.syncWal();
+    return results;
   }
 }
 

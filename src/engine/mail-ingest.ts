@@ -68,6 +68,8 @@ async function commitRawMails(deps: MailIngestDeps, inputs: RawMailInput[]): Pro
     }
     return new Set(added.map((row) => row.id));
   });
+  // The embedded database: on disk before the sender (or IMAP server) is told it is stored.
+  await deps.database.durability?.syncWal();
   if (inserted.size > 0) deps.onQueued?.();
   return rows.map(({ id }) => (inserted.has(id) ? { duplicate: false, id } : { duplicate: true }));
 }

@@ -1,0 +1,138 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { SqlRunner } from './client.ts';
+
+/** File operations, injectable so tests can see (and hold) the syncs. */
+export type SyncFs = {
+  /** fdatasync(2) of the file at `file`. */
+  datasync(file: string): Promise<void>;
+  /** fsync(2) of a file or directory. */
+  fsync(file: string): Promise<void>;
+};
+
+export const nodeSyncFs: SyncFs = {
+  datasync: (file) => withHandle(file, (handle) => handle.datasync()),
+  fsync: (file) => withHandle(file, (handle) => handle.sync()),
+};
+
+async function withHandle(file: string, run: (handle: fs.FileHandle) => Promise<void>): Promise<void> {
+  const handle = await fs.open(file, 'r');
+  try {
+    await run(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Durability for the embedded database. PGlite runs PostgreSQL with `fsync = off` and its file layer answers sync
+ * calls without syncing, but it does write every commit's WAL to the files under `DATA_DIR` before the commit
+ * returns. `syncWal` makes those writes durable: an fdatasync of every WAL segment written since the last sync
+ * (and of `pg_wal` itself when a segment was started, so a new or recycled segment's name survives too).
+ * Concurrent calls share one sync; a call made while one runs gets the next, which covers its writes.
+ * `syncFiles` fsyncs every file and directory of the cluster: run after a checkpoint, whose data page writes
+ * PostgreSQL did not sync either.
+ */
+export class EmbeddedDurability {
+  private readonly dataDir: string;
+  private readonly query: SqlRunner;
+  private readonly files: SyncFs;
+  private segmentBytes?: bigint;
+  /** The WAL position synced so far, and its segment number. */
+  private syncedLsn = -1n;
+  private syncedSegment = -1n;
+  private running?: Promise<void>;
+  private queued?: Promise<void>;
+
+  constructor(dataDir: string, query: SqlRunner, files: SyncFs = nodeSyncFs) {
+    this.dataDir = dataDir;
+    this.query = query;
+    this.files = files;
+  }
+
+  /** Syncs the whole cluster once (what earlier runs wrote) and starts counting from the current WAL position. */
+  async start(): Promise<void> {
+    await this.syncFiles();
+    const position = await this.position();
+    if (!position) return;
+    this.syncedLsn = position.lsn;
+    this.syncedSegment = position.lastSegment;
+  }
+
+  syncWal(): Promise<void> {
+    if (!this.running) {
+      this.running = this.runWalSync().finally(() => {
+        this.running = undefined;
+      });
+      return this.running;
+    }
+    // Writes made after the running sync read its position are not covered by it: wait for the next one.
+    this.queued ??= this.running
+      .catch(() => {})
+      .then(() => {
+        this.queued = undefined;
+        return this.syncWal();
+      });
+    return this.queued;
+  }
+
+  /** How far WAL was written, and the segment holding its last byte. */
+  private async position() {
+    const [row] = await this.query<{ lsn: string; timeline: string; segment_bytes: string }>(
+      `select pg_current_wal_flush_lsn()::text as lsn, substr(pg_walfile_name(pg_current_wal_flush_lsn()), 1, 8) as timeline,
+              current_setting('wal_segment_size') as segment_bytes`,
+    );
+    if (!row) return undefined;
+    this.segmentBytes ??= segmentSize(row.segment_bytes);
+    const lsn = parseLsn(row.lsn);
+    return { lsn, timeline: row.timeline, lastSegment: (lsn - 1n) / this.segmentBytes };
+  }
+
+  private async runWalSync(): Promise<void> {
+    const position = await this.position();
+    if (!position || position.lsn <= this.syncedLsn || !this.segmentBytes) return;
+    const { lsn, timeline, lastSegment } = position;
+    const first = this.syncedSegment < 0n ? lastSegment : this.syncedSegment;
+    const walDir = path.join(this.dataDir, 'pg_wal');
+    for (let segment = first; segment <= lastSegment; segment++) {
+      await this.files.datasync(path.join(walDir, segmentName(timeline, segment, this.segmentBytes)));
+    }
+    if (lastSegment !== this.syncedSegment) await this.files.fsync(walDir);
+    this.syncedLsn = lsn;
+    this.syncedSegment = lastSegment;
+  }
+
+  /** fsyncs every file and directory under the data directory (after a checkpoint). */
+  async syncFiles(): Promise<void> {
+    const walk = async (dir: string): Promise<void> => {
+      for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) await walk(full);
+        else if (entry.isFile()) await this.files.fsync(full);
+      }
+      await this.files.fsync(dir);
+    };
+    await walk(this.dataDir);
+  }
+}
+
+/** `X/Y` (two hex halves) as a byte position. */
+export function parseLsn(text: string): bigint {
+  const [high, low] = text.split('/');
+  return (BigInt(`0x${high}`) << 32n) | BigInt(`0x${low}`);
+}
+
+/** `wal_segment_size` as PostgreSQL shows it (`16MB`, or bytes) in bytes. */
+function segmentSize(setting: string): bigint {
+  const match = /^(\d+)\s*(kB|MB|GB)?$/.exec(setting.trim());
+  if (!match) throw new Error(`unexpected wal_segment_size: ${setting}`);
+  const unit = { kB: 1024n, MB: 1024n ** 2n, GB: 1024n ** 3n }[match[2] ?? ''] ?? 1n;
+  return BigInt(match[1] as string) * unit;
+}
+
+/** The WAL file name of segment number `segment` (PostgreSQL's XLogFileName). */
+export function segmentName(timeline: string, segment: bigint, segmentBytes: bigint): string {
+  const perId = 0x1_0000_0000n / segmentBytes;
+  const hex = (value: bigint) => value.toString(16).toUpperCase().padStart(8, '0');
+  return `${timeline}${hex(segment / perId)}${hex(segment % perId)}`;
+}
