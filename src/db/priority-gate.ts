@@ -59,8 +59,9 @@ export class PriorityGate {
     if (still.length === 0) return;
     const burstEnds = this.urgent > 0 ? Infinity : this.lastUrgentEnd + BURST_GAP_MS;
     const next = Math.min(burstEnds, ...still.map((waiter) => waiter.deadline));
+    // Not unref'd: a statement waiting here is work in progress, and must keep the process alive until it runs
+    // (unref'd, a start-up whose next statement waited out a burst exited with its top-level await unsettled).
     this.timer = setTimeout(() => this.schedule(), Math.max(1, next - now));
-    this.timer.unref();
   }
 }
 

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { PriorityGate } from '../../src/db/priority-gate.ts';
 import { GroupCommit } from '../../src/engine/group-commit.ts';
 
@@ -113,6 +115,20 @@ describe('GroupCommit', () => {
 });
 
 describe('PriorityGate', () => {
+  it('keeps the process alive while a background statement waits out a burst', () => {
+    // The urgent statement ends a burst; the background one awaited right after is all that is left to do.
+    const script = `
+      import { PriorityGate } from ${JSON.stringify(path.resolve('src/db/priority-gate.ts'))};
+      const gate = new PriorityGate();
+      await gate.urgently(async () => {});
+      await gate.background();
+      console.log('ran');
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(child.stdout.trim()).toBe('ran');
+    expect(child.status).toBe(0);
+  });
+
   it('holds background statements while an urgent one runs, and lets them through after the burst', async () => {
     const gate = new PriorityGate();
     expect(gate.background()).toBeUndefined();
