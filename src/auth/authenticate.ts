@@ -30,14 +30,8 @@ export const PUBLIC_API_PATHS: RegExp[] = [
  */
 async function resolveBearer(deps: AppDeps, token: string): Promise<Principal | undefined> {
   if (!looksLikeApiToken(token)) return resolveSession(deps, token);
-  const cache = principalCacheFor(deps.database.db);
   const now = Date.now();
-  const cached = cache.get(token, now);
-  if (cached !== 'miss') return cached;
-  const generation = cache.begin();
-  const { principal, expiresAt } = await resolveApiToken(deps, token, now);
-  cache.set(token, principal, now, expiresAt, generation);
-  return principal;
+  return principalCacheFor(deps.database.db).load(token, now, () => resolveApiToken(deps, token, now));
 }
 
 async function resolveApiToken(

@@ -28,6 +28,18 @@ export class PrincipalCache {
     return entry ? entry.value : 'miss';
   }
 
+  /** The answer for `token`: cached, else `resolve` — once for all concurrent callers (see FencedTtlCache.load). */
+  load(
+    token: string,
+    now: number,
+    resolve: () => Promise<{ principal: Principal | undefined; expiresAt?: number }>,
+  ): Promise<Principal | undefined> {
+    return this.cache.load(digest(token), now, async () => {
+      const { principal, expiresAt } = await resolve();
+      return { value: principal, remember: true, ...(expiresAt !== undefined ? { expiresAt } : {}) };
+    });
+  }
+
   /** Call before looking a token up; pass the result to `set`. */
   begin(): number {
     return this.cache.begin();

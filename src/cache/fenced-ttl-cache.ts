@@ -1,10 +1,15 @@
+/** What a `load` read found: the value, whether to remember it, and when it stops being valid at the latest. */
+export type Loaded<V> = { value: V; remember: boolean; expiresAt?: number };
+
 /**
  * A bounded map whose entries live for a fixed time from when their value was read, with a fence against races:
  * `clear` bumps a generation, and a value read before the clear (`begin` taken earlier) is never stored after it.
- * The oldest entry goes first when full.
+ * The oldest entry goes first when full. `load` reads a missing key once for all who ask at the same time.
  */
 export class FencedTtlCache<V> {
   private readonly entries = new Map<string, { value: V; until: number }>();
+  /** Reads under way, by key: callers that miss while one runs share it (until a `clear`). */
+  private readonly reading = new Map<string, { started: number; result: Promise<V> }>();
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private generation = 0;
@@ -41,9 +46,34 @@ export class FencedTtlCache<V> {
     }
   }
 
+  /**
+   * The fresh value for `key`, else the result of `read` — one read for every caller that misses while it runs
+   * (a herd of requests arriving as an entry expires asks the source once). A read started before a `clear`, or
+   * longer ago than the TTL, is never joined: such callers start their own.
+   */
+  load(key: string, now: number, read: () => Promise<Loaded<V>>): Promise<V> {
+    const entry = this.get(key, now);
+    if (entry) return Promise.resolve(entry.value);
+    const running = this.reading.get(key);
+    if (running && now - running.started < this.ttlMs) return running.result;
+    const generation = this.begin();
+    const result = read().then((loaded) => {
+      if (loaded.remember) this.set(key, loaded.value, now, generation, loaded.expiresAt);
+      return loaded.value;
+    });
+    const reading = { started: now, result };
+    this.reading.set(key, reading);
+    const done = () => {
+      if (this.reading.get(key) === reading) this.reading.delete(key);
+    };
+    result.then(done, done);
+    return result;
+  }
+
   /** Forgets everything, and fences out reads that started before. */
   clear(): void {
     this.entries.clear();
+    this.reading.clear();
     this.generation++;
   }
 }

@@ -56,21 +56,17 @@ export async function requireOrganization(
   return { org: row.org, role };
 }
 
-/** The caller's membership and its organization: from the cache, else one query (remembered when found). */
+/** The caller's membership and its organization: from the cache, else one query shared by concurrent callers. */
 async function membershipOf(db: Db, userId: string, organizationId: string): Promise<Membership | undefined> {
-  const cache = membershipCacheFor(db);
-  const readAt = Date.now();
-  const cached = cache.get(userId, organizationId, readAt);
-  if (cached) return cached;
-  const generation = cache.begin();
-  const [row] = await db
-    .select({ org: organizations, role: memberships.role })
-    .from(memberships)
-    .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
-    .where(and(eq(memberships.organizationId, organizationId), eq(memberships.userId, userId)))
-    .limit(1);
-  if (row) cache.set(userId, organizationId, row, readAt, generation);
-  return row;
+  return membershipCacheFor(db).load(userId, organizationId, Date.now(), async () => {
+    const [row] = await db
+      .select({ org: organizations, role: memberships.role })
+      .from(memberships)
+      .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
+      .where(and(eq(memberships.organizationId, organizationId), eq(memberships.userId, userId)))
+      .limit(1);
+    return row;
+  });
 }
 
 /** Loads a project of an organization the caller may act on with at least `minimum`. */

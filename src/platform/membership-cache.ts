@@ -16,14 +16,30 @@ export type Membership = { org: Readonly<OrgRow>; role: string };
 
 /** Memberships found by requireOrganization (non-members are never cached: they always ask the database). */
 export class MembershipCache {
-  private readonly cache: FencedTtlCache<Membership>;
+  private readonly cache: FencedTtlCache<Membership | undefined>;
 
   constructor(ttlMs = MEMBERSHIP_TTL_MS) {
     this.cache = new FencedTtlCache(ttlMs, MAX_ENTRIES);
   }
 
   get(userId: string, organizationId: string, now = Date.now()): Membership | undefined {
-    return this.cache.get(keyOf(userId, organizationId), now)?.value;
+    return this.cache.get(keyOf(userId, organizationId), now)?.value ?? undefined;
+  }
+
+  /**
+   * The membership: cached, else `read` — once for all concurrent callers (see FencedTtlCache.load). Only a
+   * membership found is remembered.
+   */
+  load(
+    userId: string,
+    organizationId: string,
+    now: number,
+    read: () => Promise<Membership | undefined>,
+  ): Promise<Membership | undefined> {
+    return this.cache.load(keyOf(userId, organizationId), now, async () => {
+      const value = await read();
+      return value ? { value: frozen(value), remember: true } : { value: undefined, remember: false };
+    });
   }
 
   /** Call before reading the database; pass the result to `set` with the time the read started. */
@@ -33,8 +49,7 @@ export class MembershipCache {
 
   /** Remembers a membership read at `readAt`, unless the cache was cleared since `begin` returned `generation`. */
   set(userId: string, organizationId: string, value: Membership, readAt: number, generation: number): void {
-    const frozen = { org: Object.freeze({ ...value.org }), role: value.role };
-    this.cache.set(keyOf(userId, organizationId), frozen, readAt, generation);
+    this.cache.set(keyOf(userId, organizationId), frozen(value), readAt, generation);
   }
 
   /** Forgets everything: call after committing a change to memberships or organizations. */
@@ -42,6 +57,12 @@ export class MembershipCache {
     this.cache.clear();
   }
 }
+
+/** A copy callers cannot change under the cache. */
+const frozen = (value: Membership): Membership => ({
+  org: Object.freeze({ ...value.org }),
+  role: value.role,
+});
 
 const keyOf = (userId: string, organizationId: string) => `${userId} ${organizationId}`;
 
