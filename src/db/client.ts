@@ -11,7 +11,7 @@ import * as conversationSchema from './schema-conversations.ts';
 import * as eventSchema from './schema-events.ts';
 import * as imapSchema from './schema-imap.ts';
 import * as mailSchema from './schema-mail.ts';
-import { EmbeddedDurability } from './embedded-durability.ts';
+import { EmbeddedDurability, type SyncFs } from './embedded-durability.ts';
 import { gatePglite, PriorityGate } from './priority-gate.ts';
 
 const schema = {
@@ -85,6 +85,8 @@ export type DatabaseOptions =
       dataDir?: string /* omitted = in memory */;
       /** fdatasync the WAL before acknowledging (EMBEDDED_WAL_SYNC; default true; needs `dataDir`). */
       walSync?: boolean;
+      /** The file syncs to use (tests: a failing one); default the real fdatasync/fsync. */
+      syncFs?: SyncFs;
       /** Starts from a `dumpDataDir` snapshot (tests: an already-migrated template) instead of an empty cluster. */
       loadDataDir?: Blob;
     };
@@ -188,9 +190,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     gate.urgently(async () => (await urgentQuery(text, params)).rows as never);
   const durability =
     options.dataDir && (options.walSync ?? true)
-      ? new EmbeddedDurability(options.dataDir, priorityQuery)
+      ? new EmbeddedDurability(options.dataDir, priorityQuery, options.syncFs)
       : undefined;
-  await durability?.start();
+  await durability?.start().catch(async (error: unknown) => {
+    await client.close();
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `Cannot sync the embedded database's files under ${options.dataDir} (${reason}); on a filesystem without ` +
+        'fsync set EMBEDDED_WAL_SYNC=false (a process crash is still survived, a power loss is not)',
+    );
+  });
   return {
     kind: 'pglite',
     pglite: client,

@@ -126,3 +126,24 @@ describe.runIf(testDatabaseKind() === 'pglite')('embedded durability', () => {
     expect(files.datasyncs).toHaveLength(2);
   });
 });
+
+describe.runIf(testDatabaseKind() === 'pglite')('embedded durability at start', () => {
+  it('refuses to start on a data directory it cannot sync, naming the setting that turns syncing off', async () => {
+    const unsyncable = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-unsyncable-'));
+    const failing: SyncFs = {
+      datasync: async () => {},
+      fsync: async () => {
+        throw Object.assign(new Error('EINVAL: invalid argument, fsync'), { code: 'EINVAL' });
+      },
+    };
+    try {
+      await expect(openDatabase({ kind: 'pglite', dataDir: unsyncable, syncFs: failing })).rejects.toThrow(
+        /EINVAL.*set EMBEDDED_WAL_SYNC=false/,
+      );
+      // Nothing half-open is left behind: the directory opens again.
+      await (await openDatabase({ kind: 'pglite', dataDir: unsyncable, walSync: false })).close();
+    } finally {
+      fs.rmSync(unsyncable, { recursive: true, force: true });
+    }
+  });
+});
