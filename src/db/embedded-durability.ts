@@ -4,14 +4,34 @@ import type { SqlRunner } from './client.ts';
 
 /** File operations, injectable so tests can see (and hold) the syncs. */
 export type SyncFs = {
-  /** fdatasync(2) of the file at `file`. */
+  /** fdatasync(2) of the file at `file` (a WAL segment: synced again and again, so its handle may stay open). */
   datasync(file: string): Promise<void>;
   /** fsync(2) of a file or directory. */
   fsync(file: string): Promise<void>;
 };
 
+/** How many WAL segment handles stay open (the current one, and the one before while a sync spans both). */
+const OPEN_SEGMENTS = 2;
+const segmentHandles = new Map<string, Promise<fs.FileHandle>>();
+
+/** A segment's open handle (opening costs two trips to the thread pool per sync otherwise). */
+function segmentHandle(file: string): Promise<fs.FileHandle> {
+  let handle = segmentHandles.get(file);
+  if (!handle) {
+    handle = fs.open(file, 'r');
+    handle.catch(() => segmentHandles.delete(file));
+    segmentHandles.set(file, handle);
+    for (const [name, old] of segmentHandles) {
+      if (segmentHandles.size <= OPEN_SEGMENTS) break;
+      segmentHandles.delete(name);
+      void old.then((opened) => opened.close()).catch(() => {});
+    }
+  }
+  return handle;
+}
+
 export const nodeSyncFs: SyncFs = {
-  datasync: (file) => withHandle(file, (handle) => handle.datasync()),
+  datasync: async (file) => (await segmentHandle(file)).datasync(),
   fsync: (file) => withHandle(file, (handle) => handle.sync()),
 };
 
