@@ -122,17 +122,31 @@ export class EmbeddedDurability {
     this.syncedSegment = lastSegment;
   }
 
-  /** fsyncs every file and directory under the data directory (after a checkpoint). */
+  /**
+   * fsyncs every file and directory under the data directory (after a checkpoint). The engine keeps running
+   * meanwhile: a file or directory it removed since it was listed has nothing left to sync and is skipped.
+   */
   async syncFiles(): Promise<void> {
     const walk = async (dir: string): Promise<void> => {
-      for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+      const entries = await unlessGone(fs.readdir(dir, { withFileTypes: true }));
+      for (const entry of entries ?? []) {
         const full = path.join(dir, entry.name);
         if (entry.isDirectory()) await walk(full);
-        else if (entry.isFile()) await this.files.fsync(full);
+        else if (entry.isFile()) await unlessGone(this.files.fsync(full));
       }
-      await this.files.fsync(dir);
+      if (entries) await unlessGone(this.files.fsync(dir));
     };
     await walk(this.dataDir);
+  }
+}
+
+/** The result of `operation`, or undefined when its file no longer exists (ENOENT). */
+async function unlessGone<T>(operation: Promise<T>): Promise<T | undefined> {
+  try {
+    return await operation;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
 }
 

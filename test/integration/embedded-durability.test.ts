@@ -127,6 +127,38 @@ describe.runIf(testDatabaseKind() === 'pglite')('embedded durability', () => {
   });
 });
 
+describe.runIf(testDatabaseKind() === 'pglite')('embedded durability: whole-cluster sync', () => {
+  it('skips a file the engine removed after it was listed, and still fails on any other error', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-sync-files-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'base'));
+      for (const name of ['a', 'gone', 'c']) fs.writeFileSync(path.join(dir, 'base', name), name);
+      const synced: string[] = [];
+      const removing: SyncFs = {
+        datasync: async () => {},
+        fsync: async (file) => {
+          // As if the engine dropped the file between the listing and its sync.
+          if (file.endsWith('gone')) fs.rmSync(file);
+          await nodeSyncFs.fsync(file);
+          synced.push(path.relative(dir, file));
+        },
+      };
+      const noQuery = async () => [];
+      await new EmbeddedDurability(dir, noQuery, removing).syncFiles();
+      expect(synced.sort()).toEqual(['', 'base', 'base/a', 'base/c']);
+      const broken: SyncFs = {
+        datasync: async () => {},
+        fsync: async () => {
+          throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+        },
+      };
+      await expect(new EmbeddedDurability(dir, noQuery, broken).syncFiles()).rejects.toThrow('EIO');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe.runIf(testDatabaseKind() === 'pglite')('embedded durability at start', () => {
   it('refuses to start on a data directory it cannot sync, naming the setting that turns syncing off', async () => {
     const unsyncable = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-unsyncable-'));
