@@ -1,3 +1,4 @@
+import { timedMaintenance } from '../metrics/metrics.ts';
 import type { Database } from './client.ts';
 
 /** A checkpoint is due once this much WAL was written since the last one… */
@@ -40,7 +41,7 @@ export class EmbeddedCheckpoint {
     const age = this.now() - this.last;
     const due = written >= this.walBytes || (age >= this.maxAgeMs && written > MIN_TIMED_WAL_BYTES);
     if (!due) return false;
-    await this.database.query('checkpoint');
+    await timedMaintenance('checkpoint', () => this.database.query('checkpoint'));
     // PostgreSQL did not sync the pages the checkpoint wrote (fsync is off); WAL before it may now be recycled.
     await this.database.durability?.syncFiles();
     this.last = this.now();

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { timedMaintenance } from '../metrics/metrics.ts';
 import type { SqlRunner } from './client.ts';
 
 /** File operations, injectable so tests can see (and hold) the syncs. */
@@ -112,12 +113,15 @@ export class EmbeddedDurability {
     const position = await this.position();
     if (!position || position.lsn <= this.syncedLsn || !this.segmentBytes) return;
     const { lsn, timeline, lastSegment } = position;
+    const segmentBytes = this.segmentBytes;
     const first = this.syncedSegment < 0n ? lastSegment : this.syncedSegment;
     const walDir = path.join(this.dataDir, 'pg_wal');
-    for (let segment = first; segment <= lastSegment; segment++) {
-      await this.files.datasync(path.join(walDir, segmentName(timeline, segment, this.segmentBytes)));
-    }
-    if (lastSegment !== this.syncedSegment) await this.files.fsync(walDir);
+    await timedMaintenance('wal_sync', async () => {
+      for (let segment = first; segment <= lastSegment; segment++) {
+        await this.files.datasync(path.join(walDir, segmentName(timeline, segment, segmentBytes)));
+      }
+      if (lastSegment !== this.syncedSegment) await this.files.fsync(walDir);
+    });
     this.syncedLsn = lsn;
     this.syncedSegment = lastSegment;
   }
@@ -126,7 +130,11 @@ export class EmbeddedDurability {
    * fsyncs every file and directory under the data directory (after a checkpoint). The engine keeps running
    * meanwhile: a file or directory it removed since it was listed has nothing left to sync and is skipped.
    */
-  async syncFiles(): Promise<void> {
+  syncFiles(): Promise<void> {
+    return timedMaintenance('cluster_sync', () => this.walkAndSync());
+  }
+
+  private async walkAndSync(): Promise<void> {
     const walk = async (dir: string): Promise<void> => {
       const entries = await unlessGone(fs.readdir(dir, { withFileTypes: true }));
       for (const entry of entries ?? []) {

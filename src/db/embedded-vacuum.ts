@@ -1,3 +1,4 @@
+import { timedMaintenance } from '../metrics/metrics.ts';
 import type { Database } from './client.ts';
 
 /** Schemas whose tables Switchboard writes: its own, pg-boss's and the migration journal. */
@@ -31,7 +32,9 @@ export class EmbeddedVacuum {
     }
     const table = this.tables[this.next++];
     if (!table) return undefined;
-    await this.database.query(`vacuum (analyze) ${quoteIdent(table.schema)}.${quoteIdent(table.name)}`);
+    await timedMaintenance('vacuum', () =>
+      this.database.query(`vacuum (analyze) ${quoteIdent(table.schema)}.${quoteIdent(table.name)}`),
+    );
     return table;
   }
 

@@ -21,6 +21,22 @@ export const httpRequestSeconds = new Histogram({
   registers: [registry],
 });
 
+export const embeddedMaintenanceSeconds = new Histogram({
+  name: 'switchboard_embedded_maintenance_seconds',
+  help: 'Embedded database upkeep by task: vacuum (one table), checkpoint, wal_sync (before an acknowledgement or a send), cluster_sync (after a checkpoint)',
+  labelNames: ['task'] as const,
+  buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+});
+
+/** Runs `work`, timing it in `switchboard_embedded_maintenance_seconds` under `task` (when it completes). */
+export async function timedMaintenance<T>(task: string, work: () => Promise<T>): Promise<T> {
+  const stop = embeddedMaintenanceSeconds.startTimer({ task });
+  const result = await work();
+  stop();
+  return result;
+}
+
 export const webhookEvents = new Counter({
   name: 'switchboard_webhook_events_total',
   help: 'Provider webhook outcomes per channel: accepted and duplicate events, rejected (bad signature) and failed (503) requests',
