@@ -35,6 +35,7 @@ import { observeHttp } from '../metrics/http-metrics.ts';
 import { registerMetricsRoute } from '../metrics/route.ts';
 import { requestLog } from './request-log.ts';
 import { requestId } from './request-id.ts';
+import { syncWrites } from './sync-writes.ts';
 import { pageHeaders, widgetScriptHeaders } from './security-headers.ts';
 
 /** Builds the HTTP application: middleware, every route, docs and health. No I/O happens here. */
@@ -55,6 +56,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use('*', (c, next) => (c.req.path.startsWith(MAIL_WEBHOOK_PREFIX) ? mailLimit : bodyLimit)(c, next));
   app.use('*', rejectUnstorableUrl());
   app.use('/api/*', requireJsonBody());
+  app.use('/api/*', syncWrites(deps.database));
   app.use('/api/v1/*', authenticate(deps));
   app.use('/api/v1/*', limitPerCaller(deps.config.API_RATE_LIMIT_PER_MINUTE, rateLimitsOf(deps)));
 

@@ -11,6 +11,7 @@ import { Ingestor } from '../../src/engine/ingest.ts';
 import { createQueues } from '../../src/engine/queues.ts';
 import { startJobQueue } from '../../src/queue/job-queue.ts';
 import { testDatabaseKind } from '../helpers/database.ts';
+import { startTestApp } from '../helpers/app.ts';
 import { captureLogger } from '../helpers/logs.ts';
 
 /** Records every sync; a datasync waits while `hold` is set, so a test can see who waits for it. */
@@ -18,7 +19,10 @@ class RecordingFs implements SyncFs {
   datasyncs: string[] = [];
   fsyncs: string[] = [];
   hold: Promise<void> | undefined;
+  /** Datasyncs that reached the hold. */
+  held = 0;
   async datasync(file: string) {
+    if (this.hold) this.held++;
     await this.hold;
     await nodeSyncFs.datasync(file); // the file must exist: a wrong name fails here
     this.datasyncs.push(path.basename(file));
@@ -134,6 +138,41 @@ describe.runIf(testDatabaseKind() === 'pglite')('embedded durability', () => {
     await Promise.all([first, third]);
     // The held sync, then one more for everything written while it ran.
     expect(files.datasyncs).toHaveLength(2);
+  });
+
+  it('answers an API write only after its WAL is synced, and a read without waiting for a sync', async () => {
+    const app = await startTestApp({}, undefined, { database });
+    try {
+      let release!: () => void;
+      files.held = 0;
+      files.hold = new Promise((resolve) => {
+        release = resolve;
+      });
+      await database.query(`create table if not exists durability_probe (n int)`);
+      await database.query(`insert into durability_probe values (3)`);
+      let answered = false;
+      const write = app
+        .call('POST', '/api/v1/auth/register', {
+          body: { email: 'durable@example.com', password: 'a-long-enough-password', name: 'D' },
+        })
+        .then((response) => {
+          answered = true;
+          return response;
+        });
+      // Wait until the write's sync is held (registration hashes a password first).
+      const deadline = Date.now() + 20_000;
+      while (files.held === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(files.held).toBe(1);
+      // A read is not held by the pending sync; the write is.
+      expect((await app.call('GET', '/healthz')).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(answered).toBe(false);
+      release();
+      files.hold = undefined;
+      expect((await write).status).toBe(201);
+    } finally {
+      await app.close();
+    }
   });
 });
 
