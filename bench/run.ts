@@ -93,11 +93,10 @@ async function startSwitchboard(dataDir: string, extraEnv: Record<string, string
     env: {
       PATH: process.env.PATH ?? '',
       DATA_DIR: dataDir,
-      // WORKER_BATCH_SIZE=1 measures one job per fetch (the default takes 8).
-      ...(process.env.WORKER_BATCH_SIZE ? { WORKER_BATCH_SIZE: process.env.WORKER_BATCH_SIZE } : {}),
-      // EMBEDDED_VACUUM_INTERVAL_MS=0 / EMBEDDED_WAL_SYNC=false: the embedded database without its vacuum / WAL sync.
+      // Passed through when set: WORKER_BATCH_SIZE=1 (one job per fetch; the default takes 8), and
+      // EMBEDDED_VACUUM_INTERVAL_MS=0 / EMBEDDED_WAL_SYNC=false (the embedded database without its vacuum / WAL sync).
       ...Object.fromEntries(
-        ['EMBEDDED_VACUUM_INTERVAL_MS', 'EMBEDDED_WAL_SYNC'].flatMap((name) => {
+        ['WORKER_BATCH_SIZE', 'EMBEDDED_VACUUM_INTERVAL_MS', 'EMBEDDED_WAL_SYNC'].flatMap((name) => {
           const value = process.env[name];
           return value ? [[name, value]] : [];
         }),

@@ -28,7 +28,10 @@ export class PrincipalCache {
     return entry ? entry.value : 'miss';
   }
 
-  /** The answer for `token`: cached, else `resolve` — once for all concurrent callers (see FencedTtlCache.load). */
+  /**
+   * The answer for `token`: cached, else `resolve` — once for all concurrent callers (see FencedTtlCache.load). An
+   * invalid token is remembered as invalid too; `expiresAt` (ms) bounds an entry to the token's own lifetime.
+   */
   load(
     token: string,
     now: number,
@@ -38,25 +41,6 @@ export class PrincipalCache {
       const { principal, expiresAt } = await resolve();
       return { value: principal, remember: true, ...(expiresAt !== undefined ? { expiresAt } : {}) };
     });
-  }
-
-  /** Call before looking a token up; pass the result to `set`. */
-  begin(): number {
-    return this.cache.begin();
-  }
-
-  /**
-   * Remembers an answer looked up at `now`; `expiresAt` (ms) bounds the entry to the token's own lifetime. Nothing
-   * is stored when the cache was cleared since `begin` returned `generation`.
-   */
-  set(
-    token: string,
-    principal: Principal | undefined,
-    now = Date.now(),
-    expiresAt = Infinity,
-    generation = this.cache.begin(),
-  ): void {
-    this.cache.set(digest(token), principal, now, generation, expiresAt);
   }
 
   /** Forgets everything (a token was revoked, or sessions invalidated, in this process). */

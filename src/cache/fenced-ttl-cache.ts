@@ -1,15 +1,19 @@
-/** What a `load` read found: the value, whether to remember it, and when it stops being valid at the latest. */
-export type Loaded<V> = { value: V; remember: boolean; expiresAt?: number };
+/**
+ * What a `load` read found: a value to remember (until `expiresAt` at the latest), or one not to remember — which
+ * may be `undefined` ("not found") even when the cache holds no such value.
+ */
+export type Loaded<V> =
+  { value: V; remember: true; expiresAt?: number } | { value: V | undefined; remember: false };
 
 /**
  * A bounded map whose entries live for a fixed time from when their value was read, with a fence against races:
- * `clear` bumps a generation, and a value read before the clear (`begin` taken earlier) is never stored after it.
+ * `clear` bumps a generation, and a value whose read began before the clear is never stored after it.
  * The oldest entry goes first when full. `load` reads a missing key once for all who ask at the same time.
  */
 export class FencedTtlCache<V> {
   private readonly entries = new Map<string, { value: V; until: number }>();
   /** Reads under way, by key: callers that miss while one runs share it (until a `clear`). */
-  private readonly reading = new Map<string, { started: number; result: Promise<V> }>();
+  private readonly reading = new Map<string, { started: number; result: Promise<V | undefined> }>();
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private generation = 0;
@@ -28,13 +32,8 @@ export class FencedTtlCache<V> {
     return undefined;
   }
 
-  /** Call before reading the source; pass the result to `set`. */
-  begin(): number {
-    return this.generation;
-  }
-
-  /** Stores a value read at `readAt`, for the TTL but never past `expiresAt`, unless cleared since `begin`. */
-  set(key: string, value: V, readAt: number, generation: number, expiresAt = Infinity): void {
+  /** Stores a value read at `readAt`, for the TTL but never past `expiresAt`, unless cleared since `generation`. */
+  private set(key: string, value: V, readAt: number, generation: number, expiresAt = Infinity): void {
     if (generation !== this.generation) return;
     const until = Math.min(readAt + this.ttlMs, expiresAt);
     if (until <= readAt) return;
@@ -51,12 +50,12 @@ export class FencedTtlCache<V> {
    * (a herd of requests arriving as an entry expires asks the source once). A read started before a `clear`, or
    * longer ago than the TTL, is never joined: such callers start their own.
    */
-  load(key: string, now: number, read: () => Promise<Loaded<V>>): Promise<V> {
+  load(key: string, now: number, read: () => Promise<Loaded<V>>): Promise<V | undefined> {
     const entry = this.get(key, now);
     if (entry) return Promise.resolve(entry.value);
     const running = this.reading.get(key);
     if (running && now - running.started < this.ttlMs) return running.result;
-    const generation = this.begin();
+    const generation = this.generation;
     const result = read().then((loaded) => {
       if (loaded.remember) this.set(key, loaded.value, now, generation, loaded.expiresAt);
       return loaded.value;

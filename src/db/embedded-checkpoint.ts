@@ -2,9 +2,9 @@ import { timedMaintenance } from '../metrics/metrics.ts';
 import type { Database } from './client.ts';
 
 /** A checkpoint is due once this much WAL was written since the last one… */
-export const CHECKPOINT_WAL_BYTES = 256 * 1024 * 1024;
+const CHECKPOINT_WAL_BYTES = 256 * 1024 * 1024;
 /** …or this long after it, when any WAL was written at all (PostgreSQL's own `checkpoint_timeout`). */
-export const CHECKPOINT_MAX_AGE_MS = 5 * 60_000;
+const CHECKPOINT_MAX_AGE_MS = 5 * 60_000;
 /** Less WAL than this since the last checkpoint (its own record, an idle database) is no reason for a timed one. */
 const MIN_TIMED_WAL_BYTES = 1024 * 1024;
 

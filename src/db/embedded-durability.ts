@@ -58,10 +58,11 @@ export class EmbeddedDurability {
   private readonly dataDir: string;
   private readonly query: SqlRunner;
   private readonly files: SyncFs;
-  private segmentBytes?: bigint;
-  /** The WAL position synced so far, and its segment number. */
-  private syncedLsn = -1n;
-  private syncedSegment = -1n;
+  /** The WAL's timeline and segment size: fixed while the cluster runs, read once by `start`. */
+  private layout?: { timeline: string; segmentBytes: bigint };
+  /** The WAL position synced so far, and its segment number (from `start`). */
+  private syncedLsn = 0n;
+  private syncedSegment = 0n;
   private running?: Promise<void>;
   private queued?: Promise<void>;
 
@@ -71,11 +72,19 @@ export class EmbeddedDurability {
     this.files = files;
   }
 
-  /** Syncs the whole cluster once (what earlier runs wrote) and starts counting from the current WAL position. */
+  /**
+   * Syncs the whole cluster once (what earlier runs wrote), reads the WAL's layout and starts counting from the
+   * current WAL position. Call before `syncWal`.
+   */
   async start(): Promise<void> {
     await this.syncFiles();
-    const position = await this.position();
-    if (!position) return;
+    const [row] = await this.query<{ timeline: string; segment_bytes: string }>(
+      `select substr(pg_walfile_name(pg_current_wal_flush_lsn()), 1, 8) as timeline,
+              current_setting('wal_segment_size') as segment_bytes`,
+    );
+    if (!row) throw new Error('the embedded database did not report its WAL layout');
+    this.layout = { timeline: row.timeline, segmentBytes: segmentSize(row.segment_bytes) };
+    const position = await this.position(this.layout.segmentBytes);
     this.syncedLsn = position.lsn;
     this.syncedSegment = position.lastSegment;
   }
@@ -98,26 +107,21 @@ export class EmbeddedDurability {
   }
 
   /** How far WAL was written, and the segment holding its last byte. */
-  private async position() {
-    const [row] = await this.query<{ lsn: string; timeline: string; segment_bytes: string }>(
-      `select pg_current_wal_flush_lsn()::text as lsn, substr(pg_walfile_name(pg_current_wal_flush_lsn()), 1, 8) as timeline,
-              current_setting('wal_segment_size') as segment_bytes`,
-    );
-    if (!row) return undefined;
-    this.segmentBytes ??= segmentSize(row.segment_bytes);
-    const lsn = parseLsn(row.lsn);
-    return { lsn, timeline: row.timeline, lastSegment: (lsn - 1n) / this.segmentBytes };
+  private async position(segmentBytes: bigint) {
+    const [row] = await this.query<{ lsn: string }>(`select pg_current_wal_flush_lsn()::text as lsn`);
+    const lsn = parseLsn(row?.lsn ?? '0/0');
+    return { lsn, lastSegment: (lsn - 1n) / segmentBytes };
   }
 
   private async runWalSync(): Promise<void> {
-    const position = await this.position();
-    if (!position || position.lsn <= this.syncedLsn || !this.segmentBytes) return;
-    const { lsn, timeline, lastSegment } = position;
-    const segmentBytes = this.segmentBytes;
-    const first = this.syncedSegment < 0n ? lastSegment : this.syncedSegment;
+    if (!this.layout) throw new Error('EmbeddedDurability.start() was not called');
+    const { timeline, segmentBytes } = this.layout;
+    const { lsn, lastSegment } = await this.position(segmentBytes);
+    if (lsn <= this.syncedLsn) return;
     const walDir = path.join(this.dataDir, 'pg_wal');
     await timedMaintenance('wal_sync', async () => {
-      for (let segment = first; segment <= lastSegment; segment++) {
+      // From the segment the last sync ended in (it may have been written since) to the current one.
+      for (let segment = this.syncedSegment; segment <= lastSegment; segment++) {
         await this.files.datasync(path.join(walDir, segmentName(timeline, segment, segmentBytes)));
       }
       if (lastSegment !== this.syncedSegment) await this.files.fsync(walDir);
@@ -159,7 +163,7 @@ async function unlessGone<T>(operation: Promise<T>): Promise<T | undefined> {
 }
 
 /** `X/Y` (two hex halves) as a byte position. */
-export function parseLsn(text: string): bigint {
+function parseLsn(text: string): bigint {
   const [high, low] = text.split('/');
   return (BigInt(`0x${high}`) << 32n) | BigInt(`0x${low}`);
 }
@@ -173,7 +177,7 @@ function segmentSize(setting: string): bigint {
 }
 
 /** The WAL file name of segment number `segment` (PostgreSQL's XLogFileName). */
-export function segmentName(timeline: string, segment: bigint, segmentBytes: bigint): string {
+function segmentName(timeline: string, segment: bigint, segmentBytes: bigint): string {
   const perId = 0x1_0000_0000n / segmentBytes;
   const hex = (value: bigint) => value.toString(16).toUpperCase().padStart(8, '0');
   return `${timeline}${hex(segment / perId)}${hex(segment % perId)}`;

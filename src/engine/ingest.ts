@@ -75,7 +75,14 @@ export class Ingestor {
     return this.group.submit({ target, events });
   }
 
+  /** Stores the batch; on the embedded database the WAL is on disk before anyone is told it is stored. */
   private async commit(batch: Pending[]): Promise<IngestResult[]> {
+    const results = await this.store(batch);
+    await this.database.durability?.syncWal();
+    return results;
+  }
+
+  private async store(batch: Pending[]): Promise<IngestResult[]> {
     this.statement ??= singleStatementIngest(this.boss, QUEUES.inbound).then(
       (sql) => sql ?? null,
       () => null,
@@ -96,8 +103,6 @@ export class Ingestor {
       }
     }
     const inserted = await runIngestStatement(this.database.priorityQuery, statement, rows);
-    // The embedded database: on disk before anyone is told it is stored.
-    await this.database.durability?.syncWal();
     return countNew(
       batch,
       new Set(inserted.map((row) => eventKey(row.agent_id, row.channel, row.provider_event_id))),
@@ -105,8 +110,8 @@ export class Ingestor {
   }
 
   /** The same commit as a transaction of two statements (pg-boss's insert in a shape not understood). */
-  private async commitInTransaction(batch: Pending[]): Promise<IngestResult[]> {
-    const results = await this.database.transaction(async (query) => {
+  private commitInTransaction(batch: Pending[]): Promise<IngestResult[]> {
+    return this.database.transaction(async (query) => {
       const inserted = await insertEvents(query, batch);
       const streams = new Map<string, { agentId: string; channel: string; stream: string }>();
       for (const item of batch) {
@@ -125,8 +130,6 @@ export class Ingestor {
       }
       return countNew(batch, inserted);
     });
-    await this.database.durability?.syncWal();
-    return results;
   }
 }
 

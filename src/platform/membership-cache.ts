@@ -16,14 +16,14 @@ export type Membership = { org: Readonly<OrgRow>; role: string };
 
 /** Memberships found by requireOrganization (non-members are never cached: they always ask the database). */
 export class MembershipCache {
-  private readonly cache: FencedTtlCache<Membership | undefined>;
+  private readonly cache: FencedTtlCache<Membership>;
 
   constructor(ttlMs = MEMBERSHIP_TTL_MS) {
     this.cache = new FencedTtlCache(ttlMs, MAX_ENTRIES);
   }
 
   get(userId: string, organizationId: string, now = Date.now()): Membership | undefined {
-    return this.cache.get(keyOf(userId, organizationId), now)?.value ?? undefined;
+    return this.cache.get(keyOf(userId, organizationId), now)?.value;
   }
 
   /**
@@ -38,18 +38,8 @@ export class MembershipCache {
   ): Promise<Membership | undefined> {
     return this.cache.load(keyOf(userId, organizationId), now, async () => {
       const value = await read();
-      return value ? { value: frozen(value), remember: true } : { value: undefined, remember: false };
+      return value ? { value: frozen(value), remember: true } : { value, remember: false };
     });
-  }
-
-  /** Call before reading the database; pass the result to `set` with the time the read started. */
-  begin(): number {
-    return this.cache.begin();
-  }
-
-  /** Remembers a membership read at `readAt`, unless the cache was cleared since `begin` returned `generation`. */
-  set(userId: string, organizationId: string, value: Membership, readAt: number, generation: number): void {
-    this.cache.set(keyOf(userId, organizationId), frozen(value), readAt, generation);
   }
 
   /** Forgets everything: call after committing a change to memberships or organizations. */

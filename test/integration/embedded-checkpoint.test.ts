@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedCheckpoint } from '../../src/db/embedded-checkpoint.ts';
-import { embeddedMaintenanceSeconds } from '../../src/metrics/metrics.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { testDatabaseKind } from '../helpers/database.ts';
 import { createWorkspace } from '../helpers/fixtures.ts';
+import { maintenanceTimed } from '../helpers/maintenance-metric.ts';
 
 let app: TestApp;
 let agentId: string;
@@ -20,11 +20,6 @@ afterAll(() => app?.close());
 const redo = async () =>
   (await app.database.query<{ lsn: string }>(`select redo_lsn::text as lsn from pg_control_checkpoint()`))[0]
     ?.lsn;
-
-const checkpointsTimed = async () =>
-  (await embeddedMaintenanceSeconds.get()).values.find(
-    (v) => v.metricName?.endsWith('_count') && v.labels.task === 'checkpoint',
-  )?.value ?? 0;
 
 /** Writes at least `mb` MB of WAL: events with incompressible ~1 KB payloads. */
 async function writeWal(tag: string, mb: number) {
@@ -48,9 +43,9 @@ describe.runIf(testDatabaseKind() === 'pglite')('embedded checkpoint', () => {
     expect(await checkpoint.checkpointIfDue()).toBe(false);
     expect(await redo()).toBe(before);
     await writeWal('large-', 5);
-    const timed = await checkpointsTimed();
+    const timed = await maintenanceTimed('checkpoint');
     expect(await checkpoint.checkpointIfDue()).toBe(true);
-    expect(await checkpointsTimed()).toBe(timed + 1);
+    expect(await maintenanceTimed('checkpoint')).toBe(timed + 1);
     const after = await redo();
     expect(after).not.toBe(before);
     clock += 10 * 60_000;

@@ -5,7 +5,6 @@ import type { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/client.ts';
 import { EmbeddedDurability, nodeSyncFs, type SyncFs } from '../../src/db/embedded-durability.ts';
-import { embeddedMaintenanceSeconds } from '../../src/metrics/metrics.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { Ingestor } from '../../src/engine/ingest.ts';
 import { createQueues } from '../../src/engine/queues.ts';
@@ -13,6 +12,7 @@ import { startJobQueue } from '../../src/queue/job-queue.ts';
 import { testDatabaseKind } from '../helpers/database.ts';
 import { startTestApp } from '../helpers/app.ts';
 import { captureLogger } from '../helpers/logs.ts';
+import { maintenanceTimed } from '../helpers/maintenance-metric.ts';
 
 /** Records every sync; a datasync waits while `hold` is set, so a test can see who waits for it. */
 class RecordingFs implements SyncFs {
@@ -38,12 +38,6 @@ let database: Database;
 let files: RecordingFs;
 let durability: EmbeddedDurability;
 let boss: PgBoss;
-
-/** How many times `task` was timed in switchboard_embedded_maintenance_seconds so far. */
-async function maintenanceCount(task: string): Promise<number> {
-  const metric = await embeddedMaintenanceSeconds.get();
-  return metric.values.find((v) => v.metricName?.endsWith('_count') && v.labels.task === task)?.value ?? 0;
-}
 
 const walFile = async () =>
   (await database.query<{ name: string }>(`select pg_walfile_name(pg_current_wal_flush_lsn()) as name`))[0]
@@ -79,13 +73,13 @@ describe.runIf(testDatabaseKind() === 'pglite')('embedded durability', () => {
     files.datasyncs = [];
     await database.query(`create table if not exists durability_probe (n int)`);
     await database.query(`insert into durability_probe values (1)`);
-    const timed = await maintenanceCount('wal_sync');
+    const timed = await maintenanceTimed('wal_sync');
     await durability.syncWal();
     expect(files.datasyncs).toEqual([await walFile()]);
     await durability.syncWal();
     expect(files.datasyncs).toHaveLength(1);
     // Timed once: the second call had nothing to sync.
-    expect(await maintenanceCount('wal_sync')).toBe(timed + 1);
+    expect(await maintenanceTimed('wal_sync')).toBe(timed + 1);
   });
 
   it('syncs every segment written since the last sync when the WAL moved on by several', async () => {
