@@ -11,6 +11,7 @@ import { engineOptionsFrom } from './engine/options.ts';
 import type { AgentResponder } from './engine/responder.ts';
 import { startEvents, type EventsService } from './events/service.ts';
 import { createApp } from './http/app.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import type { AppDeps } from './http/env.ts';
 import { createWebhookFastLane, type WebhookLane } from './engine/webhook-fast-lane.ts';
 import type { RateLimitFactory } from './http/rate-limit.ts';
@@ -101,8 +102,9 @@ export async function wireApp(deps: WiringDeps): Promise<{
       events,
       ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
     };
-    const app = createApp(appDeps);
-    const lane = config.WEBHOOK_FAST_LANE ? await createWebhookFastLane(appDeps) : undefined;
+    const headers = await securityHeaders();
+    const app = createApp(appDeps, headers);
+    const lane = config.WEBHOOK_FAST_LANE ? createWebhookFastLane(appDeps, headers.page) : undefined;
     return { app, ...(lane ? { lane } : {}), ...(engine ? { engine } : {}), events };
   } catch (error) {
     // The caller never sees this engine: stop its workers here.

@@ -5,7 +5,7 @@ import type { AppDeps } from '../http/env.ts';
 import { badRequest, errorBody, errorReply } from '../http/errors.ts';
 import { requestIdFrom } from '../http/request-id.ts';
 import { logRequest } from '../http/request-log.ts';
-import { pageHeaderValues } from '../http/security-headers.ts';
+import type { HeaderSet } from '../http/security-headers.ts';
 import { observeRequest } from '../metrics/http-metrics.ts';
 import { MAIL_WEBHOOK_PREFIX } from './mail-route.ts';
 import { JSON_TYPE, receiveWebhook, STATUS_PATH, WEBHOOK_PATH, type WebhookReply } from './webhook-route.ts';
@@ -31,8 +31,7 @@ const INTERNAL_ERROR = JSON.stringify(errorBody('Internal server error'));
  * the route's work is the shared `receiveWebhook`, so both answer alike. Anything unusual (another method or
  * path, a query, an escape, no or a chunked or too large body, an unusual Host) goes to Hono untouched.
  */
-export async function createWebhookFastLane(deps: AppDeps): Promise<WebhookLane> {
-  const security = await pageHeaderValues();
+export function createWebhookFastLane(deps: AppDeps, security: HeaderSet): WebhookLane {
   const limit = deps.config.BODY_LIMIT_BYTES;
   return (req, res) => {
     if (req.method !== 'POST') return false;

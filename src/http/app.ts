@@ -31,32 +31,34 @@ import { isWidgetScriptPath, registerWidgetAssets } from '../widget/assets.ts';
 import type { AppDeps, AppEnv } from './env.ts';
 import { errorBody, handleError, validationError } from './errors.ts';
 import { registerHealth } from './health.ts';
-import { observeHttp } from '../metrics/http-metrics.ts';
 import { registerMetricsRoute } from '../metrics/route.ts';
-import { requestLog } from './request-log.ts';
-import { requestId } from './request-id.ts';
+import { front } from './front.ts';
 import { syncWrites } from './sync-writes.ts';
-import { pageHeaders, widgetScriptHeaders } from './security-headers.ts';
+import type { SecurityHeaders } from './security-headers.ts';
 
-/** Builds the HTTP application: middleware, every route, docs and health. No I/O happens here. */
-export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+/**
+ * Builds the HTTP application: middleware, every route, docs and health. No I/O happens here. `headers` are the
+ * security headers every response carries (security-headers.ts).
+ */
+export function createApp(deps: AppDeps, headers: SecurityHeaders): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) throw validationError(result.error, result.target);
     },
   });
 
-  app.use('*', requestId());
-  app.use('*', observeHttp());
-  app.use('*', requestLog(deps.logger));
-  app.use('*', (c, next) => (isWidgetScriptPath(c.req.path) ? widgetScriptHeaders : pageHeaders)(c, next));
+  app.use(
+    '*',
+    front(deps.logger, (path) => (isWidgetScriptPath(path) ? headers.widgetScript : headers.page)),
+  );
   const bodyLimit = limitBody(deps.config.BODY_LIMIT_BYTES);
   // Raw mail has its own, larger bound (EMAIL_MAX_BYTES).
   const mailLimit = limitBody(deps.config.EMAIL_MAX_BYTES);
   app.use('*', (c, next) => (c.req.path.startsWith(MAIL_WEBHOOK_PREFIX) ? mailLimit : bodyLimit)(c, next));
   app.use('*', rejectUnstorableUrl());
   app.use('/api/*', requireJsonBody());
-  app.use('/api/*', syncWrites(deps.database));
+  // Only the embedded database with its WAL synced has anything to wait for.
+  if (deps.database.durability) app.use('/api/*', syncWrites(deps.database.durability));
   app.use('/api/v1/*', authenticate(deps));
   app.use('/api/v1/*', limitPerCaller(deps.config.API_RATE_LIMIT_PER_MINUTE, rateLimitsOf(deps)));
 

@@ -1,6 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
 import type { Logger } from '../logger.ts';
-import type { AppEnv } from './env.ts';
 
 /** Provider webhooks: thousands a second in a burst, each already counted by outcome in /metrics. */
 const WEBHOOK_PATH = '/api/v1/channels/webhooks/';
@@ -8,19 +6,11 @@ const WEBHOOK_PATH = '/api/v1/channels/webhooks/';
 const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
- * One log line per request: method, path (no query string), status, duration. Redaction runs in the logger.
+ * The request's one log line: method, path (no query string), status, duration; redaction runs in the logger.
  * Accepted provider webhooks log at debug (the hot path; `switchboard_webhook_events_total` counts them), and so
- * do successful probes (/healthz, /readyz, /metrics); failed ones stay at info or error.
+ * do successful probes (/healthz, /readyz, /metrics); failed ones stay at info or error. `started` is the
+ * request's performance.now() at arrival.
  */
-export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const started = performance.now();
-    await next();
-    logRequest(logger, c.get('requestId'), c.req.method, c.req.path, c.res.status, started);
-  };
-}
-
-/** The request's one log line (see requestLog); `started` is its performance.now() at arrival. */
 export function logRequest(
   logger: Logger,
   requestId: string,

@@ -1,23 +1,38 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 
-/** Security headers of every page and API response (no CSP here: the console sets its own). */
-export const pageHeaders: MiddlewareHandler = secureHeaders({ contentSecurityPolicy: undefined });
+/** Response header name → value. */
+export type HeaderSet = Readonly<Record<string, string>>;
 
+/** The security headers of every page and API response, and of the widget script (embedded by other sites). */
+export type SecurityHeaders = { page: HeaderSet; widgetScript: HeaderSet };
+
+/** No CSP here: the console sets its own. */
+const pageHeaders = secureHeaders({ contentSecurityPolicy: undefined });
 /** The widget script is embedded by other sites' pages: it must not be same-origin only. */
-export const widgetScriptHeaders: MiddlewareHandler = secureHeaders({
+const widgetScriptHeaders = secureHeaders({
   contentSecurityPolicy: undefined,
   crossOriginResourcePolicy: 'cross-origin',
 });
 
-/**
- * The headers `pageHeaders` sets, as name → value, for responses written without Hono (the webhook fast lane).
- * Read from the middleware itself on an empty response, so both paths always send the same set.
- */
-export async function pageHeaderValues(): Promise<Record<string, string>> {
+/** The headers a secureHeaders middleware sets, read from the middleware itself on an empty response. */
+async function valuesOf(middleware: MiddlewareHandler): Promise<HeaderSet> {
   const probe = new Hono();
-  probe.use(pageHeaders);
+  probe.use(middleware);
   probe.get('/', (c) => c.body(null, 204));
   const response = await probe.request('/');
-  return Object.fromEntries(response.headers);
+  return Object.freeze(Object.fromEntries(response.headers));
+}
+
+let computed: Promise<SecurityHeaders> | undefined;
+
+/**
+ * Hono's secure-headers sets, computed once: every response (through Hono or the webhook fast lane) carries the
+ * same values, written as fixed header lists rather than a middleware mutating each response.
+ */
+export function securityHeaders(): Promise<SecurityHeaders> {
+  computed ??= Promise.all([valuesOf(pageHeaders), valuesOf(widgetScriptHeaders)]).then(
+    ([page, widgetScript]) => ({ page, widgetScript }),
+  );
+  return computed;
 }

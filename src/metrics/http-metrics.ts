@@ -1,21 +1,19 @@
-import type { MiddlewareHandler } from 'hono';
-import { routePath } from 'hono/route';
 import { httpRequestSeconds, secondsSince } from './metrics.ts';
 
-/** Observes every request's latency under its route pattern; paths nothing matched share one label. */
-export function observeHttp(): MiddlewareHandler {
-  return async (c, next) => {
-    const start = performance.now();
-    try {
-      await next();
-    } finally {
-      const pattern = routePath(c, -1);
-      observeRequest(c.req.method, pattern.endsWith('*') ? 'unmatched' : pattern, c.res.status, start);
-    }
-  };
-}
+/** Label sets whose histogram child is kept (routes × methods × statuses stay far below this). */
+const MAX_CHILDREN = 2_000;
+const children = new Map<string, { observe(value: number): void }>();
 
-/** Counts one request's latency under its route pattern; `start` is its performance.now() at arrival. */
+/**
+ * Counts one request's latency under its route pattern (paths nothing matched share one label); `start` is its
+ * performance.now() at arrival. Each label set's child is looked up once, not hashed per request.
+ */
 export function observeRequest(method: string, route: string, status: number, start: number): void {
-  httpRequestSeconds.observe({ method, route, status: String(status) }, secondsSince(start));
+  const key = `${method} ${status} ${route}`;
+  let child = children.get(key);
+  if (!child) {
+    child = httpRequestSeconds.labels({ method, route, status: String(status) });
+    if (children.size < MAX_CHILDREN) children.set(key, child);
+  }
+  child.observe(secondsSince(start));
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawBody } from '../../src/http/body.ts';
+import { httpRequestSeconds } from '../../src/metrics/metrics.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { registerUser } from '../helpers/fixtures.ts';
 
@@ -17,6 +18,8 @@ beforeAll(async () => {
     // Stand-ins for routes later issues add: a provider webhook and an authenticated JSON route.
     hono.post('/api/v1/channels/webhooks/echo/:agentId/raw', echo);
     hono.post('/api/v1/echo-json', echo);
+    // A handler answering with a web Response of its own, one header of the security set included.
+    hono.get('/own-response', () => new Response('own', { headers: { 'x-frame-options': 'DENY' } }));
     hono.get('/boom', () => {
       throw new Error(`database exploded; url https://api.telegram.org/bot${BOT_TOKEN}/getMe`);
     });
@@ -81,6 +84,79 @@ describe('request log', () => {
     expect(requestLines('/readyz')).toEqual([]);
     expect((await app.call('GET', '/api/v1/organizations')).status).toBe(401);
     expect(requestLines('/api/v1/organizations')).toMatchObject([{ level: 'info', status: 401 }]);
+  });
+});
+
+describe('every response', () => {
+  /** What every response carries (x-frame-options is checked apart: one handler sets its own). */
+  const SECURITY = {
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-origin',
+    'strict-transport-security': 'max-age=15552000; includeSubDomains',
+  };
+  const headersOf = (res: Response) => Object.fromEntries(res.headers);
+
+  it('carries the security headers and a request id: JSON, 404, 500, streamed and hand-made responses', async () => {
+    const responses = await Promise.all(
+      [
+        '/healthz',
+        '/api/v1/organizations',
+        '/nowhere',
+        '/boom',
+        '/own-response',
+        '/api/openapi.json',
+        '/docs',
+      ].map((path) => fetch(`${app.url}${path}`)),
+    );
+    expect(responses.map((r) => r.status)).toEqual([200, 401, 404, 500, 200, 200, 200]);
+    const ids = new Set<string>();
+    for (const res of responses) {
+      expect(headersOf(res)).toMatchObject(SECURITY);
+      ids.add(res.headers.get('x-request-id') ?? '');
+    }
+    // A fresh UUID each.
+    expect([...ids].filter((id) => /^[0-9a-f-]{36}$/.test(id))).toHaveLength(responses.length);
+    // The handler's own value for a header of the set wins, alone (both sent would read 'DENY, SAMEORIGIN').
+    expect(
+      responses.filter((r) => r.url.endsWith('/own-response')).map((r) => r.headers.get('x-frame-options')),
+    ).toEqual(['DENY']);
+    expect(
+      responses.filter((r) => !r.url.endsWith('/own-response')).map((r) => r.headers.get('x-frame-options')),
+    ).toEqual(Array(6).fill('SAMEORIGIN'));
+  });
+
+  it("echoes a caller's safe X-Request-Id into the response and the log line, and replaces an unsafe one", async () => {
+    const safe = await fetch(`${app.url}/api/v1/organizations`, {
+      headers: { 'x-request-id': 'trace-42_A=' },
+    });
+    expect(safe.headers.get('x-request-id')).toBe('trace-42_A=');
+    const unsafe = await fetch(`${app.url}/api/v1/organizations`, {
+      headers: { 'x-request-id': 'a b<script>' },
+    });
+    expect(unsafe.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const lines = app.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request');
+    expect(lines.filter((l) => l.request_id === 'trace-42_A=')).toMatchObject([
+      { path: '/api/v1/organizations', status: 401, method: 'GET' },
+    ]);
+  });
+
+  it('is observed under its route pattern', async () => {
+    const count = async () => {
+      const { values } = await httpRequestSeconds.get();
+      const sample = values.find(
+        (v) =>
+          v.metricName === 'switchboard_http_request_duration_seconds_count' &&
+          v.labels.route === '/own-response' &&
+          v.labels.status === '200' &&
+          v.labels.method === 'GET',
+      );
+      return sample?.value ?? 0;
+    };
+    const before = await count();
+    await Promise.all([1, 2, 3].map(() => fetch(`${app.url}/own-response`)));
+    expect(await count()).toBe(before + 3);
   });
 });
 
