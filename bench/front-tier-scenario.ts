@@ -1,18 +1,36 @@
 /**
  * The scale-out front tier (issue 19's durable-ingest frame): signed webhooks into a `WORKERS=false` process that
  * only verifies, commits and enqueues; then a process with workers on the same database drains what it took, and
- * the database is counted: every acknowledged update stored, every stored update processed.
+ * the database is counted: every acknowledged update stored, every stored update processed. Measured as the issue's
+ * prototype was: interleaved rounds (the raw node:http baseline, then the front tier, same load generator and
+ * bodies), the ratio taken within each round, and the median of the rounds reported.
  */
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { type BenchPeer, measureIngest } from './engine-scenarios.ts';
+import { measureIngest } from './engine-scenarios.ts';
 
-/** Update ids of this scenario (as long as the all-in-one run's 'bench', so bodies keep their size). */
-const PREFIX = 'front';
+/**
+ * Update ids of variant v, round r start `fv<v>r<r>`: as long as the all-in-one run's 'bench' (bodies keep their
+ * size), and never an id an earlier variant or round sent (a redelivery is answered without a write).
+ */
+const prefixOf = (variant: number, round: number) => `fv${variant % 10}r${round % 10}`;
 /** Bound on the drain after the load. */
-const DRAIN_LIMIT_MS = 120_000;
+const DRAIN_LIMIT_MS = 300_000;
+/** The worker process's /metrics token (its queue gauges tell when an embedded database is drained). */
+const METRICS_TOKEN = 'bench-metrics-token-0123456789';
+const WORK_QUEUES =
+  /^switchboard_queue_jobs\{queue="(inbound|turn|deliver)",state="(waiting|active)"\} (\d+)/;
+
+/** Jobs of the conversation queues waiting or running, from a process's /metrics. */
+async function pendingJobs(url: string): Promise<number> {
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  if (!res.ok) throw new Error(`/metrics answered ${res.status}`);
+  let pending = 0;
+  for (const line of (await res.text()).split('\n')) pending += Number(WORK_QUEUES.exec(line)?.[3] ?? 0);
+  return pending;
+}
 
 type Started = { child: ChildProcess; url: string };
 
@@ -24,11 +42,17 @@ export type FrontTierDeps = {
   withCpu: <T extends { accepted_per_s: number }>(
     child: ChildProcess,
     run: () => Promise<T>,
-  ) => Promise<T & { server_cpu_ms_per_accepted: number | null }>;
+  ) => Promise<
+    T & { server_cpu_ms_per_accepted: number | null; database_cpu_ms_per_accepted?: number | null }
+  >;
+  /** The raw node:http webhook baseline's accepted/s, measured now (each round's frame). */
+  baseline: () => Promise<number>;
+  rounds: number;
+  /** This measurement's number in the run (0–9): its update ids are its own. */
+  variant: number;
   agentId: string;
   durationS: number;
   connections: number;
-  peer: BenchPeer;
   /** The scratch PostgreSQL database, or undefined for the embedded one under `dataDir` (Switchboard's DATA_DIR). */
   databaseUrl: string | undefined;
   dataDir: string;
@@ -37,9 +61,13 @@ export type FrontTierDeps = {
 type Counts = { stored: Set<string>; unprocessed: number };
 
 /** The scenario's stored update ids and how many are not processed yet. */
-async function countEvents(databaseUrl: string | undefined, dataDir: string): Promise<Counts> {
+async function countEvents(
+  databaseUrl: string | undefined,
+  dataDir: string,
+  variant: number,
+): Promise<Counts> {
   const sql = `select provider_event_id as id, processed from inbound_events where provider_event_id like $1`;
-  const like = [`${PREFIX}-%`];
+  const like = [`fv${variant % 10}r_-%`];
   let rows: { id: string; processed: boolean }[];
   if (databaseUrl) {
     const client = new pg.Client({ connectionString: databaseUrl });
@@ -70,36 +98,78 @@ async function until(done: () => Promise<boolean> | boolean): Promise<number> {
   return Math.round(performance.now() - started);
 }
 
-/** Ingest into a WORKERS=false process, drain with a worker process, and check nothing was lost. */
+/** The median of some numbers (the mean of the middle two for an even count); null when there are none. */
+function median(values: (number | null | undefined)[]): number | null {
+  const sorted = values.filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  const mid = Math.floor(sorted.length / 2);
+  const value =
+    sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return Math.round(value * 1000) / 1000;
+}
+
+/**
+ * Ingest into a WORKERS=false process in rounds, each framed by the raw baseline; then drain with a worker process
+ * and check nothing was lost.
+ */
 export async function measureFrontTier(deps: FrontTierDeps) {
-  const { agentId, databaseUrl, dataDir, peer } = deps;
+  const { agentId, databaseUrl, dataDir } = deps;
   const acked = new Set<string>();
   const front = await deps.start({ WORKERS: 'false' });
-  let ingest;
+  const rounds = [];
   try {
-    ingest = await deps.withCpu(front.child, () =>
-      measureIngest(front.url, agentId, deps.durationS, deps.connections, PREFIX, (id) => acked.add(id)),
-    );
+    for (let round = 0; round < deps.rounds; round++) {
+      const raw = await deps.baseline();
+      const load = await deps.withCpu(front.child, () =>
+        measureIngest(
+          front.url,
+          agentId,
+          deps.durationS,
+          deps.connections,
+          prefixOf(deps.variant, round),
+          (id) => acked.add(id),
+        ),
+      );
+      rounds.push({
+        raw_accepted_per_s: raw,
+        ...load,
+        ratio_vs_raw: Math.round((load.accepted_per_s / raw) * 100) / 100,
+      });
+    }
   } finally {
     await deps.stop(front.child);
   }
+  const ingest = {
+    accepted_per_s: median(rounds.map((r) => r.accepted_per_s)) ?? 0,
+    baseline_rps: median(rounds.map((r) => r.raw_accepted_per_s)),
+    ratio_vs_raw: median(rounds.map((r) => r.ratio_vs_raw)) ?? 0,
+    p50_ms: median(rounds.map((r) => r.p50_ms)) ?? 0,
+    p99_ms: median(rounds.map((r) => r.p99_ms)) ?? 0,
+    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+    server_cpu_ms_per_accepted: median(rounds.map((r) => r.server_cpu_ms_per_accepted)),
+    ...(databaseUrl
+      ? { database_cpu_ms_per_accepted: median(rounds.map((r) => r.database_cpu_ms_per_accepted)) }
+      : {}),
+    rounds: rounds.map((r) => ({
+      raw: r.raw_accepted_per_s,
+      front: r.accepted_per_s,
+      ratio: r.ratio_vs_raw,
+      p99_ms: r.p99_ms,
+    })),
+    frame: `median of ${rounds.length} interleaved rounds (raw node:http, then the front tier); ratio within each round`,
+  };
   // The worker tier: a normal process on the same database answers what the front tier queued.
-  const sendsBefore = peer.sends;
-  const worker = await deps.start({});
+  const worker = await deps.start({ METRICS_TOKEN });
   let drainMs: number;
   try {
-    if (databaseUrl) {
-      drainMs = await until(async () => (await countEvents(databaseUrl, dataDir)).unprocessed === 0);
-    } else {
-      // The embedded database cannot be read while its process runs: wait for the replies to start and stop.
-      const first = await until(() => peer.sends > sendsBefore);
-      await peer.drain();
-      drainMs = first;
-    }
+    drainMs = databaseUrl
+      ? await until(async () => (await countEvents(databaseUrl, dataDir, deps.variant)).unprocessed === 0)
+      : // The embedded database cannot be read while its process runs: its queue gauges say when all is done.
+        await until(async () => (await pendingJobs(worker.url)) === 0);
   } finally {
     await deps.stop(worker.child);
   }
-  const { stored, unprocessed } = await countEvents(databaseUrl, dataDir);
+  const { stored, unprocessed } = await countEvents(databaseUrl, dataDir, deps.variant);
   const missing = [...acked].filter((id) => !stored.has(id)).length;
   return {
     ...ingest,
@@ -108,6 +178,6 @@ export async function measureFrontTier(deps: FrontTierDeps) {
     stored_updates: stored.size,
     acknowledged_not_stored: missing,
     stored_not_processed: unprocessed,
-    ...(databaseUrl ? { drain_ms: drainMs } : { first_reply_after_ms: drainMs }),
+    drain_ms: drainMs,
   };
 }

@@ -38,6 +38,8 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 3);
 /** Concurrent connections of every load run (the issue's frame: 100). */
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
+/** Interleaved rounds (raw baseline, then the front tier) whose median ratio the front-tier figures report. */
+const FRONT_TIER_ROUNDS = Number(process.env.BENCH_FRONT_TIER_ROUNDS ?? 4);
 /** Targets printed beside each figure (issue 19): ratios to the raw baseline of the same shape, and ack p99. */
 const TARGETS = {
   ingest_ratio: { postgres: 0.4, pglite: 0.33 },
@@ -167,23 +169,53 @@ async function scratchDatabase(serverUrl: string) {
  * barely moves when other work shares the machine, so it compares runs on a loaded box.
  */
 function cpuMs(child: ChildProcess): number {
+  return child.pid === undefined ? 0 : processCpuMs(child.pid).ms;
+}
+
+/** A process's command name and CPU ms (user + system) from /proc; 0 when it is gone. */
+function processCpuMs(pid: number): { command: string; ms: number } {
   try {
-    const fields = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return Math.round(((Number(fields[11]) + Number(fields[12])) * 1000) / 100);
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { command, ms: Math.round(((Number(fields[11]) + Number(fields[12])) * 1000) / 100) };
   } catch {
-    return 0;
+    return { command: '', ms: 0 };
   }
 }
 
-/** Runs a webhook load and adds the server's CPU ms per accepted event over the load window (workers included). */
+/**
+ * CPU ms of every PostgreSQL process on this machine (the bench's database is on 127.0.0.1), or undefined on
+ * the embedded database (it runs inside Switchboard). Backends that exit during a window take theirs along.
+ */
+function databaseCpuMs(): number | undefined {
+  if (!BENCH_DATABASE_URL) return undefined;
+  let total = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const { command, ms } = processCpuMs(Number(entry));
+    if (command === 'postgres') total += ms;
+  }
+  return total;
+}
+
+/**
+ * Runs a webhook load and adds the server's CPU ms per accepted event over the load window (workers included),
+ * and on PostgreSQL the database's.
+ */
 async function withCpu<T extends { accepted_per_s: number }>(child: ChildProcess, run: () => Promise<T>) {
   const before = cpuMs(child);
+  const databaseBefore = databaseCpuMs();
   const result = await run();
   const accepted = result.accepted_per_s * DURATION_S;
-  const spent = cpuMs(child) - before;
+  const perAccepted = (ms: number) => (accepted ? Math.round((ms / accepted) * 1000) / 1000 : null);
+  const databaseAfter = databaseCpuMs();
   return {
     ...result,
-    server_cpu_ms_per_accepted: accepted ? Math.round((spent / accepted) * 100) / 100 : null,
+    server_cpu_ms_per_accepted: perAccepted(cpuMs(child) - before),
+    ...(databaseBefore !== undefined && databaseAfter !== undefined
+      ? { database_cpu_ms_per_accepted: perAccepted(databaseAfter - databaseBefore) }
+      : {}),
   };
 }
 
@@ -200,6 +232,7 @@ async function main() {
   const scratch = BENCH_DATABASE_URL ? await scratchDatabase(BENCH_DATABASE_URL) : undefined;
   const databaseEnv: Record<string, string> = scratch ? { DATABASE_URL: scratch.url } : {};
   results.database = scratch ? 'postgres' : 'pglite';
+  let rawServer: ChildProcess | undefined;
   try {
     // Two raw node:http baselines, driven by the same load generator and connections as what they frame: an
     // empty GET (for http and api) and a POST of the ingest scenario's own signed ~1.2 KB bodies, read whole and
@@ -211,7 +244,10 @@ async function main() {
     const rawWebhook = await measureWebhookIngest(rawUrl, DURATION_S, CONNECTIONS, loopbackRequest);
     const webhookBaseline = { ...rawWebhook, rps: rawWebhook.accepted_per_s };
     results.baseline_raw_webhook = webhookBaseline;
-    await stop(raw.child);
+    // Kept running (idle) for the front tier's rounds, each framed by a raw run of its own.
+    rawServer = raw.child;
+    const rawWebhookNow = async () =>
+      (await measureWebhookIngest(rawUrl, DURATION_S, CONNECTIONS, loopbackRequest)).accepted_per_s;
     const spawnStarted = performance.now();
     spawnSync(process.execPath, ['-e', '']);
     const bareNodeMs = performance.now() - spawnStarted;
@@ -366,38 +402,33 @@ async function main() {
     if (run('ingest') || wanted.has('ingest-front')) {
       // Issue 19's durable-ingest figure: the front tier of the scale-out shape, judged against its targets; and
       // the same tier with every webhook through Hono (WEBHOOK_FAST_LANE=false), as the before of the fast lane.
+      let variant = 0;
       const frontTier = (env: Record<string, string>) =>
         measureFrontTier({
+          variant: variant++,
           start: (extra) => startSwitchboard(dataDir, { ...switchboardEnv, ...env, ...extra }),
           stop,
           withCpu,
           agentId,
           durationS: DURATION_S,
           connections: CONNECTIONS,
-          peer,
           databaseUrl: scratch?.url,
           dataDir,
+          baseline: rawWebhookNow,
+          rounds: FRONT_TIER_ROUNDS,
         });
       const viaHono = await frontTier({ WEBHOOK_FAST_LANE: 'false' });
-      results.ingest_front_tier_via_hono = {
-        ...viaHono,
-        ratio_vs_raw: ratio(viaHono.accepted_per_s, webhookBaseline.rps),
-      };
+      results.ingest_front_tier_via_hono = viaHono;
       // The embedded database syncs its WAL before each acknowledgement; this is the same tier without (the before).
       if (!scratch) {
         const unsynced = await frontTier({ EMBEDDED_WAL_SYNC: 'false' });
-        results.ingest_front_tier_wal_unsynced = {
-          ...unsynced,
-          ratio_vs_raw: ratio(unsynced.accepted_per_s, webhookBaseline.rps),
-        };
+        results.ingest_front_tier_wal_unsynced = unsynced;
       }
       const front = await frontTier({});
-      const frontRatio = ratio(front.accepted_per_s, webhookBaseline.rps);
+      const frontRatio = front.ratio_vs_raw;
       results.ingest_front_tier = {
         ...front,
         ...(scratch ? {} : { wal_synced: true }),
-        baseline_rps: webhookBaseline.rps,
-        ratio_vs_raw: frontRatio,
         ratio_vs_via_hono: ratio(front.accepted_per_s, viaHono.accepted_per_s),
         ...ingestTarget,
         meets_targets_on: 'durable ingest (verified, committed, enqueued before the 2xx) into the front tier',
@@ -427,6 +458,7 @@ async function main() {
       };
     }
   } finally {
+    if (rawServer) await stop(rawServer);
     fs.rmSync(dataDir, { recursive: true, force: true });
     await scratch?.drop();
   }
