@@ -1,15 +1,16 @@
 /**
  * The scale-out front tier (issue 19's durable-ingest frame): signed webhooks into a `WORKERS=false` process that
  * only verifies, commits and enqueues; then a process with workers on the same database drains what it took, and
- * the database is counted: every acknowledged update stored, every stored update processed. Measured as the issue's
- * prototype was: interleaved rounds (the raw node:http baseline, then the front tier, same load generator and
- * bodies), the ratio taken within each round, and the median of the rounds reported.
+ * the database is counted: every acknowledged update stored, every stored update processed. Measured as the
+ * issue's prototype was: interleaved rounds (the raw node:http baseline, then the front tier, same load generator
+ * and bodies), the ratio taken within each round, and the median of the rounds reported.
  */
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { measureIngest } from './engine-scenarios.ts';
+import { median } from './rounds.ts';
 
 /**
  * Update ids of variant v, round r start `fv<v>r<r>`: as long as the all-in-one run's 'bench' (bodies keep their
@@ -98,19 +99,9 @@ async function until(done: () => Promise<boolean> | boolean): Promise<number> {
   return Math.round(performance.now() - started);
 }
 
-/** The median of some numbers (the mean of the middle two for an even count); null when there are none. */
-function median(values: (number | null | undefined)[]): number | null {
-  const sorted = values.filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
-  if (sorted.length === 0) return null;
-  const mid = Math.floor(sorted.length / 2);
-  const value =
-    sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-  return Math.round(value * 1000) / 1000;
-}
-
 /**
- * Ingest into a WORKERS=false process in rounds, each framed by the raw baseline; then drain with a worker process
- * and check nothing was lost.
+ * Ingest into a WORKERS=false process in rounds, each framed by the raw baseline; then drain with a worker
+ * process and check nothing was lost.
  */
 export async function measureFrontTier(deps: FrontTierDeps) {
   const { agentId, databaseUrl, dataDir } = deps;
@@ -156,7 +147,7 @@ export async function measureFrontTier(deps: FrontTierDeps) {
       ratio: r.ratio_vs_raw,
       p99_ms: r.p99_ms,
     })),
-    frame: `median of ${rounds.length} interleaved rounds (raw node:http, then the front tier); ratio within each round`,
+    frame: `median of ${rounds.length} interleaved rounds (raw node:http, then the front tier), ratio per round`,
   };
   // The worker tier: a normal process on the same database answers what the front tier queued.
   const worker = await deps.start({ METRICS_TOKEN });
