@@ -2,7 +2,7 @@ import type { InboundContactEvent, InboundEvent, InboundMessageEvent } from '../
 import { WINDOW_CHANNEL } from '../channels/whatsapp/window.ts';
 import type { SqlRunner } from '../db/client.ts';
 import { newId } from '../ids.ts';
-import { countChannelMessages } from '../conversations/analytics.ts';
+import { countChannelMessages, withChannelCount } from '../conversations/analytics.ts';
 import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
 import { markBlocked } from './blocking.ts';
 import {
@@ -111,14 +111,14 @@ export async function processInboundBatch(
     else waiting.push({ id: status.rowId, attempts: status.attempts });
   }
   await scheduleRetries(query, waiting, settings.now());
+  // Once per batch and last, in one round trip: the events done, and the channel's messages counted.
+  const count = { agentId: stream.agentId, channel: stream.channel, count: tally.count, at: tally.at };
   if (done.length > 0) {
-    await query(`update inbound_events set processed = true, processed_at = now() where id = any($1)`, [
-      done,
-    ]);
-  }
-  // Once per batch and last: every stream of the account bumps this one row, and holds its lock until commit.
-  if (tally.count > 0)
+    const sql = `update inbound_events set processed = true, processed_at = now() where id = any($1)`;
+    await withChannelCount(query, { sql, params: [done] }, count);
+  } else if (tally.count > 0) {
     await countChannelMessages(query, stream.agentId, stream.channel, tally.count, tally.at);
+  }
   outcome.deliveries = [...new Set(outcome.deliveries)];
   return { ...outcome, count: events.length };
 }

@@ -2,7 +2,7 @@ import type { ProviderAdapter, ReplyPart } from '../channels/types.ts';
 import type { SqlRunner } from '../db/client.ts';
 import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
 import { newId } from '../ids.ts';
-import { countChannelMessages } from '../conversations/analytics.ts';
+import { withChannelCount } from '../conversations/analytics.ts';
 import { leavePendingToHuman, startHandoff } from '../handoff/state.ts';
 import { blockedSql } from './blocking.ts';
 import { extendHistory } from './conversation-store.ts';
@@ -194,23 +194,24 @@ export async function recordReply(
       data: { channel, status },
     })),
   );
-  await query(
-    `update conversations set channel_history = $2::jsonb, last_activity_at = $3, updated_at = $3,
-            input_tokens = input_tokens + $4, output_tokens = output_tokens + $5
-     where id = $1`,
-    [
-      input.conversationId,
-      JSON.stringify(
-        parts.length > 0
-          ? extendHistory(rows[0]?.channel_history ?? [], input.channel, parts.length, now)
-          : (rows[0]?.channel_history ?? []),
-      ),
-      now,
-      usage?.inputTokens ?? 0,
-      usage?.outputTokens ?? 0,
-    ],
+  // The conversation's history and token totals, and the reply's messages counted: one round trip.
+  const history = rows[0]?.channel_history ?? [];
+  await withChannelCount(
+    query,
+    {
+      sql: `update conversations set channel_history = $2::jsonb, last_activity_at = $3, updated_at = $3,
+                   input_tokens = input_tokens + $4, output_tokens = output_tokens + $5
+            where id = $1`,
+      params: [
+        input.conversationId,
+        JSON.stringify(parts.length > 0 ? extendHistory(history, input.channel, parts.length, now) : history),
+        now,
+        usage?.inputTokens ?? 0,
+        usage?.outputTokens ?? 0,
+      ],
+    },
+    { agentId: input.agentId, channel: input.channel, count: parts.length, at: now },
   );
-  if (parts.length > 0) await countChannelMessages(query, input.agentId, input.channel, parts.length, now);
   if (reply.handoff) {
     await startHandoff(query, {
       agentId: input.agentId,
