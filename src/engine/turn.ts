@@ -31,6 +31,8 @@ export type PreparedTurn = {
   recipient: { platformUserId: string; chatId: string };
   /** The provider's id of the newest pending message, when it has one (WhatsApp marks it read). */
   latestProviderMessageId?: string;
+  /** The conversation's handoff state and the agent's channel settings as read with it (the turn gate's input). */
+  gate: { handoffAt: Date | null; status: string; settings: Record<string, unknown> | null };
 };
 
 /** Loads the conversation's unanswered messages and history; undefined when nothing is waiting. */
@@ -45,29 +47,34 @@ export async function prepareTurn(
   );
   const latest = pending.at(-1);
   if (!latest) return undefined;
-  const conversation = (
-    await query<{ agent_id: string; display_name: string | null; username: string | null }>(
-      `select c.agent_id, k.display_name, i.username from conversations c
+  // The conversation (with what the turn gate needs) and the history read at once: both need only `pending`.
+  const [conversations, history] = await Promise.all([
+    query<{
+      agent_id: string;
+      display_name: string | null;
+      username: string | null;
+      handoff_at: Date | null;
+      status: string;
+      settings: Record<string, unknown> | null;
+    }>(
+      `select c.agent_id, k.display_name, i.username, c.handoff_at, c.status, cc.settings from conversations c
        left join contacts k on k.id = c.contact_id
        left join contact_identities i on i.contact_id = c.contact_id and i.channel = $2
+       left join channel_configs cc on cc.agent_id = c.agent_id
        where c.id = $1`,
       [conversationId, latest.channel],
-    )
-  )[0];
+    ),
+    query<{ role: TurnMessage['role']; content: string; channel: string; created_at: Date }>(
+      `select role, content, channel, created_at from (
+         select role, content, channel, created_at, seq from messages
+         where conversation_id = $1 and seq < $2 and not (direction = 'inbound' and answered_at is null)
+         order by seq desc limit ${TURN_HISTORY_LIMIT}) recent
+       order by seq`,
+      [conversationId, Number(pending[0]?.seq)],
+    ),
+  ]);
+  const conversation = conversations[0];
   if (!conversation) return undefined;
-  const history = await query<{
-    role: TurnMessage['role'];
-    content: string;
-    channel: string;
-    created_at: Date;
-  }>(
-    `select role, content, channel, created_at from (
-       select role, content, channel, created_at, seq from messages
-       where conversation_id = $1 and seq < $2 and not (direction = 'inbound' and answered_at is null)
-       order by seq desc limit ${TURN_HISTORY_LIMIT}) recent
-     order by seq`,
-    [conversationId, Number(pending[0]?.seq)],
-  );
   const toMessage = (row: {
     role: TurnMessage['role'];
     content: string;
@@ -95,6 +102,11 @@ export async function prepareTurn(
     replyTo: latest.id,
     recipient: latest.recipient,
     ...(latest.provider_message_id ? { latestProviderMessageId: latest.provider_message_id } : {}),
+    gate: {
+      handoffAt: conversation.handoff_at,
+      status: conversation.status,
+      settings: conversation.settings,
+    },
   };
 }
 

@@ -7,23 +7,14 @@ import { leavePendingToHuman, startHandoff } from './state.ts';
 /**
  * Runs before the agent is asked: a conversation in handoff leaves its pending messages to the human; a pending
  * message with one of the agent's handoff keywords starts a handoff (by keyword) and is left to the human too.
- * True when the agent should answer. One read settles the common case (no handoff, no keyword); only a change
- * runs in a transaction with the conversation row locked. (recordReply checks the handoff again under the same
- * lock, for a handoff that starts while the agent thinks, so the unlocked read loses nothing.)
+ * True when the agent should answer. The state read with the turn (prepareTurn) settles the common case (no
+ * handoff, no keyword); only a change runs in a transaction with the conversation row locked. (recordReply
+ * checks the handoff again under the same lock, for a handoff that starts while the agent thinks, so the
+ * unlocked read loses nothing.)
  */
 export async function gateTurn(database: Database, turn: PreparedTurn, now: Date): Promise<boolean> {
-  const [row] = await database.query<{
-    handoff_at: Date | null;
-    status: string;
-    settings: Record<string, unknown> | null;
-  }>(
-    `select c.handoff_at, c.status, cc.settings
-     from conversations c left join channel_configs cc on cc.agent_id = c.agent_id
-     where c.id = $1`,
-    [turn.input.conversationId],
-  );
-  const settings = handoffSettingsOf(row?.settings);
-  if (!row?.handoff_at && !keywordOf(turn, settings, row?.status)) return true;
+  const settings = handoffSettingsOf(turn.gate.settings);
+  if (!turn.gate.handoffAt && !keywordOf(turn, settings, turn.gate.status)) return true;
   return database.transaction((query) => gateLocked(query, turn, settings, now));
 }
 
