@@ -10,7 +10,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { measureIngest } from './engine-scenarios.ts';
-import { median } from './rounds.ts';
+import { measureRounds, median, summarize } from './rounds.ts';
 
 /**
  * Update ids of variant v, round r start `fv<v>r<r>`: as long as the all-in-one run's 'bench' (bodies keep their
@@ -107,10 +107,9 @@ export async function measureFrontTier(deps: FrontTierDeps) {
   const { agentId, databaseUrl, dataDir } = deps;
   const acked = new Set<string>();
   const front = await deps.start({ WORKERS: 'false' });
-  const rounds = [];
+  let each;
   try {
-    for (let round = 0; round < deps.rounds; round++) {
-      const raw = await deps.baseline();
+    each = await measureRounds(deps.rounds, deps.baseline, async (round) => {
       const load = await deps.withCpu(front.child, () =>
         measureIngest(
           front.url,
@@ -121,33 +120,20 @@ export async function measureFrontTier(deps: FrontTierDeps) {
           (id) => acked.add(id),
         ),
       );
-      rounds.push({
-        raw_accepted_per_s: raw,
-        ...load,
-        ratio_vs_raw: Math.round((load.accepted_per_s / raw) * 100) / 100,
-      });
-    }
+      return { ...load, rps: load.accepted_per_s };
+    });
   } finally {
     await deps.stop(front.child);
   }
+  const { rps, rounds, ...summary } = summarize(each, 'the front tier');
   const ingest = {
-    accepted_per_s: median(rounds.map((r) => r.accepted_per_s)) ?? 0,
-    baseline_rps: median(rounds.map((r) => r.raw_accepted_per_s)),
-    ratio_vs_raw: median(rounds.map((r) => r.ratio_vs_raw)) ?? 0,
-    p50_ms: median(rounds.map((r) => r.p50_ms)) ?? 0,
-    p99_ms: median(rounds.map((r) => r.p99_ms)) ?? 0,
-    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
-    server_cpu_ms_per_accepted: median(rounds.map((r) => r.server_cpu_ms_per_accepted)),
+    accepted_per_s: rps,
+    ...summary,
+    server_cpu_ms_per_accepted: median(each.map((r) => r.server_cpu_ms_per_accepted)),
     ...(databaseUrl
-      ? { database_cpu_ms_per_accepted: median(rounds.map((r) => r.database_cpu_ms_per_accepted)) }
+      ? { database_cpu_ms_per_accepted: median(each.map((r) => r.database_cpu_ms_per_accepted)) }
       : {}),
-    rounds: rounds.map((r) => ({
-      raw: r.raw_accepted_per_s,
-      front: r.accepted_per_s,
-      ratio: r.ratio_vs_raw,
-      p99_ms: r.p99_ms,
-    })),
-    frame: `median of ${rounds.length} interleaved rounds (raw node:http, then the front tier), ratio per round`,
+    rounds: rounds.map(({ rps: front, ...round }) => ({ ...round, front })),
   };
   // The worker tier: a normal process on the same database answers what the front tier queued.
   const worker = await deps.start({ METRICS_TOKEN });

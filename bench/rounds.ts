@@ -13,23 +13,30 @@ export function median(values: (number | null | undefined)[]): number | null {
 /** One load's figures, as bench/run.ts's `load` returns them. */
 export type Load = { rps: number; p50_ms: number; p99_ms: number; errors: number };
 
+/** A round: the measured load's figures, the raw baseline's rate just before it, and their ratio. */
+export type Round<T extends Load> = T & { raw: number; ratio: number };
+
 /**
- * `rounds` rounds of the raw baseline, then the measured load (same load generator, connections and duration);
- * the ratio is taken within each round and the medians reported, with every round's figures. The first round
- * runs on a cold process and usually reads lowest; the median keeps one such round from moving the result.
+ * `rounds` rounds of the raw baseline (its rate), then the measured load (same load generator, connections and
+ * duration); the ratio is taken within each round. The first round runs on a cold process and usually reads
+ * lowest; `summarize` takes medians, so one such round does not move the result.
  */
-export async function interleaved(
+export async function measureRounds<T extends Load>(
   rounds: number,
-  baseline: () => Promise<Load>,
-  measure: () => Promise<Load>,
-) {
-  const each: { raw: number; rps: number; ratio: number; p50_ms: number; p99_ms: number; errors: number }[] =
-    [];
+  baseline: () => Promise<number>,
+  measure: (round: number) => Promise<T>,
+): Promise<Round<T>[]> {
+  const each: Round<T>[] = [];
   for (let round = 0; round < rounds; round++) {
     const raw = await baseline();
-    const load = await measure();
-    each.push({ raw: raw.rps, ...load, ratio: Math.round((load.rps / raw.rps) * 100) / 100 });
+    const load = await measure(round);
+    each.push({ ...load, raw, ratio: Math.round((load.rps / raw) * 100) / 100 });
   }
+  return each;
+}
+
+/** The medians of some rounds, with every round's figures; `what` names the measured load in the frame. */
+export function summarize(each: Round<Load>[], what = 'this') {
   return {
     rps: median(each.map((r) => r.rps)) ?? 0,
     p50_ms: median(each.map((r) => r.p50_ms)) ?? 0,
@@ -38,6 +45,6 @@ export async function interleaved(
     baseline_rps: median(each.map((r) => r.raw)),
     ratio_vs_raw: median(each.map((r) => r.ratio)) ?? 0,
     rounds: each.map(({ raw, rps, ratio, p99_ms }) => ({ raw, rps, ratio, p99_ms })),
-    frame: `median of ${each.length} interleaved rounds (raw node:http, then this); ratio within each round`,
+    frame: `median of ${each.length} interleaved rounds (raw node:http, then ${what}); ratio within each round`,
   };
 }

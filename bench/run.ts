@@ -29,7 +29,7 @@ import { configureEmail, measureEmailIngest } from './email-scenario.ts';
 import { configureSendgridEmail, measureSendgridParseIngest } from './email-sendgrid-scenario.ts';
 import { SmtpPeer } from '../test/helpers/smtp-peer.ts';
 import { TinyApi } from './tiny-api.ts';
-import { interleaved, type Load } from './rounds.ts';
+import { type Load, measureRounds, summarize } from './rounds.ts';
 import { measureWebhookIngest, waitUntilQuiet } from './webhook-load.ts';
 import { measureInboundBacklog, measureStatusBacklog } from './backlog-scenario.ts';
 import { measureInbox } from './inbox-scenario.ts';
@@ -276,13 +276,17 @@ async function main() {
     const token = /API token\s+(sb_pat_\S+)/.exec(sb.banner)?.[1] ?? '';
     const orgId = /Organization\s+(org_\S+)/.exec(sb.banner)?.[1] ?? '';
     const projectId = /Project\s+(proj\S*)/.exec(sb.banner)?.[1] ?? '';
-    const rawGetNow = () => load(rawUrl);
+    const rawGetNow = async () => (await load(rawUrl)).rps;
     if (run('http')) {
-      results.http_healthz = await interleaved(ROUNDS, rawGetNow, () => load(`${sb.url}/healthz`));
+      results.http_healthz = summarize(
+        await measureRounds(ROUNDS, rawGetNow, () => load(`${sb.url}/healthz`)),
+      );
     }
     if (run('api')) {
-      const read = await interleaved(ROUNDS, rawGetNow, () =>
-        load(`${sb.url}/api/v1/organizations/${orgId}`, { authorization: `Bearer ${token}` }),
+      const read = summarize(
+        await measureRounds(ROUNDS, rawGetNow, () =>
+          load(`${sb.url}/api/v1/organizations/${orgId}`, { authorization: `Bearer ${token}` }),
+        ),
       );
       results.api_authenticated_read = {
         ...read,

@@ -30,6 +30,9 @@ export async function readChannelAnalytics(query: SqlRunner, agentId: string): P
   return analytics;
 }
 
+const APPEND_COUNT =
+  'insert into channel_analytics_deltas (agent_id, channel, message_count, last_message_at)';
+
 /**
  * Counts `count` messages on a channel at `at`, in the caller's transaction: an appended row, so concurrent
  * transactions of one account never queue behind one counter row (held until each commit).
@@ -41,10 +44,7 @@ export async function countChannelMessages(
   count: number,
   at: Date,
 ): Promise<void> {
-  await query(
-    `insert into channel_analytics_deltas (agent_id, channel, message_count, last_message_at) values ($1, $2, $3, $4)`,
-    [agentId, channel, count, at],
-  );
+  await query(`${APPEND_COUNT} values ($1, $2, $3, $4)`, [agentId, channel, count, at]);
 }
 
 /**
@@ -60,8 +60,7 @@ export async function withChannelCount(
   const n = statement.params.length;
   await query(
     `with changed as (${statement.sql})
-     insert into channel_analytics_deltas (agent_id, channel, message_count, last_message_at)
-     select $${n + 1}, $${n + 2}, $${n + 3}, $${n + 4} where $${n + 3}::int > 0`,
+     ${APPEND_COUNT} select $${n + 1}, $${n + 2}, $${n + 3}, $${n + 4} where $${n + 3}::int > 0`,
     [...statement.params, count.agentId, count.channel, count.count, count.at],
   );
 }

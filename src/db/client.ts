@@ -186,16 +186,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   const gate = new PriorityGate();
   const urgentQuery = gatePglite(client, gate);
-  const priorityQuery: SqlRunner = (text, params) =>
-    gate.urgently(async () => (await urgentQuery(text, params)).rows as never);
+  const ungated: SqlRunner = async (text, params) => (await urgentQuery(text, params)).rows as never;
+  const priorityQuery: SqlRunner = (text, params) => gate.urgently(() => ungated(text, params));
   const durability =
     options.dataDir && (options.walSync ?? true)
-      ? new EmbeddedDurability(
-          options.dataDir,
-          // Past the gate without opening a burst: this one short read must not hold the workers back for 5 ms.
-          async (text, params) => (await urgentQuery(text, params)).rows as never,
-          options.syncFs,
-        )
+      ? // Past the gate without opening a burst: its one short read must not hold the workers back for 5 ms.
+        new EmbeddedDurability(options.dataDir, ungated, options.syncFs)
       : undefined;
   await durability?.start().catch(async (error: unknown) => {
     await client.close();

@@ -111,13 +111,12 @@ export async function processInboundBatch(
     else waiting.push({ id: status.rowId, attempts: status.attempts });
   }
   await scheduleRetries(query, waiting, settings.now());
-  // Once per batch and last, in one round trip: the events done, and the channel's messages counted.
-  const count = { agentId: stream.agentId, channel: stream.channel, count: tally.count, at: tally.at };
+  // Once per batch and last, in one round trip: the events done, and the channel's messages counted (every
+  // counted message's event is among them).
   if (done.length > 0) {
     const sql = `update inbound_events set processed = true, processed_at = now() where id = any($1)`;
+    const count = { agentId: stream.agentId, channel: stream.channel, count: tally.count, at: tally.at };
     await withChannelCount(query, { sql, params: [done] }, count);
-  } else if (tally.count > 0) {
-    await countChannelMessages(query, stream.agentId, stream.channel, tally.count, tally.at);
   }
   outcome.deliveries = [...new Set(outcome.deliveries)];
   return { ...outcome, count: events.length };

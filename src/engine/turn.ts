@@ -22,6 +22,9 @@ type PendingRow = {
   provider_message_id: string | null;
 };
 
+/** An earlier message of the conversation, as the turn's history reads it. */
+type HistoryRow = { role: TurnMessage['role']; content: string; channel: string; created_at: Date };
+
 /** A turn ready for the agent: its input plus where the reply goes. */
 export type PreparedTurn = {
   input: TurnInput;
@@ -64,7 +67,7 @@ export async function prepareTurn(
        where c.id = $1`,
       [conversationId, latest.channel],
     ),
-    query<{ role: TurnMessage['role']; content: string; channel: string; created_at: Date }>(
+    query<HistoryRow>(
       `select role, content, channel, created_at from (
          select role, content, channel, created_at, seq from messages
          where conversation_id = $1 and seq < $2 and not (direction = 'inbound' and answered_at is null)
@@ -75,12 +78,7 @@ export async function prepareTurn(
   ]);
   const conversation = conversations[0];
   if (!conversation) return undefined;
-  const toMessage = (row: {
-    role: TurnMessage['role'];
-    content: string;
-    channel: string;
-    created_at: Date;
-  }) => ({
+  const toMessage = (row: HistoryRow) => ({
     role: row.role,
     content: row.content,
     channel: row.channel,
