@@ -184,17 +184,29 @@ function processCpuMs(pid: number): { command: string; ms: number } {
 }
 
 /**
- * CPU ms of every PostgreSQL process on this machine (the bench's database is on 127.0.0.1), or undefined on
- * the embedded database (it runs inside Switchboard). Backends that exit during a window take theirs along.
+ * CPU ms of every PostgreSQL process on this machine by pid (the bench's database is on 127.0.0.1), or undefined
+ * on the embedded database (it runs inside Switchboard).
  */
-function databaseCpuMs(): number | undefined {
+function databaseCpu(): Map<number, number> | undefined {
   if (!BENCH_DATABASE_URL) return undefined;
-  let total = 0;
+  const byPid = new Map<number, number>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const { command, ms } = processCpuMs(Number(entry));
-    if (command === 'postgres') total += ms;
+    if (command === 'postgres') byPid.set(Number(entry), ms);
   }
+  return byPid;
+}
+
+/**
+ * The database's CPU ms since `before`: each process still there counts what it used since (one started since,
+ * all of it). A backend that exits in between takes its share along, so the figure can only read low.
+ */
+function databaseCpuSince(before: Map<number, number> | undefined): number | undefined {
+  const after = databaseCpu();
+  if (!before || !after) return undefined;
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
   return total;
 }
 
@@ -204,21 +216,35 @@ function databaseCpuMs(): number | undefined {
  */
 async function withCpu<T extends { accepted_per_s: number }>(child: ChildProcess, run: () => Promise<T>) {
   const before = cpuMs(child);
-  const databaseBefore = databaseCpuMs();
+  const databaseBefore = databaseCpu();
   const result = await run();
   const accepted = result.accepted_per_s * DURATION_S;
   const perAccepted = (ms: number) => (accepted ? Math.round((ms / accepted) * 1000) / 1000 : null);
-  const databaseAfter = databaseCpuMs();
+  const database = databaseCpuSince(databaseBefore);
   return {
     ...result,
     server_cpu_ms_per_accepted: perAccepted(cpuMs(child) - before),
-    ...(databaseBefore !== undefined && databaseAfter !== undefined
-      ? { database_cpu_ms_per_accepted: perAccepted(databaseAfter - databaseBefore) }
-      : {}),
+    ...(database !== undefined ? { database_cpu_ms_per_accepted: perAccepted(database) } : {}),
   };
 }
 
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+
+/** Length of each idle measurement window. */
+const IDLE_S = 15;
+
+/** CPU ms per second, over IDLE_S of idleness, of `child` (when given) and of the PostgreSQL processes. */
+async function idleCpu(child?: ChildProcess) {
+  const server = child ? cpuMs(child) : 0;
+  const database = databaseCpu();
+  await new Promise((resolve) => setTimeout(resolve, IDLE_S * 1000));
+  const perSecond = (ms: number) => Math.round((ms / IDLE_S) * 10) / 10;
+  const databaseMs = databaseCpuSince(database);
+  return {
+    server_cpu_ms_per_s: child ? perSecond(cpuMs(child) - server) : null,
+    database_cpu_ms_per_s: databaseMs === undefined ? null : perSecond(databaseMs),
+  };
+}
 
 async function main() {
   const wanted = new Set(process.argv.slice(2));
@@ -271,11 +297,25 @@ async function main() {
       LOOPBACK_CHANNEL_URL: peer.url,
       LOOPBACK_CHANNEL_SECRET: LOOPBACK_BENCH_SECRET,
     };
+    // PostgreSQL's CPU with nothing attached: the baseline for what one idle Switchboard costs it.
+    const quietDatabase = run('idle') && scratch ? await idleCpu() : undefined;
     const sb = await startSwitchboard(dataDir, switchboardEnv);
     const agentId = /Demo agent\s+(agent_\S+)/.exec(sb.banner)?.[1] ?? '';
     const token = /API token\s+(sb_pat_\S+)/.exec(sb.banner)?.[1] ?? '';
     const orgId = /Organization\s+(org_\S+)/.exec(sb.banner)?.[1] ?? '';
     const projectId = /Project\s+(proj\S*)/.exec(sb.banner)?.[1] ?? '';
+    if (run('idle')) {
+      // Settled first: start-up work (migrations, the first housekeeping pass) is not idleness.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const idle = await idleCpu(sb.child);
+      results.idle = {
+        ...idle,
+        ...(quietDatabase
+          ? { database_cpu_ms_per_s_without_switchboard: quietDatabase.database_cpu_ms_per_s }
+          : {}),
+        window_s: IDLE_S,
+      };
+    }
     const rawGetNow = async () => (await load(rawUrl)).rps;
     if (run('http')) {
       results.http_healthz = summarize(

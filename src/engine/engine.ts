@@ -13,7 +13,7 @@ import { closeIdleConversations, reconcile, recoverOrphanedJobs } from './recove
 import { pruneProcessedEvents, pruneProcessedMail } from './retention.ts';
 import type { AgentResponder } from './responder.ts';
 import type { SenderLookup } from './senders.ts';
-import { WorkerSlots } from './worker-slots.ts';
+import { pollIdleSlots, WorkerSlots } from './worker-slots.ts';
 
 export type EngineOptions = {
   /** Wait this long after a message before answering, per channel, so a burst gets one reply. */
@@ -78,6 +78,10 @@ export type Engine = {
 
 /** Extra wait after a deferred job's due time before waking its workers (clock granularity). */
 const WAKE_SLACK_MS = 15;
+/** How often an idle slot of each queue looks for due jobs nothing announced. */
+const POLL_INTERVAL_MS = 1000;
+/** pg-boss's own poll per slot, a backstop behind POLL_INTERVAL_MS. */
+const BACKSTOP_POLL_S = 10;
 /** How often reconciliation and the inactivity sweep run. */
 const HOUSEKEEPING_INTERVAL_MS = 60_000;
 
@@ -120,8 +124,13 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
     ...(deps.dnsResolver ? { dnsResolver: deps.dnsResolver } : {}),
   });
   // Deferred jobs (debounce, retry backoff) are not NOTIFYed when they come due: `wake` covers this
-  // process, and a 1 s poll covers jobs deferred by another process.
-  const workOptions = { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 1 };
+  // process, and one idle slot per queue looks every second for the rest (pollIdleSlots). pg-boss's own poll,
+  // every slot every second, was 16 fetches a second per idle process, nearly all of its database load: it is
+  // only a backstop now.
+  const workOptions = {
+    pollingIntervalSeconds: BACKSTOP_POLL_S,
+    notifyPollingIntervalSeconds: BACKSTOP_POLL_S,
+  };
   for (const [queue, handler] of options.workers ? Object.entries(jobs) : []) {
     const slots = new WorkerSlots(boss, queue, database.kind === 'postgres', options.batchSize);
     workers.set(queue, slots);
@@ -136,6 +145,8 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
       });
     }
   }
+
+  const stopPolling = pollIdleSlots([...workers.values()], POLL_INTERVAL_MS);
 
   const runReconcile = async () => {
     await closeIdleConversations(database, options, now());
@@ -167,6 +178,7 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
     },
     stop: async () => {
       clearInterval(timer);
+      stopPolling();
       maintenance?.stop();
       for (const pending of timers) clearTimeout(pending);
       await boss.stop({ graceful: true, timeout: 5000, close: true } as never);

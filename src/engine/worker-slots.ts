@@ -98,3 +98,16 @@ export class WorkerSlots {
 }
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Wakes one idle slot of each queue every `intervalMs`, one queue at a time spread over the interval: the look
+ * for due jobs that nothing announced (deferred by another process, a pg-boss retry coming due). A queue with no
+ * idle slot needs none: its busy slots fetch again as each batch ends. Returns the stopper.
+ */
+export function pollIdleSlots(queues: WorkerSlots[], intervalMs: number): () => void {
+  if (queues.length === 0) return () => {};
+  let next = 0;
+  const timer = setInterval(() => queues[next++ % queues.length]?.wakeIdle(), intervalMs / queues.length);
+  timer.unref();
+  return () => clearInterval(timer);
+}

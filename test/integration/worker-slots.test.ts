@@ -1,6 +1,6 @@
 import type { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { WorkerSlots } from '../../src/engine/worker-slots.ts';
+import { pollIdleSlots, WorkerSlots } from '../../src/engine/worker-slots.ts';
 import { startJobQueue } from '../../src/queue/job-queue.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { eventually } from '../helpers/loopback-peer.ts';
@@ -89,4 +89,65 @@ it('completes a job the moment it ends, while a slow job of its batch still runs
   expect(await stateOf('slow')).toBe('active');
   release.resolve();
   await eventually(async () => ((await stateOf('slow')) === 'completed' ? true : undefined), 10_000);
+});
+
+/** pg-boss's own poll pushed out of the test's reach: only pollIdleSlots (or a wake-up) makes a slot fetch. */
+const NO_OWN_POLL = { pollingIntervalSeconds: 120, notifyPollingIntervalSeconds: 120 };
+
+it('finds a job that comes due with nothing announcing it, through one idle slot', async () => {
+  const queue = 'slots-test-poll';
+  await boss.createQueue(queue, { policy: 'stately' });
+  const ran: string[] = [];
+  const slots = new WorkerSlots(boss, queue, false, 4);
+  for (let slot = 0; slot < 2; slot++) {
+    await slots.add(NO_OWN_POLL, async (job) => {
+      ran.push((job.data as { key: string }).key);
+    });
+  }
+  const stop = pollIdleSlots([slots], 200);
+  try {
+    // Deferred, as a debounce or a retry from another process would be: no NOTIFY, no wake-up here.
+    await boss.send(queue, { key: 'due' }, { singletonKey: 'due', startAfter: 1 });
+    await eventually(() => (ran.length > 0 ? true : undefined), 6_000);
+    expect(ran).toEqual(['due']);
+  } finally {
+    stop();
+  }
+});
+
+it('looks with one idle slot per queue per interval, not with every slot', async () => {
+  const queues = ['slots-test-idle-a', 'slots-test-idle-b'];
+  const db = boss.getDb() as { executeSql: (text: string, ...rest: unknown[]) => Promise<unknown> };
+  const executeSql = db.executeSql;
+  const fetches = new Map<string, number>(queues.map((queue) => [queue, 0]));
+  db.executeSql = (text, ...rest) => {
+    for (const queue of queues) {
+      if (/next AS \(/.test(text) && text.includes(`'${queue}'`))
+        fetches.set(queue, (fetches.get(queue) ?? 0) + 1);
+    }
+    return executeSql.call(db, text, ...rest);
+  };
+  const all: WorkerSlots[] = [];
+  let stop = () => {};
+  try {
+    for (const queue of queues) {
+      await boss.createQueue(queue, { policy: 'stately' });
+      const slots = new WorkerSlots(boss, queue, false, 4);
+      for (let slot = 0; slot < 4; slot++) await slots.add(NO_OWN_POLL, async () => {});
+      all.push(slots);
+    }
+    // Each slot fetched once as it started; from here on only the poll fetches.
+    await new Promise((r) => setTimeout(r, 300));
+    for (const queue of queues) fetches.set(queue, 0);
+    stop = pollIdleSlots(all, 250);
+    await new Promise((r) => setTimeout(r, 1_500));
+  } finally {
+    stop();
+    db.executeSql = executeSql;
+  }
+  // 1.5 s at one look per queue every 250 ms: about 6 each (every slot polling would make 4 times that).
+  for (const queue of queues) {
+    expect(fetches.get(queue), queue).toBeGreaterThanOrEqual(4);
+    expect(fetches.get(queue), queue).toBeLessThanOrEqual(8);
+  }
 });
