@@ -230,6 +230,8 @@ async function withCpu<T extends { accepted_per_s: number }>(child: ChildProcess
 
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
 
+/** Wait after start before the idle window. */
+const IDLE_SETTLE_MS = 15_000;
 /** Length of each idle measurement window. */
 const IDLE_S = 15;
 
@@ -305,8 +307,9 @@ async function main() {
     const orgId = /Organization\s+(org_\S+)/.exec(sb.banner)?.[1] ?? '';
     const projectId = /Project\s+(proj\S*)/.exec(sb.banner)?.[1] ?? '';
     if (run('idle')) {
-      // Settled first: start-up work (migrations, the first housekeeping pass) is not idleness.
-      await new Promise((resolve) => setTimeout(resolve, 3000));
+      // Settled first: start-up work (migrations, the first housekeeping pass; on the embedded database ~10 s of
+      // CPU after /readyz) is not idleness.
+      await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
       const idle = await idleCpu(sb.child);
       results.idle = {
         ...idle,
