@@ -43,7 +43,16 @@ export default defineConfig({
         },
       },
       // The website widget in Debian's Chromium (playwright-core; .ci/run installs the package).
-      { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'] } },
+      // A page's state follows a server's answer; on a loaded CI machine that takes longer than expect.poll's 1 s
+      // default (a widget reply's quick replies once missed it), so polls wait up to 10 s.
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          expect: { poll: { timeout: 10_000 } },
+        },
+      },
     ],
   },
 });
