@@ -44,7 +44,11 @@ export class DeliveryRelease {
     const conversations = [...new Set(rows.map((row) => row.conversation_id))];
     // Each conversation's deferred job comes due now (or is created, if it was lost); its key keeps it single.
     for (const id of conversations) {
-      await this.boss.upsert(QUEUES.deliver, { conversationId: id }, { singletonKey: id, startAfter: 0 });
+      await this.boss.upsert(
+        QUEUES.conversation,
+        { conversationId: id },
+        { singletonKey: id, startAfter: 0 },
+      );
     }
     if (conversations.length > 0) this.wake();
   }

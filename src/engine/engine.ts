@@ -85,6 +85,10 @@ const BACKSTOP_POLL_S = 10;
 /** How often reconciliation and the inactivity sweep run. */
 const HOUSEKEEPING_INTERVAL_MS = 60_000;
 
+/** A conversation's job does what two queues' jobs did (the turn, then delivery): it gets their slots. */
+const slotsFor = (queue: string, concurrency: number) =>
+  queue === QUEUES.conversation ? 2 * concurrency : concurrency;
+
 /** Starts the queue, its workers and housekeeping. */
 export async function startEngine(deps: EngineDeps): Promise<Engine> {
   const options = { ...DEFAULT_ENGINE_OPTIONS, ...deps.options };
@@ -134,7 +138,7 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
   for (const [queue, handler] of options.workers ? Object.entries(jobs) : []) {
     const slots = new WorkerSlots(boss, queue, database.kind === 'postgres', options.batchSize);
     workers.set(queue, slots);
-    for (let slot = 0; slot < options.concurrency; slot++) {
+    for (let slot = 0; slot < slotsFor(queue, options.concurrency); slot++) {
       await slots.add(workOptions, async (job) => {
         try {
           await handler(job.data as never);
@@ -173,8 +177,13 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
     ingestRawMail: (input) => mailIngestor.ingest(input),
     reconcile: runReconcile,
     deliver: async (conversationId) => {
-      await boss.send(QUEUES.deliver, { conversationId }, { singletonKey: conversationId });
-      wake(QUEUES.deliver, 0);
+      // Due now, also when a debounced turn's job is waiting: it sends now and leaves the turn for its time.
+      await boss.upsert(
+        QUEUES.conversation,
+        { conversationId },
+        { singletonKey: conversationId, startAfter: 0 },
+      );
+      wake(QUEUES.conversation, 0);
     },
     stop: async () => {
       clearInterval(timer);

@@ -76,19 +76,19 @@ export function createJobHandlers(ctx: JobContext) {
             ...(delay > 0 ? { startAfter: String(delay) } : {}),
           };
         });
-        const db = { db: jobDbFor(query) } as never;
-        if (turns.length > 0) await boss.insert(QUEUES.turn, turns, db);
+        // Deliveries first: a conversation with both is due now, and its job runs the turn when that is due.
         const deliveries = result.deliveries.map((id) => ({
           data: { conversationId: id },
           singletonKey: id,
         }));
-        if (deliveries.length > 0) await boss.insert(QUEUES.deliver, deliveries, db);
+        const jobs = [...deliveries, ...turns.filter((t) => !result.deliveries.includes(t.singletonKey))];
+        if (jobs.length > 0) await boss.insert(QUEUES.conversation, jobs, { db: jobDbFor(query) } as never);
         return result;
       });
       for (const delay of new Set(outcome.turns.map((turn) => debounceFor(turn.channel)))) {
-        ctx.wake(QUEUES.turn, delay);
+        ctx.wake(QUEUES.conversation, delay);
       }
-      if (outcome.deliveries.length > 0) ctx.wake(QUEUES.deliver, 0);
+      if (outcome.deliveries.length > 0) ctx.wake(QUEUES.conversation, 0);
       // A shorter batch drained the stream; later events brought their own job.
       drained = outcome.count < inboundBatchSize(stream.stream);
     }
@@ -113,12 +113,16 @@ export function createJobHandlers(ctx: JobContext) {
     }
   };
 
-  const turn = async ({ conversationId }: { conversationId: string }) => {
+  /** Runs the agent on the conversation's unanswered messages once their debounce has passed; else says when. */
+  const turn = async (conversationId: string): Promise<Date | undefined> => {
     const prepared = await prepareTurn(database.query, conversationId);
-    if (!prepared) return;
-    // A human owns the conversation (or a keyword just handed it over): the agent stays silent.
-    if (!(await gateTurn(database, prepared, now()))) return;
+    if (!prepared) return undefined;
     const { input } = prepared;
+    // Due a debounce after the first unanswered message: a burst is answered together, however the job came.
+    const dueAt = new Date(prepared.firstPendingAt.getTime() + debounceFor(input.channel));
+    if (dueAt > now()) return dueAt;
+    // A human owns the conversation (or a keyword just handed it over): the agent stays silent.
+    if (!(await gateTurn(database, prepared, now()))) return undefined;
     const inline = INLINE_CHANNELS.has(input.channel);
     const sender = inline
       ? null
@@ -129,7 +133,7 @@ export function createJobHandlers(ctx: JobContext) {
         `update messages set answered_at = $2 where id = any($1) and answered_at is null`,
         [prepared.pendingIds, now()],
       );
-      return;
+      return undefined;
     }
     // The typing indicator runs while the agent thinks; the reply itself ends it on the user's screen.
     const stopTyping = await startTyping(ctx, sender, input, {
@@ -146,31 +150,20 @@ export function createJobHandlers(ctx: JobContext) {
       if (!(error instanceof TurnError)) throw error;
       ctx.logger.warn({ conversationId, code: error.code }, 'turn failed; recorded on the conversation');
       await database.transaction((query) => recordTurnFailure(query, prepared, error, now()));
-      return;
+      return undefined;
     } finally {
       stopTyping();
     }
     const parts = replyParts(reply, sender?.adapter);
-    const queued = await database.transaction(async (query) => {
-      const { queued } = await recordReply(query, prepared, reply, parts, {
-        now: now(),
-        deliveredInline: inline,
-      });
-      if (queued > 0) {
-        await boss.send(
-          QUEUES.deliver,
-          { conversationId },
-          { singletonKey: conversationId, db: jobDbFor(query) },
-        );
-      }
-      return queued;
-    });
-    if (queued > 0) ctx.wake(QUEUES.deliver, 0);
+    await database.transaction((query) =>
+      recordReply(query, prepared, reply, parts, { now: now(), deliveredInline: inline }),
+    );
+    return undefined;
   };
 
-  const release = new DeliveryRelease(database, boss, () => ctx.wake(QUEUES.deliver, 0));
-  const deliver = async ({ conversationId }: { conversationId: string }) => {
-    const outcome = await deliverConversation(
+  const release = new DeliveryRelease(database, boss, () => ctx.wake(QUEUES.conversation, 0));
+  const deliver = (conversationId: string) =>
+    deliverConversation(
       {
         database,
         senders: ctx.senders,
@@ -182,20 +175,29 @@ export function createJobHandlers(ctx: JobContext) {
       },
       conversationId,
     );
-    if (outcome.retryAt) {
-      const seconds = secondsUntil(now(), outcome.retryAt);
+
+  // The turn, when due, then the queued replies (its own among them) in order; a later turn or a send retry is
+  // this conversation's next job. A crash between the two leaves this job active: its retry sends what is queued.
+  const conversation = async ({ conversationId }: { conversationId: string }) => {
+    const turnAt = await turn(conversationId);
+    const { retryAt } = await deliver(conversationId);
+    const next = [turnAt, retryAt]
+      .filter((at) => at !== undefined)
+      .sort((a, b) => a.getTime() - b.getTime())[0];
+    if (next) {
+      const seconds = secondsUntil(now(), next);
       await boss.send(
-        QUEUES.deliver,
+        QUEUES.conversation,
         { conversationId },
         { singletonKey: conversationId, ...(seconds > 0 ? { startAfter: seconds } : {}) },
       );
-      ctx.wake(QUEUES.deliver, seconds * 1000);
+      ctx.wake(QUEUES.conversation, seconds * 1000);
     }
   };
 
   const mail = ({ rawMailId }: { rawMailId: string }) => processRawMail(ctx, rawMailId);
 
-  return { [QUEUES.inbound]: inbound, [QUEUES.turn]: turn, [QUEUES.deliver]: deliver, [QUEUES.mail]: mail };
+  return { [QUEUES.inbound]: inbound, [QUEUES.conversation]: conversation, [QUEUES.mail]: mail };
 }
 
 /** The channel's `echo_quiet_minutes` setting, or the default. */

@@ -4,10 +4,13 @@ import type { PgBoss } from 'pg-boss';
 export const QUEUES = {
   /** Process the pending inbound events of one stream (one sender, or status updates), in order. */
   inbound: 'inbound',
-  /** Run the agent for a conversation's unanswered messages; at most one per conversation at a time. */
-  turn: 'agent-turn',
-  /** Deliver a conversation's queued outbound messages in order; at most one per conversation at a time. */
-  deliver: 'deliver-outbound',
+  /**
+   * A conversation's work, at most one job per conversation at a time: the agent's turn on its unanswered messages
+   * once their debounce has passed, then its queued outbound messages sent in order. One queue for both, so a
+   * reply goes out in the job that wrote it (no hop to another queue) and never beside another send of the same
+   * conversation.
+   */
+  conversation: 'conversation',
   /** Parse, authenticate and classify one raw inbound mail, then ingest what it carries. */
   mail: 'email-inbound',
 } as const;
@@ -39,8 +42,7 @@ export async function createQueues(boss: PgBoss, notify: boolean): Promise<void>
     deleteAfterSeconds: FINISHED_JOB_RETENTION_S,
   } as const;
   await boss.createQueue(QUEUES.inbound, { ...common, expireInSeconds: 60, heartbeatSeconds: 10 });
-  await boss.createQueue(QUEUES.turn, { ...common, expireInSeconds: 300, heartbeatSeconds: 10 });
-  await boss.createQueue(QUEUES.deliver, { ...common, expireInSeconds: 120, heartbeatSeconds: 10 });
+  await boss.createQueue(QUEUES.conversation, { ...common, expireInSeconds: 300, heartbeatSeconds: 10 });
   await boss.createQueue(QUEUES.mail, { ...common, expireInSeconds: 120, heartbeatSeconds: 10 });
   // createQueue leaves an existing queue as it was; these settings follow this version and the database in use.
   for (const name of Object.values(QUEUES)) {

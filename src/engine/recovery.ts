@@ -59,9 +59,10 @@ export async function reconcile(
      limit ${RECONCILE_LIMIT}`,
     [new Date(now.getTime() - options.defaultDebounceMs), new Date(now.getTime() - RETRIGGER_WINDOW_MS)],
   );
+  // One queue for both: a conversation's turn trigger (due now) absorbs its deferred delivery trigger.
   await insertJobs(
     boss,
-    QUEUES.turn,
+    QUEUES.conversation,
     turns.map((t) => ({ data: { conversationId: t.conversation_id }, singletonKey: t.conversation_id })),
   );
   const deliveries = await database.query<{ conversation_id: string; next_at: Date | null }>(
@@ -70,7 +71,7 @@ export async function reconcile(
   );
   await insertJobs(
     boss,
-    QUEUES.deliver,
+    QUEUES.conversation,
     deliveries.map((d) => ({
       data: { conversationId: d.conversation_id },
       singletonKey: d.conversation_id,

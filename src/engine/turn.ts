@@ -31,6 +31,8 @@ export type PreparedTurn = {
   pendingIds: string[];
   /** The newest pending message: the reply is keyed to it, so a retried turn writes its reply once. */
   replyTo: string;
+  /** When the oldest pending message arrived: the turn is due a debounce after it. */
+  firstPendingAt: Date;
   recipient: { platformUserId: string; chatId: string };
   /** The provider's id of the newest pending message, when it has one (WhatsApp marks it read). */
   latestProviderMessageId?: string;
@@ -98,6 +100,7 @@ export async function prepareTurn(
     },
     pendingIds: pending.map((row) => row.id),
     replyTo: latest.id,
+    firstPendingAt: new Date((pending[0] ?? latest).created_at),
     recipient: latest.recipient,
     ...(latest.provider_message_id ? { latestProviderMessageId: latest.provider_message_id } : {}),
     gate: {

@@ -143,6 +143,20 @@ describe('turns and ordering', () => {
     expect(sendsTo('burst').map((s) => s.text)).toEqual(['reply to: first|second|third']);
   });
 
+  it('keeps the debounce when a delivery trigger for the conversation comes inside the window', async () => {
+    const posted = performance.now();
+    await postLoopback(app.url, agentId, message('early', 'one'));
+    const conversationId = await eventually(async () => (await conversationOf('early'))?._id);
+    // The conversation's job is due now (an operator's message or a retry would bring one): it must send what
+    // is queued and leave the turn for its due time, not answer 'one' alone.
+    await app.engine?.deliver(conversationId);
+    await postLoopback(app.url, agentId, message('early', 'two'));
+    await eventually(() => (sendsTo('early').length > 0 ? true : undefined));
+    expect(performance.now() - posted).toBeGreaterThanOrEqual(DEBOUNCE_MS);
+    await new Promise((r) => setTimeout(r, DEBOUNCE_MS + 300));
+    expect(sendsTo('early').map((s) => s.text)).toEqual(['reply to: one|two']);
+  });
+
   it('delivers a multi-part reply, and the replies of successive turns, in the order produced', async () => {
     await postLoopback(app.url, agentId, message('order', 'LONG please'));
     await eventually(() => (sendsTo('order').length >= 3 ? true : undefined));

@@ -19,8 +19,8 @@ afterAll(async () => {
 
 it('keeps finished trigger jobs an hour, also on queues an earlier version created with the defaults', async () => {
   // An earlier version's queue: pg-boss's week-long retention and no NOTIFY.
-  await boss.createQueue(QUEUES.turn, { policy: 'stately' });
-  expect((await boss.getQueue(QUEUES.turn))?.deleteAfterSeconds).toBe(7 * 86_400);
+  await boss.createQueue(QUEUES.conversation, { policy: 'stately' });
+  expect((await boss.getQueue(QUEUES.conversation))?.deleteAfterSeconds).toBe(7 * 86_400);
   await createQueues(boss, app.database.kind === 'postgres');
   for (const name of Object.values(QUEUES)) {
     const queue = await boss.getQueue(name);

@@ -61,8 +61,8 @@ describe('/metrics', () => {
     expect(ok.headers.get('content-type')).toContain('text/plain');
     const text = await ok.text();
     expect(text).toContain('switchboard_nodejs_eventloop_lag_seconds');
-    expect(text).toMatch(/switchboard_queue_jobs\{queue="agent-turn",state="waiting"\} \d+/);
-    expect(text).toMatch(/switchboard_queue_oldest_waiting_seconds\{queue="deliver-outbound"\} [\d.]+/);
+    expect(text).toMatch(/switchboard_queue_jobs\{queue="conversation",state="waiting"\} \d+/);
+    expect(text).toMatch(/switchboard_queue_oldest_waiting_seconds\{queue="inbound"\} [\d.]+/);
     if (app.database.kind === 'postgres') {
       expect(text).toMatch(/switchboard_db_pool_connections\{state="total"\} [1-9]/);
     }
