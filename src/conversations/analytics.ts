@@ -48,6 +48,16 @@ export async function countChannelMessages(
 }
 
 /**
+ * The CTE `counted` that counts messages as `countChannelMessages` does, for a statement of the caller's: its four
+ * parameters from `first` are the agent id, the channel, the count (nothing is appended for 0) and the time.
+ */
+export function channelCountCte(first: number): string {
+  const [agent, channel, count, at] = [0, 1, 2, 3].map((i) => `$${first + i}`);
+  return `counted as (${APPEND_COUNT} select ${agent}, ${channel}, ${count}::int, ${at}::timestamptz
+                     where ${count}::int > 0)`;
+}
+
+/**
  * Runs `sql` (one data-modifying statement without RETURNING, parameters `params`) and counts `count` messages
  * as `countChannelMessages` does, in one round trip: the statement becomes a CTE, which PostgreSQL runs exactly
  * once whether or not the count is 0 (then nothing is appended).
@@ -58,11 +68,13 @@ export async function withChannelCount(
   count: { agentId: string; channel: string; count: number; at: Date },
 ): Promise<void> {
   const n = statement.params.length;
-  await query(
-    `with changed as (${statement.sql})
-     ${APPEND_COUNT} select $${n + 1}, $${n + 2}, $${n + 3}, $${n + 4} where $${n + 3}::int > 0`,
-    [...statement.params, count.agentId, count.channel, count.count, count.at],
-  );
+  await query(`with changed as (${statement.sql}), ${channelCountCte(n + 1)} select 1`, [
+    ...statement.params,
+    count.agentId,
+    count.channel,
+    count.count,
+    count.at,
+  ]);
 }
 
 /** Appended counts folded per pass (housekeeping runs again soon for the rest). */

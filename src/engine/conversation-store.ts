@@ -7,7 +7,17 @@ import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
 import { isId, newId } from '../ids.ts';
 import { publishEvent, publishEvents } from '../events/publish.ts';
 
-export type Identity = { id: string; contactId: string; blockedAt: Date | null };
+export type Identity = {
+  id: string;
+  contactId: string;
+  blockedAt: Date | null;
+  /** The contact was created with this identity, in the caller's transaction: it has no conversation yet. */
+  newContact?: true;
+};
+
+const INSERT_IDENTITY = `insert into contact_identities (id, contact_id, agent_id, channel, platform_user_id, chat_id,
+                                                         username, verified_email, verified_phone)
+                         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
 
 /**
  * Finds the sender's identity on this channel, creating it on first contact. Verified attributes the sender
@@ -37,48 +47,45 @@ export async function resolveIdentity(
   }
   const [match] = await linkedContacts(query, agentId, attributes);
   const contactId = match?.contact_id ?? newId('contact');
-  if (match) {
-    await fillContactAttributes(query, contactId, attributes, now);
-    if (sender.displayName) {
-      await query(`update contacts set display_name = $2 where id = $1 and display_name is null`, [
-        contactId,
-        sender.displayName,
-      ]);
-    }
-  } else {
-    await query(
-      `insert into contacts (id, agent_id, display_name, email, email_verified_at, phone, phone_verified_at)
-       values ($1, $2, $3, $4, case when $4::text is null then null else now() end,
-               $5, case when $5::text is null then null else now() end)`,
-      [contactId, agentId, sender.displayName ?? null, attributes.email ?? null, attributes.phone ?? null],
-    );
-  }
   const id = newId('ident');
-  await query(
-    `insert into contact_identities (id, contact_id, agent_id, channel, platform_user_id, chat_id, username,
-                                     verified_email, verified_phone)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [
-      id,
-      contactId,
-      agentId,
-      channel,
-      sender.platformUserId,
-      sender.chatId,
-      sender.username ?? null,
-      attributes.email ?? null,
-      attributes.phone ?? null,
-    ],
-  );
-  if (match) {
-    await recordLink(query, {
-      agentId,
-      contactId,
-      identityId: id,
-      actor: `auto:verified_${match.matched}`,
-      now,
-    });
+  const identity = [
+    id,
+    contactId,
+    agentId,
+    channel,
+    sender.platformUserId,
+    sender.chatId,
+    sender.username ?? null,
+    attributes.email ?? null,
+    attributes.phone ?? null,
+  ];
+  if (!match) {
+    // A new contact and its first identity: one statement.
+    await query(
+      `with contact as (
+         insert into contacts (id, agent_id, display_name, email, email_verified_at, phone, phone_verified_at)
+         values ($2, $3, $10, $8, case when $8::text is null then null else now() end,
+                 $9, case when $9::text is null then null else now() end))
+       ${INSERT_IDENTITY}`,
+      [...identity, sender.displayName ?? null],
+    );
+    return { id, contactId, blockedAt: null, newContact: true };
   }
+  await fillContactAttributes(query, contactId, attributes, now);
+  if (sender.displayName) {
+    await query(`update contacts set display_name = $2 where id = $1 and display_name is null`, [
+      contactId,
+      sender.displayName,
+    ]);
+  }
+  await query(INSERT_IDENTITY, identity);
+  await recordLink(query, {
+    agentId,
+    contactId,
+    identityId: id,
+    actor: `auto:verified_${match.matched}`,
+    now,
+  });
   return { id, contactId, blockedAt: null };
 }
 
@@ -123,13 +130,23 @@ type ConversationRow = {
  */
 export async function openConversation(
   query: SqlRunner,
-  input: { agentId: string; contactId: string; userIdentifier: string; now: Date; inactivityMs: number },
+  input: {
+    agentId: string;
+    contactId: string;
+    userIdentifier: string;
+    now: Date;
+    inactivityMs: number;
+    /** The contact was created in this transaction (Identity.newContact): there is nothing to look up. */
+    newContact?: boolean;
+  },
 ): Promise<ConversationRow> {
-  const rows = await query<ConversationRow>(
-    `select id, channel, channel_history, last_activity_at from conversations
-     where contact_id = $1 and status = 'active' for update`,
-    [input.contactId],
-  );
+  const rows = input.newContact
+    ? []
+    : await query<ConversationRow>(
+        `select id, channel, channel_history, last_activity_at from conversations
+         where contact_id = $1 and status = 'active' for update`,
+        [input.contactId],
+      );
   const current = rows[0];
   if (current && input.now.getTime() - new Date(current.last_activity_at).getTime() < input.inactivityMs) {
     return current;

@@ -8,7 +8,7 @@ import { deliveries } from '../metrics/metrics.ts';
 import { blockedSql, markBlocked } from './blocking.ts';
 import type { Sender, SenderLookup } from './senders.ts';
 import { contactWindow, holdForWindow, OUTSIDE_WINDOW, reengagementOf } from './window-hold.ts';
-import { publishEvent } from '../events/publish.ts';
+import { publishEventsIf } from '../events/publish.ts';
 
 export type RetryPolicy = { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
 
@@ -140,15 +140,16 @@ async function attempt(
   await database.durability?.syncWal();
   try {
     const result = await send();
-    await database.transaction(async (query) => {
-      const sent = await query(
-        `update messages set status = 'sent', provider_message_id = $2, sent_at = now(), attempts = $3,
-                next_attempt_at = null, updated_at = now()
-         where id = $1 and status = 'queued' returning id`,
-        [message.id, result.providerMessageId, attemptNumber],
-      );
-      if (sent[0]) await publishEvent(query, statusEvent(message, 'sent'));
-    });
+    await publishEventsIf(
+      database.query,
+      {
+        sql: `update messages set status = 'sent', provider_message_id = $2, sent_at = now(), attempts = $3,
+                     next_attempt_at = null, updated_at = now()
+              where id = $1 and status = 'queued' returning id`,
+        params: [message.id, result.providerMessageId, attemptNumber],
+      },
+      [statusEvent(message, 'sent')],
+    );
     deliveries.inc({ ...labels, outcome: 'sent' });
     if (message.attempts > 0 && deps.onRecovered) {
       await deps.onRecovered(message).catch((error: unknown) => {
@@ -249,13 +250,14 @@ async function markFailed(
   reason: string,
   attempts?: number,
 ) {
-  await database.transaction(async (query) => {
-    const failed = await query(
-      `update messages set status = 'failed', error_code = $2, error_message = $3,
-              attempts = coalesce($4, attempts), next_attempt_at = null, updated_at = now()
-       where id = $1 and status = 'queued' returning id`,
-      [message.id, code, reason.slice(0, 1000), attempts ?? null],
-    );
-    if (failed[0]) await publishEvent(query, statusEvent(message, 'failed', code));
-  });
+  await publishEventsIf(
+    database.query,
+    {
+      sql: `update messages set status = 'failed', error_code = $2, error_message = $3,
+                   attempts = coalesce($4::int, attempts), next_attempt_at = null, updated_at = now()
+            where id = $1 and status = 'queued' returning id`,
+      params: [message.id, code, reason.slice(0, 1000), attempts ?? null],
+    },
+    [statusEvent(message, 'failed', code)],
+  );
 }

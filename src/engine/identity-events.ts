@@ -104,18 +104,7 @@ export async function applyEcho(
   ]);
 }
 
-/** True while a human's echoed message in this conversation is younger than `minutes`. */
-export async function quietAfterEcho(
-  query: SqlRunner,
-  conversationId: string,
-  minutes: number,
-  now: Date,
-): Promise<boolean> {
-  if (minutes <= 0) return false;
-  const rows = await query(
-    `select 1 from messages where conversation_id = $1 and role = 'human' and direction = 'outbound'
-       and recipient->>'echo' = 'true' and created_at > $2 limit 1`,
-    [conversationId, new Date(now.getTime() - minutes * 60_000)],
-  );
-  return rows.length > 0;
+/** True while a human's echoed message (`lastEchoAt`, the newest) is younger than `minutes`. */
+export function quietAfterEcho(lastEchoAt: Date | null, minutes: number, now: Date): boolean {
+  return minutes > 0 && lastEchoAt !== null && now.getTime() - lastEchoAt.getTime() < minutes * 60_000;
 }

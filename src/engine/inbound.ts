@@ -15,7 +15,7 @@ import { applyStatus, isStatusStream, STATUS_MAX_ATTEMPTS, statusRetryDelayMs } 
 import { applyStatusBatch, type BatchedStatus, isPlainStatus } from './status-batch.ts';
 import { type ReengagementTemplate, reopenWindow } from './window-hold.ts';
 import { applyEcho, applyIdentityChange } from './identity-events.ts';
-import { publishEvent } from '../events/publish.ts';
+import { publishEventsIf } from '../events/publish.ts';
 
 /** Events of one sender's stream handled per transaction. */
 export const INBOUND_BATCH = 50;
@@ -195,6 +195,7 @@ async function applyMessage(
       userIdentifier: event.sender.userIdentifier ?? `${channel}:${event.sender.platformUserId}`,
       now,
       inactivityMs: settings.inactivityMs,
+      ...(identity.newContact ? { newContact: true } : {}),
     }));
   const messageId = await insertUserMessage(query, { agentId, channel, conversation, event, now, tally });
   const deliveries =
@@ -223,59 +224,52 @@ export async function insertUserMessage(
 ): Promise<string | undefined> {
   const { agentId, channel, conversation, event, now } = input;
   const recipient = { platformUserId: event.sender.platformUserId, chatId: event.sender.chatId };
-  const inserted = await query<{ id: string }>(
-    `insert into messages (id, conversation_id, agent_id, role, content, channel, direction, provider_message_id,
-                           status, attachments, recipient, metadata, answered_at, created_at, updated_at)
-     values ($1, $2, $3, 'user', $4, $5, 'inbound', $6, 'received', $7::jsonb, $8::jsonb, $10::jsonb,
-             case when $11 then $9::timestamptz end, $9, $9)
-     on conflict do nothing returning id`,
-    [
-      newId('msg'),
-      conversation.id,
-      agentId,
-      event.text,
-      channel,
-      event.providerMessageId ?? null,
-      JSON.stringify(event.attachments ?? []),
-      JSON.stringify(input.inline ? { ...recipient, inline: true } : recipient),
-      now,
-      event.messageMetadata ? JSON.stringify(event.messageMetadata) : null,
-      Boolean(event.noReply),
-    ],
-  );
-  if (!inserted[0]) return undefined;
   const metadata = {
     ...event.metadata,
     platform_user_id: `${channel}:${event.sender.platformUserId}`,
     chat_id: event.sender.chatId,
     ...(event.sender.username ? { username: event.sender.username } : {}),
   };
-  await query(
-    `update conversations set channel = $2, channel_metadata = $3::jsonb, channel_history = $4::jsonb,
-            last_activity_at = $5, updated_at = $5
-     where id = $1`,
-    [
-      conversation.id,
-      channel,
-      JSON.stringify(metadata),
-      JSON.stringify(extendHistory(conversation.channel_history, channel, 1, now)),
-      now,
-    ],
+  const messageId = newId('msg');
+  // The message, the conversation following it and its event: one statement, the last two only when it is new.
+  const inserted = await publishEventsIf(
+    query,
+    {
+      sql: `insert into messages (id, conversation_id, agent_id, role, content, channel, direction, provider_message_id,
+                                  status, attachments, recipient, metadata, answered_at, created_at, updated_at)
+            values ($1, $2, $3, 'user', $4, $5, 'inbound', $6, 'received', $7::jsonb, $8::jsonb, $10::jsonb,
+                    case when $11 then $9::timestamptz end, $9, $9)
+            on conflict do nothing returning id`,
+      then: `followed as (
+               update conversations set channel = $5, channel_metadata = $12::jsonb, channel_history = $13::jsonb,
+                      last_activity_at = $9, updated_at = $9
+               where id = $2 and exists (select 1 from changed))`,
+      params: [
+        messageId,
+        conversation.id,
+        agentId,
+        event.text,
+        channel,
+        event.providerMessageId ?? null,
+        JSON.stringify(event.attachments ?? []),
+        JSON.stringify(input.inline ? { ...recipient, inline: true } : recipient),
+        now,
+        event.messageMetadata ? JSON.stringify(event.messageMetadata) : null,
+        Boolean(event.noReply),
+        JSON.stringify(metadata),
+        JSON.stringify(extendHistory(conversation.channel_history, channel, 1, now)),
+      ],
+    },
+    [{ agentId, type: 'message.received', conversationId: conversation.id, messageId, data: { channel } }],
   );
+  if (inserted === 0) return undefined;
   if (input.tally) {
     input.tally.count++;
     if (now > input.tally.at) input.tally.at = now;
   } else {
     await countChannelMessages(query, agentId, channel, 1, now);
   }
-  await publishEvent(query, {
-    agentId,
-    type: 'message.received',
-    conversationId: conversation.id,
-    messageId: inserted[0].id,
-    data: { channel },
-  });
-  return inserted[0].id;
+  return messageId;
 }
 
 async function applyContact(query: SqlRunner, agentId: string, channel: string, event: InboundContactEvent) {

@@ -127,7 +127,7 @@ export function createJobHandlers(ctx: JobContext) {
     const sender = inline
       ? null
       : await ctx.senders(input.agentId, input.channel, prepared.recipient.platformUserId);
-    if (sender && (await quietAfterEcho(database.query, conversationId, quietMinutes(sender), now()))) {
+    if (sender && quietAfterEcho(prepared.lastEchoAt, quietMinutes(sender), now())) {
       // A human is answering from another client: the agent leaves these messages to them.
       await database.query(
         `update messages set answered_at = $2 where id = any($1) and answered_at is null`,

@@ -2,11 +2,11 @@ import type { ProviderAdapter, ReplyPart } from '../channels/types.ts';
 import type { SqlRunner } from '../db/client.ts';
 import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
 import { newId } from '../ids.ts';
-import { withChannelCount } from '../conversations/analytics.ts';
+import { channelCountCte } from '../conversations/analytics.ts';
 import { leavePendingToHuman, startHandoff } from '../handoff/state.ts';
 import { blockedSql } from './blocking.ts';
 import { extendHistory } from './conversation-store.ts';
-import { publishEvent, publishEvents } from '../events/publish.ts';
+import { publishEvent, publishEventsIf } from '../events/publish.ts';
 import type { TurnInput, TurnMessage, TurnReply } from './responder.ts';
 
 /** Most history messages loaded for a turn. */
@@ -36,6 +36,8 @@ export type PreparedTurn = {
   recipient: { platformUserId: string; chatId: string };
   /** The provider's id of the newest pending message, when it has one (WhatsApp marks it read). */
   latestProviderMessageId?: string;
+  /** When a human's message last came back as an echo (sent from another client); null when never. */
+  lastEchoAt: Date | null;
   /** The conversation's handoff state and the agent's channel settings as read with it (the turn gate's input). */
   gate: { handoffAt: Date | null; status: string; settings: Record<string, unknown> | null };
 };
@@ -61,8 +63,13 @@ export async function prepareTurn(
       handoff_at: Date | null;
       status: string;
       settings: Record<string, unknown> | null;
+      last_echo_at: Date | null;
     }>(
-      `select c.agent_id, k.display_name, i.username, c.handoff_at, c.status, cc.settings from conversations c
+      `select c.agent_id, k.display_name, i.username, c.handoff_at, c.status, cc.settings,
+              (select max(m.created_at) from messages m
+               where m.conversation_id = c.id and m.role = 'human' and m.direction = 'outbound'
+                 and m.recipient->>'echo' = 'true') as last_echo_at
+       from conversations c
        left join contacts k on k.id = c.contact_id
        left join contact_identities i on i.contact_id = c.contact_id and i.channel = $2
        left join channel_configs cc on cc.agent_id = c.agent_id
@@ -100,6 +107,7 @@ export async function prepareTurn(
     },
     pendingIds: pending.map((row) => row.id),
     replyTo: latest.id,
+    lastEchoAt: conversation.last_echo_at ? new Date(conversation.last_echo_at) : null,
     firstPendingAt: new Date((pending[0] ?? latest).created_at),
     recipient: latest.recipient,
     ...(latest.provider_message_id ? { latestProviderMessageId: latest.provider_message_id } : {}),
@@ -197,8 +205,27 @@ export async function recordReply(
     if (row) stored.push(row.id);
   }
   const { agentId, conversationId, channel } = input;
-  await publishEvents(
+  // The conversation's history and token totals, the reply's messages counted and their events: one round trip.
+  const history = rows[0]?.channel_history ?? [];
+  await publishEventsIf(
     query,
+    {
+      sql: `update conversations set channel_history = $2::jsonb, last_activity_at = $3, updated_at = $3,
+                   input_tokens = input_tokens + $4, output_tokens = output_tokens + $5
+            where id = $1 returning id`,
+      then: channelCountCte(6),
+      params: [
+        conversationId,
+        JSON.stringify(parts.length > 0 ? extendHistory(history, channel, parts.length, now) : history),
+        now,
+        usage?.inputTokens ?? 0,
+        usage?.outputTokens ?? 0,
+        agentId,
+        channel,
+        parts.length,
+        now,
+      ],
+    },
     stored.map((messageId) => ({
       agentId,
       type: 'reply.queued' as const,
@@ -206,24 +233,6 @@ export async function recordReply(
       messageId,
       data: { channel, status },
     })),
-  );
-  // The conversation's history and token totals, and the reply's messages counted: one round trip.
-  const history = rows[0]?.channel_history ?? [];
-  await withChannelCount(
-    query,
-    {
-      sql: `update conversations set channel_history = $2::jsonb, last_activity_at = $3, updated_at = $3,
-                   input_tokens = input_tokens + $4, output_tokens = output_tokens + $5
-            where id = $1`,
-      params: [
-        input.conversationId,
-        JSON.stringify(parts.length > 0 ? extendHistory(history, input.channel, parts.length, now) : history),
-        now,
-        usage?.inputTokens ?? 0,
-        usage?.outputTokens ?? 0,
-      ],
-    },
-    { agentId: input.agentId, channel: input.channel, count: parts.length, at: now },
   );
   if (reply.handoff) {
     await startHandoff(query, {

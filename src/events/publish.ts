@@ -19,22 +19,21 @@ export const AGENT_EVENTS_CHANNEL = 'agent_events';
 export const WEBHOOKS_DUE = ';webhooks';
 
 /**
- * Appends events inside the caller's transaction (pass the transaction's runner), so an event exists exactly
- * when the change it reports was committed; the NOTIFY is delivered at commit to every process.
+ * The statement that appends events: the events (parameter `first`, a jsonb array), a delivery for every enabled
+ * event webhook of the agent's organization that subscribes to the type (so a delivery exists exactly when its
+ * event committed, and none can be skipped), and the NOTIFY per agent (delivered at commit), with WEBHOOKS_DUE when
+ * deliveries were created. `where` filters the events (a condition on an earlier CTE). created_at is the time of
+ * the statement (when the id was taken), not of the transaction's start: readers judge how long an id may still be
+ * uncommitted from it (src/events/event-log.ts HOLE_WAIT_MS).
  */
-export async function publishEvents(query: SqlRunner, events: readonly AgentEventInput[]): Promise<void> {
-  if (events.length === 0) return;
-  // created_at is the time of this statement (when the id was taken), not of the transaction's start: readers
-  // judge how long an id may still be uncommitted from it (src/events/event-log.ts HOLE_WAIT_MS).
-  // One statement: the events, a delivery for every enabled event webhook of the agent's organization that
-  // subscribes to the type (so a delivery exists exactly when its event committed, and none can be skipped), and
-  // the NOTIFY per agent (delivered at commit), with WEBHOOKS_DUE when deliveries were created.
-  await query(
-    `with appended as (
+function eventsSql(first: number, where = '') {
+  const [events, channel, suffix] = [first, first + 1, first + 2].map((n) => `$${n}`);
+  return {
+    ctes: `appended as (
        insert into agent_events (agent_id, type, conversation_id, message_id, contact_id, data, created_at)
        select e->>'agentId', e->>'type', e->>'conversationId', e->>'messageId', e->>'contactId',
               coalesce(e->'data', '{}'::jsonb), clock_timestamp()
-       from jsonb_array_elements($1::jsonb) as e
+       from jsonb_array_elements(${events}::jsonb) as e ${where}
        returning id, agent_id, type),
      delivered as (
        insert into event_webhook_deliveries (webhook_id, event_id)
@@ -43,11 +42,40 @@ export async function publishEvents(query: SqlRunner, events: readonly AgentEven
        join event_webhooks w on w.organization_id = a.organization_id and w.enabled
          and appended.type = any(w.event_types) and (w.agent_id is null or w.agent_id = appended.agent_id)
        returning 1),
-     due as (select case when exists (select 1 from delivered) then $3::text else '' end as suffix)
-     select pg_notify($2::text, agents.agent_id || due.suffix)
+     due as (select case when exists (select 1 from delivered) then ${suffix}::text else '' end as suffix)`,
+    notify: `select pg_notify(${channel}::text, agents.agent_id || due.suffix)
      from (select distinct agent_id from appended) as agents cross join due`,
-    [JSON.stringify(events), AGENT_EVENTS_CHANNEL, WEBHOOKS_DUE],
+  };
+}
+
+/**
+ * Appends events inside the caller's transaction (pass the transaction's runner), so an event exists exactly
+ * when the change it reports was committed; the NOTIFY is delivered at commit to every process. One statement.
+ */
+export async function publishEvents(query: SqlRunner, events: readonly AgentEventInput[]): Promise<void> {
+  if (events.length === 0) return;
+  const { ctes, notify } = eventsSql(1);
+  await query(`with ${ctes} ${notify}`, [JSON.stringify(events), AGENT_EVENTS_CHANNEL, WEBHOOKS_DUE]);
+}
+
+/**
+ * Runs `statement` (one data-modifying statement with RETURNING) and appends `events` only when it returned a row,
+ * in one statement: atomic without a transaction, and one round trip. `then` adds CTEs that may use `changed` (its
+ * rows), such as a second change that must happen only with the first. Returns how many rows it returned.
+ */
+export async function publishEventsIf(
+  query: SqlRunner,
+  statement: { sql: string; params: unknown[]; then?: string },
+  events: readonly AgentEventInput[],
+): Promise<number> {
+  const { ctes, notify } = eventsSql(statement.params.length + 1, 'where exists (select 1 from changed)');
+  const then = statement.then ? `${statement.then}, ` : '';
+  const [row] = await query<{ changed: number }>(
+    `with changed as (${statement.sql}), ${then}${ctes}, notified as (${notify})
+     select (select count(*) from changed)::int as changed, (select count(*) from notified)::int as notified`,
+    [...statement.params, JSON.stringify(events), AGENT_EVENTS_CHANNEL, WEBHOOKS_DUE],
   );
+  return row?.changed ?? 0;
 }
 
 export async function publishEvent(query: SqlRunner, event: AgentEventInput): Promise<void> {
