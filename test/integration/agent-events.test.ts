@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { AGENT_EVENTS_CHANNEL, publishEvent, publishEvents, WEBHOOKS_DUE } from '../../src/events/publish.ts';
+import {
+  AGENT_EVENTS_CHANNEL,
+  publishEvent,
+  publishEvents,
+  publishEventsIf,
+  WEBHOOKS_DUE,
+} from '../../src/events/publish.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createWorkspace } from '../helpers/fixtures.ts';
 
@@ -73,6 +79,55 @@ it('marks the notification when the events created webhook deliveries, so only t
     expect(deliveries[0]?.n).toBe(1);
   } finally {
     await app.database.query(`delete from event_webhooks where id = 'ewh_due_test'`);
+    await unlisten();
+  }
+});
+
+it('appends the events of a change made in the same statement only when the change happened', async () => {
+  const payloads: string[] = [];
+  const unlisten = await app.database.listen(AGENT_EVENTS_CHANNEL, (payload) => payloads.push(payload));
+  const before = (await rows()).length;
+  const rename = (id: string, then?: string) =>
+    publishEventsIf(
+      app.database.query,
+      {
+        sql: `update agents set description = 'renamed' where id = $1 returning id`,
+        params: [id],
+        ...(then ? { then } : {}),
+      },
+      [{ agentId, type: 'handoff.ended', conversationId: 'conv_if', data: { by: 'test' } }],
+    );
+  try {
+    // No row changed: no event, no notification.
+    expect(await rename('agent_does_not_exist')).toBe(0);
+    expect((await rows()).length).toBe(before);
+    // A second change in `then` (another table: one statement cannot change a row twice) runs only with the first.
+    const then = `touched as (update projects set name = name || '!'
+                              where id = (select project_id from agents where id = $1)
+                                and exists (select 1 from changed))`;
+    const project = () =>
+      app.database.query<{ name: string }>(
+        'select p.name from projects p join agents a on a.project_id = p.id where a.id = $1',
+        [agentId],
+      );
+    const [unchanged] = await project();
+    expect(await rename('agent_does_not_exist', then)).toBe(0);
+    expect((await project())[0]?.name).toBe(unchanged?.name);
+    expect(await rename(agentId, then)).toBe(1);
+    const added = (await rows()).slice(before);
+    expect(added.map((row) => [row.type, row.conversation_id, row.data])).toEqual([
+      ['handoff.ended', 'conv_if', { by: 'test' }],
+    ]);
+    const [agent] = await app.database.query<{ description: string }>(
+      'select description from agents where id = $1',
+      [agentId],
+    );
+    expect(agent?.description).toBe('renamed');
+    expect((await project())[0]?.name).toBe(`${unchanged?.name}!`);
+    const deadline = Date.now() + 30_000;
+    while (payloads.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(payloads).toEqual([agentId]);
+  } finally {
     await unlisten();
   }
 });
