@@ -3,7 +3,7 @@ import type { SqlRunner } from '../db/client.ts';
 import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
 import { newId } from '../ids.ts';
 import { channelCountCte } from '../conversations/analytics.ts';
-import { leavePendingToHuman, startHandoff } from '../handoff/state.ts';
+import { startHandoff } from '../handoff/state.ts';
 import { blockedSql } from './blocking.ts';
 import { extendHistory } from './conversation-store.ts';
 import { publishEvent, publishEventsIf } from '../events/publish.ts';
@@ -149,28 +149,29 @@ export async function recordReply(
   options: { now: Date; deliveredInline: boolean },
 ): Promise<{ recorded: boolean; queued: number; handoff?: true }> {
   const { input, now } = { input: turn.input, now: options.now };
-  // The conversation row locked, and whether the person blocked this agent on the channel (nothing is sent then).
-  const rows = await query<{
+  // One statement: the conversation row locked (first: `answered` waits on it), whether the person blocked this
+  // agent on the channel (nothing is sent then), and the pending messages marked answered.
+  const [row] = await query<{
     channel_history: ChannelHistoryEntry[];
     handoff_at: Date | null;
     blocked: boolean;
+    answered: number;
   }>(
-    `select c.channel_history, c.handoff_at, ${blockedSql('$2', '$3', '$4')} as blocked
-     from conversations c where c.id = $1 for update of c`,
-    [input.conversationId, input.agentId, input.channel, turn.recipient.platformUserId],
+    `with conv as materialized (
+       select c.channel_history, c.handoff_at, ${blockedSql('$2', '$3', '$4')} as blocked
+       from conversations c where c.id = $1 for update of c),
+     answered as (
+       update messages set answered_at = $6, updated_at = $6
+       where id = any($5) and answered_at is null and exists (select 1 from conv) returning id)
+     select conv.*, (select count(*) from answered)::int as answered from conv`,
+    [input.conversationId, input.agentId, input.channel, turn.recipient.platformUserId, turn.pendingIds, now],
   );
-  // The row lock orders this against a handoff: one that committed first wins, and the agent stays silent.
-  if (rows[0]?.handoff_at) {
-    await leavePendingToHuman(query, turn.pendingIds, now);
-    return { recorded: false, queued: 0, handoff: true };
-  }
-  const answered = await query(
-    `update messages set answered_at = $2, updated_at = $2 where id = any($1) and answered_at is null returning id`,
-    [turn.pendingIds, now],
-  );
+  // The row lock orders this against a handoff: one that committed first wins, the agent stays silent, and the
+  // pending messages are left answered for the human.
+  if (row?.handoff_at) return { recorded: false, queued: 0, handoff: true };
   // Another run of this turn already committed its reply.
-  if (answered.length === 0) return { recorded: false, queued: 0 };
-  const blocked = rows[0]?.blocked ?? false;
+  if (!row || row.answered === 0) return { recorded: false, queued: 0 };
+  const blocked = row.blocked;
   const status = blocked ? 'failed' : options.deliveredInline ? 'sent' : 'queued';
   const usage = reply.usage;
   const stored: string[] = [];
@@ -206,7 +207,7 @@ export async function recordReply(
   }
   const { agentId, conversationId, channel } = input;
   // The conversation's history and token totals, the reply's messages counted and their events: one round trip.
-  const history = rows[0]?.channel_history ?? [];
+  const history = row.channel_history ?? [];
   await publishEventsIf(
     query,
     {
