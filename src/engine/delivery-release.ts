@@ -1,6 +1,6 @@
 import type { PgBoss } from 'pg-boss';
 import type { Database } from '../db/client.ts';
-import { QUEUES } from './queues.ts';
+import { conversationDueNow } from './queues.ts';
 
 /** Most conversations one release brings forward. */
 const RELEASE_LIMIT = 1000;
@@ -43,13 +43,7 @@ export class DeliveryRelease {
     );
     const conversations = [...new Set(rows.map((row) => row.conversation_id))];
     // Each conversation's deferred job comes due now (or is created, if it was lost); its key keeps it single.
-    for (const id of conversations) {
-      await this.boss.upsert(
-        QUEUES.conversation,
-        { conversationId: id },
-        { singletonKey: id, startAfter: 0 },
-      );
-    }
+    for (const id of conversations) await conversationDueNow(this.boss, id);
     if (conversations.length > 0) this.wake();
   }
 }

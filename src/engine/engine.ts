@@ -8,7 +8,7 @@ import { MailIngestor, type RawMailInput } from './mail-ingest.ts';
 import type { MailProcessDeps } from './mail-process.ts';
 import { createJobHandlers } from './jobs.ts';
 import { foldChannelAnalytics } from '../conversations/analytics.ts';
-import { createQueues, QUEUES } from './queues.ts';
+import { conversationDueNow, createQueues, QUEUES } from './queues.ts';
 import { closeIdleConversations, reconcile, recoverOrphanedJobs } from './recovery.ts';
 import { pruneProcessedEvents, pruneProcessedMail } from './retention.ts';
 import type { AgentResponder } from './responder.ts';
@@ -177,12 +177,7 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
     ingestRawMail: (input) => mailIngestor.ingest(input),
     reconcile: runReconcile,
     deliver: async (conversationId) => {
-      // Due now, also when a debounced turn's job is waiting: it sends now and leaves the turn for its time.
-      await boss.upsert(
-        QUEUES.conversation,
-        { conversationId },
-        { singletonKey: conversationId, startAfter: 0 },
-      );
+      await conversationDueNow(boss, conversationId);
       wake(QUEUES.conversation, 0);
     },
     stop: async () => {

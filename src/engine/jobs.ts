@@ -20,6 +20,7 @@ import { INLINE_CHANNELS, type Sender, type SenderLookup } from './senders.ts';
 import { reengagementOf } from './window-hold.ts';
 import { prepareTurn, recordReply, recordTurnFailure, replyParts } from './turn.ts';
 import { gateTurn } from '../handoff/turn-gate.ts';
+import { leavePendingToHuman } from '../handoff/state.ts';
 
 export type JobContext = {
   /** Wakes a worker of `queue` in this process after `afterMs` (0 = now): pickup is not a poll away. */
@@ -129,10 +130,7 @@ export function createJobHandlers(ctx: JobContext) {
       : await ctx.senders(input.agentId, input.channel, prepared.recipient.platformUserId);
     if (sender && quietAfterEcho(prepared.lastEchoAt, quietMinutes(sender), now())) {
       // A human is answering from another client: the agent leaves these messages to them.
-      await database.query(
-        `update messages set answered_at = $2 where id = any($1) and answered_at is null`,
-        [prepared.pendingIds, now()],
-      );
+      await leavePendingToHuman(database.query, prepared.pendingIds, now());
       return undefined;
     }
     // The typing indicator runs while the agent thinks; the reply itself ends it on the user's screen.

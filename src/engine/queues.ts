@@ -15,6 +15,14 @@ export const QUEUES = {
   mail: 'email-inbound',
 } as const;
 
+/**
+ * Makes the conversation's job due now: its waiting job (a debounced turn, a send's backoff) comes forward, or one
+ * is created. The job still runs the turn only once it is due, so this sends what is queued without answering early.
+ */
+export async function conversationDueNow(boss: PgBoss, conversationId: string): Promise<void> {
+  await boss.upsert(QUEUES.conversation, { conversationId }, { singletonKey: conversationId, startAfter: 0 });
+}
+
 /** Key of the inbound stream an event belongs to. */
 export function streamKey(agentId: string, channel: string, stream: string): string {
   return `${agentId}|${channel}|${stream}`;
