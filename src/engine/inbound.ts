@@ -114,13 +114,22 @@ export async function processInboundBatch(
   // Once per batch and last, in one round trip: the events done, and the channel's messages counted (every
   // counted message's event is among them).
   if (done.length > 0) {
-    const sql = `update inbound_events set processed = true, processed_at = now() where id = any($1)`;
+    const sql = PROCESSED_EVENTS_SQL;
+    const params = [done, stream.agentId, stream.channel, stream.stream];
     const count = { agentId: stream.agentId, channel: stream.channel, count: tally.count, at: tally.at };
-    await withChannelCount(query, { sql, params: [done] }, count);
+    await withChannelCount(query, { sql, params }, count);
   }
   outcome.deliveries = [...new Set(outcome.deliveries)];
   return { ...outcome, count: events.length };
 }
+
+/**
+ * Marks a stream's handled events processed ($1 ids, $2 agent, $3 channel, $4 stream). The stream's columns lead
+ * the planner to the pending index whatever the table's statistics: a plan cached while the table was small
+ * otherwise scans it for `id = any(…)`.
+ */
+export const PROCESSED_EVENTS_SQL = `update inbound_events set processed = true, processed_at = now()
+  where agent_id = $2 and channel = $3 and stream = $4 and not processed and id = any($1)`;
 
 /** Gives statuses still waiting for their message their next try (one statement). */
 async function scheduleRetries(query: SqlRunner, waiting: { id: string; attempts: number }[], now: Date) {

@@ -130,7 +130,7 @@ export function createJobHandlers(ctx: JobContext) {
       : await ctx.senders(input.agentId, input.channel, prepared.recipient.platformUserId);
     if (sender && quietAfterEcho(prepared.lastEchoAt, quietMinutes(sender), now())) {
       // A human is answering from another client: the agent leaves these messages to them.
-      await leavePendingToHuman(database.query, prepared.pendingIds, now());
+      await leavePendingToHuman(database.query, input.conversationId, prepared.pendingIds, now());
       return undefined;
     }
     // The typing indicator runs while the agent thinks; the reply itself ends it on the user's screen.

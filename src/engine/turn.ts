@@ -5,6 +5,7 @@ import { newId } from '../ids.ts';
 import { channelCountCte } from '../conversations/analytics.ts';
 import { startHandoff } from '../handoff/state.ts';
 import { blockedSql } from './blocking.ts';
+import { pendingOfConversationSql } from './pending-sql.ts';
 import { extendHistory } from './conversation-store.ts';
 import { publishEvent, publishEventsIf } from '../events/publish.ts';
 import type { TurnInput, TurnMessage, TurnReply } from './responder.ts';
@@ -162,7 +163,7 @@ export async function recordReply(
        from conversations c where c.id = $1 for update of c),
      answered as (
        update messages set answered_at = $6, updated_at = $6
-       where id = any($5) and answered_at is null and exists (select 1 from conv) returning id)
+       where ${pendingOfConversationSql('$1', '$5')} and exists (select 1 from conv) returning id)
      select conv.*, (select count(*) from answered)::int as answered from conv`,
     [input.conversationId, input.agentId, input.channel, turn.recipient.platformUserId, turn.pendingIds, now],
   );
@@ -258,8 +259,8 @@ export async function recordTurnFailure(
   now: Date,
 ): Promise<boolean> {
   const answered = await query(
-    `update messages set answered_at = $2, updated_at = $2 where id = any($1) and answered_at is null returning id`,
-    [turn.pendingIds, now],
+    `update messages set answered_at = $2, updated_at = $2 where ${pendingOfConversationSql('$3', '$1')} returning id`,
+    [turn.pendingIds, now, turn.input.conversationId],
   );
   if (answered.length === 0) return false;
   const failedId = newId('msg');

@@ -1,5 +1,6 @@
 import type { SqlRunner } from '../db/client.ts';
 import { publishEvent } from '../events/publish.ts';
+import { pendingOfConversationSql } from '../engine/pending-sql.ts';
 import { ApiError } from '../http/errors.ts';
 
 /** Who started a handoff. */
@@ -82,10 +83,15 @@ export async function endHandoff(
  * Marks a turn's pending messages answered without a reply (a human owns the conversation), so nothing
  * re-triggers them and they never get a bot answer, even after the handoff ends.
  */
-export async function leavePendingToHuman(query: SqlRunner, pendingIds: string[], now: Date): Promise<void> {
+export async function leavePendingToHuman(
+  query: SqlRunner,
+  conversationId: string,
+  pendingIds: string[],
+  now: Date,
+): Promise<void> {
   await query(
-    `update messages set answered_at = $2, updated_at = $2 where id = any($1) and answered_at is null`,
-    [pendingIds, now],
+    `update messages set answered_at = $2, updated_at = $2 where ${pendingOfConversationSql('$3', '$1')}`,
+    [pendingIds, now, conversationId],
   );
 }
 

@@ -31,13 +31,13 @@ async function gateLocked(
     [conversationId],
   );
   if (rows[0]?.handoff_at) {
-    await leavePendingToHuman(query, turn.pendingIds, now);
+    await leavePendingToHuman(query, conversationId, turn.pendingIds, now);
     return false;
   }
   const keyword = keywordOf(turn, settings, rows[0]?.status);
   if (!keyword) return true;
   await startHandoff(query, { agentId, conversationId, by: 'keyword', reason: `keyword: ${keyword}`, now });
-  await leavePendingToHuman(query, turn.pendingIds, now);
+  await leavePendingToHuman(query, conversationId, turn.pendingIds, now);
   return false;
 }
 
