@@ -22,7 +22,9 @@ export const WEBHOOKS_DUE = ';webhooks';
  * The statement that appends events: the events (parameter `first`, a jsonb array), a delivery for every enabled
  * event webhook of the agent's organization that subscribes to the type (so a delivery exists exactly when its
  * event committed, and none can be skipped), and the NOTIFY per agent (delivered at commit), with WEBHOOKS_DUE when
- * deliveries were created. `where` filters the events (a condition on an earlier CTE). created_at is the time of
+ * deliveries were created. The agent and its webhooks are looked up per event (`offset 0` keeps each lookup on its
+ * index: a plan cached while those tables were small would otherwise scan them whole for every event, however many
+ * tenants they hold later). `where` filters the events (a condition on an earlier CTE). created_at is the time of
  * the statement (when the id was taken), not of the transaction's start: readers judge how long an id may still be
  * uncommitted from it (src/events/event-log.ts HOLE_WAIT_MS).
  */
@@ -38,9 +40,10 @@ function eventsSql(first: number, where = '') {
      delivered as (
        insert into event_webhook_deliveries (webhook_id, event_id)
        select w.id, appended.id from appended
-       join agents a on a.id = appended.agent_id
-       join event_webhooks w on w.organization_id = a.organization_id and w.enabled
-         and appended.type = any(w.event_types) and (w.agent_id is null or w.agent_id = appended.agent_id)
+       cross join lateral (select organization_id from agents where id = appended.agent_id offset 0) a
+       join lateral (select id, event_types, agent_id from event_webhooks
+                     where organization_id = a.organization_id and enabled offset 0) w
+         on appended.type = any(w.event_types) and (w.agent_id is null or w.agent_id = appended.agent_id)
        returning 1),
      due as (select case when exists (select 1 from delivered) then ${suffix}::text else '' end as suffix)`,
     notify: `select pg_notify(${channel}::text, agents.agent_id || due.suffix)
@@ -54,9 +57,14 @@ function eventsSql(first: number, where = '') {
  */
 export async function publishEvents(query: SqlRunner, events: readonly AgentEventInput[]): Promise<void> {
   if (events.length === 0) return;
-  const { ctes, notify } = eventsSql(1);
-  await query(`with ${ctes} ${notify}`, [JSON.stringify(events), AGENT_EVENTS_CHANNEL, WEBHOOKS_DUE]);
+  await query(PUBLISH_EVENTS_SQL, [JSON.stringify(events), AGENT_EVENTS_CHANNEL, WEBHOOKS_DUE]);
 }
+
+/** publishEvents' statement: $1 the events (jsonb array), $2 the NOTIFY channel, $3 the webhooks-due suffix. */
+export const PUBLISH_EVENTS_SQL = (() => {
+  const { ctes, notify } = eventsSql(1);
+  return `with ${ctes} ${notify}`;
+})();
 
 /**
  * Runs `statement` (one data-modifying statement with RETURNING) and appends `events` only when it returned a row,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { PROCESSED_EVENTS_SQL } from '../../src/engine/inbound.ts';
+import { PUBLISH_EVENTS_SQL } from '../../src/events/publish.ts';
 import { pendingOfConversationSql } from '../../src/engine/pending-sql.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 
@@ -47,5 +48,15 @@ describe('hot statements under a generic plan on an empty database', () => {
     );
     expect(plan).toMatch(/Index Scan using inbound_events_pending_idx/);
     expect(plan).not.toMatch(/Seq Scan on inbound_events/);
+  });
+
+  it("publishing events looks up each event's agent and its organization's webhooks by index", async () => {
+    const plan = await genericPlan(
+      `prepare generic_plan_probe (jsonb, text, text) as ${PUBLISH_EVENTS_SQL}`,
+      `execute generic_plan_probe ('[]'::jsonb, 'agent_events', ';webhooks')`,
+    );
+    expect(plan).toMatch(/Index Scan using agents_pkey/);
+    expect(plan).toMatch(/Index Scan using event_webhooks_org_idx/);
+    expect(plan).not.toMatch(/Seq Scan on (agents|event_webhooks)/);
   });
 });
