@@ -22,9 +22,21 @@ export type LastMessage = {
 
 const iso = (value: Date | string) => new Date(value).toISOString();
 
+/** listFacts' statement: $1 the conversation ids, $2 the preview length. */
+export const LIST_FACTS_SQL = `select c.id, c.contact_id, k.display_name, m.id as message_id, m.role, m.direction, m.channel, m.status,
+         m.preview, m.created_at
+  from unnest($1::text[]) as listed(id)
+  cross join lateral (select id, contact_id from conversations where id = listed.id offset 0) c
+  left join lateral (select display_name from contacts where id = c.contact_id offset 0) k on true
+  left join lateral (
+    select id, role, direction, channel, status, left(content, $2) as preview, created_at
+    from messages where conversation_id = c.id order by seq desc limit 1
+  ) m on true`;
+
 /**
- * Contact and newest message of each listed conversation: one indexed lookup per row (messages by
- * conversation and seq), so a page costs the same however many conversations or messages the agent has.
+ * Contact and newest message of each listed conversation: indexed lookups per row (the conversation and its
+ * contact by id, messages by conversation and seq; `offset 0` keeps them so under a plan cached while the tables were
+ * small), so a page costs the same however many conversations or messages the agent has.
  */
 export async function listFacts(
   query: SqlRunner,
@@ -44,15 +56,8 @@ export async function listFacts(
     preview: string | null;
     created_at: Date | null;
   }>(
-    `select c.id, c.contact_id, k.display_name, m.id as message_id, m.role, m.direction, m.channel, m.status,
-            m.preview, m.created_at
-     from conversations c
-     left join contacts k on k.id = c.contact_id
-     left join lateral (
-       select id, role, direction, channel, status, left(content, $2) as preview, created_at
-       from messages where conversation_id = c.id order by seq desc limit 1
-     ) m on true
-     where c.id = any($1::text[])`,
+    LIST_FACTS_SQL,
+
     [rows.map((r) => r.id), PREVIEW_MAX_CHARS],
   );
   for (const row of found) {

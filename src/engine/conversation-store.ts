@@ -174,6 +174,27 @@ export async function openConversation(
 }
 
 /**
+ * Outbound messages of the agent on the channel to the contact ($1 agent, $2 channel, $4 contact) among the provider
+ * ids $3 and our own ids $5. Indexed lookups per id (`offset 0` keeps each lateral lookup on the one index its
+ * condition names, the filters applied after it: a plan cached while the tables were small otherwise scanned all the
+ * agent's messages, and conversations by contact).
+ */
+export const THREAD_PARENTS_SQL = `
+  select m.id, m.conversation_id, m.provider_message_id from unnest($3::text[]) as parent(ref)
+  cross join lateral (
+    select id, conversation_id, provider_message_id, direction from messages
+    where agent_id = $1 and channel = $2 and provider_message_id = parent.ref offset 0) m
+  cross join lateral (select contact_id from conversations where id = m.conversation_id offset 0) c
+  where m.direction = 'outbound' and c.contact_id = $4
+  union all
+  select m.id, m.conversation_id, m.provider_message_id from unnest($5::text[]) as own(ref)
+  cross join lateral (
+    select id, conversation_id, provider_message_id, agent_id, channel, direction from messages
+    where id = own.ref offset 0) m
+  cross join lateral (select contact_id from conversations where id = m.conversation_id offset 0) c
+  where m.agent_id = $1 and m.channel = $2 and m.direction = 'outbound' and c.contact_id = $4`;
+
+/**
  * The conversation of the first message in `parentIds` that this agent sent on `channel` to this contact (by
  * provider id, or by our message id as the local part of a Message-ID we set)
  * (a reply keeps its thread), locked for this transaction; a closed one is reopened and the contact's
@@ -191,11 +212,7 @@ export async function threadConversation(
   };
   const ownIds = parents.map(ours).filter((id): id is string => id !== undefined);
   const rows = await query<{ id: string; conversation_id: string; provider_message_id: string }>(
-    `select m.id, m.conversation_id, m.provider_message_id from messages m
-     join conversations c on c.id = m.conversation_id
-     where m.agent_id = $1 and m.channel = $2 and m.direction = 'outbound'
-       and (m.provider_message_id = any($3) or m.id = any($5))
-       and c.contact_id = $4`,
+    THREAD_PARENTS_SQL,
     [input.agentId, input.channel, parents, input.contactId, ownIds],
   );
   const match = parents

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
+import { LIST_FACTS_SQL } from '../../src/conversations/inbox-facts.ts';
+import { THREAD_PARENTS_SQL } from '../../src/engine/conversation-store.ts';
 import { PROCESSED_EVENTS_SQL } from '../../src/engine/inbound.ts';
 import { PUBLISH_EVENTS_SQL } from '../../src/events/publish.ts';
 import { pendingOfConversationSql } from '../../src/engine/pending-sql.ts';
@@ -58,5 +60,28 @@ describe('hot statements under a generic plan on an empty database', () => {
     expect(plan).toMatch(/Index Scan using agents_pkey/);
     expect(plan).toMatch(/Index Scan using event_webhooks_org_idx/);
     expect(plan).not.toMatch(/Seq Scan on (agents|event_webhooks)/);
+  });
+
+  it("an email's parent messages are looked up one id at a time, by provider id and by our id", async () => {
+    const plan = await genericPlan(
+      `prepare generic_plan_probe (text, text, text[], text, text[]) as ${THREAD_PARENTS_SQL}`,
+      `execute generic_plan_probe ('agt_x', 'email', array['<a@x>'], 'ctc_x', array['msg_a'])`,
+    );
+    expect(plan).toMatch(/Index Scan using messages_provider_id_unique/);
+    expect(plan).toMatch(/Index Scan using messages_pkey/);
+    expect(plan).toMatch(/Index Scan using conversations_pkey/);
+    expect(plan).not.toMatch(/Seq Scan on (messages|conversations)/);
+    expect(plan).not.toMatch(/messages_agent_created_idx/);
+  });
+
+  it("an inbox page's conversations, contacts and last messages are looked up by index", async () => {
+    const plan = await genericPlan(
+      `prepare generic_plan_probe (text[], int) as ${LIST_FACTS_SQL}`,
+      `execute generic_plan_probe (array['cnv_a', 'cnv_b'], 80)`,
+    );
+    expect(plan).toMatch(/Index Scan using conversations_pkey/);
+    expect(plan).toMatch(/Index Scan using contacts_pkey/);
+    expect(plan).toMatch(/messages_conversation_seq_idx/);
+    expect(plan).not.toMatch(/Seq Scan on (conversations|contacts|messages)/);
   });
 });
