@@ -18,13 +18,14 @@ type PendingRow = {
   seq: string | number;
   content: string;
   channel: string;
-  created_at: Date;
+  /** ISO time (read as JSON). */
+  created_at: string;
   recipient: { platformUserId: string; chatId: string };
   provider_message_id: string | null;
 };
 
 /** An earlier message of the conversation, as the turn's history reads it. */
-type HistoryRow = { role: TurnMessage['role']; content: string; channel: string; created_at: Date };
+type HistoryRow = { role: TurnMessage['role']; content: string; channel: string; created_at: string };
 
 /** A turn ready for the agent: its input plus where the reply goes. */
 export type PreparedTurn = {
@@ -43,51 +44,56 @@ export type PreparedTurn = {
   gate: { handoffAt: Date | null; status: string; settings: Record<string, unknown> | null };
 };
 
+/** What prepareTurn reads in one statement: the pending messages and the history as JSON arrays, oldest first. */
+type TurnRow = {
+  pending: PendingRow[];
+  history: HistoryRow[] | null;
+  agent_id: string;
+  display_name: string | null;
+  username: string | null;
+  handoff_at: Date | null;
+  status: string;
+  settings: Record<string, unknown> | null;
+  last_echo_at: Date | null;
+};
+
+/**
+ * One statement: the conversation's unanswered messages, the conversation with what the turn gate needs (its
+ * contact's name and username on the newest pending message's channel, the agent's channel settings, the last
+ * echoed human message) and the history before the first pending message. No row when nothing is waiting.
+ */
+const PREPARE_TURN_SQL = `
+  with pending as materialized (
+    select id, seq, content, channel, created_at, recipient, provider_message_id from messages
+    where conversation_id = $1 and direction = 'inbound' and answered_at is null)
+  select (select json_agg(p order by p.seq) from pending p) as pending,
+         (select json_agg(h order by h.seq) from (
+            select role, content, channel, created_at, seq from messages
+            where conversation_id = $1 and seq < (select min(seq) from pending)
+              and not (direction = 'inbound' and answered_at is null)
+            order by seq desc limit ${TURN_HISTORY_LIMIT}) h) as history,
+         c.agent_id, k.display_name, i.username, c.handoff_at, c.status, cc.settings,
+         (select max(m.created_at) from messages m
+          where m.conversation_id = c.id and m.role = 'human' and m.direction = 'outbound'
+            and m.recipient->>'echo' = 'true') as last_echo_at
+  from conversations c
+  left join contacts k on k.id = c.contact_id
+  left join contact_identities i on i.contact_id = c.contact_id
+    and i.channel = (select channel from pending order by seq desc limit 1)
+  left join channel_configs cc on cc.agent_id = c.agent_id
+  where c.id = $1 and exists (select 1 from pending)`;
+
 /** Loads the conversation's unanswered messages and history; undefined when nothing is waiting. */
 export async function prepareTurn(
   query: SqlRunner,
   conversationId: string,
 ): Promise<PreparedTurn | undefined> {
-  const pending = await query<PendingRow>(
-    `select id, seq, content, channel, created_at, recipient, provider_message_id from messages
-     where conversation_id = $1 and direction = 'inbound' and answered_at is null order by seq`,
-    [conversationId],
-  );
+  const [conversation] = await query<TurnRow>(PREPARE_TURN_SQL, [conversationId]);
+  if (!conversation) return undefined;
+  const pending = conversation.pending;
+  const history = conversation.history ?? [];
   const latest = pending.at(-1);
   if (!latest) return undefined;
-  // The conversation (with what the turn gate needs) and the history read at once: both need only `pending`.
-  const [conversations, history] = await Promise.all([
-    query<{
-      agent_id: string;
-      display_name: string | null;
-      username: string | null;
-      handoff_at: Date | null;
-      status: string;
-      settings: Record<string, unknown> | null;
-      last_echo_at: Date | null;
-    }>(
-      `select c.agent_id, k.display_name, i.username, c.handoff_at, c.status, cc.settings,
-              (select max(m.created_at) from messages m
-               where m.conversation_id = c.id and m.role = 'human' and m.direction = 'outbound'
-                 and m.recipient->>'echo' = 'true') as last_echo_at
-       from conversations c
-       left join contacts k on k.id = c.contact_id
-       left join contact_identities i on i.contact_id = c.contact_id and i.channel = $2
-       left join channel_configs cc on cc.agent_id = c.agent_id
-       where c.id = $1`,
-      [conversationId, latest.channel],
-    ),
-    query<HistoryRow>(
-      `select role, content, channel, created_at from (
-         select role, content, channel, created_at, seq from messages
-         where conversation_id = $1 and seq < $2 and not (direction = 'inbound' and answered_at is null)
-         order by seq desc limit ${TURN_HISTORY_LIMIT}) recent
-       order by seq`,
-      [conversationId, Number(pending[0]?.seq)],
-    ),
-  ]);
-  const conversation = conversations[0];
-  if (!conversation) return undefined;
   const toMessage = (row: HistoryRow) => ({
     role: row.role,
     content: row.content,

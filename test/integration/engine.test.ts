@@ -181,6 +181,19 @@ describe('turns and ordering', () => {
       ['assistant', 'loopback'],
     ]);
   });
+
+  it("gives the agent the contact's username and each pending message's time and channel", async () => {
+    const sentAt = Date.now();
+    await postLoopback(app.url, agentId, message('named', 'who am I', { name: 'Ada' }));
+    const turn = await eventually(() => turns.find((t) => t.pending.some((m) => m.content === 'who am I')));
+    expect(turn.contact).toEqual({ displayName: 'Ada', username: '@user_named' });
+    const [pending] = turn.pending;
+    expect(pending).toMatchObject({ role: 'user', channel: 'loopback' });
+    expect(pending?.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(Math.abs(Date.parse(pending?.createdAt ?? '') - sentAt)).toBeLessThan(60_000);
+    // Its reply is out before the next test scripts the peer's failures.
+    await eventually(() => (sendsTo('named').some((s) => s.ok) ? true : undefined));
+  });
 });
 
 describe('delivery retries', () => {
