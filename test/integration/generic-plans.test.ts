@@ -3,6 +3,7 @@ import type { Database } from '../../src/db/client.ts';
 import { LIST_FACTS_SQL } from '../../src/conversations/inbox-facts.ts';
 import { THREAD_PARENTS_SQL } from '../../src/engine/conversation-store.ts';
 import { PROCESSED_EVENTS_SQL } from '../../src/engine/inbound.ts';
+import { STATUS_BATCH_SQL } from '../../src/engine/status-batch.ts';
 import { PUBLISH_EVENTS_SQL } from '../../src/events/publish.ts';
 import { pendingOfConversationSql } from '../../src/engine/pending-sql.ts';
 import { createTestDatabase } from '../helpers/database.ts';
@@ -83,5 +84,17 @@ describe('hot statements under a generic plan on an empty database', () => {
     expect(plan).toMatch(/Index Scan using contacts_pkey/);
     expect(plan).toMatch(/messages_conversation_seq_idx/);
     expect(plan).not.toMatch(/Seq Scan on (conversations|contacts|messages)/);
+  });
+
+  it("a status batch finds each status's message by its provider id or our id", async () => {
+    const plan = await genericPlan(
+      `prepare generic_plan_probe (text, text, jsonb) as ${STATUS_BATCH_SQL}`,
+      `execute generic_plan_probe ('agt_x', 'whatsapp', '[]'::jsonb)`,
+    );
+    expect(plan).toMatch(
+      /Index Scan using messages_provider_id_unique[^\n]*\n\s*Index Cond: \(\(agent_id = \$1\) AND \(channel = \$2\) AND \(provider_message_id = i\.match_id\)\)/,
+    );
+    expect(plan).toMatch(/Index Scan using messages_pkey[^\n]*\n\s*Index Cond: \(id = i_1\.match_id\)/);
+    expect(plan).not.toMatch(/messages_agent_created_idx/);
   });
 });
