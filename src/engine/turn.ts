@@ -5,7 +5,7 @@ import { newId } from '../ids.ts';
 import { channelCountCte } from '../conversations/analytics.ts';
 import { startHandoff } from '../handoff/state.ts';
 import { blockedSql } from './blocking.ts';
-import { pendingOfConversationSql } from './pending-sql.ts';
+import { markPendingAnswered, pendingOfConversationSql } from './pending-sql.ts';
 import { extendHistory } from './conversation-store.ts';
 import { publishEvent, publishEventsIf } from '../events/publish.ts';
 import type { TurnInput, TurnMessage, TurnReply } from './responder.ts';
@@ -264,11 +264,7 @@ export async function recordTurnFailure(
   failure: { code: string; message: string },
   now: Date,
 ): Promise<boolean> {
-  const answered = await query(
-    `update messages set answered_at = $2, updated_at = $2 where ${pendingOfConversationSql('$3', '$1')} returning id`,
-    [turn.pendingIds, now, turn.input.conversationId],
-  );
-  if (answered.length === 0) return false;
+  if ((await markPendingAnswered(query, turn.input.conversationId, turn.pendingIds, now)) === 0) return false;
   const failedId = newId('msg');
   await query(
     `insert into messages (id, conversation_id, agent_id, role, content, channel, direction, status, recipient,

@@ -1,6 +1,6 @@
 import type { SqlRunner } from '../db/client.ts';
 import { publishEvent } from '../events/publish.ts';
-import { pendingOfConversationSql } from '../engine/pending-sql.ts';
+import { markPendingAnswered } from '../engine/pending-sql.ts';
 import { ApiError } from '../http/errors.ts';
 
 /** Who started a handoff. */
@@ -89,10 +89,7 @@ export async function leavePendingToHuman(
   pendingIds: string[],
   now: Date,
 ): Promise<void> {
-  await query(
-    `update messages set answered_at = $2, updated_at = $2 where ${pendingOfConversationSql('$3', '$1')}`,
-    [pendingIds, now, conversationId],
-  );
+  await markPendingAnswered(query, conversationId, pendingIds, now);
 }
 
 /** The in-request chat answer (chat API, widget) for a conversation a human owns: the message is stored. */
