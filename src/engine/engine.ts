@@ -14,6 +14,7 @@ import { pruneProcessedEvents, pruneProcessedMail } from './retention.ts';
 import type { AgentResponder } from './responder.ts';
 import type { SenderLookup } from './senders.ts';
 import { pollIdleSlots, WorkerSlots } from './worker-slots.ts';
+import { ANALYZE_JOBS_SQL, JobTableStatistics } from './job-statistics.ts';
 
 export type EngineOptions = {
   /** Wait this long after a message before answering, per channel, so a burst gets one reply. */
@@ -135,8 +136,10 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
     pollingIntervalSeconds: BACKSTOP_POLL_S,
     notifyPollingIntervalSeconds: BACKSTOP_POLL_S,
   };
+  const jobStatistics = new JobTableStatistics(() => database.query(ANALYZE_JOBS_SQL), logger);
+  const backlogSeen = () => jobStatistics.backlogSeen();
   for (const [queue, handler] of options.workers ? Object.entries(jobs) : []) {
-    const slots = new WorkerSlots(boss, queue, database.kind === 'postgres', options.batchSize);
+    const slots = new WorkerSlots(boss, queue, database.kind === 'postgres', options.batchSize, backlogSeen);
     workers.set(queue, slots);
     for (let slot = 0; slot < slotsFor(queue, options.concurrency); slot++) {
       await slots.add(workOptions, async (job) => {
@@ -186,6 +189,7 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
       maintenance?.stop();
       for (const pending of timers) clearTimeout(pending);
       await boss.stop({ graceful: true, timeout: 5000, close: true } as never);
+      await jobStatistics.settled();
     },
   };
 }

@@ -28,9 +28,19 @@ export class WorkerSlots {
   /** Jobs that ended while the previous completion ran are completed together, in one statement. */
   private readonly completions: GroupCommit<string, undefined>;
 
+  /** Told of every full batch: a backlog is building or draining (JobTableStatistics). */
+  private readonly onBacklog: () => void;
+
   /** `spread`: a slot that got a full batch wakes the next idle one (PostgreSQL, where one NOTIFY may stand for many jobs). */
-  constructor(boss: PgBoss, queue: string, spread: boolean, batchSize: number) {
+  constructor(
+    boss: PgBoss,
+    queue: string,
+    spread: boolean,
+    batchSize: number,
+    onBacklog: () => void = () => {},
+  ) {
     this.boss = boss;
+    this.onBacklog = onBacklog;
     this.queue = queue;
     this.spread = spread;
     this.batchSize = batchSize;
@@ -48,7 +58,10 @@ export class WorkerSlots {
     id = await this.boss.work(this.queue, { ...options, batchSize: this.batchSize }, async (jobs) => {
       if (jobs.length === 0) return;
       this.idle.delete(id);
-      if (this.spread && jobs.length === this.batchSize) this.wakeIdle();
+      if (jobs.length === this.batchSize) {
+        this.onBacklog();
+        if (this.spread) this.wakeIdle();
+      }
       try {
         const unsettled = (await Promise.all(jobs.map((job) => this.runAndSettle(job, run)))).find(
           (error) => error !== undefined,

@@ -1,5 +1,6 @@
 import type { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ANALYZE_JOBS_SQL, JobTableStatistics } from '../../src/engine/job-statistics.ts';
 import { pollIdleSlots, WorkerSlots } from '../../src/engine/worker-slots.ts';
 import { startJobQueue } from '../../src/queue/job-queue.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
@@ -150,4 +151,49 @@ it('looks with one idle slot per queue per interval, not with every slot', async
     expect(fetches.get(queue), queue).toBeGreaterThanOrEqual(4);
     expect(fetches.get(queue), queue).toBeLessThanOrEqual(8);
   }
+});
+
+it('tells of a backlog on each full batch only, and the job table is analyzed then (not while idle)', async () => {
+  const queue = 'slots-test-backlog';
+  await boss.createQueue(queue, { policy: 'stately' });
+  const reltuples = async () =>
+    (
+      await app.database.query<{ n: number }>(
+        `select reltuples::float8 as n from pg_class where oid = 'pgboss.job_common'::regclass`,
+      )
+    )[0]!.n;
+  const { logger, lines } = captureLogger('warn');
+  let analyzes = 0;
+  const statistics = new JobTableStatistics(
+    async () => {
+      analyzes++;
+      await app.database.query(ANALYZE_JOBS_SQL);
+    },
+    logger,
+    60_000,
+  );
+  let backlogs = 0;
+  const slots = new WorkerSlots(boss, queue, false, 2, () => {
+    backlogs++;
+    statistics.backlogSeen();
+  });
+  const ran: string[] = [];
+  await slots.add({ pollingIntervalSeconds: 0.5 }, async (job) => {
+    ran.push((job.data as { key: string }).key);
+  });
+  // Idle polls (empty fetches) tell of nothing.
+  await new Promise((r) => setTimeout(r, 700));
+  expect(backlogs).toBe(0);
+  // Five jobs, two per fetch: two full batches, then a short one.
+  for (const key of ['a', 'b', 'c', 'd', 'e']) await boss.send(queue, { key }, { singletonKey: key });
+  slots.wakeOne();
+  await eventually(() => (ran.length === 5 ? true : undefined), 20_000);
+  expect(backlogs).toBe(2);
+  // One ANALYZE for both (the interval is a minute), and it counted the table's rows.
+  expect(analyzes).toBe(1);
+  const rows = (
+    await app.database.query<{ n: number }>('select count(*)::int as n from pgboss.job_common')
+  )[0]!.n;
+  await eventually(async () => ((await reltuples()) === rows ? true : undefined), 10_000);
+  expect(lines).toEqual([]);
 });
