@@ -1,3 +1,5 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { dkimSign } from 'mailauth';
 import { describe, expect, it } from 'vitest';
 import { readInboundMail } from '../../src/channels/email/inbound.ts';
 import { fixtureResolver } from '../helpers/dns-zone.ts';
@@ -78,5 +80,35 @@ describe('authentication policy', () => {
       reason: 'no_sender',
     });
     expect(await read(Buffer.from([0, 1, 2, 255, 254]))).toMatchObject({ status: 'failed' });
+  });
+});
+
+describe('DKIM failure reasons', () => {
+  it('keeps why a signature did not pass: a body changed after signing, a signature that does not match', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const key = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    const zone = fixtureResolver({
+      'sel1._domainkey.customer.example': [
+        `v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`,
+      ],
+    });
+    const unsigned = mail().toString();
+    const signer = { signingDomain: 'customer.example', selector: 'sel1', privateKey: key };
+    const { signatures } = await dkimSign(unsigned, { ...signer, signatureData: [signer] });
+    const check = (raw: string) =>
+      readInboundMail(Buffer.from(raw), {
+        rawMailId: 'rawmail_unit',
+        settings,
+        auth: { resolver: zone },
+      });
+    expect((await check(signatures + unsigned)).verdict).toMatchObject({ dkim: 'pass', verified: true });
+    const verdict = (await check(signatures + unsigned.replace('Question', 'Altered'))).verdict;
+    expect(verdict).toMatchObject({
+      dkim: 'neutral',
+      dkim_comment: 'body hash did not verify',
+      verified: false,
+    });
+    const forged = (await check(signatures + unsigned.replace('Subject: Hi', 'Subject: Pay now'))).verdict;
+    expect(forged).toMatchObject({ dkim: 'fail', dkim_comment: 'bad signature', verified: false });
   });
 });

@@ -18,6 +18,8 @@ export type AuthVerdict = {
   dkim: AuthResult;
   /** Domains whose DKIM signature passed. */
   dkim_domains: string[];
+  /** Why the first signature did not pass, as the checker put it (`bad signature`, `body hash did not verify`). */
+  dkim_comment?: string;
   spf: AuthResult;
   dmarc: AuthResult;
   /** The From domain's DMARC policy when DMARC failed (`reject`, `quarantine`, `none`). */
@@ -75,10 +77,12 @@ export async function authenticateMail(
     (r) => fromDomain && r.signingDomain && aligned(r.signingDomain, fromDomain),
   );
   const policy = result.dmarc && dmarc === 'fail' ? (result.dmarc as { policy?: string }).policy : undefined;
+  const comment = passing.length === 0 ? result.dkim.results?.[0]?.status?.comment : undefined;
   return {
     source: 'mailauth',
     dkim,
     dkim_domains: passing.map((r) => r.signingDomain).filter((d): d is string => Boolean(d)),
+    ...(typeof comment === 'string' && comment ? { dkim_comment: comment.slice(0, 200) } : {}),
     spf: result.spf ? (result.spf.status?.result ?? 'none') : 'none',
     dmarc,
     ...(policy ? { dmarc_policy: policy } : {}),
