@@ -238,6 +238,53 @@ describe('inbound message types', () => {
   });
 });
 
+describe('odd elements in one batch', () => {
+  it('stores every message beside an out-of-range timestamp and leaves a group message unanswered', async () => {
+    fake.webhook.url = agentUrl(agentA);
+    const waId = newUser();
+    const now = String(Math.floor(Date.now() / 1000));
+    const value = fake.messageValue(
+      { type: 'text', text: { body: 'sent from far away' }, timestamp: '99999999999999999' },
+      { waId, name: 'Ana' },
+    );
+    value.messages = [
+      ...(value.messages as Record<string, unknown>[]),
+      {
+        from: waId,
+        group_id: 'Y2FwaV9ncm91cDoxNzA1NTU1MDEzOToxMjAzNjM0MDQ2OTQyMzM4MjAZD',
+        id: `wamid.G${waId}`,
+        timestamp: now,
+        type: 'text',
+        text: { body: 'what do you all think?' },
+      },
+      { from: waId, id: `wamid.N${waId}`, timestamp: now, type: 'text', text: { body: 'on time' } },
+    ];
+    const turnsBefore = turns.length;
+    expect(await fake.emitChanges([{ value }])).toBe(200);
+    // The timestamp used to throw in parse: the whole body was kept as unparseable and nothing was stored.
+    const rows = await eventually(async () => {
+      const all = (await rowsOf(agentA, waId)).filter((r) => r.role === 'user');
+      return all.length === 3 ? all : undefined;
+    });
+    expect(rows.map((r) => r.content)).toEqual(['sent from far away', 'what do you all think?', 'on time']);
+    expect(rows[1]?.answered_at).not.toBeNull();
+    const [group] = await app.database.query<{ metadata: Record<string, unknown> }>(
+      `select metadata from messages where provider_message_id = $1`,
+      [`wamid.G${waId}`],
+    );
+    expect(group?.metadata).toEqual({
+      group_id: 'Y2FwaV9ncm91cDoxNzA1NTU1MDEzOToxMjAzNjM0MDQ2OTQyMzM4MjAZD',
+    });
+    // The private reply answers the private messages only.
+    const answered = await eventually(() => {
+      const pending = turns.slice(turnsBefore).flatMap((t) => t.pending.map((m) => m.content));
+      return pending.includes('on time') ? pending : undefined;
+    });
+    expect(answered).not.toContain('what do you all think?');
+    await eventually(() => fake.sent.find((m) => m.to === waId));
+  });
+});
+
 describe('the app-level callback', () => {
   it('splits one body across two agents by phone number id and ignores an unknown number', async () => {
     fake.webhook.url = APP_URL();

@@ -259,6 +259,135 @@ describe('Cloud API envelope', () => {
     ]);
   });
 
+  it('reads an out-of-range timestamp as no time, without losing the rest of the batch', () => {
+    // Date's range ends at 8.64e15 ms: these used to throw, and the whole body was recorded as unparseable.
+    const payload = body({
+      value: {
+        contacts: [{ profile: { name: 'Lena' }, wa_id: '4915112345678' }],
+        messages: [
+          {
+            from: '4915112345678',
+            id: 'wamid.FAR',
+            timestamp: '99999999999999999',
+            type: 'text',
+            text: { body: 'from far away' },
+          },
+          {
+            from: '4915112345678',
+            id: 'wamid.NEAR',
+            timestamp: '1767225600',
+            type: 'text',
+            text: { body: 'on time' },
+          },
+        ],
+        statuses: [
+          { id: 'wamid.S1', status: 'delivered', timestamp: '1e300', recipient_id: '4915112345678' },
+        ],
+      },
+    });
+    const [far, near, status] = parseCloudEnvelope(payload);
+    expect(far).toMatchObject({ eventId: 'wamid.FAR', text: 'from far away' });
+    expect(far).not.toHaveProperty('sentAt');
+    expect(near).toMatchObject({ eventId: 'wamid.NEAR', sentAt: '2026-01-01T00:00:00.000Z' });
+    expect(status).toEqual({
+      kind: 'status',
+      eventId: 'wamid.S1:delivered',
+      providerMessageId: 'wamid.S1',
+      status: 'delivered',
+    });
+  });
+
+  it('never takes the ids of a lone contact that names someone else', () => {
+    const lone = (contact: Record<string, unknown>, message: Record<string, unknown>) =>
+      parseCloudEnvelope(
+        body({
+          value: {
+            contacts: [contact],
+            messages: [{ id: 'wamid.L', type: 'text', text: { body: 'hi' }, ...message }],
+          },
+        }),
+      )[0];
+    // Another number with a user id: the message used to be keyed on that other person's user id.
+    expect(
+      lone({ profile: { name: 'Ben' }, wa_id: '34600000002', user_id: 'ES.2222' }, { from: '34600000001' }),
+    ).toMatchObject({
+      sender: { platformUserId: '34600000001', chatId: '34600000001', phone: '+34600000001' },
+      metadata: { wa_id: '34600000001' },
+    });
+    expect(lone({ profile: { name: 'Ben' }, user_id: 'ES.2222' }, { from_user_id: 'ES.1111' })).toMatchObject(
+      { sender: { platformUserId: 'ES.1111', chatId: 'ES.1111' } },
+    );
+    const other = lone({ profile: { name: 'Ben' }, wa_id: '34600000002' }, { from: '34600000001' });
+    expect(other).not.toHaveProperty('sender.displayName');
+    expect(other).not.toHaveProperty('metadata.user_id');
+    // A lone contact without ids to compare still describes the author; a matching one fills the user id.
+    expect(lone({ profile: { name: 'Ana' } }, { from: '34600000001' })).toMatchObject({
+      sender: { platformUserId: '34600000001', displayName: 'Ana' },
+    });
+    expect(
+      lone({ profile: { name: 'Ana' }, wa_id: '34600000001', user_id: 'ES.1111' }, { from: '34600000001' }),
+    ).toMatchObject({
+      sender: { platformUserId: 'ES.1111', chatId: '34600000001', alternateIds: ['34600000001'] },
+    });
+  });
+
+  it('reads a number written with a leading + as the same digits', () => {
+    const payload = body(
+      {
+        value: {
+          contacts: [{ profile: { name: 'Lena' }, wa_id: '+4915112345678' }],
+          messages: [{ from: '+4915112345678', id: 'wamid.P', type: 'text', text: { body: 'hi' } }],
+        },
+      },
+      {
+        field: 'smb_message_echoes',
+        value: {
+          message_echoes: [
+            { from: '15550783881', to: '+4915112345678', id: 'wamid.PE', type: 'text', text: { body: 'yo' } },
+          ],
+        },
+      },
+    );
+    const [message, echo] = parseCloudEnvelope(payload);
+    expect(message).toMatchObject({
+      sender: {
+        platformUserId: '4915112345678',
+        chatId: '4915112345678',
+        displayName: 'Lena',
+        phone: '+4915112345678',
+      },
+      metadata: { wa_id: '4915112345678' },
+    });
+    expect(echo).toMatchObject({ recipient: { platformUserId: '4915112345678', phone: '+4915112345678' } });
+  });
+
+  it('keeps a group message with its group id but never answers it in private', () => {
+    const payload = body({
+      value: {
+        contacts: [{ profile: { name: 'Lena' }, wa_id: '4915112345678' }],
+        messages: [
+          {
+            from: '4915112345678',
+            group_id: 'Y2FwaV9ncm91cDoxNzA1NTU1MDEzOTox',
+            id: 'wamid.G',
+            timestamp: '1767225600',
+            type: 'text',
+            text: { body: 'What do you all think?' },
+          },
+        ],
+      },
+    });
+    expect(parseCloudEnvelope(payload)).toEqual([
+      expect.objectContaining({
+        eventId: 'wamid.G',
+        text: 'What do you all think?',
+        sender: expect.objectContaining({ platformUserId: '4915112345678' }),
+        noReply: 'WhatsApp group message',
+        messageMetadata: { group_id: 'Y2FwaV9ncm91cDoxNzA1NTU1MDEzOTox' },
+      }),
+    ]);
+  });
+
   it('ignores other webhook fields and withdrawn reactions', () => {
     const payload = body(
       { field: 'message_template_status_update', value: { event: 'APPROVED' } },

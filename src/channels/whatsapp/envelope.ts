@@ -1,5 +1,5 @@
 import type { InboundEvent, InboundStatusEvent } from '../types.ts';
-import { echoEvent, messageEvent, type Obj, obj, objects, str } from './inbound-message.ts';
+import { echoEvent, isoOf, messageEvent, type Obj, obj, objects, str } from './inbound-message.ts';
 
 /**
  * The Cloud API webhook envelope (Meta and 360dialog alike, providers.md §3.4 and §13):
@@ -48,13 +48,13 @@ function statusEvent(status: Obj): InboundStatusEvent | undefined {
   if (!id || !state || !STATUSES.has(state)) return undefined;
   const error = objects(status.errors, 10)[0];
   const code = error ? Number(error.code ?? 0) : 0;
-  const timestamp = Number(str(status.timestamp));
+  const at = isoOf(status.timestamp);
   return {
     kind: 'status',
     eventId: `${id}:${state}`,
     providerMessageId: id,
     status: state as InboundStatusEvent['status'],
-    ...(Number.isFinite(timestamp) && timestamp > 0 ? { at: new Date(timestamp * 1000).toISOString() } : {}),
+    ...(at ? { at } : {}),
     ...(error
       ? {
           error: {

@@ -36,9 +36,17 @@ const LABELS: Readonly<Record<string, string>> = {
 /** `+` + digits when `wa_id` looks like an E.164 number (WhatsApp vouches for it); never derived otherwise. */
 const e164Of = (waId: string | undefined) => (waId && /^[1-9]\d{5,14}$/.test(waId) ? `+${waId}` : undefined);
 
-const isoOf = (timestamp: unknown) => {
+/** A Unix-seconds timestamp as ISO 8601; undefined when missing or outside Date's range (never a throw). */
+export const isoOf = (timestamp: unknown): string | undefined => {
   const seconds = Number(str(timestamp));
-  return Number.isFinite(seconds) && seconds > 0 ? new Date(seconds * 1000).toISOString() : undefined;
+  const date = new Date(seconds * 1000);
+  return seconds > 0 && Number.isFinite(date.getTime()) ? date.toISOString() : undefined;
+};
+
+/** A number field (`from`, `wa_id`, `to`) as digits: a leading `+` (seen in Meta's examples) is dropped. */
+const waIdOf = (value: unknown): string | undefined => {
+  const id = str(value);
+  return id && /^\+\d+$/.test(id) ? id.slice(1) : id;
 };
 
 /**
@@ -66,13 +74,20 @@ export function senderOf(
   };
 }
 
-/** The `contacts[]` element describing a message's author (by user id, then number; a lone contact fits). */
+/**
+ * The `contacts[]` element describing a message's author: by user id, then number; a lone contact only when it
+ * names nobody else (no user id or number to compare with the message's).
+ */
 function contactFor(contacts: Obj[], waId?: string, userId?: string): Obj | undefined {
-  return (
+  const match =
     contacts.find((c) => userId !== undefined && str(c.user_id) === userId) ??
-    contacts.find((c) => waId !== undefined && str(c.wa_id) === waId) ??
-    (contacts.length === 1 ? contacts[0] : undefined)
-  );
+    contacts.find((c) => waId !== undefined && waIdOf(c.wa_id) === waId);
+  if (match || contacts.length !== 1) return match;
+  const lone = contacts[0] as Obj;
+  const comparable =
+    (userId !== undefined && str(lone.user_id) !== undefined) ||
+    (waId !== undefined && waIdOf(lone.wa_id) !== undefined);
+  return comparable ? undefined : lone;
 }
 
 function mediaAttachment(type: string, media: Obj): AttachmentMeta {
@@ -190,11 +205,11 @@ function systemEvent(message: Obj, id: string): InboundEvent | undefined {
   const previous = [
     str(system.previous_user_id),
     str(message.from_user_id),
-    str(message.from),
-    str(system.customer),
+    waIdOf(message.from),
+    waIdOf(system.customer),
   ].filter((value): value is string => value !== undefined);
   const sender = senderOf(
-    { waId: str(system.wa_id) ?? str(system.new_wa_id), userId: str(system.user_id) },
+    { waId: waIdOf(system.wa_id) ?? waIdOf(system.new_wa_id), userId: str(system.user_id) },
     undefined,
   );
   if (!sender || previous.length === 0) return undefined;
@@ -213,10 +228,10 @@ export function messageEvent(message: Obj, contacts: Obj[]): InboundEvent | unde
   if (!id) return undefined;
   const type = str(message.type);
   if (type === 'system') return systemEvent(message, id);
-  const from = str(message.from);
+  const from = waIdOf(message.from);
   const fromUserId = str(message.from_user_id);
   const contact = contactFor(contacts, from, fromUserId);
-  const ids = { waId: from ?? str(contact?.wa_id), userId: fromUserId ?? str(contact?.user_id) };
+  const ids = { waId: from ?? waIdOf(contact?.wa_id), userId: fromUserId ?? str(contact?.user_id) };
   const sender = senderOf(ids, contact);
   if (!sender) return undefined;
   const sentAt = isoOf(message.timestamp);
@@ -236,10 +251,13 @@ export function messageEvent(message: Obj, contacts: Obj[]): InboundEvent | unde
   }
   const content = contentOf(message);
   if (!content) return undefined;
+  const groupId = str(message.group_id);
   const event: InboundMessageEvent = {
     ...base,
     text: content.text,
     ...(content.attachments?.length ? { attachments: content.attachments } : {}),
+    // A group message (Groups API) is kept, but never answered in a private chat with its author.
+    ...(groupId ? { noReply: 'WhatsApp group message', messageMetadata: { group_id: groupId } } : {}),
     metadata: {
       ...identityMetadata(sender, ids.waId, ids.userId),
       ...extrasOf(message),
@@ -252,7 +270,7 @@ export function messageEvent(message: Obj, contacts: Obj[]): InboundEvent | unde
 /** One `message_echoes[]` element (coexistence: the business typed it in the WhatsApp Business app). */
 export function echoEvent(echo: Obj): InboundEchoEvent | undefined {
   const id = str(echo.id);
-  const recipient = senderOf({ waId: str(echo.to), userId: str(echo.to_user_id) }, undefined);
+  const recipient = senderOf({ waId: waIdOf(echo.to), userId: str(echo.to_user_id) }, undefined);
   const content = contentOf(echo);
   if (!id || !recipient || !content) return undefined;
   const sentAt = isoOf(echo.timestamp);
