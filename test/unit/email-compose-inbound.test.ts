@@ -3,7 +3,11 @@ import { authenticateMail } from '../../src/channels/email/authenticate.ts';
 import { composeInboundMail, headerPairs } from '../../src/channels/email/compose-inbound.ts';
 import { mailDedupeKey } from '../../src/channels/email/headers.ts';
 import { noiseReason } from '../../src/channels/email/noise.ts';
+import { decodeCharset } from '../../src/channels/email/form-data.ts';
 import { parseEmail } from '../../src/channels/email/parse.ts';
+import { parseSendgridInbound } from '../../src/channels/sendgrid/inbound.ts';
+import type { RawRequest } from '../../src/channels/types.ts';
+import { type FormField, multipartBody } from '../helpers/form-body.ts';
 
 const HEADERS = [
   'Received: from mail.example.org (mail.example.org [203.0.113.5])',
@@ -82,5 +86,48 @@ describe('composing a parsed provider post into RFC 5322', () => {
       },
     });
     expect(unaligned).toMatchObject({ spf: 'none', verified: false });
+  });
+});
+
+const sendgridPost = (fields: FormField[]): RawRequest => {
+  const { body, contentType } = multipartBody(fields);
+  return {
+    method: 'POST',
+    url: 'https://x.example/',
+    headers: new Headers({ 'content-type': contentType }),
+    body,
+  };
+};
+
+describe('SendGrid Parse fields in the charsets it names', () => {
+  it('decodes ISO-2022-JP (which iconv-lite lacks) and guesses unknown or ASCII labels', async () => {
+    const jis = Buffer.from('\x1b$B$3$s$K$A$O\x1b(B\n', 'latin1'); // こんにちは
+    const [posted] = await parseSendgridInbound(
+      sendgridPost([
+        {
+          name: 'headers',
+          value:
+            'From: =?ISO-2022-JP?B?GyRCJDMkcyRLJEEkTxsoQg==?= <taro@example.jp>\nTo: support@parse.shop.example\nSubject: =?ISO-2022-JP?B?GyRCJDMkcyRLJEEkTxsoQg==?=\nMessage-ID: <jis-1@example.jp>',
+        },
+        { name: 'text', value: jis },
+        { name: 'html', value: Buffer.from('<p>Caf\xe9</p>', 'latin1') },
+        {
+          name: 'charsets',
+          value: '{"to":"UTF-8","from":"UTF-8","subject":"UTF-8","text":"iso-2022-jp","html":"unknown-8bit"}',
+        },
+      ]),
+    );
+    const mail = await parseEmail(posted!.raw);
+    expect(mail.text).toBe('こんにちは\n');
+    expect(mail.html).toContain('<p>Café</p>');
+    expect(mail.subject).toBe('こんにちは');
+    expect(mail.from).toEqual({ address: 'taro@example.jp', name: 'こんにちは' });
+  });
+
+  it('reads 8-bit bytes under us-ascii or no label as windows-1252, UTF-8 when they are UTF-8', () => {
+    expect(decodeCharset(Buffer.from('Caf\x80 \x93ok\x94', 'latin1'), 'us-ascii')).toBe('Caf€ “ok”');
+    expect(decodeCharset(Buffer.from('Zoë', 'utf8'), undefined)).toBe('Zoë');
+    expect(decodeCharset(Buffer.from('Zo\xeb', 'latin1'), 'x-unknown')).toBe('Zoë');
+    expect(decodeCharset(Buffer.from('Caf+AOk-'), 'utf-7')).toBe('Café');
   });
 });

@@ -77,8 +77,29 @@ export function readForm(
 export const field = (parts: FormPart[], name: string): Buffer | undefined =>
   parts.find((part) => part.name === name && part.filename === undefined)?.value;
 
-/** Bytes in a named charset as text (iconv-lite: every charset a mail client uses, cp850 included); else UTF-8. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Bytes whose charset is unknown (or claimed ASCII): UTF-8 when they are valid UTF-8, else windows-1252. */
+function guessDecode(bytes: Buffer): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return decode(bytes, 'windows-1252');
+  }
+}
+
+/**
+ * Bytes in a named charset as text: iconv-lite (every charset a mail client uses, cp850 included), then the
+ * WHATWG decoders built into Node for the ones it lacks (ISO-2022-JP); unknown, missing or ASCII labels guess.
+ */
 export function decodeCharset(bytes: Buffer, charset: string | undefined): string {
-  const name = charset?.trim();
-  return decode(bytes, name && encodingExists(name) ? name : 'utf8');
+  const name = (charset ?? '').trim().replace(/^["']|["']$/g, '');
+  if (!name || /^((us-)?ascii|ansi_x3\.4-1968)$/i.test(name)) return guessDecode(bytes);
+  const whatwg = name.replace(/^iso-2022-jp-\d+$/i, 'iso-2022-jp');
+  if (encodingExists(name)) return decode(bytes, name);
+  try {
+    return new TextDecoder(whatwg).decode(bytes);
+  } catch {
+    return guessDecode(bytes);
+  }
 }
