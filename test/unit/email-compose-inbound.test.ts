@@ -5,6 +5,7 @@ import { mailDedupeKey } from '../../src/channels/email/headers.ts';
 import { noiseReason } from '../../src/channels/email/noise.ts';
 import { decodeCharset } from '../../src/channels/email/form-data.ts';
 import { parseEmail } from '../../src/channels/email/parse.ts';
+import { parseMailgunInbound } from '../../src/channels/mailgun/inbound.ts';
 import { parseSendgridInbound } from '../../src/channels/sendgrid/inbound.ts';
 import type { RawRequest } from '../../src/channels/types.ts';
 import { type FormField, multipartBody } from '../helpers/form-body.ts';
@@ -129,5 +130,62 @@ describe('SendGrid Parse fields in the charsets it names', () => {
     expect(decodeCharset(Buffer.from('Zoë', 'utf8'), undefined)).toBe('Zoë');
     expect(decodeCharset(Buffer.from('Zo\xeb', 'latin1'), 'x-unknown')).toBe('Zoë');
     expect(decodeCharset(Buffer.from('Caf+AOk-'), 'utf-7')).toBe('Café');
+  });
+});
+
+describe('Mailgun route forwards', () => {
+  // The original bytes: an 8bit windows-1252 body (0x97 is the em dash), as a Latin-1 mail client sends it.
+  const mime = Buffer.concat([
+    Buffer.from(
+      'From: Ana <ana@customer.example>\r\nSubject: Commande\r\nMessage-ID: <mg-raw-1@customer.example>\r\n' +
+        'Content-Type: text/plain; charset=windows-1252\r\nContent-Transfer-Encoding: 8bit\r\n\r\n',
+    ),
+    Buffer.from('O\xf9 est ma commande \x97 merci\r\n', 'latin1'),
+  ]);
+  const percent = (bytes: Buffer) => [...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+  const post = (body: Buffer, contentType: string): RawRequest => ({
+    method: 'POST',
+    url: 'https://x.example/mime',
+    headers: new Headers({ 'content-type': contentType }),
+    body,
+  });
+
+  it.each([
+    ['urlencoded', 'application/x-www-form-urlencoded; charset=utf-8'],
+    ['multipart', ''],
+  ])('keeps the bytes of body-mime (%s), so an 8bit legacy charset survives', async (kind, type) => {
+    const fields = 'recipient=support%40mg.shop.example&sender=ana%40customer.example&body-mime=';
+    const request =
+      kind === 'urlencoded'
+        ? post(Buffer.from(fields + percent(mime)), type)
+        : (() => {
+            const form = multipartBody([
+              { name: 'recipient', value: 'support@mg.shop.example' },
+              { name: 'body-mime', value: mime },
+            ]);
+            return post(form.body, form.contentType);
+          })();
+    const [posted] = await parseMailgunInbound(request);
+    expect(posted?.raw.equals(mime)).toBe(true);
+    expect((await parseEmail(posted!.raw)).text).toBe('Où est ma commande — merci\n');
+  });
+
+  it('still reads the parsed fields as the UTF-8 Mailgun converts them to', async () => {
+    const body = new URLSearchParams({
+      recipient: 'support@mg.shop.example',
+      from: 'Zoë <zoe@customer.example>',
+      subject: 'Ça va',
+      'body-plain': 'Привет, 注文は？',
+      'message-headers': JSON.stringify([
+        ['From', 'Zoë <zoe@customer.example>'],
+        ['Message-Id', '<mg-parsed-1@customer.example>'],
+        ['Content-Type', ['multipart/alternative', { boundary: 'b1' }]],
+      ]),
+    });
+    const [posted] = await parseMailgunInbound(
+      post(Buffer.from(body.toString()), 'application/x-www-form-urlencoded; charset=utf-8'),
+    );
+    const mail = await parseEmail(posted!.raw);
+    expect([mail.text.trim(), mail.subject, mail.from?.name]).toEqual(['Привет, 注文は？', 'Ça va', 'Zoë']);
   });
 });

@@ -10,8 +10,9 @@ const MAX_FILES = 100;
 
 /**
  * Reads a `multipart/form-data` or `application/x-www-form-urlencoded` body with busboy, bounded (fields,
- * files, the body's own size). Text fields keep their bytes: `latin1` maps bytes 1:1 (for SendGrid Parse,
- * whose fields come in the charsets it lists), `utf8` decodes them (Mailgun converts to UTF-8).
+ * files, the body's own size). Text fields keep their bytes: `latin1` maps bytes 1:1 (SendGrid Parse fields come
+ * in the charsets it lists; Mailgun's `body-mime` is the mail as received), even when the request names a
+ * charset; `utf8` decodes them.
  */
 export function readForm(
   body: Uint8Array,
@@ -21,8 +22,11 @@ export function readForm(
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
+      // A urlencoded body's charset would make busboy decode the bytes we keep.
+      const type =
+        fieldCharset === 'latin1' ? contentType.replace(/;\s*charset=("[^"]*"|[^;]*)/i, '') : contentType;
       parser = busboy({
-        headers: { 'content-type': contentType },
+        headers: { 'content-type': type },
         defCharset: fieldCharset,
         defParamCharset: 'utf8',
         limits: {

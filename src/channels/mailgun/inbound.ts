@@ -12,13 +12,14 @@ function formOf(request: RawRequest): Promise<FormPart[]> {
   if (!form) {
     const contentType = request.headers.get('content-type') ?? '';
     form = /^(multipart\/form-data|application\/x-www-form-urlencoded)\b/i.test(contentType)
-      ? readForm(request.body, contentType, 'utf8')
+      ? readForm(request.body, contentType, 'latin1')
       : Promise.reject(new InboundMailError('Mailgun routes post a form (or send message/rfc822)', 415));
     forms.set(request, form);
   }
   return form;
 }
 
+/** A text field: Mailgun converts them to UTF-8 (the form keeps bytes, for `body-mime`). */
 const str = (parts: FormPart[], name: string) => field(parts, name)?.toString('utf8');
 
 /** Route forward: the `timestamp`/`token`/`signature` fields (HMAC, 15-minute window, token once). */
