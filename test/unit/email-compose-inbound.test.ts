@@ -3,6 +3,7 @@ import { authenticateMail } from '../../src/channels/email/authenticate.ts';
 import { composeInboundMail, headerPairs } from '../../src/channels/email/compose-inbound.ts';
 import { mailDedupeKey } from '../../src/channels/email/headers.ts';
 import { noiseReason } from '../../src/channels/email/noise.ts';
+import { deliveryReport } from '../../src/channels/email/dsn.ts';
 import { decodeCharset } from '../../src/channels/email/form-data.ts';
 import { parseEmail } from '../../src/channels/email/parse.ts';
 import { parseMailgunInbound } from '../../src/channels/mailgun/inbound.ts';
@@ -187,5 +188,82 @@ describe('Mailgun route forwards', () => {
     );
     const mail = await parseEmail(posted!.raw);
     expect([mail.text.trim(), mail.subject, mail.from?.name]).toEqual(['Привет, 注文は？', 'Ça va', 'Zoë']);
+  });
+});
+
+describe('a delivery report posted as parsed fields', () => {
+  // An Exchange NDR: the sender is no MAILER-DAEMON, no null Return-Path, no Auto-Submitted; only the report says it.
+  const from = 'Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@contoso.example>';
+  const status = Buffer.from(
+    'Reporting-MTA: dns;AM0PR01.contoso.example\r\n\r\nFinal-Recipient: rfc822;bob@contoso.example\r\n' +
+      'Action: failed\r\nStatus: 5.1.10\r\nDiagnostic-Code: smtp;550 5.1.10 RESOLVER.ADR.RecipientNotFound\r\n',
+  );
+  const original = Buffer.from(
+    'From: support@shop.example\r\nTo: bob@contoso.example\r\nMessage-ID: <msg_01original@shop.example>\r\nSubject: Re: Order\r\n',
+  );
+  const expectBounce = async (raw: Buffer) => {
+    const mail = await parseEmail(raw);
+    expect(noiseReason(mail, 'support@shop.example')).toBe('bounce');
+    expect(deliveryReport(mail)).toMatchObject({
+      originalMessageId: 'msg_01original@shop.example',
+      status: '5.1.10',
+    });
+  };
+
+  it('SendGrid Parse: stays a multipart/report, so it is no message and fails our mail', async () => {
+    const [posted] = await parseSendgridInbound(
+      sendgridPost([
+        {
+          name: 'headers',
+          value: `From: ${from}\nTo: support@shop.example\nSubject: Undeliverable: Re: Order\nMessage-ID: <ndr-1@contoso.example>\nContent-Type: multipart/report; report-type=delivery-status;\n\tboundary="ndr"`,
+        },
+        { name: 'text', value: "Your message to bob@contoso.example couldn't be delivered." },
+        { name: 'attachments', value: '2' },
+        {
+          name: 'attachment-info',
+          value:
+            '{"attachment1":{"type":"message/delivery-status"},"attachment2":{"type":"text/rfc822-headers"}}',
+        },
+        {
+          name: 'attachment1',
+          value: status,
+          filename: 'details.txt',
+          contentType: 'message/delivery-status',
+        },
+        { name: 'attachment2', value: original, filename: 'headers.txt', contentType: 'text/rfc822-headers' },
+      ]),
+    );
+    await expectBounce(posted!.raw);
+  });
+
+  it('Mailgun route: its structured Content-Type ([type, params]) is read', async () => {
+    const { body, contentType } = multipartBody([
+      { name: 'recipient', value: 'support@mg.shop.example' },
+      { name: 'from', value: from },
+      { name: 'body-plain', value: "Your message to bob@contoso.example couldn't be delivered." },
+      {
+        name: 'message-headers',
+        value: JSON.stringify([
+          ['From', from],
+          ['Message-Id', '<ndr-2@contoso.example>'],
+          ['Content-Type', ['multipart/report', { 'report-type': 'delivery-status', boundary: 'ndr' }]],
+        ]),
+      },
+      { name: 'attachment-count', value: '2' },
+      {
+        name: 'attachment-1',
+        value: status,
+        filename: 'details.txt',
+        contentType: 'message/delivery-status',
+      },
+      { name: 'attachment-2', value: original, filename: 'headers.txt', contentType: 'text/rfc822-headers' },
+    ]);
+    const [posted] = await parseMailgunInbound({
+      method: 'POST',
+      url: 'https://x.example/',
+      headers: new Headers({ 'content-type': contentType }),
+      body,
+    });
+    await expectBounce(posted!.raw);
   });
 });

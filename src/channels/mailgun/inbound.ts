@@ -36,7 +36,15 @@ export async function verifyMailgunInbound(request: RawRequest, ctx: AdapterCont
   );
 }
 
-/** `message-headers`: Mailgun's JSON array of `[name, value]` pairs, in order. */
+/** A structured header value as Mailgun posts it (`["multipart/report", {"report-type": "…"}]`) as text. */
+function headerText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (!Array.isArray(value) || typeof value[0] !== 'string') return undefined;
+  const params = value[1] && typeof value[1] === 'object' ? Object.entries(value[1] as object) : [];
+  return [value[0], ...params.map(([k, v]) => `${k}="${String(v).replace(/["\\\r\n]/g, '')}"`)].join('; ');
+}
+
+/** `message-headers`: Mailgun's JSON array of `[name, value]` pairs, in order (Content-Type as `[type, params]`). */
 function messageHeaders(parts: FormPart[]): [string, string][] {
   const raw = str(parts, 'message-headers');
   if (!raw) return [];
@@ -44,10 +52,8 @@ function messageHeaders(parts: FormPart[]): [string, string][] {
     const parsed = JSON.parse(raw) as unknown;
     if (!Array.isArray(parsed)) throw new Error('not an array');
     return parsed
-      .filter(
-        (pair): pair is [string, string] =>
-          Array.isArray(pair) && typeof pair[0] === 'string' && typeof pair[1] === 'string',
-      )
+      .map((pair: unknown) => (Array.isArray(pair) ? [pair[0], headerText(pair[1])] : []))
+      .filter((pair): pair is [string, string] => typeof pair[0] === 'string' && typeof pair[1] === 'string')
       .slice(0, 500);
   } catch {
     throw new InboundMailError(
