@@ -120,6 +120,30 @@ describe('loop and noise safety', () => {
   });
 });
 
+describe('list headers as mailparser reads them', () => {
+  // mailparser gathers List-* under one `list` key; list mail without Precedence was answered.
+  it.each([
+    ['List-Id', 'Vendor News <news.vendor.example>'],
+    ['List-Unsubscribe', '<mailto:unsubscribe@vendor.example>,\r\n <https://vendor.example/u/1>'],
+  ])('a mail whose only list marker is %s is list mail', async (name, value) => {
+    const raw = Buffer.from(
+      [
+        'From: Vendor <news@vendor.example>',
+        'To: support@shop.example',
+        'Subject: November news',
+        'Message-ID: <news-1@vendor.example>',
+        `${name}: ${value}`,
+        '',
+        'Our new catalogue is out.',
+        '',
+      ].join('\r\n'),
+    );
+    const mail = await parseEmail(raw);
+    expect(mail.headers.get(name.toLowerCase())).toContain('vendor.example');
+    expect(noiseReason(mail, OWN)).toBe('list');
+  });
+});
+
 describe('delivery status notifications', () => {
   it('names the original Message-ID, the failed recipient and the 5.x.x status', async () => {
     const raw = fixture('dsn-bounce.eml')

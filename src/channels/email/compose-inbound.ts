@@ -75,5 +75,14 @@ export async function composeInboundMail(mail: ParsedInboundMail): Promise<Buffe
     disableFileAccess: true,
     disableUrlAccess: true,
   });
-  return composer.compile().build();
+  const root = composer.compile();
+  // A report (DSN, read receipt) stays one, so noise and DSN handling see it; only a multipart root can be.
+  const report = mail.headers.find(([name]) => name.toLowerCase() === 'content-type')?.[1] ?? '';
+  const reportType = /^\s*multipart\/report\b/i.test(report)
+    ? /report-type\s*=\s*"?([a-z0-9-]{1,40})/i.exec(report)?.[1]
+    : undefined;
+  if (reportType && root.childNodes.length > 0) {
+    root.setHeader('Content-Type', `multipart/report; report-type=${reportType.toLowerCase()}`);
+  }
+  return root.build();
 }

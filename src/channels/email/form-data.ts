@@ -10,8 +10,9 @@ const MAX_FILES = 100;
 
 /**
  * Reads a `multipart/form-data` or `application/x-www-form-urlencoded` body with busboy, bounded (fields,
- * files, the body's own size). Text fields keep their bytes: `latin1` maps bytes 1:1 (for SendGrid Parse,
- * whose fields come in the charsets it lists), `utf8` decodes them (Mailgun converts to UTF-8).
+ * files, the body's own size). Text fields keep their bytes: `latin1` maps bytes 1:1 (SendGrid Parse fields come
+ * in the charsets it lists; Mailgun's `body-mime` is the mail as received), even when the request names a
+ * charset; `utf8` decodes them.
  */
 export function readForm(
   body: Uint8Array,
@@ -21,8 +22,11 @@ export function readForm(
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
+      // A urlencoded body's charset would make busboy decode the bytes we keep.
+      const type =
+        fieldCharset === 'latin1' ? contentType.replace(/;\s*charset=("[^"]*"|[^;]*)/i, '') : contentType;
       parser = busboy({
-        headers: { 'content-type': contentType },
+        headers: { 'content-type': type },
         defCharset: fieldCharset,
         defParamCharset: 'utf8',
         limits: {
@@ -77,8 +81,29 @@ export function readForm(
 export const field = (parts: FormPart[], name: string): Buffer | undefined =>
   parts.find((part) => part.name === name && part.filename === undefined)?.value;
 
-/** Bytes in a named charset as text (iconv-lite: every charset a mail client uses, cp850 included); else UTF-8. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Bytes whose charset is unknown (or claimed ASCII): UTF-8 when they are valid UTF-8, else windows-1252. */
+function guessDecode(bytes: Buffer): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return decode(bytes, 'windows-1252');
+  }
+}
+
+/**
+ * Bytes in a named charset as text: iconv-lite (every charset a mail client uses, cp850 included), then the
+ * WHATWG decoders built into Node for the ones it lacks (ISO-2022-JP); unknown, missing or ASCII labels guess.
+ */
 export function decodeCharset(bytes: Buffer, charset: string | undefined): string {
-  const name = charset?.trim();
-  return decode(bytes, name && encodingExists(name) ? name : 'utf8');
+  const name = (charset ?? '').trim().replace(/^["']|["']$/g, '');
+  if (!name || /^((us-)?ascii|ansi_x3\.4-1968)$/i.test(name)) return guessDecode(bytes);
+  const whatwg = name.replace(/^iso-2022-jp-\d+$/i, 'iso-2022-jp');
+  if (encodingExists(name)) return decode(bytes, name);
+  try {
+    return new TextDecoder(whatwg).decode(bytes);
+  } catch {
+    return guessDecode(bytes);
+  }
 }

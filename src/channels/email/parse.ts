@@ -88,6 +88,12 @@ export async function parseEmail(raw: Buffer): Promise<ParsedEmail> {
   for (const [key, value] of mail.headers) {
     if (!headers.has(key)) headers.set(key, headerText(value).slice(0, 4000));
   }
+  // mailparser folds the List-* headers into one `list` entry: keep each under its own name, as sent.
+  for (const { key, line } of mail.headerLines) {
+    if (headers.has(key)) continue;
+    const value = line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ');
+    headers.set(key, value.trim().slice(0, 4000));
+  }
   const returnPathHeader = headers.get('return-path');
   const returnPath =
     returnPathHeader === undefined

@@ -12,13 +12,14 @@ function formOf(request: RawRequest): Promise<FormPart[]> {
   if (!form) {
     const contentType = request.headers.get('content-type') ?? '';
     form = /^(multipart\/form-data|application\/x-www-form-urlencoded)\b/i.test(contentType)
-      ? readForm(request.body, contentType, 'utf8')
+      ? readForm(request.body, contentType, 'latin1')
       : Promise.reject(new InboundMailError('Mailgun routes post a form (or send message/rfc822)', 415));
     forms.set(request, form);
   }
   return form;
 }
 
+/** A text field: Mailgun converts them to UTF-8 (the form keeps bytes, for `body-mime`). */
 const str = (parts: FormPart[], name: string) => field(parts, name)?.toString('utf8');
 
 /** Route forward: the `timestamp`/`token`/`signature` fields (HMAC, 15-minute window, token once). */
@@ -35,7 +36,15 @@ export async function verifyMailgunInbound(request: RawRequest, ctx: AdapterCont
   );
 }
 
-/** `message-headers`: Mailgun's JSON array of `[name, value]` pairs, in order. */
+/** A structured header value as Mailgun posts it (`["multipart/report", {"report-type": "…"}]`) as text. */
+function headerText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (!Array.isArray(value) || typeof value[0] !== 'string') return undefined;
+  const params = value[1] && typeof value[1] === 'object' ? Object.entries(value[1] as object) : [];
+  return [value[0], ...params.map(([k, v]) => `${k}="${String(v).replace(/["\\\r\n]/g, '')}"`)].join('; ');
+}
+
+/** `message-headers`: Mailgun's JSON array of `[name, value]` pairs, in order (Content-Type as `[type, params]`). */
 function messageHeaders(parts: FormPart[]): [string, string][] {
   const raw = str(parts, 'message-headers');
   if (!raw) return [];
@@ -43,10 +52,8 @@ function messageHeaders(parts: FormPart[]): [string, string][] {
     const parsed = JSON.parse(raw) as unknown;
     if (!Array.isArray(parsed)) throw new Error('not an array');
     return parsed
-      .filter(
-        (pair): pair is [string, string] =>
-          Array.isArray(pair) && typeof pair[0] === 'string' && typeof pair[1] === 'string',
-      )
+      .map((pair: unknown) => (Array.isArray(pair) ? [pair[0], headerText(pair[1])] : []))
+      .filter((pair): pair is [string, string] => typeof pair[0] === 'string' && typeof pair[1] === 'string')
       .slice(0, 500);
   } catch {
     throw new InboundMailError(
