@@ -130,7 +130,18 @@ describe('Twilio WhatsApp end to end', () => {
       .filter(([name]) => name !== 'MessageStatus' && name !== 'EventType');
     expect(await tw.fake.emit(sent.statusCallback as string, params)).toBe(200);
     await eventually(async () => ((await tw.outbound(user))[0]?.status === 'delivered' ? true : undefined));
-    // It was never taken for a message from our own sender number.
+    // A callback of a shape not recognised (no state at all) is not a message from our own number either.
+    const other = `SM${'d'.repeat(32)}`;
+    const stateless = params
+      .filter(([name]) => name !== 'SmsStatus')
+      .map(([name, value]): [string, string] => [
+        name,
+        name.endsWith('Sid') && value === sent.sid ? other : value,
+      ]);
+    expect(await tw.fake.emit(sent.statusCallback as string, stateless)).toBe(200);
+    const recorded = `select 1 from inbound_events where provider_event_id = $1`;
+    expect(await tw.app.database.query(recorded, [other])).toHaveLength(0);
+    // Neither was taken for a message from our own sender number.
     const own = await tw.app.database.query(`select 1 from messages where provider_message_id = $1`, [
       sent.sid,
     ]);

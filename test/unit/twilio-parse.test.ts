@@ -172,6 +172,15 @@ describe('parseTwilio messages', () => {
     ).toEqual([{ type: 'location', extra: { latitude: -33.8688, longitude: 151.2093 } }]);
   });
 
+  it('a body of no known shape from our own sender number is never a message to answer', () => {
+    const ours = { MessageSid: SID, From: 'whatsapp:+14155238886', To: 'whatsapp:+4915112345678' };
+    const options = { trusted, ownNumber: '+14155238886' };
+    const bytes = (fields: Record<string, string>) =>
+      formParams(new TextEncoder().encode(new URLSearchParams(fields).toString()));
+    expect(parseTwilio(bytes({ ...ours, StructuredMessage: 'false' }), options)).toEqual([]);
+    expect(parseTwilio(bytes({ ...base, Body: 'hi' }), options)).toHaveLength(1);
+  });
+
   it('odd charsets: raw UTF-8, invalid percent sequences and + as space', () => {
     const bytes = new TextEncoder().encode(
       `MessageSid=${SID}&From=whatsapp%3A%2B4915112345678&Body=%E4%BD%A0%E5%A5%BD+%F0%9F%98%80+caf%C3%A9+%FF%FE`,

@@ -252,11 +252,12 @@ function isStatusCallback(p: Params): boolean {
 /**
  * The events of one Twilio webhook: a status callback (see isStatusCallback) or an inbound message. Messages
  * are keyed on MessageSid, statuses on MessageSid + status; a body without a sid falls back to Twilio's
- * I-Twilio-Idempotency-Token (stable across its retries). `trusted` says which media URLs are Twilio's own.
+ * I-Twilio-Idempotency-Token (stable across its retries). `trusted` says which media URLs are Twilio's own;
+ * a "message" from `ownNumber` (our sender: a callback of a shape not recognised) is never one to answer.
  */
 export function parseTwilio(
   params: FormParams,
-  options: { idempotencyToken?: string | null; trusted: (url: string) => boolean },
+  options: { idempotencyToken?: string | null; trusted: (url: string) => boolean; ownNumber?: string },
 ): InboundEvent[] {
   const p = mapOf(params);
   const sid = p.get('MessageSid') ?? p.get('SmsMessageSid') ?? p.get('SmsSid');
@@ -268,5 +269,6 @@ export function parseTwilio(
   const eventId = sid ?? (token ? `idempotency:${token}` : undefined);
   if (!eventId) return [];
   const event = messageEvent(p, eventId, sid, options.trusted);
-  return event ? [event] : [];
+  if (!event || (options.ownNumber && event.sender.phone === options.ownNumber)) return [];
+  return [event];
 }
