@@ -114,6 +114,41 @@ describe('Twilio WhatsApp end to end', () => {
     await eventually(async () => ((await tw.outbound(user))[1]?.status === 'read' ? true : undefined));
   });
 
+  it('an inbound body with MessageStatus=received is answered; a callback with only SmsStatus moves the status', async () => {
+    const user = newUser();
+    const inbound = await tw.text(user, 'status in the body', undefined, { MessageStatus: 'received' });
+    const [stored] = await tw.app.database.query<{ content: string }>(
+      `select content from messages where id = $1`,
+      [inbound.id],
+    );
+    expect(stored?.content).toBe('status in the body');
+    const sent = await eventually(() => tw.sentTo(user)[0]);
+    await eventually(async () => ((await tw.outbound(user))[0]?.status === 'sent' ? true : undefined));
+    // An older-style callback: SmsStatus only, no MessageStatus or EventType.
+    const params = tw.fake
+      .statusParams(sent.sid, 'delivered')
+      .filter(([name]) => name !== 'MessageStatus' && name !== 'EventType');
+    expect(await tw.fake.emit(sent.statusCallback as string, params)).toBe(200);
+    await eventually(async () => ((await tw.outbound(user))[0]?.status === 'delivered' ? true : undefined));
+    // A callback of a shape not recognised (no state at all) is not a message from our own number either.
+    const other = `SM${'d'.repeat(32)}`;
+    const stateless = params
+      .filter(([name]) => name !== 'SmsStatus')
+      .map(([name, value]): [string, string] => [
+        name,
+        name.endsWith('Sid') && value === sent.sid ? other : value,
+      ]);
+    expect(await tw.fake.emit(sent.statusCallback as string, stateless)).toBe(200);
+    const recorded = `select 1 from inbound_events where provider_event_id = $1`;
+    expect(await tw.app.database.query(recorded, [other])).toHaveLength(0);
+    // Neither was taken for a message from our own sender number.
+    const own = await tw.app.database.query(`select 1 from messages where provider_message_id = $1`, [
+      sent.sid,
+    ]);
+    expect(own).toHaveLength(1);
+    expect(tw.sentTo(SENDER)).toEqual([]);
+  });
+
   it('answers 401 to forged, missing, wrong-URL and wrong-token signatures and stores nothing', async () => {
     const before = await inboundCount();
     const user = newUser();

@@ -124,6 +124,63 @@ describe('parseTwilio messages', () => {
     );
   });
 
+  it('an inbound body that also says MessageStatus=received is a message, not a dropped status', () => {
+    expect(message({ ...base, Body: 'hola', MessageStatus: 'received' })).toMatchObject({
+      kind: 'message',
+      text: 'hola',
+      sender: { platformUserId: '4915112345678' },
+    });
+    const noSmsStatus: Record<string, string> = { ...base };
+    delete noSmsStatus.SmsStatus;
+    expect(message({ ...noSmsStatus, Body: 'hola', MessageStatus: 'received' }).text).toBe('hola');
+  });
+
+  it('media is read from MediaUrlN even when NumMedia is missing or understated', () => {
+    const noCount: Record<string, string> = { ...base };
+    delete noCount.NumMedia;
+    expect(message({ ...noCount, MediaUrl0: MEDIA, MediaContentType0: 'image/jpeg' })).toMatchObject({
+      text: '[photo]',
+      attachments: [{ type: 'image', ref: MEDIA, mime_type: 'image/jpeg' }],
+    });
+    const understated = message({ ...base, NumMedia: '1', MediaUrl0: MEDIA, MediaUrl1: `${MEDIA}2` });
+    expect(understated.attachments?.map((a) => a.ref)).toEqual([MEDIA, `${MEDIA}2`]);
+  });
+
+  it('a body with only SmsSid keeps it as the provider message id', () => {
+    const event = parseTwilio(
+      formParams(
+        new TextEncoder().encode(`SmsSid=${SID}&SmsStatus=received&From=whatsapp%3A%2B4915112345678&Body=x`),
+      ),
+      { trusted },
+    )[0] as InboundMessageEvent;
+    expect(event).toMatchObject({ eventId: SID, providerMessageId: SID, text: 'x' });
+  });
+
+  it('a location with unusable coordinates is not a location at 0/null', () => {
+    for (const [Latitude, Longitude] of [
+      ['abc', '13.4'],
+      ['52.5', ' '],
+      ['91', '13.4'],
+      ['52.5', 'Infinity'],
+    ] as const) {
+      const event = message({ ...base, MessageType: 'location', Latitude, Longitude, Body: 'here' });
+      expect(event.attachments, `${Latitude},${Longitude}`).toBeUndefined();
+      expect(event.text).toBe('here');
+    }
+    expect(
+      message({ ...base, MessageType: 'location', Latitude: '-33.8688', Longitude: '151.2093' }).attachments,
+    ).toEqual([{ type: 'location', extra: { latitude: -33.8688, longitude: 151.2093 } }]);
+  });
+
+  it('a body of no known shape from our own sender number is never a message to answer', () => {
+    const ours = { MessageSid: SID, From: 'whatsapp:+14155238886', To: 'whatsapp:+4915112345678' };
+    const options = { trusted, ownNumber: '+14155238886' };
+    const bytes = (fields: Record<string, string>) =>
+      formParams(new TextEncoder().encode(new URLSearchParams(fields).toString()));
+    expect(parseTwilio(bytes({ ...ours, StructuredMessage: 'false' }), options)).toEqual([]);
+    expect(parseTwilio(bytes({ ...base, Body: 'hi' }), options)).toHaveLength(1);
+  });
+
   it('odd charsets: raw UTF-8, invalid percent sequences and + as space', () => {
     const bytes = new TextEncoder().encode(
       `MessageSid=${SID}&From=whatsapp%3A%2B4915112345678&Body=%E4%BD%A0%E5%A5%BD+%F0%9F%98%80+caf%C3%A9+%FF%FE`,
@@ -153,6 +210,28 @@ describe('parseTwilio status callbacks', () => {
       expect(status({ MessageStatus: state }), state).toEqual([]);
     }
     expect(parse({ MessageStatus: 'sent' })).toEqual([]);
+  });
+
+  it('a callback with only SmsStatus (or only EventType) is a status, never a message from our own number', () => {
+    const callback = {
+      SmsSid: SID,
+      AccountSid: `AC${'0'.repeat(32)}`,
+      From: 'whatsapp:+14155238886',
+      To: 'whatsapp:+4915112345678',
+      ApiVersion: '2010-04-01',
+    };
+    expect(parse({ ...callback, MessageSid: SID, SmsStatus: 'delivered' })).toEqual([
+      { kind: 'status', eventId: `${SID}:delivered`, providerMessageId: SID, status: 'delivered' },
+    ]);
+    expect(parse({ ...callback, SmsStatus: 'undelivered', ErrorCode: '63024' })[0]).toMatchObject({
+      kind: 'status',
+      providerMessageId: SID,
+      status: 'failed',
+      error: { code: '63024' },
+    });
+    expect(parse({ ...callback, SmsStatus: 'queued' })).toEqual([]);
+    expect(parse({ ...callback, EventType: 'DELIVERED' })[0]).toMatchObject({ status: 'delivered' });
+    expect(parse({ ...callback, EventType: 'UNDELIVERED' })[0]).toMatchObject({ status: 'failed' });
   });
 
   it('failed and undelivered carry the error code and ChannelStatusMessage; 63016 is outside the window', () => {

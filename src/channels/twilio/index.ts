@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ProviderAdapter } from '../types.ts';
 import { e164, token } from '../validators.ts';
-import type { settingsOf } from './api.ts';
+import { settingsOf } from './api.ts';
 import { fetchTwilioMedia, isTwilioMediaUrl } from './media.ts';
 import { formParams, parseTwilio } from './parse.ts';
 import { sendTwilioMessage, sendTwilioTemplate, sendTwilioTyping, splitTwilioReply } from './send.ts';
@@ -63,6 +63,7 @@ export const twilio: ProviderAdapter = {
     return parseTwilio(formParams(request.body), {
       idempotencyToken: request.headers.get(IDEMPOTENCY_HEADER),
       trusted: (url) => (ctx ? isTwilioMediaUrl(ctx, url) : false),
+      ...(ctx?.account.settings ? { ownNumber: settingsOf(ctx).phone_number } : {}),
     });
   },
   webhookAck: { contentType: 'text/xml', body: '<?xml version="1.0" encoding="UTF-8"?><Response/>' },

@@ -4,8 +4,15 @@ import { limited, MAX_MEDIA_BYTES } from '../whatsapp/media.ts';
 import { accountSidOf, DEFAULT_TWILIO_ROOT, twilioApi, twilioRoot } from './api.ts';
 import { TwilioApiError } from './errors.ts';
 
-/** Where Twilio's media URLs redirect to (secured media: mms.twiliocdn.com; older public media: S3). */
-const MEDIA_REDIRECT_HOSTS = new Set(['mms.twiliocdn.com', 's3-external-1.amazonaws.com']);
+/**
+ * Where Twilio's media URLs redirect to: mms.twiliocdn.com (secured media), media.twiliocdn.com (signed
+ * S3-backed URLs seen in captures), older public media on S3.
+ */
+const MEDIA_REDIRECT_HOSTS = new Set([
+  'mms.twiliocdn.com',
+  'media.twiliocdn.com',
+  's3-external-1.amazonaws.com',
+]);
 const DOWNLOAD_TIMEOUT_MS = 60_000;
 const MAX_REDIRECTS = 3;
 

@@ -17,7 +17,7 @@ import type { FormParams } from './signature.ts';
 const MAX_PARAMS = 500;
 const MAX_MEDIA = 10;
 
-/** Twilio's statuses and the engine's; the rest (queued, sending, accepted, scheduled…) move nothing. */
+/** Twilio's statuses (and EventType values) and the engine's; the rest (queued, sending…) move nothing. */
 const STATUSES: Readonly<Record<string, InboundStatusEvent['status']>> = {
   sent: 'sent',
   delivered: 'delivered',
@@ -87,13 +87,13 @@ type Content = { text: string; attachments: AttachmentMeta[]; metadata: Record<s
 
 /**
  * Media items: a URL on a host Twilio owns (`trusted`) becomes an attachment fetched later through the media
- * proxy; any other URL is recorded as text only and never fetched.
+ * proxy; any other URL is recorded as text only and never fetched. Every MediaUrl0…9 is read, so media is
+ * kept when NumMedia is missing or wrong.
  */
 function mediaOf(p: Params, trusted: (url: string) => boolean): Content {
-  const count = Math.min(MAX_MEDIA, Math.max(0, Number.parseInt(p.get('NumMedia') ?? '0', 10) || 0));
   const content: Content = { text: '', attachments: [], metadata: {} };
   const untrusted: string[] = [];
-  for (let n = 0; n < count; n++) {
+  for (let n = 0; n < MAX_MEDIA; n++) {
     const url = p.get(`MediaUrl${n}`);
     if (!url) continue;
     const mime = p.get(`MediaContentType${n}`);
@@ -143,19 +143,27 @@ function extrasOf(p: Params): Record<string, unknown> {
   };
 }
 
+/** A coordinate when `value` is a number within ±`max` degrees. */
+const coordinate = (value: string | undefined, max: number): number | undefined => {
+  const number = value?.trim() ? Number(value) : Number.NaN;
+  return Number.isFinite(number) && Math.abs(number) <= max ? number : undefined;
+};
+
 /** What the message says: body, media, a location, or a pressed button (its payload is what was "said"). */
 function contentOf(p: Params, trusted: (url: string) => boolean): Content {
   const body = p.get('Body') ?? '';
   const media = mediaOf(p, trusted);
   const latitude = p.get('Latitude');
   const longitude = p.get('Longitude');
-  if (latitude && longitude) {
+  const lat = coordinate(latitude, 90);
+  const long = coordinate(longitude, 180);
+  if (lat !== undefined && long !== undefined) {
     const place = [p.get('Label'), p.get('Address')].filter(Boolean).join(', ');
     const location: AttachmentMeta = {
       type: 'location',
       extra: {
-        latitude: Number(latitude),
-        longitude: Number(longitude),
+        latitude: lat,
+        longitude: long,
         ...(p.get('Label') ? { name: p.get('Label') } : {}),
         ...(p.get('Address') ? { address: p.get('Address') } : {}),
       },
@@ -174,11 +182,15 @@ function contentOf(p: Params, trusted: (url: string) => boolean): Content {
   return { text, attachments: media.attachments, metadata: media.metadata };
 }
 
-function messageEvent(p: Params, eventId: string, trusted: (url: string) => boolean) {
+function messageEvent(
+  p: Params,
+  eventId: string,
+  sid: string | undefined,
+  trusted: (url: string) => boolean,
+) {
   const sender = senderOf(p);
   if (!sender) return undefined;
   const content = contentOf(p, trusted);
-  const sid = p.get('MessageSid') ?? p.get('SmsMessageSid');
   const event: InboundMessageEvent = {
     kind: 'message',
     eventId,
@@ -200,7 +212,8 @@ function messageEvent(p: Params, eventId: string, trusted: (url: string) => bool
 
 function statusEvent(p: Params, sid: string): InboundStatusEvent | undefined {
   // A read receipt arrives as EventType=READ (providers.md §13), with MessageStatus=read or not.
-  const twilioStatus = p.get('EventType')?.toUpperCase() === 'READ' ? 'read' : p.get('MessageStatus');
+  const twilioStatus =
+    p.get('EventType')?.toUpperCase() === 'READ' ? 'read' : (stateOf(p) ?? p.get('EventType'));
   const status = twilioStatus ? STATUSES[twilioStatus.toLowerCase()] : undefined;
   if (!status) return undefined;
   const code = Number.parseInt(p.get('ErrorCode') ?? '', 10);
@@ -221,26 +234,41 @@ function statusEvent(p: Params, sid: string): InboundStatusEvent | undefined {
   };
 }
 
+/** Twilio's state of the message: MessageStatus, or the older SmsStatus when that is all there is. */
+const stateOf = (p: Params): string | undefined => p.get('MessageStatus') ?? p.get('SmsStatus');
+
+/** States of a message Twilio received (the inbound webhook); any other state is a status callback. */
+const INBOUND_STATES = new Set(['received', 'receiving']);
+
 /**
- * The events of one Twilio webhook: a status callback (it has MessageStatus or EventType) or an inbound
- * message. Messages are keyed on MessageSid, statuses on MessageSid + status; a body without a sid falls back
- * to Twilio's I-Twilio-Idempotency-Token (stable across its retries). `trusted` says which media URLs are
- * Twilio's own.
+ * A status callback: a state that is not an inbound one (MessageStatus or SmsStatus), or, with no state at all,
+ * an EventType. An inbound message may carry MessageStatus=received; a callback may carry only SmsStatus.
+ */
+function isStatusCallback(p: Params): boolean {
+  const state = stateOf(p)?.toLowerCase();
+  return state ? !INBOUND_STATES.has(state) : p.has('EventType');
+}
+
+/**
+ * The events of one Twilio webhook: a status callback (see isStatusCallback) or an inbound message. Messages
+ * are keyed on MessageSid, statuses on MessageSid + status; a body without a sid falls back to Twilio's
+ * I-Twilio-Idempotency-Token (stable across its retries). `trusted` says which media URLs are Twilio's own;
+ * a "message" from `ownNumber` (our sender: a callback of a shape not recognised) is never one to answer.
  */
 export function parseTwilio(
   params: FormParams,
-  options: { idempotencyToken?: string | null; trusted: (url: string) => boolean },
+  options: { idempotencyToken?: string | null; trusted: (url: string) => boolean; ownNumber?: string },
 ): InboundEvent[] {
   const p = mapOf(params);
   const sid = p.get('MessageSid') ?? p.get('SmsMessageSid') ?? p.get('SmsSid');
-  const inbound = p.get('SmsStatus') === 'received' || p.get('SmsStatus') === 'receiving';
-  if (p.has('MessageStatus') || (p.has('EventType') && !inbound)) {
+  if (isStatusCallback(p)) {
     const event = sid ? statusEvent(p, sid) : undefined;
     return event ? [event] : [];
   }
   const token = options.idempotencyToken?.trim().slice(0, 200);
   const eventId = sid ?? (token ? `idempotency:${token}` : undefined);
   if (!eventId) return [];
-  const event = messageEvent(p, eventId, options.trusted);
-  return event ? [event] : [];
+  const event = messageEvent(p, eventId, sid, options.trusted);
+  if (!event || (options.ownNumber && event.sender.phone === options.ownNumber)) return [];
+  return [event];
 }
