@@ -230,4 +230,71 @@ describe('Telegram groups and forum topics', () => {
     const typing = tg.fake.callsOf('sendChatAction', group.id).at(-1);
     expect(typing?.params.message_thread_id).toBe(77);
   });
+
+  it('never answers a channel post automatically forwarded into its discussion group', async () => {
+    const channel = { id: -1009876543210, type: 'channel', title: 'News' };
+    const relayed = update(
+      { id: 777000, first_name: 'Telegram' },
+      {
+        sender_chat: channel,
+        is_automatic_forward: true,
+        forward_origin: { type: 'channel', chat: channel, message_id: 12, date: 1 },
+        text: 'New release! Ask @hardened_bot',
+        entities: [{ type: 'mention', offset: 17, length: 13 }],
+      },
+      group,
+    );
+    const before = tg.fake.callsOf('sendMessage', group.id).length;
+    expect(await tg.fake.deliver(relayed)).toBe(200);
+    // A member's mention right after is answered: once it is, the relayed post had its chance.
+    const user = tg.user('After');
+    const mention = groupUpdate(user, '@hardened_bot hi', [{ type: 'mention', offset: 0, length: 13 }]);
+    expect(await tg.fake.deliver(mention)).toBe(200);
+    await eventually(() => tg.fake.callsOf('sendMessage', group.id)[before]);
+    const texts = tg.fake
+      .callsOf('sendMessage', group.id)
+      .slice(before)
+      .map((c) => c.params.text);
+    expect(texts).toEqual(['echo: @hardened_bot hi']);
+    expect(await tg.messagesOf(777000)).toEqual([]);
+  });
+
+  it('answers a button pressed in a forum topic in that topic', async () => {
+    const user = tg.user('Button');
+    const pressed = tg.fake.callbackUpdate(user, 'topic:yes');
+    pressed.callback_query.message = {
+      ...pressed.callback_query.message,
+      chat: group,
+      message_thread_id: 77,
+      is_topic_message: true,
+    } as typeof pressed.callback_query.message;
+    const before = tg.fake.callsOf('sendMessage', group.id).length;
+    expect(await tg.fake.deliver(pressed)).toBe(200);
+    const sent = await eventually(() => tg.fake.callsOf('sendMessage', group.id)[before]);
+    expect(sent.params).toMatchObject({ text: 'echo: topic:yes', message_thread_id: 77 });
+    const answered = tg.fake.callsOf('answerCallbackQuery');
+    expect(answered.some((c) => c.params.callback_query_id === pressed.callback_query.id)).toBe(true);
+  });
+
+  it('records and acknowledges a button under a channel post, and never posts into the channel', async () => {
+    const user = tg.user('Voter');
+    const channel = { id: -1009876500000, type: 'channel', title: 'Polls' };
+    const pressed = tg.fake.callbackUpdate(user, 'vote:1');
+    pressed.callback_query.message = { ...pressed.callback_query.message, chat: channel };
+    expect(await tg.fake.deliver(pressed)).toBe(200);
+    await eventually(() =>
+      tg.fake
+        .callsOf('answerCallbackQuery')
+        .find((c) => c.params.callback_query_id === pressed.callback_query.id),
+    );
+    const rows = await eventually(async () => {
+      const all = await tg.messagesOf(user.id);
+      return all.length > 0 ? all : undefined;
+    });
+    expect(userTexts(rows)).toEqual(['vote:1']);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(tg.fake.callsOf('sendMessage', channel.id)).toEqual([]);
+    expect(tg.fake.callsOf('sendMessage', user.id)).toEqual([]);
+    expect((await tg.messagesOf(user.id)).filter((r) => r.role === 'assistant')).toEqual([]);
+  });
 });

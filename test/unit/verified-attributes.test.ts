@@ -42,7 +42,7 @@ describe('verified attributes', () => {
 });
 
 describe('Telegram: a shared contact verifies a phone only when it is the sender’s own', () => {
-  const update = (contact: Record<string, unknown>) => ({
+  const update = (contact: Record<string, unknown>, extra: object = {}) => ({
     update_id: 1,
     message: {
       message_id: 7,
@@ -50,10 +50,11 @@ describe('Telegram: a shared contact verifies a phone only when it is the sender
       chat: { id: 42, type: 'private' },
       date: 1_700_000_000,
       contact,
+      ...extra,
     },
   });
-  const senderOf = (contact: Record<string, unknown>) => {
-    const [event] = parseUpdate(update(contact));
+  const senderOf = (contact: Record<string, unknown>, extra: object = {}) => {
+    const [event] = parseUpdate(update(contact, extra));
     if (event?.kind !== 'message') throw new Error('expected a message');
     return event.sender;
   };
@@ -67,5 +68,17 @@ describe('Telegram: a shared contact verifies a phone only when it is the sender
   it("someone else's card, or one without user_id, proves nothing", () => {
     expect(senderOf({ phone_number: '15550001111', first_name: 'Bo', user_id: 43 }).phone).toBeUndefined();
     expect(senderOf({ phone_number: '15550001111', first_name: 'Bo' }).phone).toBeUndefined();
+  });
+
+  it('a forwarded card naming the sender proves nothing: someone else wrote it', () => {
+    const card = { phone_number: '15550001111', first_name: 'Ana', user_id: 42 };
+    const forwarded = {
+      forward_origin: { type: 'user', sender_user: { id: 43, is_bot: false, first_name: 'Bo' }, date: 1 },
+    };
+    expect(senderOf(card, forwarded).phone).toBeUndefined();
+    // Older payloads carry forward_from/forward_date instead.
+    expect(
+      senderOf(card, { forward_from: { id: 43, is_bot: false, first_name: 'Bo' }, forward_date: 1 }).phone,
+    ).toBeUndefined();
   });
 });

@@ -31,6 +31,12 @@ const baseMessage = z.looseObject({
   caption_entities: z.array(entity).optional(),
   message_thread_id: z.number().optional(),
   is_topic_message: z.boolean().optional(),
+  // Read as flags only: their shapes never reject an update.
+  sender_chat: z.unknown().optional(),
+  is_automatic_forward: z.unknown().optional(),
+  forward_origin: z.unknown().optional(),
+  forward_date: z.unknown().optional(),
+  quote: z.unknown().optional(),
 });
 const message = baseMessage.extend({ reply_to_message: baseMessage.optional() });
 type Message = z.infer<typeof message>;
@@ -59,6 +65,24 @@ function rulesOf(ctx: AdapterContext | undefined): GroupRules {
   };
 }
 
+/**
+ * The message this one really replies to. In a forum topic, a message that replies to nothing still carries the
+ * topic's root (its forum_topic_created service message, whose id is the thread id) as reply_to_message: that is
+ * no reply, or every message in a topic the bot created would count as a reply to the bot.
+ */
+function replyOf(m: Message): Message['reply_to_message'] {
+  const reply = m.reply_to_message;
+  if (!reply) return undefined;
+  if (m.is_topic_message && reply.message_id === m.message_thread_id) return undefined;
+  return reply;
+}
+
+/**
+ * Sent on behalf of a chat, not by a person: a channel post automatically forwarded into its discussion group (its
+ * `from` is the fake user "Telegram", not a bot), an anonymous admin, a user posting as a channel.
+ */
+const onBehalfOfChat = (m: Message) => m.sender_chat !== undefined || m.is_automatic_forward === true;
+
 /** Private chats always; groups only when allowed and the bot is @mentioned or replied to. */
 function accepted(m: Message, rules: GroupRules): boolean {
   if (m.chat.type === 'private') return true;
@@ -66,7 +90,7 @@ function accepted(m: Message, rules: GroupRules): boolean {
   if (rules.allowedChats && !rules.allowedChats.includes(String(m.chat.id))) return false;
   const bot = rules.botUsername;
   if (!bot) return false;
-  if (m.reply_to_message?.from?.username?.toLowerCase() === bot) return true;
+  if (replyOf(m)?.from?.username?.toLowerCase() === bot) return true;
   const text = m.text ?? m.caption ?? '';
   const entities = m.entities ?? m.caption_entities ?? [];
   // An @mention of the bot, or a command addressed to it (`/help@bot`).
@@ -82,6 +106,13 @@ function accepted(m: Message, rules: GroupRules): boolean {
 const TEXT_LIMIT = 4096;
 const CAPTION_LIMIT = 1024;
 
+/** The part of the replied-to message the user quoted (TextQuote.text), when they picked one. */
+function quoteOf(m: Message): string | undefined {
+  const quote = m.quote;
+  const text = quote && typeof quote === 'object' ? (quote as { text?: unknown }).text : undefined;
+  return typeof text === 'string' && text !== '' ? text : undefined;
+}
+
 /** The message text as recorded: its text or caption (or its content's label), quoting what it replies to. */
 function textOf(m: Message, content: Content | undefined): string {
   const own = m.text
@@ -89,7 +120,8 @@ function textOf(m: Message, content: Content | undefined): string {
     : m.caption
       ? truncateText(m.caption, CAPTION_LIMIT)
       : (content?.label ?? '');
-  const quoted = m.reply_to_message && (m.reply_to_message.text ?? m.reply_to_message.caption);
+  const reply = replyOf(m);
+  const quoted = quoteOf(m) ?? (reply && (reply.text ?? reply.caption));
   if (!quoted) return own;
   const short = quoted.length > 200 ? `${quoted.slice(0, 200)}…` : quoted;
   return `${short
@@ -112,11 +144,13 @@ function sender(from: z.infer<typeof user>, chatId: string) {
 
 /**
  * The phone number of a contact the sender shared about themself (`contact.user_id` equals the sender's id, as
- * with a `request_contact` keyboard button): Telegram vouches for it. Someone else's contact proves nothing.
+ * with a `request_contact` keyboard button): Telegram vouches for it. Someone else's contact, or a forwarded card
+ * (whoever wrote it first chose what it says), proves nothing.
  */
-function ownPhone(fromId: number, content: Content | undefined): { phone?: string } {
+function ownPhone(m: Message, content: Content | undefined): { phone?: string } {
   const shared = content?.attachments?.find((a) => a.type === 'contact')?.extra;
-  if (!shared || shared.user_id !== fromId) return {};
+  if (!shared || !m.from || shared.user_id !== m.from.id) return {};
+  if (m.forward_origin !== undefined || m.forward_date !== undefined) return {};
   const phone = normalizePhone(typeof shared.phone_number === 'string' ? shared.phone_number : undefined);
   return phone ? { phone } : {};
 }
@@ -126,7 +160,7 @@ function ownPhone(fromId: number, content: Content | undefined): { phone?: strin
  * act on (a service message): it must never become an empty message the agent answers.
  */
 function messageEvent(eventId: string, m: Message, edit: boolean): InboundMessageEvent | undefined {
-  if (!m.from || m.from.is_bot) return undefined;
+  if (!m.from || m.from.is_bot || onBehalfOfChat(m)) return undefined;
   const content = contentOf(m);
   if (!m.text?.trim() && !m.caption?.trim() && !content) return undefined;
   const attachments = content?.attachments ?? [];
@@ -137,7 +171,7 @@ function messageEvent(eventId: string, m: Message, edit: boolean): InboundMessag
     kind: 'message',
     eventId,
     providerMessageId: providerMessageId(m),
-    sender: { ...sender(m.from, chatAddress(m.chat.id, topic)), ...ownPhone(m.from.id, content) },
+    sender: { ...sender(m.from, chatAddress(m.chat.id, topic)), ...ownPhone(m, content) },
     text: textOf(m, content),
     ...(attachments.length > 0 ? { attachments } : {}),
     ...(group
@@ -177,14 +211,22 @@ export function parseUpdate(body: unknown, ctx?: AdapterContext): InboundEvent[]
       !rules.allowedChats.includes(String(chatOf.id))
     )
       return [];
+    // A button under a channel post: recorded and acknowledged, never answered (the channel is no conversation).
+    const inChannel = chatOf?.type === 'channel';
+    // A button in a forum topic is answered in that topic.
+    const topic = q.message?.is_topic_message ? q.message.message_thread_id : undefined;
     return [
       {
         kind: 'message',
         eventId,
-        sender: sender(q.from, chatAddress(chatOf?.id ?? q.from.id)),
+        sender: sender(
+          q.from,
+          inChannel ? chatAddress(q.from.id) : chatAddress(chatOf?.id ?? q.from.id, topic),
+        ),
         // The button's value is what the user "said".
         text: q.data,
         acknowledgeRef: q.id,
+        ...(inChannel ? { noReply: 'button under a channel post' } : {}),
       },
     ];
   }
