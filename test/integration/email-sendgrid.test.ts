@@ -282,4 +282,52 @@ describe('SendGrid end to end', () => {
     expect(res.status, res.text).toBe(200);
     await eventually(() => (answered.includes('Hello from an MTA pipe') ? true : undefined), 30_000);
   });
+
+  it('a drop for a bad SMTPAPI header fails the reply but blocks nobody, whatever else the batch holds', async () => {
+    const bo = 'bo@customer.example';
+    const sent = await eventually(
+      () => fake.sends.find((s) => s.body.personalizations[0].to[0].email === bo),
+      30_000,
+    );
+    const reply = await eventually(async () => {
+      const rows = await outbound();
+      const row = rows.find((r) => r.provider_message_id === sent.messageId);
+      return row?.status === 'sent' ? row : undefined;
+    }, 30_000);
+    const res = await fake.postEvents(info.events_url, [
+      // Mail another system sent through the same SendGrid account, with a timestamp that is no time.
+      {
+        email: 'x@elsewhere.example',
+        event: 'deferred',
+        sg_event_id: 'odd-1',
+        sg_message_id: 'Zz9.filter',
+        timestamp: 1e300,
+      },
+      { email: bo, event: 'group_unsubscribe', sg_event_id: 'gu-bo', asm_group_id: 7, timestamp: 1767226000 },
+      {
+        email: bo,
+        event: 'dropped',
+        reason: 'Invalid SMTPAPI header',
+        sg_event_id: 'drop-bo',
+        sg_message_id: `${sent.messageId}.filterdrecv-1`,
+        timestamp: 1767226001,
+        switchboard_message_id: reply.id,
+      },
+    ]);
+    expect(res.status, res.text).toBe(200);
+    const failed = await eventually(async () => {
+      const row = (await outbound()).find((r) => r.id === reply.id);
+      return row?.status === 'failed' ? row : undefined;
+    }, 30_000);
+    expect(failed).toMatchObject({ error_code: 'dropped', error_message: 'Invalid SMTPAPI header' });
+    await eventually(
+      async () => ((await count('inbound_events where not processed')) === 0 ? true : undefined),
+      30_000,
+    );
+    const identity = await app.database.query<{ blocked_at: Date | null }>(
+      `select blocked_at from contact_identities where agent_id = $1 and platform_user_id = $2`,
+      [ws.agentId, bo],
+    );
+    expect(identity).toEqual([{ blocked_at: null }]);
+  });
 });

@@ -239,6 +239,58 @@ describe('SES sending events', () => {
     expect(outcome.kind === 'event' && outcome.event.status).toBeFalsy();
   });
 
+  it('reads an event whose mail headers run long (a 30-id References chain, a DKIM signature)', () => {
+    const references = Array.from({ length: 30 }, (_, i) => `<CAF=${'x'.repeat(60)}-${i}@mail.gmail.com>`);
+    const headers = [
+      { name: 'References', value: references.join(' ') },
+      { name: 'DKIM-Signature', value: `v=1; a=rsa-sha256; b=${'A'.repeat(2500)}` },
+      { name: 'X-Switchboard-Message-Id', value: 'msg_01jheader' },
+    ];
+    const delivery = {
+      eventType: 'Delivery',
+      delivery: { timestamp: '2026-11-29T10:00:02.000Z', smtpResponse: `250 ${'ok '.repeat(1000)}` },
+    };
+    const outcome = readSesEvent(event(delivery, undefined, headers as never));
+    expect(outcome).toEqual({
+      kind: 'event',
+      event: expect.objectContaining({ ourMessageId: 'msg_01jheader', status: 'delivered' }),
+    });
+    const bounce = {
+      eventType: 'Bounce',
+      bounce: {
+        bounceType: 'Permanent',
+        bounceSubType: 'General',
+        bouncedRecipients: [
+          { emailAddress: 'ana@customer.example', diagnosticCode: `smtp; 550 ${'y'.repeat(3000)}` },
+        ],
+        feedbackId: 'fb-long',
+      },
+    };
+    const bounced = readSesEvent(event(bounce, TAGS));
+    expect(bounced.kind === 'event' && bounced.event.error?.message.length).toBe(500);
+  });
+
+  it('fails the message on a Reject (virus: SES never tried to deliver), blocking nobody', () => {
+    expect(readSesEvent(event({ eventType: 'Reject', reject: { reason: 'Bad content' } }, TAGS))).toEqual({
+      kind: 'event',
+      event: {
+        type: 'reject',
+        ourMessageId: 'msg_01jses',
+        sesMessageId: '0100018cabcdef-1234-000000',
+        status: 'failed',
+        blockAddresses: [],
+        error: { code: 'ses_reject', message: 'Bad content' },
+        eventKey: 'ses:0100018cabcdef-1234-000000:reject',
+      },
+    });
+  });
+
+  it('leaves out a timestamp that is no time, so it never reaches the database', () => {
+    const outcome = readSesEvent(event({ eventType: 'Delivery', delivery: { timestamp: 'soon' } }, TAGS));
+    expect(outcome).toEqual({ kind: 'event', event: expect.objectContaining({ status: 'delivered' }) });
+    expect(outcome.kind === 'event' && 'at' in outcome.event).toBe(false);
+  });
+
   it('ignores events without our id and event types it does not act on; refuses malformed ones', () => {
     expect(readSesEvent(event({ eventType: 'Delivery', delivery: {} }, undefined)).kind).toBe('ignored');
     expect(readSesEvent(event({ eventType: 'Open', open: {} }, TAGS)).kind).toBe('ignored');

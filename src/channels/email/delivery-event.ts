@@ -15,6 +15,18 @@ export type MailEventFacts = {
   reason: string;
 };
 
+/** Latest event time accepted (2100-01-01): a later or earlier one is a provider glitch, not a time. */
+const MAX_EVENT_MS = Date.UTC(2100, 0, 1);
+
+/**
+ * An event's time as ISO 8601, from unix seconds (SendGrid, Mailgun; fractions kept) or an ISO string (SES);
+ * undefined when unreadable or outside 1970–2100, so an odd value neither throws nor reaches the database.
+ */
+export function eventTime(value: unknown): string | undefined {
+  const ms = typeof value === 'number' ? value * 1000 : typeof value === 'string' ? Date.parse(value) : NaN;
+  return Number.isFinite(ms) && ms >= 0 && ms < MAX_EVENT_MS ? new Date(ms).toISOString() : undefined;
+}
+
 /**
  * The engine events a delivery event becomes: `status` for our message (only when it names one), `block` to stop
  * emailing the recipient (hard bounce, complaint, unsubscribe).

@@ -1,4 +1,4 @@
-import { mailEventBuilder } from '../email/delivery-event.ts';
+import { eventTime, mailEventBuilder } from '../email/delivery-event.ts';
 import { InboundMailError } from '../email/inbound-mail-error.ts';
 import { contactAddress, OUR_MESSAGE_ID_VARIABLE, ourMessageId } from '../email/provider-ids.ts';
 import type { AdapterContext, InboundEvent, RawRequest, VerifyResult } from '../types.ts';
@@ -45,9 +45,16 @@ const text = (value: unknown, max = 500) =>
   typeof value === 'string' ? value.slice(0, max) : typeof value === 'number' ? String(value) : undefined;
 
 /**
+ * Mailgun's last word after 8 hours of retries (`reason` "old", "Too old", code 602): the message is dropped
+ * whatever its `severity` says (often still "temporary"), yet the address was never refused.
+ */
+const GAVE_UP = 'old';
+
+/**
  * One event → a status for our message (by our id from `user-variables`): delivered; a permanent failure
- * fails it and blocks the address; complaints and unsubscribes block the address. Temporary failures (Mailgun
- * retries), opens, clicks and `accepted` record nothing.
+ * fails it and blocks the address; Mailgun giving up after its retries fails it without a block; complaints and
+ * unsubscribes block the address. Temporary failures (Mailgun retries), opens, clicks and `accepted` record
+ * nothing.
  */
 export function parseMailgunEvents(request: RawRequest): InboundEvent[] {
   const data = bodyOf(request)['event-data'];
@@ -58,7 +65,7 @@ export function parseMailgunEvents(request: RawRequest): InboundEvent[] {
   const messageId = ourMessageId(data['user-variables']?.[OUR_MESSAGE_ID_VARIABLE]);
   const providerMessageId = text(data.message?.headers?.['message-id'], 300)?.replace(/^<|>$/g, '') ?? '';
   const address = contactAddress(data.recipient);
-  const at = typeof data.timestamp === 'number' ? new Date(data.timestamp * 1000).toISOString() : undefined;
+  const at = eventTime(data.timestamp);
   const delivery = data['delivery-status'] ?? {};
   const reason =
     text(delivery.description) || text(delivery.message) || text(data.reason) || `Mailgun event ${kind}`;
@@ -75,6 +82,7 @@ export function parseMailgunEvents(request: RawRequest): InboundEvent[] {
     case 'delivered':
       return status('delivered');
     case 'failed':
+      if (data.reason === GAVE_UP) return status('failed', text(delivery.code, 20) ?? 'old');
       if (data.severity !== 'permanent') return [];
       return [...status('blocked', text(delivery.code, 20) ?? text(data.reason, 50) ?? 'failed'), ...block()];
     case 'complained':

@@ -1,4 +1,4 @@
-import { mailEventBuilder } from '../email/delivery-event.ts';
+import { eventTime, mailEventBuilder } from '../email/delivery-event.ts';
 import { createPublicKey, verify } from 'node:crypto';
 import { InboundMailError } from '../email/inbound-mail-error.ts';
 import { contactAddress, OUR_MESSAGE_ID_VARIABLE, ourMessageId } from '../email/provider-ids.ts';
@@ -50,8 +50,12 @@ type SendgridEvent = Record<string, unknown> & {
 };
 
 const text = (value: unknown, max = 500) => (typeof value === 'string' ? value.slice(0, max) : undefined);
-/** Drops that mean the address must not be mailed again (SendGrid suppressions). */
-const SUPPRESSED = /bounced address|spam reporting address|unsubscribed address|invalid/i;
+/**
+ * Drop reasons that mean the address is on a SendGrid suppression list (bounces, spam reports, global unsubscribes,
+ * invalid emails): it must not be mailed again. Whole values only: "Invalid SMTPAPI header" or "Spam Content" are
+ * about the message, not the address.
+ */
+const SUPPRESSED = /^\s*(bounced address|spam reporting address|unsubscribed address|invalid)\s*$/i;
 
 /** One SendGrid event → a status for our message (by our id from custom_args), and a block when it must stop. */
 function eventsOf(item: SendgridEvent): InboundEvent[] {
@@ -61,7 +65,7 @@ function eventsOf(item: SendgridEvent): InboundEvent[] {
   const providerMessageId = text(item.sg_message_id, 300)?.split('.')[0] ?? '';
   const messageId = ourMessageId(item[OUR_MESSAGE_ID_VARIABLE]);
   const address = contactAddress(item.email);
-  const at = typeof item.timestamp === 'number' ? new Date(item.timestamp * 1000).toISOString() : undefined;
+  const at = eventTime(item.timestamp);
   const reason = text(item.reason) ?? text(item.response) ?? kind;
   const { status, block } = mailEventBuilder({
     provider: 'sendgrid',
@@ -86,10 +90,10 @@ function eventsOf(item: SendgridEvent): InboundEvent[] {
         : status('failed', 'dropped');
     case 'spamreport':
     case 'unsubscribe':
-    case 'group_unsubscribe':
       return block();
     default:
-      // processed, deferred (SendGrid retries), open, click…: nothing to record.
+      // processed, deferred (SendGrid retries), open, click…: nothing to record. group_unsubscribe leaves one
+      // suppression group (ASM), which our mail (sent with no group) is not in: nothing to block either.
       return [];
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { eventTime } from '../email/delivery-event.ts';
 import { SES_MESSAGE_HEADER, SES_MESSAGE_TAG } from './send.ts';
 
 /**
@@ -8,12 +9,15 @@ import { SES_MESSAGE_HEADER, SES_MESSAGE_TAG } from './send.ts';
  * `X-Switchboard-Message-Id` header set on send; an event naming neither is not ours to apply.
  */
 
-const header = z.object({ name: z.string().max(200), value: z.string().max(2000) });
+/** Free text SES copies from the mail or the remote server: cut to `max`, never a reason to refuse the event. */
+const cut = (max: number) => z.string().transform((value) => value.slice(0, max));
+// A long thread's References header (30 ids) or a signature header runs past any fixed length.
+const header = z.object({ name: cut(200), value: cut(2000) });
 const recipient = z.object({
   emailAddress: z.string().max(400),
-  status: z.string().max(50).optional(),
-  diagnosticCode: z.string().max(2000).optional(),
-  action: z.string().max(50).optional(),
+  status: cut(50).optional(),
+  diagnosticCode: cut(2000).optional(),
+  action: cut(50).optional(),
 });
 const eventSchema = z.object({
   eventType: z.string().max(50).optional(),
@@ -29,7 +33,7 @@ const eventSchema = z.object({
     .object({
       timestamp: z.string().max(50).optional(),
       recipients: z.array(z.string()).max(100).optional(),
-      smtpResponse: z.string().max(2000).optional(),
+      smtpResponse: cut(2000).optional(),
     })
     .optional(),
   bounce: z
@@ -52,16 +56,18 @@ const eventSchema = z.object({
       feedbackId: z.string().max(200).optional(),
     })
     .optional(),
+  /** Reject: SES found a virus and never tried to deliver (`reason` "Bad content"). */
+  reject: z.object({ reason: cut(500).optional() }).optional(),
 });
 
 /** What one SES event means for the outbound message and its recipients. */
 export type SesDeliveryEvent = {
-  /** Delivery, Bounce or Complaint. */
-  type: 'delivery' | 'bounce' | 'complaint';
+  /** Delivery, Bounce, Complaint or Reject. */
+  type: 'delivery' | 'bounce' | 'complaint' | 'reject';
   /** Our message id (tag or header), the only key an event is applied by. */
   ourMessageId: string;
   sesMessageId: string;
-  /** delivered; failed (transient bounce); blocked (permanent bounce: failed and the address blocked). */
+  /** delivered; failed (transient bounce, reject); blocked (permanent bounce: failed and the address blocked). */
   status?: 'delivered' | 'failed' | 'blocked';
   /** Recipients who complained or hard-bounced: no more email to them. */
   blockAddresses: string[];
@@ -85,6 +91,20 @@ function ourIdOf(mail: z.infer<typeof eventSchema>['mail']): string | undefined 
   return mail.headers?.find((h) => h.name.toLowerCase() === name)?.value.trim() || undefined;
 }
 
+/** A Reject: the message failed for its content (SES never tried to deliver it); the address stays usable. */
+function rejected(
+  base: Pick<SesDeliveryEvent, 'type' | 'ourMessageId' | 'sesMessageId'>,
+  reason: string | undefined,
+): SesDeliveryEvent {
+  return {
+    ...base,
+    status: 'failed',
+    blockAddresses: [],
+    error: { code: 'ses_reject', message: reason || 'Rejected by SES before delivery' },
+    eventKey: `ses:${base.sesMessageId}:reject`,
+  };
+}
+
 /** Reads one SES sending event (the SNS `Message`). */
 export function readSesEvent(snsMessage: string): SesEventOutcome {
   let json: unknown;
@@ -103,20 +123,22 @@ export function readSesEvent(snsMessage: string): SesEventOutcome {
   }
   const data = parsed.data;
   const type = (data.eventType ?? data.notificationType ?? '').toLowerCase();
-  if (type !== 'delivery' && type !== 'bounce' && type !== 'complaint') {
+  if (type !== 'delivery' && type !== 'bounce' && type !== 'complaint' && type !== 'reject') {
     return { kind: 'ignored', reason: `event type ${type || 'missing'}` };
   }
   const ourMessageId = ourIdOf(data.mail);
   if (!ourMessageId) return { kind: 'ignored', reason: 'the mail carries no Switchboard message id' };
   const base = { type, ourMessageId, sesMessageId: data.mail.messageId } as const;
+  if (type === 'reject') return { kind: 'event', event: rejected(base, data.reject?.reason) };
   if (type === 'delivery') {
+    const at = eventTime(data.delivery?.timestamp);
     return {
       kind: 'event',
       event: {
         ...base,
         status: 'delivered',
         blockAddresses: [],
-        ...(data.delivery?.timestamp ? { at: data.delivery.timestamp } : {}),
+        ...(at ? { at } : {}),
         eventKey: `ses:${data.mail.messageId}:delivery`,
       },
     };
@@ -128,13 +150,14 @@ export function readSesEvent(snsMessage: string): SesEventOutcome {
     const first = bounce.bouncedRecipients[0];
     const reason =
       first?.diagnosticCode ?? `${bounce.bounceType} bounce (${bounce.bounceSubType ?? 'General'})`;
+    const at = eventTime(bounce.timestamp);
     return {
       kind: 'event',
       event: {
         ...base,
         status: permanent ? 'blocked' : 'failed',
         blockAddresses: permanent ? bounce.bouncedRecipients.map((r) => r.emailAddress.toLowerCase()) : [],
-        ...(bounce.timestamp ? { at: bounce.timestamp } : {}),
+        ...(at ? { at } : {}),
         error: {
           code: first?.status ?? (permanent ? 'ses_bounce_permanent' : 'ses_bounce_transient'),
           message: reason.slice(0, 500),
@@ -145,12 +168,13 @@ export function readSesEvent(snsMessage: string): SesEventOutcome {
   }
   const complaint = data.complaint;
   if (!complaint) return { kind: 'invalid', reason: 'Invalid SES event: complaint is missing' };
+  const at = eventTime(complaint.timestamp);
   return {
     kind: 'event',
     event: {
       ...base,
       blockAddresses: complaint.complainedRecipients.map((r) => r.emailAddress.toLowerCase()),
-      ...(complaint.timestamp ? { at: complaint.timestamp } : {}),
+      ...(at ? { at } : {}),
       eventKey: `ses:${data.mail.messageId}:complaint:${complaint.feedbackId ?? complaint.timestamp ?? ''}`,
     },
   };

@@ -128,7 +128,8 @@ export async function parseSesInboundMail(request: RawRequest): Promise<InboundM
 /**
  * A verified SNS sending event as engine events: the outbound message's status, matched by our message id (the
  * tag or header we set on send) and SES's MessageId, and for a hard bounce or a complaint the recipients blocked.
- * Events for mail we did not tag, and types we do not act on (Send, Open, DeliveryDelay…), become nothing.
+ * Events for mail we did not tag, and types we do not act on (Send, Open, DeliveryDelay…), become nothing;
+ * a Reject fails the message.
  */
 export function parseSesEvents(request: RawRequest): InboundEvent[] {
   const message = parseSnsMessage(request.body);
