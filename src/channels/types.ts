@@ -148,6 +148,8 @@ export type InboundEchoEvent = {
   recipient: InboundSender;
   text: string;
   attachments?: AttachmentMeta[];
+  /** When set, this echo edits (or, as `[deleted]`, revokes) an earlier echoed message rather than adding one. */
+  editOf?: string;
   sentAt?: string;
 };
 

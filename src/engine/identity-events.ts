@@ -61,7 +61,8 @@ export async function applyIdentityChange(
 
 /**
  * Records a message a human sent from another client (a coexistence echo) as an outbound `human` message on
- * the person's conversation, marked as an echo so turns stay quiet for a while after it.
+ * the person's conversation, marked as an echo so turns stay quiet for a while after it; an echoed edit or
+ * revoke rewrites the outbound message it names.
  */
 export async function applyEcho(
   query: SqlRunner,
@@ -71,6 +72,15 @@ export async function applyEcho(
   settings: { now: Date; inactivityMs: number },
 ): Promise<void> {
   const { recipient } = event;
+  if (event.editOf) {
+    // The human edited or deleted a message sent from the same number: only its text changes.
+    await query(
+      `update messages set content = $4, edited_at = $5, updated_at = $5
+       where agent_id = $1 and channel = $2 and provider_message_id = $3 and direction = 'outbound'`,
+      [agentId, channel, event.editOf, event.text, settings.now],
+    );
+    return;
+  }
   const identity = await resolveIdentity(query, agentId, channel, { sender: recipient }, settings.now);
   const conversation = await openConversation(query, {
     agentId,

@@ -245,9 +245,35 @@ export function cloudApiErrorCases(fake: () => FakeCloudApi): ContractSpec['erro
       expect: { retryable: true },
     },
     {
-      name: '500 generic',
+      name: '1 unknown error',
       inject: fail(500, 1, 'An unknown error occurred'),
-      expect: { retryable: true, code: 'http_500' },
+      expect: { retryable: true, code: 'provider_error' },
+    },
+    {
+      name: '613 call rate, as a 400',
+      inject: fail(400, 613, 'Calls to this api have exceeded the rate limit.'),
+      expect: { retryable: true, code: 'rate_limited' },
+    },
+    {
+      name: '502 HTML page from a proxy',
+      inject: () =>
+        fake().failNext({
+          status: 502,
+          code: 0,
+          title: '',
+          raw: { body: '<html><body>502 Bad Gateway</body></html>', contentType: 'text/html' },
+        }),
+      expect: { retryable: true, code: 'http_502' },
+    },
+    {
+      name: '132015 template paused',
+      inject: fail(400, 132015, 'Template is paused'),
+      expect: { retryable: false, code: 'template_error' },
+    },
+    {
+      name: '10 permission denied',
+      inject: fail(403, 10, 'Permission denied'),
+      expect: { retryable: false, code: 'permission_denied' },
     },
     {
       name: '131047 synchronously',

@@ -7,7 +7,8 @@ import { errorBody, type GraphFailure, GraphError, validateMessages } from './fa
 /**
  * The WhatsApp Cloud API behaviour the fake Graph API (Meta) and the fake 360dialog share, on 127.0.0.1
  * (providers.md §3, §4): POST /messages with Meta's validation and error bodies, wamid minting, mark-read and
- * typing, media upload / retrieve / download with credential checks, injectable failures (130429, 131056…),
+ * typing, media upload / retrieve / download with credential checks, injectable failures (130429, 131056…, with
+ * a Retry-After header or a proxy's non-JSON body),
  * an injectable 24-hour rule (131047 as a `failed` status webhook, or synchronously), and a webhook emitter that
  * batches changes, serializes like Meta (non-ASCII and `/` escaped), authenticates each body the provider's way
  * and retries on non-2xx. Every call is recorded. Subclasses add routes and the credential rules.
@@ -155,7 +156,20 @@ export abstract class FakeCloudApi {
           ? error.failure
           : { status: 500, code: 1, title: 'An unknown error occurred' };
       record(failure.status, safeJson(body));
-      this.answer(res, failure.status, errorBody(failure));
+      if (failure.raw) {
+        res.writeHead(failure.status, {
+          'content-type': failure.raw.contentType,
+          ...(failure.retryAfter ? { 'retry-after': failure.retryAfter } : {}),
+        });
+        res.end(failure.raw.body);
+        return;
+      }
+      this.answer(
+        res,
+        failure.status,
+        errorBody(failure),
+        failure.retryAfter ? { 'retry-after': failure.retryAfter } : {},
+      );
     }
   }
 
@@ -164,8 +178,8 @@ export abstract class FakeCloudApi {
     return errorBody(failure);
   }
 
-  private answer(res: ServerResponse, status: number, body: unknown) {
-    res.writeHead(status, { 'content-type': 'application/json' });
+  private answer(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end(JSON.stringify(body));
   }
 

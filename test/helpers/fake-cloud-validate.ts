@@ -3,8 +3,18 @@
  * 360dialog (providers.md §3.2, §3.6): Meta's error codes for missing or invalid parameters and per-type limits.
  */
 
-/** A Meta error as the fake answers it: HTTP status, code, title and details. */
-export type GraphFailure = { status: number; code: number; title: string; details?: string };
+/**
+ * A Meta error as the fake answers it: HTTP status, code, title and details; optionally a Retry-After header,
+ * or a raw body instead of Meta's JSON (a proxy's HTML page, an empty body).
+ */
+export type GraphFailure = {
+  status: number;
+  code: number;
+  title: string;
+  details?: string;
+  retryAfter?: string;
+  raw?: { body: string; contentType: string };
+};
 
 export class GraphError extends Error {
   readonly failure: GraphFailure;

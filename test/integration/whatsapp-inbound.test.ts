@@ -238,6 +238,61 @@ describe('inbound message types', () => {
   });
 });
 
+describe('edits Meta cannot show, and first opens', () => {
+  it('records an `unsupported` edit without a turn, and answers request_welcome', async () => {
+    fake.webhook.url = agentUrl(agentA);
+    const waId = newUser();
+    const say = (message: Record<string, unknown>) =>
+      fake.emitChanges([{ value: fake.messageValue(message, { waId, name: 'Ana' }) }]);
+    const sentTo = () => fake.sent.filter((m) => m.to === waId);
+
+    // Opening the chat for the first time (welcome messages enabled): stored, and the agent greets.
+    expect(await say({ type: 'request_welcome' })).toBe(200);
+    await eventually(() => sentTo()[0]);
+    expect(turns.some((t) => t.pending.some((m) => m.content === '[opened the chat]'))).toBe(true);
+
+    // Meta's edit webhook is paused: the edit arrives as `unsupported` (131051), with no original id.
+    expect(
+      await say({
+        type: 'unsupported',
+        unsupported: { type: 'edit' },
+        errors: [
+          {
+            code: 131051,
+            title: 'Message type unknown',
+            message: 'Message type unknown',
+            error_data: { details: 'Message type is currently not supported.' },
+          },
+        ],
+      }),
+    ).toBe(200);
+    // The conversation's metadata names the kind Meta could not show, not just "unsupported".
+    const [conversation] = await eventually(async () => {
+      const found = await app.database.query<{ channel_metadata: Record<string, any> }>(
+        `select channel_metadata from conversations where agent_id = $1 and user_identifier = $2`,
+        [agentA, `whatsapp:${waId}`],
+      );
+      return found[0]?.channel_metadata.unsupported ? found : undefined;
+    });
+    expect(conversation?.channel_metadata.unsupported).toEqual({
+      type: 'edit',
+      errors: [{ code: 131051, title: 'Message type unknown' }],
+    });
+    expect(await say({ type: 'text', text: { body: 'are you there?' } })).toBe(200);
+    await eventually(() => sentTo()[1]);
+    const rows = (await rowsOf(agentA, waId)).filter((r) => r.role === 'user');
+    expect(rows.map((r) => r.content)).toEqual([
+      '[opened the chat]',
+      '[unsupported message: edit]',
+      'are you there?',
+    ]);
+    // Recorded as handled, never put before the agent, and nothing sent for it.
+    expect(rows[1]?.answered_at).not.toBeNull();
+    expect(turns.some((t) => t.pending.some((m) => m.content === '[unsupported message: edit]'))).toBe(false);
+    expect(sentTo()).toHaveLength(2);
+  });
+});
+
 describe('odd elements in one batch', () => {
   it('stores every message beside an out-of-range timestamp and leaves a group message unanswered', async () => {
     fake.webhook.url = agentUrl(agentA);
@@ -395,5 +450,35 @@ describe('coexistence echoes', () => {
       false,
     );
     expect(fake.sent.filter((m) => m.to === waId)).toEqual([]);
+
+    // The human edits, then deletes, that message in the Business app: the echoed row follows.
+    const change = (id: string, type: string, body: Record<string, unknown>) => ({
+      message_echoes: [
+        {
+          from: '15550000001',
+          to: waId,
+          id,
+          timestamp: String(Math.floor(Date.now() / 1000)),
+          type,
+          [type]: { original_message_id: `wamid.ECHO${waId}`, ...body },
+        },
+      ],
+    });
+    const humanRow = async () => (await rowsOf(agentA, waId)).filter((r) => r.role === 'human');
+    const edit = change(`wamid.EDIT${waId}`, 'edit', {
+      message: { type: 'text', text: { body: 'Hi, this is Sam from the shop (Mon–Fri)' } },
+    });
+    expect(await fake.emitChanges([{ value: edit, field: 'smb_message_echoes' }])).toBe(200);
+    await eventually(async () => {
+      const rows = await humanRow();
+      return rows[0]?.content === 'Hi, this is Sam from the shop (Mon–Fri)' ? rows : undefined;
+    });
+    const revoke = change(`wamid.REVOKE${waId}`, 'revoke', {});
+    expect(await fake.emitChanges([{ value: revoke, field: 'smb_message_echoes' }])).toBe(200);
+    const rows = await eventually(async () => {
+      const all = await humanRow();
+      return all[0]?.content === '[deleted]' ? all : undefined;
+    });
+    expect(rows).toHaveLength(1);
   });
 });

@@ -367,4 +367,101 @@ describe('provider errors on send', () => {
       1,
     );
   });
+
+  /** The reply row of `waId` once its first send attempt is recorded (queued for a retry, or failed). */
+  async function attempted(waId: string) {
+    return eventually(async () => {
+      const [row] = await app.database.query<{
+        status: string;
+        error_code: string | null;
+        error_message: string | null;
+        attempts: number;
+        next_attempt_at: Date | null;
+      }>(
+        `select m.status, m.error_code, m.error_message, m.attempts, m.next_attempt_at
+         from messages m join conversations c on c.id = m.conversation_id
+         where c.agent_id = $1 and c.user_identifier = $2 and m.direction = 'outbound' order by m.seq limit 1`,
+        [agentId, `whatsapp:${waId}`],
+      );
+      return row && row.attempts > 0 ? row : undefined;
+    });
+  }
+  const sendsTo = (waId: string) =>
+    fake.calls.filter((c) => c.body?.to === waId && c.path.endsWith('/messages'));
+
+  it('fails token, permission and template errors at once with a clear code, storing no credential or URL', async () => {
+    const cases = [
+      { failure: { status: 401, code: 190, title: 'Error validating access token' }, code: 'unauthorized' },
+      { failure: { status: 403, code: 10, title: 'Permission denied' }, code: 'permission_denied' },
+      { failure: { status: 400, code: 132015, title: 'Template is paused' }, code: 'template_error' },
+      { failure: { status: 400, code: 131053, title: 'Media upload error' }, code: 'media_upload_failed' },
+      {
+        failure: {
+          status: 400,
+          code: 100,
+          title: 'Invalid parameter',
+          // A proxy or Meta echoing parts of the request: neither the token nor a signed link may be stored.
+          details: `Param image['link'] https://files.example.com/a.png?sig=s3cr3t is invalid (token ${ACCESS_TOKEN})`,
+        },
+        code: 'invalid_parameter',
+      },
+    ];
+    for (const { failure, code } of cases) {
+      const waId = newUser();
+      fake.failNext(failure);
+      await say(waId, { type: 'text', text: { body: `fail with ${failure.code}` } });
+      const row = await attempted(waId);
+      expect(row, String(failure.code)).toMatchObject({ status: 'failed', error_code: code, attempts: 1 });
+      expect(row.error_message).not.toContain(ACCESS_TOKEN);
+      expect(row.error_message).not.toContain('s3cr3t');
+      expect(sendsTo(waId)).toHaveLength(1);
+    }
+  });
+
+  // Last: the retried send that succeeds here releases the account's other backoffs.
+  it('schedules a retry for rate limits, transient errors and proxy pages, honouring Retry-After', async () => {
+    // 613: the Graph API's call-rate limit, answered as a 400.
+    const limited = newUser();
+    fake.failNext({ status: 400, code: 613, title: 'Calls to this api have exceeded the rate limit.' });
+    await say(limited, { type: 'text', text: { body: 'rate limit me' } });
+    const rateLimited = await attempted(limited);
+    expect(rateLimited).toMatchObject({ status: 'queued', error_code: 'rate_limited', attempts: 1 });
+    expect(new Date(rateLimited.next_attempt_at!).getTime() - Date.now()).toBeGreaterThan(50_000);
+
+    // 131016: Meta's "service unavailable".
+    const unavailable = newUser();
+    fake.failNext({ status: 500, code: 131016, title: 'Service unavailable' });
+    await say(unavailable, { type: 'text', text: { body: 'try later' } });
+    expect(await attempted(unavailable)).toMatchObject({
+      status: 'queued',
+      error_code: 'provider_unavailable',
+      attempts: 1,
+    });
+
+    // A proxy's HTML 503 with Retry-After: retried no sooner than it asks, and no HTML in the stored error.
+    const proxied = newUser();
+    fake.failNext({
+      status: 503,
+      code: 0,
+      title: '',
+      retryAfter: '120',
+      raw: {
+        body: '<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>',
+        contentType: 'text/html',
+      },
+    });
+    await say(proxied, { type: 'text', text: { body: 'behind a proxy' } });
+    const waiting = await attempted(proxied);
+    expect(waiting).toMatchObject({ status: 'queued', error_code: 'http_503' });
+    expect(waiting.error_message).not.toContain('<');
+    expect(new Date(waiting.next_attempt_at!).getTime() - Date.now()).toBeGreaterThan(115_000);
+
+    // An empty 502 without Retry-After: retried after the ordinary backoff, then sent.
+    const empty = newUser();
+    fake.failNext({ status: 502, code: 0, title: '', raw: { body: '', contentType: 'text/plain' } });
+    await say(empty, { type: 'text', text: { body: 'empty gateway' } });
+    const sent = await eventually(() => sentTo(empty)[0], 20_000);
+    expect(sent.type).toBe('text');
+    expect(sendsTo(empty)).toHaveLength(2);
+  });
 });

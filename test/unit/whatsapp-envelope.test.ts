@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { InboundMessageEvent } from '../../src/channels/types.ts';
 import { parseCloudEnvelope, phoneNumberIdsOf } from '../../src/channels/whatsapp/envelope.ts';
 
 /** Cloud API webhook variants from providers.md §3.4 and §13 (BSUIDs, system changes, edits, echoes…). */
@@ -169,6 +170,75 @@ describe('Cloud API envelope', () => {
     expect(flow).toMatchObject({ text: 'Sent', metadata: { flow_response: '{"size":"XL"}' } });
   });
 
+  it('records an edit Meta delivers as `unsupported` without answering it, labelled with its real kind', () => {
+    // Meta's edit webhook is paused (edit reference, 2026-06): an edit arrives as `unsupported` + 131051.
+    const unsupported = (id: string, kind: string, code = 131051, title = 'Message type unknown') => ({
+      from: '4915112345678',
+      id,
+      timestamp: '1767225600',
+      errors: [
+        { code, title, message: title, error_data: { details: 'Message type is currently not supported.' } },
+      ],
+      type: 'unsupported',
+      unsupported: { type: kind },
+    });
+    const payload = body({
+      value: {
+        contacts: [{ profile: { name: 'Lena Park' }, wa_id: '4915112345678' }],
+        messages: [
+          unsupported('wamid.U1', 'edit'),
+          unsupported('wamid.U2', 'poll_update'),
+          unsupported('wamid.U3', 'poll_creation'),
+          unsupported('wamid.U4', 'media_placeholder', 131060, 'This message is currently unavailable.'),
+        ],
+      },
+    });
+    const [edit, vote, poll, unavailable] = parseCloudEnvelope(payload) as InboundMessageEvent[];
+    expect(edit).toMatchObject({
+      kind: 'message',
+      providerMessageId: 'wamid.U1',
+      text: '[unsupported message: edit]',
+      noReply: expect.any(String),
+      metadata: {
+        unsupported: { type: 'edit', errors: [{ code: 131051, title: 'Message type unknown' }] },
+      },
+    });
+    expect(edit?.editOf).toBeUndefined();
+    expect(vote).toMatchObject({
+      noReply: expect.any(String),
+      metadata: { unsupported: { type: 'poll_update' } },
+    });
+    // Something new the person sent that the API cannot show: still answered (the agent can ask for it again).
+    expect(poll).toMatchObject({ text: '[unsupported message: poll_creation]' });
+    expect(poll?.noReply).toBeUndefined();
+    expect(poll?.metadata?.unsupported).toEqual({
+      type: 'poll_creation',
+      errors: [{ code: 131051, title: 'Message type unknown' }],
+    });
+    expect(unavailable?.noReply).toBeUndefined();
+    expect(unavailable?.metadata?.unsupported).toMatchObject({ type: 'media_placeholder' });
+  });
+
+  it('records request_welcome (the person opened the chat) as a message to answer', () => {
+    const payload = body({
+      value: {
+        contacts: [{ profile: { name: 'Lena Park' }, wa_id: '4915112345678' }],
+        messages: [
+          { from: '4915112345678', id: 'wamid.W', timestamp: '1767225600', type: 'request_welcome' },
+        ],
+      },
+    });
+    const [welcome] = parseCloudEnvelope(payload) as InboundMessageEvent[];
+    expect(welcome).toMatchObject({
+      kind: 'message',
+      eventId: 'wamid.W',
+      text: '[opened the chat]',
+      sender: { platformUserId: '4915112345678', displayName: 'Lena Park' },
+      metadata: { request_welcome: true },
+    });
+    expect(welcome?.noReply).toBeUndefined();
+  });
+
   it('reads statuses sent to a user id, played statuses, and failed statuses with code and title', () => {
     const payload = body({
       value: {
@@ -255,6 +325,46 @@ describe('Cloud API envelope', () => {
         text: '[photo]',
         recipient: { platformUserId: 'US.77', chatId: 'US.77' },
         attachments: [{ type: 'image', ref: '55', mime_type: 'image/jpeg' }],
+      }),
+    ]);
+  });
+
+  it('reads edits and revokes in the echo stream as changes to the echoed message', () => {
+    const echo = (id: string, change: Record<string, unknown>) => ({
+      from: '15550783881',
+      to: '4915112345678',
+      id,
+      timestamp: '1767225660',
+      ...change,
+    });
+    const payload = body({
+      field: 'smb_message_echoes',
+      value: {
+        message_echoes: [
+          echo('wamid.EE', {
+            type: 'edit',
+            edit: {
+              original_message_id: 'wamid.E1',
+              message: { type: 'text', text: { body: 'Human reply, fixed' } },
+            },
+          }),
+          echo('wamid.ER', { type: 'revoke', revoke: { original_message_id: 'wamid.E2' } }),
+          echo('wamid.EX', { type: 'revoke', revoke: {} }),
+        ],
+      },
+    });
+    expect(parseCloudEnvelope(payload)).toEqual([
+      expect.objectContaining({
+        kind: 'echo',
+        eventId: 'echo:wamid.EE',
+        editOf: 'wamid.E1',
+        text: 'Human reply, fixed',
+      }),
+      expect.objectContaining({
+        kind: 'echo',
+        eventId: 'echo:wamid.ER',
+        editOf: 'wamid.E2',
+        text: '[deleted]',
       }),
     ]);
   });

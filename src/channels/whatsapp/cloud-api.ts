@@ -33,21 +33,62 @@ export const isHttpsHost = (url: URL, host: string): boolean =>
   url.protocol === 'https:' && url.hostname === host && !url.port;
 
 type ErrorBody = {
-  error?: { message?: string; code?: number; error_data?: { details?: string } } | string;
-  meta?: { developer_message?: string; http_code?: number };
+  error?: { message?: unknown; code?: unknown; error_data?: { details?: unknown } } | string;
+  meta?: { developer_message?: unknown; http_code?: number };
 };
 
+/** Longest provider text kept in an error (it is stored on the failed message). */
+const DETAILS_MAX = 500;
+
+/** Retry-After as seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3); undefined when absent or unreadable. */
+export function retryAfterSeconds(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d{1,6}$/.test(value.trim())) return Number(value.trim());
+  const at = /[a-z]/i.test(value) ? Date.parse(value) : Number.NaN;
+  return Number.isFinite(at) ? Math.min(999_999, Math.max(0, Math.ceil((at - now) / 1000))) : undefined;
+}
+
+/**
+ * Provider text fit for an error message: no URL (a media link may carry a signature), none of the credential
+ * `secrets` (a proxy may echo the request), bounded length.
+ */
+export function safeDetails(text: string, secrets: readonly string[] = []): string {
+  let safe = text;
+  for (const secret of secrets) {
+    for (const part of secret.split(/\s+/)) if (part.length >= 8) safe = safe.replaceAll(part, '[redacted]');
+  }
+  safe = safe
+    .replace(/\b(?:https?|wss?):\/\/\S+/gi, '[url]')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return safe.length > DETAILS_MAX ? `${safe.slice(0, DETAILS_MAX)}…` : safe;
+}
+
 /** Meta's error object (providers.md §3.3), or 360dialog's own shapes, as a CloudApiError. */
-export function errorFrom(status: number, body: ErrorBody, retryAfter: string | null): CloudApiError {
-  const seconds = retryAfter && /^\d{1,6}$/.test(retryAfter) ? Number(retryAfter) : undefined;
+export function errorFrom(
+  status: number,
+  body: ErrorBody,
+  retryAfter: string | null,
+  secrets: readonly string[] = [],
+): CloudApiError {
+  const seconds = retryAfterSeconds(retryAfter);
   const { error, meta } = body;
   if (error && typeof error === 'object') {
-    const details = error.error_data?.details ?? error.message ?? `HTTP ${status}`;
-    return new CloudApiError(status, Number(error.code ?? 0), details, seconds);
+    const details = textOf(error.error_data?.details) ?? textOf(error.message) ?? `HTTP ${status}`;
+    return new CloudApiError(status, codeOf(error.code), safeDetails(details, secrets), seconds);
   }
-  const text = typeof error === 'string' ? error : (meta?.developer_message ?? `HTTP ${status}`);
-  return new CloudApiError(status, 0, text, seconds);
+  const text = textOf(error) ?? textOf(meta?.developer_message) ?? `HTTP ${status}`;
+  return new CloudApiError(status, 0, safeDetails(text, secrets), seconds);
 }
+
+const textOf = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.trim() !== '' ? value : undefined;
+
+/** Meta's numeric code (sometimes sent as a string); 0 when there is none. */
+const codeOf = (value: unknown): number => {
+  const code = Number(value ?? 0);
+  return Number.isSafeInteger(code) && code > 0 ? code : 0;
+};
 
 /** One JSON call to the Cloud API; returns the parsed body or throws CloudApiError (status 0 = no answer). */
 export async function callCloudApi<T>(
@@ -69,7 +110,9 @@ export async function callCloudApi<T>(
     const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
     throw new CloudApiError(0, 0, `network error (${reason})`);
   }
-  const parsed = (await response.json().catch(() => ({}))) as T & ErrorBody;
+  // A proxy's HTML page, an empty body or a bare JSON value reads as no body at all.
+  const json: unknown = await response.json().catch(() => undefined);
+  const parsed = (json !== null && typeof json === 'object' ? json : {}) as T & ErrorBody;
   if (response.ok && !(parsed.error && typeof parsed.error === 'object')) return parsed;
-  throw errorFrom(response.status, parsed, response.headers.get('retry-after'));
+  throw errorFrom(response.status, parsed, response.headers.get('retry-after'), Object.values(api.headers));
 }

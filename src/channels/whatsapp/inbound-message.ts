@@ -107,7 +107,24 @@ function mediaAttachment(type: string, media: Obj): AttachmentMeta {
   };
 }
 
-type Content = { text: string; attachments?: AttachmentMeta[]; metadata?: Obj };
+type Content = { text: string; attachments?: AttachmentMeta[]; metadata?: Obj; noReply?: string };
+
+/**
+ * `unsupported.type` values that act on an earlier message instead of saying something new (Meta delivers edits
+ * as `unsupported` while its edit webhook is paused): recorded, never answered.
+ */
+const UNSUPPORTED_ACTIONS = new Set(['edit', 'poll_update', 'pin', 'keep_in_chat']);
+
+/** An `unsupported` message: labelled with the kind Meta names in `unsupported.type`, with its errors. */
+function unsupportedContent(message: Obj, type: string): Content {
+  const kind = str(obj(message.unsupported)?.type) ?? str(obj(message[type])?.type);
+  const errors = objects(message.errors, 5).map((e) => ({ code: e.code, title: e.title }));
+  return {
+    text: `[unsupported message${kind ? `: ${kind}` : ''}]`,
+    metadata: { unsupported: { type: kind ?? type, ...(errors.length ? { errors } : {}) } },
+    ...(kind && UNSUPPORTED_ACTIONS.has(kind) ? { noReply: `WhatsApp ${kind} it cannot show` } : {}),
+  };
+}
 
 /** What a message says and carries, by type; undefined for types that are not a message from the person. */
 export function contentOf(message: Obj): Content | undefined {
@@ -166,13 +183,10 @@ export function contentOf(message: Obj): Content | undefined {
     };
   }
   if (type === 'order' && body) return { text: str(body.text) ?? '[order]', metadata: { order: body } };
-  if (type === 'request_welcome' || type === 'system' || type === 'edit' || type === 'revoke')
-    return undefined;
-  const errors = objects(message.errors, 5).map((e) => ({ code: e.code, title: e.title }));
-  return {
-    text: `[unsupported message${str(body?.type) ? `: ${str(body?.type)}` : ''}]`,
-    metadata: { unsupported: { type, ...(errors.length ? { errors } : {}) } },
-  };
+  // The person opened the chat for the first time (welcome messages enabled): the agent greets them.
+  if (type === 'request_welcome') return { text: '[opened the chat]', metadata: { request_welcome: true } };
+  if (type === 'system' || type === 'edit' || type === 'revoke') return undefined;
+  return unsupportedContent(message, type);
 }
 
 /** Reply, forward and ad-referral details kept on the conversation. */
@@ -222,6 +236,20 @@ function systemEvent(message: Obj, id: string): InboundEvent | undefined {
   };
 }
 
+/**
+ * An `edit` (`edit.original_message_id` + the new `edit.message`) or `revoke` (`revoke.original_message_id`) as
+ * the new text of the original message; undefined for other types, or null without an original id.
+ */
+function editOf(message: Obj): { text: string; editOf: string } | null | undefined {
+  const type = str(message.type);
+  if (type !== 'edit' && type !== 'revoke') return undefined;
+  const change = obj(message[type]);
+  const original = str(change?.original_message_id);
+  if (!original) return null;
+  const edited = type === 'edit' ? contentOf(obj(change?.message) ?? {}) : undefined;
+  return { text: edited?.text ?? '[deleted]', editOf: original };
+}
+
 /** One `messages[]` element → a message, an edit, an identity change, or nothing. */
 export function messageEvent(message: Obj, contacts: Obj[]): InboundEvent | undefined {
   const id = str(message.id);
@@ -242,13 +270,8 @@ export function messageEvent(message: Obj, contacts: Obj[]): InboundEvent | unde
     sender,
     ...(sentAt ? { sentAt } : {}),
   };
-  if (type === 'edit' || type === 'revoke') {
-    const change = obj(message[type]);
-    const original = str(change?.original_message_id);
-    if (!original) return undefined;
-    const edited = type === 'edit' ? contentOf(obj(change?.message) ?? {}) : undefined;
-    return { ...base, text: edited?.text ?? '[deleted]', editOf: original };
-  }
+  const change = editOf(message);
+  if (change !== undefined) return change ? { ...base, ...change } : undefined;
   const content = contentOf(message);
   if (!content) return undefined;
   const groupId = str(message.group_id);
@@ -257,6 +280,7 @@ export function messageEvent(message: Obj, contacts: Obj[]): InboundEvent | unde
     text: content.text,
     ...(content.attachments?.length ? { attachments: content.attachments } : {}),
     // A group message (Groups API) is kept, but never answered in a private chat with its author.
+    ...(content.noReply ? { noReply: content.noReply } : {}),
     ...(groupId ? { noReply: 'WhatsApp group message', messageMetadata: { group_id: groupId } } : {}),
     metadata: {
       ...identityMetadata(sender, ids.waId, ids.userId),
@@ -267,11 +291,15 @@ export function messageEvent(message: Obj, contacts: Obj[]): InboundEvent | unde
   return event;
 }
 
-/** One `message_echoes[]` element (coexistence: the business typed it in the WhatsApp Business app). */
+/**
+ * One `message_echoes[]` element (coexistence: the business typed it in the WhatsApp Business app). An edit or
+ * revoke there (same shape as the user's) changes the echoed message it names.
+ */
 export function echoEvent(echo: Obj): InboundEchoEvent | undefined {
   const id = str(echo.id);
   const recipient = senderOf({ waId: waIdOf(echo.to), userId: str(echo.to_user_id) }, undefined);
-  const content = contentOf(echo);
+  const change = editOf(echo);
+  const content = change === undefined ? contentOf(echo) : change;
   if (!id || !recipient || !content) return undefined;
   const sentAt = isoOf(echo.timestamp);
   return {
@@ -280,7 +308,8 @@ export function echoEvent(echo: Obj): InboundEchoEvent | undefined {
     providerMessageId: id,
     recipient,
     text: content.text,
-    ...(content.attachments?.length ? { attachments: content.attachments } : {}),
+    ...('attachments' in content && content.attachments?.length ? { attachments: content.attachments } : {}),
+    ...(change ? { editOf: change.editOf } : {}),
     ...(sentAt ? { sentAt } : {}),
   };
 }
