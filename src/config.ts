@@ -108,6 +108,7 @@ const envSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']),
   DATABASE_POOL_MAX: int(10, 2, 200),
   DATABASE_PREPARED_STATEMENTS: bool(true),
+  DATABASE_STARTUP_WAIT_MS: int(60_000, 0, 3_600_000),
   PUBLIC_URL: url(['http:', 'https:']),
   TELEGRAM_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://api.telegram.org'),
   META_GRAPH_API_ROOT: url(['http:', 'https:']).transform((v) => v ?? 'https://graph.facebook.com'),

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { DataDirLockedError } from './db/data-dir-lock.ts';
+import { startWhenDatabaseIsUp } from './db/startup-wait.ts';
 import { createLogger, flushLogger } from './logger.ts';
 import { startServer } from './server.ts';
 
@@ -18,7 +19,11 @@ async function main(): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL);
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
-    server = await startServer(config, logger);
+    // PostgreSQL may be restarting or not up yet: wait for it (DATABASE_STARTUP_WAIT_MS) rather than exit.
+    server = await startWhenDatabaseIsUp(() => startServer(config, logger), {
+      waitMs: config.DATABASE_URL ? config.DATABASE_STARTUP_WAIT_MS : 0,
+      logger,
+    });
   } catch (err) {
     logger.fatal({ err }, 'start-up failed');
     await flushLogger(logger);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { ImapFlow } from 'imapflow';
 import { eventually } from './loopback-peer.ts';
+import { freePort } from './free-port.ts';
 
 /**
  * Debian's Dovecot as a throwaway IMAP server on 127.0.0.1 (recipe: /work/shared/reference/test-peers.md): one
@@ -46,14 +47,6 @@ export type Dovecot = {
   /** Stops it and removes every file. */
   close(): Promise<void>;
 };
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function config(dir: string, port: number): string {
   return `protocols = imap

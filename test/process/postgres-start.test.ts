@@ -1,9 +1,11 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listeningUrl, spawnServer } from '../helpers/process.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { listeningUrl, spawnServer, waitFor } from '../helpers/process.ts';
 import { scratchDatabase } from '../helpers/database.ts';
 
 const adminUrl = process.env.TEST_DATABASE_URL;
@@ -43,6 +45,62 @@ describe.runIf(adminUrl)('npm start on PostgreSQL', () => {
     } finally {
       for (const s of servers) s.child.kill('SIGKILL');
       for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('waits for a database that is not up yet instead of exiting, and serves once it is', async () => {
+    // A port with nothing behind it (refused), then a TCP relay to the real server on that port.
+    const port = await freePort();
+    const target = new URL(databaseUrl);
+    const relayedUrl = new URL(databaseUrl);
+    relayedUrl.port = String(port);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-pg-wait-'));
+    const server = spawnServer({
+      DATA_DIR: dir,
+      DATABASE_URL: relayedUrl.toString(),
+      JWT_SECRET: 'x'.repeat(40),
+      DATABASE_STARTUP_WAIT_MS: '120000',
+    });
+    const relay = net.createServer((socket) => {
+      const upstream = net.connect(Number(target.port || 5432), target.hostname);
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    try {
+      // Refused at least once (logged), still running: then the database comes up.
+      await waitFor('a start-up retry', () => {
+        if (server.child.exitCode !== null) throw new Error(`server exited: ${server.stderr()}`);
+        return server.stdout().includes('database unavailable at start-up');
+      });
+      expect(server.child.exitCode).toBeNull();
+      await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve));
+      const url = await listeningUrl(server);
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    } finally {
+      server.child.kill('SIGKILL');
+      relay.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 1 once the wait is over', async () => {
+    const closedUrl = new URL(databaseUrl);
+    closedUrl.port = String(await freePort());
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-pg-wait-'));
+    const server = spawnServer({
+      DATA_DIR: dir,
+      DATABASE_URL: closedUrl.toString(),
+      JWT_SECRET: 'x'.repeat(40),
+      DATABASE_STARTUP_WAIT_MS: '1500',
+    });
+    try {
+      expect(await server.exited).toBe(1);
+      expect(server.stderr()).toContain('PostgreSQL refused the connection at DATABASE_URL');
+      expect(server.stdout()).toContain('database unavailable at start-up');
+    } finally {
+      server.child.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
