@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { readInboundMail } from '../../src/channels/email/inbound.ts';
 import { extractAttachment } from '../../src/channels/email/attachment.ts';
 import { deliveryReport } from '../../src/channels/email/dsn.ts';
 import { mailDedupeKey, normalizeMessageId } from '../../src/channels/email/headers.ts';
@@ -7,6 +8,7 @@ import { noiseReason } from '../../src/channels/email/noise.ts';
 import { parseEmail } from '../../src/channels/email/parse.ts';
 import { replyText } from '../../src/channels/email/reply-text.ts';
 import { replySubject, threadSubject } from '../../src/channels/email/subject.ts';
+import { fixtureResolver } from '../helpers/dns-zone.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/email/${name}`, import.meta.url));
 const parsed = (name: string) => parseEmail(fixture(name));
@@ -43,6 +45,55 @@ describe('quoted replies: only the new text', () => {
     expect(replyText('Danke\n\nAm So., 29. Nov. 2026 um 10:01 Uhr schrieb Shop <s@shop.example>:\n> x')).toBe(
       'Danke',
     );
+  });
+});
+
+describe('quoted replies: shapes the first rules missed', () => {
+  const outlookBlock = (labels: [string, string, string, string]) =>
+    `My new words.\n\n${labels[0]}: Shop <support@shop.example>\n${labels[1]}: 28.11.2026 16:00\n` +
+    `${labels[2]}: Luis <luis@x.example>\n${labels[3]}: Order\n\nOld quoted text.`;
+
+  it.each([
+    ['pt', ['De', 'Enviado', 'Para', 'Assunto']],
+    ['ru', ['От', 'Отправлено', 'Кому', 'Тема']],
+    ['ja', ['差出人', '送信日時', '宛先', '件名']],
+    ['zh', ['发件人', '发送时间', '收件人', '主题']],
+    ['zh-Hant', ['寄件者', '寄件日期', '收件者', '主旨']],
+    ['pl', ['Od', 'Wysłano', 'Do', 'Temat']],
+    ['sv', ['Från', 'Skickat', 'Till', 'Ämne']],
+  ] as const)('cuts a %s Outlook header block', (_, labels) => {
+    expect(replyText(outlookBlock([...labels]))).toBe('My new words.');
+    expect(replyText(outlookBlock([...labels]).replace(/: /g, '： '))).toBe('My new words.');
+  });
+
+  it.each([
+    ['it', 'Il giorno sab 28 nov 2026 alle ore 16:00 Shop <support@shop.example> ha scritto:'],
+    ['ja', '2026年11月28日(土) 16:00 Shop Support <support@shop.example>:'],
+    ['ru', 'сб, 28 нояб. 2026 г. в 16:00, Shop Support <support@shop.example>:'],
+    ['ru Thunderbird', '28.11.2026 16:00, Shop Support пишет:'],
+    ['zh', 'Shop Support <support@shop.example> 于2026年11月28日周六 16:00写道：'],
+  ])('cuts a %s attribution above the quote', (_, attribution) => {
+    expect(replyText(`Thanks, Friday is fine.\n\n${attribution}\n\n> When should we ship?\n> Shop`)).toBe(
+      'Thanks, Friday is fine.',
+    );
+  });
+
+  it('keeps a line ending in an address and a colon when no quote follows it', () => {
+    expect(replyText('Please write to our office <office@x.example>:\nMain Street 1')).toBe(
+      'Please write to our office <office@x.example>:\nMain Street 1',
+    );
+  });
+
+  it('an HTML-only Outlook reply loses the <hr> and the divRplyFwdMsg block', async () => {
+    const mail = await parsed('outlook-html-reply.eml');
+    expect(mail.text).toContain('Betreff: Order');
+    expect(replyText(mail.text)).toBe('Passt, danke.');
+  });
+
+  it('stays linear on a mail of many quoted lines ending in an unquoted one', () => {
+    const started = Date.now();
+    expect(replyText(`${'>\n'.repeat(100_000)}tail`)).toBe(`${'>\n'.repeat(100_000)}tail`.trim());
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 });
 
@@ -108,6 +159,23 @@ describe('loop and noise safety', () => {
       headers: new Map([...base.headers, [name, value]]),
     });
     expect(noiseReason(withHeader('auto-submitted', 'no'), OWN)).toBeUndefined();
+    const withSubject = (subject: string) => ({ ...base, subject });
+    for (const subject of [
+      'Automatic reply: Order #42',
+      'Out of Office: Order #42',
+      'Automatische Antwort: Order #42',
+      'Réponse automatique : Order #42',
+      'Respuesta automática: Order #42',
+      'Resposta automática: Order #42',
+      'Risposta automatica: Order #42',
+      'Automatisch antwoord: Order #42',
+      'Автоматический ответ: Order #42',
+      '自動応答: Order #42',
+      '自动回复: Order #42',
+    ]) {
+      expect(noiseReason(withSubject(subject), OWN), subject).toBe('auto_reply');
+    }
+    expect(noiseReason(withSubject('Re: Automatic reply: Order #42'), OWN)).toBeUndefined();
     expect(noiseReason(withHeader('auto-submitted', 'auto-generated'), OWN)).toBe('auto_submitted');
     expect(noiseReason(withHeader('x-autoreply', 'yes'), OWN)).toBe('auto_reply');
     expect(noiseReason(withHeader('precedence', 'bulk'), OWN)).toBe('bulk');
@@ -183,5 +251,39 @@ describe('threading helpers', () => {
     const mail = await parsed('gmail-reply.eml');
     expect(mail.inReplyTo).toBe('msg_01jexample@shop.example');
     expect(mail.references).toEqual(['CAF=first-42@mail.customer.example', 'msg_01jexample@shop.example']);
+  });
+  it('keeps every parent an In-Reply-To names, as the thread candidates', async () => {
+    const raw = Buffer.from(
+      'From: P <p@x.example>\r\nTo: support@shop.example\r\nSubject: Re: x\r\n' +
+        'In-Reply-To: <msg_01a@shop.example> <other-1@elsewhere.example>\r\n\r\nYes\r\n',
+    );
+    expect((await parseEmail(raw)).inReplyToIds).toEqual([
+      'msg_01a@shop.example',
+      'other-1@elsewhere.example',
+    ]);
+    const outcome = await readInboundMail(raw, {
+      rawMailId: 'rawmail_1',
+      settings: { from_email: OWN },
+      auth: { resolver: fixtureResolver({}) },
+    });
+    expect(outcome.events[0]).toMatchObject({
+      kind: 'message',
+      inReplyTo: ['msg_01a@shop.example', 'other-1@elsewhere.example'],
+    });
+  });
+});
+
+describe('bytes PostgreSQL refuses', () => {
+  it('drops NUL characters from the body, subject, sender name and file names', async () => {
+    const raw = Buffer.from(
+      'From: =?UTF-8?Q?Ann=00_Lee?= <ann@x.example>\r\nTo: support@shop.example\r\n' +
+        'Subject: =?UTF-8?Q?Hi=00there?=\r\nMIME-Version: 1.0\r\n' +
+        'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n' +
+        'Hello\0 world\r\n',
+    );
+    const mail = await parseEmail(raw);
+    expect(mail.text.trim()).toBe('Hello world');
+    expect(mail.subject).toBe('Hithere');
+    expect(mail.from).toEqual({ address: 'ann@x.example', name: 'Ann Lee' });
   });
 });
