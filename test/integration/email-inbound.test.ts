@@ -146,6 +146,30 @@ describe('what the agent sees', () => {
     expect(message.metadata.email.full_text.length).toBeGreaterThanOrEqual(expected.length);
   });
 
+  it('stores a mail whose body carries a NUL byte (PostgreSQL refuses it), without the NUL', async () => {
+    const raw = simpleMail({
+      from: 'Nul Sender <nul@customer.example>',
+      subject: 'Binary junk',
+      messageId: '<nul-1@customer.example>',
+      body: 'Where is\0 my order?',
+    });
+    expect((await postMail(app, ws.agentId, raw, { secret })).status).toBe(200);
+    expect((await contentOf('nul-1@customer.example')).content).toBe('Where is my order?');
+  });
+
+  it('records an out-of-office reply marked only by its subject, and does not answer it', async () => {
+    const raw = simpleMail({
+      from: 'Away Person <away@customer.example>',
+      subject: 'Automatische Antwort: Order #42',
+      messageId: '<oof-subject-1@customer.example>',
+      body: 'Ich bin bis 7. Dezember nicht im Büro.',
+    });
+    expect((await postMail(app, ws.agentId, raw, { secret })).status).toBe(200);
+    const message = await contentOf('oof-subject-1@customer.example');
+    expect(message.metadata.email.not_answered).toBe('auto_reply');
+    expect(answered).not.toContain('Ich bin bis 7. Dezember nicht im Büro.');
+  });
+
   it('lists attachments with a ref to the stored raw mail and part', async () => {
     expect((await postMail(app, ws.agentId, fixture('attachments.eml'), { secret })).status).toBe(200);
     const message = await contentOf('attach-1@customer.example');
