@@ -87,10 +87,8 @@ function messageEvent(
   const full = mail.text.slice(0, MAX_FULL_TEXT);
   const text = replyText(full).slice(0, MAX_REPLY_TEXT);
   const subject = threadSubject(mail.subject);
-  // Newest first: the direct parent, then the thread from its newest end.
-  const parents = [
-    ...new Set([...(mail.inReplyTo ? [mail.inReplyTo] : []), ...[...mail.references].reverse()]),
-  ];
+  // Newest first: the direct parents, then the thread from its newest end.
+  const parents = [...new Set([...mail.inReplyToIds, ...[...mail.references].reverse()])];
   const references = [...mail.references, ...(mail.messageId ? [mail.messageId] : [])].slice(-MAX_REFERENCES);
   return {
     kind: 'message',

@@ -8,6 +8,13 @@ const SYSTEM_LOCAL =
   /^(mailer-daemon|postmaster|noreply|no-reply|no_reply|do-not-reply|donotreply|bounces?)([+-].*)?$/i;
 
 /**
+ * Out-of-office subjects, for servers that mark them with no header (Exchange, older Outlook rules),
+ * localised: en, de, fr, es, pt, it, nl, sv, pl, ru, ja, zh.
+ */
+const AUTO_REPLY_SUBJECT =
+  /^(automatic reply|auto[- ]?reply|out of (the )?office|automatische antwort|abwesenheitsnotiz|réponse automatique|respuesta automática|fuera de la oficina|resposta automática|risposta automatica|automatisch antwoord|automatiskt svar|odpowiedź automatyczna|автоматический ответ|自動応答|自动回复|自動回覆)\s*[:：]/i;
+
+/**
  * Classifies a parsed mail: auto-replies, bulk and list mail, bounces, our own mail and system senders
  * are recorded but never answered, so two robots never talk to each other.
  */
@@ -27,6 +34,7 @@ export function noiseReason(mail: ParsedEmail, ownAddress: string): NoiseReason 
   if (precedence && /^(bulk|junk|list|auto_reply)$/.test(precedence)) {
     return precedence === 'list' ? 'list' : precedence === 'auto_reply' ? 'auto_reply' : 'bulk';
   }
+  if (AUTO_REPLY_SUBJECT.test(mail.subject)) return 'auto_reply';
   if (mail.headers.has('list-id') || mail.headers.has('list-unsubscribe')) return 'list';
   if (SYSTEM_LOCAL.test(local)) return 'noreply_sender';
   return undefined;
