@@ -57,7 +57,7 @@ export class PrivateCluster {
     ]);
   }
 
-  private pgctl(action: 'start' | 'restart' | 'stop', mode = 'fast'): void {
+  private pgctl(action: 'start' | 'stop', mode = 'fast'): void {
     const options = `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} -c max_connections=200`;
     this.run('pg_ctl', [
       '-D',
@@ -75,9 +75,14 @@ export class PrivateCluster {
     ]);
   }
 
-  /** A fast shutdown and start: every connection is cut, in-flight transactions roll back. */
-  restart(): void {
-    this.pgctl('restart');
+  /** A fast shutdown: every connection is cut, new ones are refused until `resume`. */
+  stop(): void {
+    this.pgctl('stop');
+  }
+
+  /** Starts the stopped server again. */
+  resume(): void {
+    this.pgctl('start');
   }
 
   destroy(): void {

@@ -1,7 +1,8 @@
 /**
  * `npm run chaos`: 3 Switchboard processes on one (private) PostgreSQL behind HAProxy, a steady load of signed
  * webhooks from providers that redeliver, and faults during the run: a random process SIGKILLed and restarted
- * every few seconds, PostgreSQL restarted once, the provider answering 429 and then 503 for a while. Then it
+ * every few seconds, PostgreSQL down for a few seconds once (a fourth process started meanwhile must wait for it
+ * and then serve), the provider answering 429 and then 503 for a while. Then it
  * checks that every acknowledged message was answered exactly once and in order, and that nothing is
  * half-written, and prints the figures. Bounded in time; exits 1 when an assertion fails.
  *
@@ -24,6 +25,8 @@ const SENDERS = Number(process.env.CHAOS_SENDERS ?? 20);
 const PROCESSES = 3;
 const KILL_EVERY_MS = 5_000;
 const PROVIDER_FAULT_MS = 3_000;
+/** How long PostgreSQL stays down in its fault. */
+const POSTGRES_DOWN_MS = 2_000;
 const DRAIN_LIMIT_MS = 120_000;
 const SECRET = 'chaos-loopback-secret-0123456789';
 
@@ -37,7 +40,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-type Fault = { kind: string; at: number; recoveredMs?: number };
+/** `from`: when recovery is measured from, when not `at` (PostgreSQL: the moment it is up again). */
+type Fault = { kind: string; at: number; from?: number; recoveredMs?: number };
 
 /** Time from `at` to the first event after it, or undefined when none came. */
 const firstAfter = (times: number[], at: number) => {
@@ -50,22 +54,24 @@ async function main(): Promise<number> {
   const cluster = new PrivateCluster(await freePort());
   const peer = await new ChaosPeer().start();
   const ports = await Promise.all(Array.from({ length: PROCESSES }, freePort));
-  const fleet = new Fleet(
-    ports,
-    {
-      DATABASE_URL: cluster.url,
-      DATABASE_POOL_MAX: '8',
-      JWT_SECRET: randomBytes(24).toString('hex'),
-      CHANNEL_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      LOOPBACK_CHANNEL_URL: peer.url,
-      LOOPBACK_CHANNEL_SECRET: SECRET,
-      TURN_DEBOUNCE_MS: 'loopback=0',
-      DELIVERY_MAX_ATTEMPTS: '20',
-      LOG_LEVEL: 'warn',
-      SHUTDOWN_TIMEOUT_MS: '5000',
-    },
-    dir,
-  );
+  const fleetEnv = {
+    DATABASE_URL: cluster.url,
+    DATABASE_POOL_MAX: '8',
+    JWT_SECRET: randomBytes(24).toString('hex'),
+    CHANNEL_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    LOOPBACK_CHANNEL_URL: peer.url,
+    LOOPBACK_CHANNEL_SECRET: SECRET,
+    TURN_DEBOUNCE_MS: 'loopback=0',
+    DELIVERY_MAX_ATTEMPTS: '20',
+    LOG_LEVEL: 'warn',
+    SHUTDOWN_TIMEOUT_MS: '5000',
+  };
+  const fleet = new Fleet(ports, fleetEnv, dir);
+  // Started while PostgreSQL is down; not behind the balancer.
+  const joinerDir = path.join(dir, 'joiner');
+  fs.mkdirSync(joinerDir);
+  const joiner = new Fleet([await freePort()], fleetEnv, joinerDir);
+  let joinerReadyMs: number | undefined;
   const balancer = new LoadBalancer(await freePort(), ports, dir);
   const faults: Fault[] = [];
   try {
@@ -100,9 +106,16 @@ async function main(): Promise<number> {
         restarts.push(Math.round(await fleet.start(victim)));
       }
     })();
-    const postgres = at(0.4).then(() => {
-      faults.push({ kind: 'postgres restart', at: performance.now() });
-      cluster.restart();
+    const postgres = at(0.4).then(async () => {
+      const fault: Fault = { kind: 'postgres restart', at: performance.now() };
+      faults.push(fault);
+      cluster.stop();
+      // A process starting now must wait for the database (DATABASE_STARTUP_WAIT_MS), not exit: start throws if it does.
+      const joining = joiner.start(0);
+      await sleep(POSTGRES_DOWN_MS);
+      cluster.resume();
+      fault.from = performance.now();
+      joinerReadyMs = Math.round(await joining);
     });
     const provider = at(0.6).then(async () => {
       peer.failFor('429', PROVIDER_FAULT_MS);
@@ -128,7 +141,7 @@ async function main(): Promise<number> {
     const acceptTimes = peer.accepted.map((s) => s.at);
     for (const fault of faults) {
       const times = fault.kind.startsWith('provider') ? acceptTimes : load.ackTimes;
-      const from = fault.kind === 'provider 503' ? fault.at + PROVIDER_FAULT_MS : fault.at;
+      const from = fault.kind === 'provider 503' ? fault.at + PROVIDER_FAULT_MS : (fault.from ?? fault.at);
       const recovered = firstAfter(times, from);
       if (recovered !== undefined) fault.recoveredMs = recovered;
     }
@@ -158,6 +171,7 @@ async function main(): Promise<number> {
       provider_deduplicated_resends: peer.resentKeys,
       sigkills: fleet.kills,
       restart_ready_ms: restarts,
+      started_while_postgres_down_ready_ms: joinerReadyMs ?? null,
       faults: faults.map((f) => ({ kind: f.kind, recovered_ms: f.recoveredMs ?? null })),
       drain_ms: drainMs,
       database,
@@ -185,7 +199,7 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     balancer.stop();
-    await fleet.stopAll();
+    await Promise.all([fleet.stopAll(), joiner.stopAll()]);
     await peer.close();
     cluster.destroy();
   }
