@@ -2,12 +2,15 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readInboundMail } from '../../src/channels/email/inbound.ts';
 import { extractAttachment } from '../../src/channels/email/attachment.ts';
+import { outboundMessageId } from '../../src/channels/email/compose.ts';
 import { deliveryReport } from '../../src/channels/email/dsn.ts';
 import { mailDedupeKey, normalizeMessageId } from '../../src/channels/email/headers.ts';
 import { noiseReason } from '../../src/channels/email/noise.ts';
 import { parseEmail } from '../../src/channels/email/parse.ts';
 import { replyText } from '../../src/channels/email/reply-text.ts';
 import { replySubject, threadSubject } from '../../src/channels/email/subject.ts';
+import type { OutboundMessage } from '../../src/channels/types.ts';
+import { newId } from '../../src/ids.ts';
 import { fixtureResolver } from '../helpers/dns-zone.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/email/${name}`, import.meta.url));
@@ -184,6 +187,15 @@ describe('loop and noise safety', () => {
     expect(noiseReason({ ...base, returnPath: '' }, OWN)).toBe('bounce');
     expect(noiseReason({ ...base, from: { address: 'MAILER-DAEMON@x.example' } }, OWN)).toBe('bounce');
     expect(noiseReason({ ...base, from: { address: 'Support@Shop.example' } }, OWN)).toBe('own_address');
+    // Our own reply come back under another From (a forwarder re-sent it): its Message-ID is one we made.
+    const ours = outboundMessageId({ idempotencyKey: newId('msg') } as OutboundMessage, OWN);
+    expect(noiseReason({ ...base, messageId: ours }, OWN)).toBe('own_address');
+    expect(noiseReason({ ...base, messageId: ours.toUpperCase() }, OWN)).toBe('own_address');
+    // Another id on our domain, or our id's shape on another domain: a person's mail.
+    expect(noiseReason({ ...base, messageId: 'CAF1234xyz@shop.example' }, OWN)).toBeUndefined();
+    expect(
+      noiseReason({ ...base, messageId: ours.replace('@shop.example', '@other.example') }, OWN),
+    ).toBeUndefined();
     expect(noiseReason({ ...base, from: { address: 'no-reply@bank.example' } }, OWN)).toBe('noreply_sender');
   });
 });

@@ -1,3 +1,4 @@
+import { isId } from '../../ids.ts';
 import type { ParsedEmail } from './parse.ts';
 
 /** Why a mail must not be answered (RFC 3834 and common practice); undefined when a person wrote it. */
@@ -15,6 +16,19 @@ const AUTO_REPLY_SUBJECT =
   /^(automatic reply|auto[- ]?reply|out of (the )?office|automatische antwort|abwesenheitsnotiz|réponse automatique|respuesta automática|fuera de la oficina|resposta automática|risposta automatica|automatisch antwoord|automatiskt svar|odpowiedź automatyczna|автоматический ответ|自動応答|自动回复|自動回覆)\s*[:：]/i;
 
 /**
+ * Our own outbound mail come back under another From (a forwarder or a list re-sent it): its Message-ID is one we
+ * made, `<message id>@<our from domain>` (compose.ts `outboundMessageId`).
+ */
+function isOurMessageId(messageId: string | undefined, ownAddress: string): boolean {
+  const at = messageId?.lastIndexOf('@') ?? -1;
+  if (!messageId || at === -1) return false;
+  const ownDomain = ownAddress.split('@').pop()?.toLowerCase();
+  return (
+    messageId.slice(at + 1).toLowerCase() === ownDomain && isId('msg', messageId.slice(0, at).toLowerCase())
+  );
+}
+
+/**
  * Classifies a parsed mail: auto-replies, bulk and list mail, bounces, our own mail and system senders
  * are recorded but never answered, so two robots never talk to each other.
  */
@@ -25,7 +39,8 @@ export function noiseReason(mail: ParsedEmail, ownAddress: string): NoiseReason 
   const from = mail.from?.address.toLowerCase();
   const local = from?.split('@')[0] ?? '';
   if (/^(mailer-daemon|postmaster)$/i.test(local)) return 'bounce';
-  if (from && from === ownAddress.toLowerCase()) return 'own_address';
+  if ((from && from === ownAddress.toLowerCase()) || isOurMessageId(mail.messageId, ownAddress))
+    return 'own_address';
   const autoSubmitted = header('auto-submitted');
   if (autoSubmitted && autoSubmitted !== 'no') return 'auto_submitted';
   if (header('x-auto-response-suppress') !== undefined) return 'auto_reply';
