@@ -146,15 +146,24 @@ describe('what the agent sees', () => {
     expect(message.metadata.email.full_text.length).toBeGreaterThanOrEqual(expected.length);
   });
 
-  it('stores a mail whose body carries a NUL byte (PostgreSQL refuses it), without the NUL', async () => {
+  it('stores a mail with NUL bytes (PostgreSQL refuses them) in its sender, subject and body, repaired', async () => {
     const raw = simpleMail({
-      from: 'Nul Sender <nul@customer.example>',
-      subject: 'Binary junk',
+      from: 'Nul\0 Sender <nul@customer\0.example>',
+      subject: 'Binary\0 junk',
       messageId: '<nul-1@customer.example>',
       body: 'Where is\0 my order?',
     });
     expect((await postMail(app, ws.agentId, raw, { secret })).status).toBe(200);
-    expect((await contentOf('nul-1@customer.example')).content).toBe('Where is my order?');
+    // Repaired as every provider's data is (text-safety.ts): U+FFFD marks where the NUL was.
+    expect((await contentOf('nul-1@customer.example')).content).toBe('Where is\uFFFD my order?');
+    // The raw mail is finished too (not left pending for retries).
+    const [row] = await eventually(async () => {
+      const rows = await app.database.query<{ status: string }>(
+        `select status from raw_mails where dedupe_key = 'mid:nul-1@customer.example' and status <> 'pending'`,
+      );
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(row?.status).toBe('accepted');
   });
 
   it('records an out-of-office reply marked only by its subject, and does not answer it', async () => {

@@ -284,18 +284,3 @@ describe('threading helpers', () => {
     });
   });
 });
-
-describe('bytes PostgreSQL refuses', () => {
-  it('drops NUL characters from the body, subject, sender name and file names', async () => {
-    const raw = Buffer.from(
-      'From: =?UTF-8?Q?Ann=00_Lee?= <ann@x.example>\r\nTo: support@shop.example\r\n' +
-        'Subject: =?UTF-8?Q?Hi=00there?=\r\nMIME-Version: 1.0\r\n' +
-        'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n' +
-        'Hello\0 world\r\n',
-    );
-    const mail = await parseEmail(raw);
-    expect(mail.text.trim()).toBe('Hello world');
-    expect(mail.subject).toBe('Hithere');
-    expect(mail.from).toEqual({ address: 'ann@x.example', name: 'Ann Lee' });
-  });
-});

@@ -35,9 +35,6 @@ export type ParsedEmail = {
   parts: { contentType: string; content: Buffer }[];
 };
 
-/** Without NUL characters: PostgreSQL text and jsonb refuse them, and a stray one in a body would sink the whole mail. */
-const noNul = (text: string): string => text.replace(/\0/g, '');
-
 const headerText = (value: unknown): string => {
   if (value === undefined || value === null) return '';
   if (typeof value === 'string') return value;
@@ -58,8 +55,7 @@ const firstAddress = (value: AddressObject | AddressObject[] | undefined): MailA
   const objects = Array.isArray(value) ? value : value ? [value] : [];
   for (const object of objects) {
     for (const entry of object.value) {
-      const name = noNul(entry.name ?? '');
-      if (entry.address) return { address: noNul(entry.address), ...(name ? { name } : {}) };
+      if (entry.address) return { address: entry.address, ...(entry.name ? { name: entry.name } : {}) };
     }
   }
   return undefined;
@@ -92,13 +88,13 @@ export async function parseEmail(raw: Buffer): Promise<ParsedEmail> {
   });
   const headers = new Map<string, string>();
   for (const [key, value] of mail.headers) {
-    if (!headers.has(key)) headers.set(key, noNul(headerText(value)).slice(0, 4000));
+    if (!headers.has(key)) headers.set(key, headerText(value).slice(0, 4000));
   }
   // mailparser folds the List-* headers into one `list` entry: keep each under its own name, as sent.
   for (const { key, line } of mail.headerLines) {
     if (headers.has(key)) continue;
     const value = line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ');
-    headers.set(key, noNul(value).trim().slice(0, 4000));
+    headers.set(key, value.trim().slice(0, 4000));
   }
   const returnPathHeader = headers.get('return-path');
   const returnPath =
@@ -109,18 +105,15 @@ export async function parseEmail(raw: Buffer): Promise<ParsedEmail> {
   const inReplyToIds = idList(mail.inReplyTo);
   const inReplyTo = inReplyToIds.at(-1);
   const from = firstAddress(mail.from);
-  const html = typeof mail.html === 'string' ? noNul(mail.html) : undefined;
+  const html = typeof mail.html === 'string' ? mail.html : undefined;
   return {
     ...(messageId ? { messageId } : {}),
     ...(inReplyTo ? { inReplyTo } : {}),
     inReplyToIds,
     references: idList(mail.references),
     ...(from ? { from } : {}),
-    subject: noNul(mail.subject ?? '')
-      .replace(/\s+/g, ' ')
-      .trim()
-      .slice(0, 998),
-    text: noNul(mail.text ?? '').replace(/\r\n/g, '\n'),
+    subject: (mail.subject ?? '').replace(/\s+/g, ' ').trim().slice(0, 998),
+    text: (mail.text ?? '').replace(/\r\n/g, '\n'),
     ...(html ? { html } : {}),
     ...(mail.date ? { date: mail.date.toISOString() } : {}),
     headers,
@@ -131,7 +124,7 @@ export async function parseEmail(raw: Buffer): Promise<ParsedEmail> {
       type: attachmentType(attachment.contentType),
       mime_type: attachment.contentType,
       size: attachment.size,
-      ...(attachment.filename ? { name: noNul(attachment.filename) } : {}),
+      ...(attachment.filename ? { name: attachment.filename } : {}),
       ...(attachment.contentId ? { contentId: attachment.contentId } : {}),
     })),
     parts: mail.attachments.map((a) => ({ contentType: a.contentType, content: a.content })),
