@@ -1,7 +1,8 @@
 import { APICallError } from 'ai';
 import { describe, expect, it } from 'vitest';
 import { LlmError } from '../../src/agent/llm/errors.ts';
-import { backoffDelay, classifyError, parseRetryAfter, retryDelay } from '../../src/agent/llm/retry.ts';
+import { backoffDelay, classifyError, retryDelay } from '../../src/agent/llm/retry.ts';
+import { parseRetryAfter } from '../../src/net/retry-after.ts';
 
 const ctx = { timedOut: false, aborted: false, timeoutMs: 1000 };
 const apiError = (statusCode: number | undefined, headers: Record<string, string> = {}) =>

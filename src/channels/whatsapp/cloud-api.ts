@@ -1,5 +1,6 @@
 import type { AdapterContext } from '../types.ts';
 import { CloudApiError } from './errors.ts';
+import { parseRetryAfter } from '../../net/retry-after.ts';
 
 /** Longest wait for one Cloud API call. */
 const CALL_TIMEOUT_MS = 15_000;
@@ -40,12 +41,10 @@ type ErrorBody = {
 /** Longest provider text kept in an error (it is stored on the failed message). */
 const DETAILS_MAX = 500;
 
-/** Retry-After as seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3); undefined when absent or unreadable. */
+/** Retry-After as whole seconds (delta-seconds or an HTTP date); undefined when absent or unreadable. */
 export function retryAfterSeconds(value: string | null, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  if (/^\d{1,6}$/.test(value.trim())) return Number(value.trim());
-  const at = /[a-z]/i.test(value) ? Date.parse(value) : Number.NaN;
-  return Number.isFinite(at) ? Math.min(999_999, Math.max(0, Math.ceil((at - now) / 1000))) : undefined;
+  const ms = parseRetryAfter(value ?? undefined, now);
+  return ms === undefined ? undefined : Math.ceil(ms / 1000);
 }
 
 /**
