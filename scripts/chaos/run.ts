@@ -10,9 +10,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../test/helpers/free-port.ts';
 import { Fleet } from './fleet.ts';
 import { LoadBalancer } from './haproxy.ts';
 import { runLoad } from './load.ts';
@@ -31,14 +31,6 @@ const DRAIN_LIMIT_MS = 120_000;
 const SECRET = 'chaos-loopback-secret-0123456789';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** `from`: when recovery is measured from, when not `at` (PostgreSQL: the moment it is up again). */
 type Fault = { kind: string; at: number; from?: number; recoveredMs?: number };

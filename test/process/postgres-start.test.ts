@@ -48,19 +48,25 @@ describe.runIf(adminUrl)('npm start on PostgreSQL', () => {
     }
   });
 
+  /** A server whose DATABASE_URL names `port` on this machine, waiting `waitMs` for the database at start-up. */
+  const startOnPort = (port: number, waitMs: number) => {
+    const url = new URL(databaseUrl);
+    url.port = String(port);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-pg-wait-'));
+    const server = spawnServer({
+      DATA_DIR: dir,
+      DATABASE_URL: url.toString(),
+      JWT_SECRET: 'x'.repeat(40),
+      DATABASE_STARTUP_WAIT_MS: String(waitMs),
+    });
+    return { server, dir };
+  };
+
   it('waits for a database that is not up yet instead of exiting, and serves once it is', async () => {
     // A port with nothing behind it (refused), then a TCP relay to the real server on that port.
     const port = await freePort();
     const target = new URL(databaseUrl);
-    const relayedUrl = new URL(databaseUrl);
-    relayedUrl.port = String(port);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-pg-wait-'));
-    const server = spawnServer({
-      DATA_DIR: dir,
-      DATABASE_URL: relayedUrl.toString(),
-      JWT_SECRET: 'x'.repeat(40),
-      DATABASE_STARTUP_WAIT_MS: '120000',
-    });
+    const { server, dir } = startOnPort(port, 120_000);
     const relay = net.createServer((socket) => {
       const upstream = net.connect(Number(target.port || 5432), target.hostname);
       socket.pipe(upstream).pipe(socket);
@@ -85,15 +91,7 @@ describe.runIf(adminUrl)('npm start on PostgreSQL', () => {
   });
 
   it('exits 1 once the wait is over', async () => {
-    const closedUrl = new URL(databaseUrl);
-    closedUrl.port = String(await freePort());
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-pg-wait-'));
-    const server = spawnServer({
-      DATA_DIR: dir,
-      DATABASE_URL: closedUrl.toString(),
-      JWT_SECRET: 'x'.repeat(40),
-      DATABASE_STARTUP_WAIT_MS: '1500',
-    });
+    const { server, dir } = startOnPort(await freePort(), 1500);
     try {
       expect(await server.exited).toBe(1);
       expect(server.stderr()).toContain('PostgreSQL refused the connection at DATABASE_URL');
