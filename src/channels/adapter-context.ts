@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
-import { claimNonce } from '../db/webhook-nonces.ts';
+import { claimNonce, releaseNonce } from '../db/webhook-nonces.ts';
 import type { Logger } from '../logger.ts';
 import { createPublicFetch } from '../net/outbound-guard.ts';
 import { apiRootsFrom } from './api-roots.ts';
@@ -60,6 +60,8 @@ export function adapterContext(
               nonce: key,
               ttlMs,
             }),
+          releaseClaim: (key: string) =>
+            releaseNonce(database.query, { agentId: account.agentId, scope: account.provider, nonce: key }),
         }
       : {}),
   };

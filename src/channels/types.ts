@@ -199,7 +199,11 @@ export type RawRequest = {
 };
 
 export type VerifyResult =
-  | { ok: true }
+  /**
+   * `release` undoes what verifying used up (a one-time token claimed), called when the delivery could not be
+   * stored and the provider will redeliver it with the same signature.
+   */
+  | { ok: true; release?: () => Promise<void> }
   | { ok: false; reason: string }
   /** A provider handshake (Meta's GET challenge) answered directly. */
   | { ok: 'handshake'; status: number; body: string };
@@ -245,6 +249,8 @@ export type AdapterContext = {
    * defence (Mailgun tokens, SNS message ids). Absent where no database is wired (then fail closed).
    */
   claimOnce?(key: string, ttlMs: number): Promise<boolean>;
+  /** Forgets a `claimOnce` key, so the same delivery can be claimed again (its storing failed). */
+  releaseClaim?(key: string): Promise<void>;
   /** Sandbox accounts only: where the sandbox provider keeps what it rendered (src/channels/sandbox). */
   sandboxOutbox?: SandboxOutbox;
 };

@@ -30,3 +30,15 @@ export async function claimNonce(
   );
   return rows.length > 0;
 }
+
+/** Forgets a claimed nonce: the delivery it admitted was not stored, and its redelivery must be admitted. */
+export async function releaseNonce(
+  query: SqlRunner,
+  input: { agentId: string; scope: string; nonce: string },
+): Promise<void> {
+  await query(`delete from webhook_nonces where agent_id = $1 and scope = $2 and nonce = $3`, [
+    input.agentId,
+    input.scope.slice(0, 100),
+    input.nonce,
+  ]);
+}

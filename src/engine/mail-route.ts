@@ -9,6 +9,7 @@ import { rawBody } from '../http/body.ts';
 import { ApiError, badRequest, notFound, unauthorized } from '../http/errors.ts';
 import { webhookEvents } from '../metrics/metrics.ts';
 import type { Sender } from './senders.ts';
+import { storeVerified } from './verified-delivery.ts';
 import { recordWebhook, requestOf, WEBHOOK_PREFIX } from './webhook-route.ts';
 
 /** The raw MIME route: any MTA (a Postfix pipe, a mail worker) posts `message/rfc822` here. */
@@ -96,20 +97,23 @@ async function providerPost(deps: AppDeps, c: Context<AppEnv>, agentId: string, 
     webhookEvents.inc({ channel: 'email', outcome: 'rejected' });
     throw unauthorized('Inbound mail credentials or signature are missing or invalid');
   }
-  let mails: InboundMail[];
-  try {
-    mails = await adapter.parseInboundMail(request, ctx);
-  } catch (error) {
-    if (error instanceof InboundMailError) throw new ApiError(error.status, error.message);
-    // Not a malformed post we can name: keep the provider retrying rather than lose the mail.
-    deps.logger.error({ err: error, agentId }, 'provider inbound mail could not be read');
-    throw unavailable();
-  }
-  if (mails.length > MAX_MAILS_PER_POST)
-    throw badRequest(`Too many mails in one post (max ${MAX_MAILS_PER_POST})`);
-  if (mails.length === 0) return c.json({ success: true, duplicate: false, mails: 0 }, 200);
-  const duplicate = await storeMails(deps, agentId, ctx.account.provider, mails);
-  return c.json({ success: true, duplicate, mails: mails.length }, 200);
+  const parseMails = adapter.parseInboundMail.bind(adapter);
+  return storeVerified(verdict, deps.logger, async () => {
+    let mails: InboundMail[];
+    try {
+      mails = await parseMails(request, ctx);
+    } catch (error) {
+      if (error instanceof InboundMailError) throw new ApiError(error.status, error.message);
+      // Not a malformed post we can name: keep the provider retrying rather than lose the mail.
+      deps.logger.error({ err: error, agentId }, 'provider inbound mail could not be read');
+      throw unavailable();
+    }
+    if (mails.length > MAX_MAILS_PER_POST)
+      throw badRequest(`Too many mails in one post (max ${MAX_MAILS_PER_POST})`);
+    if (mails.length === 0) return c.json({ success: true, duplicate: false, mails: 0 }, 200);
+    const duplicate = await storeMails(deps, agentId, ctx.account.provider, mails);
+    return c.json({ success: true, duplicate, mails: mails.length }, 200);
+  });
 }
 
 /**
@@ -154,12 +158,9 @@ export function registerMailWebhookRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps
     }
     const parse = ({ adapter: a, ctx: context }: Sender, req: RawRequest) =>
       a.parseMailEvents?.(req, context) ?? [];
-    return c.json(
-      {
-        success: true,
-        ...(await recordWebhook(deps, request, [{ agentId, channel: 'email', sender }], parse)),
-      },
-      200,
+    const outcome = await storeVerified(verdict, deps.logger, () =>
+      recordWebhook(deps, request, [{ agentId, channel: 'email', sender }], parse),
     );
+    return c.json({ success: true, ...outcome }, 200);
   });
 }

@@ -9,6 +9,7 @@ import { ApiError, notFound, unauthorized } from '../http/errors.ts';
 import { webhookEvents } from '../metrics/metrics.ts';
 import { permanentDataError, recordRejectedWebhook } from './rejected-webhooks.ts';
 import type { Sender } from './senders.ts';
+import { storeVerified } from './verified-delivery.ts';
 import { whatsappAppTargets, whatsappHandshake } from './whatsapp-app-webhook.ts';
 
 /** Where every provider webhook lands (raw bodies: verified on bytes, never parsed as API JSON). */
@@ -152,7 +153,7 @@ export async function receiveWebhook(
     webhookEvents.inc({ channel, outcome: 'rejected' });
     throw unauthorized('Webhook signature is missing or invalid');
   }
-  const outcome = await recordWebhook(deps, request, [target]);
+  const outcome = await storeVerified(verdict, deps.logger, () => recordWebhook(deps, request, [target]));
   const ack = target.sender.adapter.webhookAck;
   if (ack) return { status: 200, body: ack.body, contentType: ack.contentType };
   return { status: 200, body: JSON.stringify({ success: true, ...outcome }), contentType: JSON_TYPE };

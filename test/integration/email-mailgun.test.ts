@@ -281,6 +281,58 @@ describe('Mailgun end to end', () => {
     }
   });
 
+  it('admits a post it answered 503 again with the same signature (Mailgun retries it unchanged)', async () => {
+    const url = info.url_without_credentials as string;
+    const sig = fake.signature();
+    await app.database.query(
+      `alter table raw_mails add constraint mg_test_block check (source <> 'mailgun') not valid`,
+    );
+    try {
+      expect(
+        (await fake.postRoute(url, forward('retry-1@customer.example'), { signature: sig })).status,
+      ).toBe(503);
+    } finally {
+      await app.database.query(`alter table raw_mails drop constraint mg_test_block`);
+    }
+    const retry = await fake.postRoute(url, forward('retry-1@customer.example'), { signature: sig });
+    expect(retry.status, retry.text).toBe(200);
+    const stored = await app.database.query(`select 1 from raw_mails where dedupe_key like '%retry-1%'`);
+    expect(stored).toHaveLength(1);
+    // Stored once: the token is spent again, and a third use is a replay.
+    expect((await fake.postRoute(url, forward('retry-2@customer.example'), { signature: sig })).status).toBe(
+      401,
+    );
+  });
+
+  it('admits a delivery event it answered 503 again with the same signature', async () => {
+    const data = {
+      event: 'delivered',
+      id: 'ev-retry',
+      recipient: CUSTOMER,
+      message: { headers: { 'message-id': 'retry@y' } },
+    };
+    const sig = fake.signature();
+    const before = await count('inbound_events');
+    // A transient failure (serialization failure, SQLSTATE 40001) while recording the event.
+    await app.database.query(
+      `create function mg_test_fail() returns trigger language plpgsql as
+         $$ begin raise exception 'busy' using errcode = '40001'; end $$`,
+    );
+    await app.database.query(
+      `create trigger mg_test_fail before insert on inbound_events for each row execute function mg_test_fail()`,
+    );
+    try {
+      expect((await fake.postEvent(info.events_url, data, sig)).status).toBe(503);
+    } finally {
+      await app.database.query(`drop trigger mg_test_fail on inbound_events`);
+      await app.database.query(`drop function mg_test_fail()`);
+    }
+    const retry = await fake.postEvent(info.events_url, data, sig);
+    expect(retry.status, retry.text).toBe(200);
+    expect(await count('inbound_events')).toBe(before + 1);
+    expect((await fake.postEvent(info.events_url, { ...data, id: 'ev-retry-2' }, sig)).status).toBe(401);
+  });
+
   it('POST …/email/test checks the domain exists and is active', async () => {
     const res = await app.call('POST', `${channelsPath(ws)}/email/test`, { token: ws.owner.token });
     expect(res.status, res.text).toBe(200);

@@ -18,7 +18,8 @@ export const mailgunSignature = (key: string, timestamp: string, token: string) 
 
 /**
  * Checks a Mailgun signature (routes and event webhooks alike): the HMAC in constant time, the timestamp within
- * 15 minutes, then the token claimed once in the database (a second use, from any process, is a replay).
+ * 15 minutes, then the token claimed once in the database (a second use, from any process, is a replay; a
+ * delivery we could not store releases its token, see `release`).
  * No signing key configured, or no replay store, fails closed.
  */
 export async function verifyMailgunSignature(
@@ -39,6 +40,8 @@ export async function verifyMailgunSignature(
   if (Math.abs(ctx.now() - Number(timestamp) * 1000) > MAX_SKEW_MS)
     return { ok: false, reason: 'stale timestamp' };
   if (!ctx.claimOnce) return { ok: false, reason: 'no replay store' };
-  if (!(await ctx.claimOnce(`token:${token}`, TOKEN_TTL_MS))) return { ok: false, reason: 'token replayed' };
-  return { ok: true };
+  const claim = `token:${token}`;
+  if (!(await ctx.claimOnce(claim, TOKEN_TTL_MS))) return { ok: false, reason: 'token replayed' };
+  // Mailgun retries a post we answer 5xx with the same signature: storing failed, so the token is given back.
+  return { ok: true, release: async () => ctx.releaseClaim?.(claim) };
 }
