@@ -208,7 +208,14 @@ async function applyMessage(
     }));
   const messageId = await insertUserMessage(query, { agentId, channel, conversation, event, now, tally });
   const deliveries =
-    channel === WINDOW_CHANNEL ? await reopenWindow(query, identity, { agentId, channel, now }) : [];
+    channel === WINDOW_CHANNEL
+      ? await reopenWindow(query, identity, {
+          agentId,
+          channel,
+          now,
+          ...(event.sentAt ? { sentAt: event.sentAt } : {}),
+        })
+      : [];
   return { ...(messageId && !event.noReply ? { turn: conversation.id } : {}), deliveries };
 }
 

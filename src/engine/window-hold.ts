@@ -4,6 +4,7 @@ import {
   type ReengagementTemplate,
   reengagementTemplateOf,
   templateText,
+  windowOpen,
 } from '../channels/whatsapp/window.ts';
 import type { SqlRunner } from '../db/client.ts';
 import type { StoredTemplate } from '../db/schema-conversations.ts';
@@ -141,16 +142,32 @@ export async function insertTemplateMessage(
 }
 
 /**
- * The contact wrote again on a window channel: records when (the window reopens) and puts their held
- * replies back in the queue, oldest first — by contact, so a re-keyed identity (new user id or number) still
- * gets them. Returns the conversations that now have something to deliver.
+ * When the window's 24 hours start for a message: the provider's `sentAt` (a message we process late, after an
+ * outage or a redelivery, opened its window when it was written, not when we read it), never later than now
+ * (a provider clock ahead of ours), and now when the provider gave no readable time.
+ */
+export function windowStart(sentAt: string | undefined, now: Date): Date {
+  const written = sentAt ? Date.parse(sentAt) : Number.NaN;
+  return Number.isFinite(written) && written < now.getTime() ? new Date(written) : now;
+}
+
+/**
+ * The contact wrote again on a window channel: records when (the window reopens; never moved back by an older
+ * message) and, while that leaves the window open, puts their held replies back in the queue, oldest first —
+ * by contact, so a re-keyed identity (new user id or number) still gets them. Returns the conversations that
+ * now have something to deliver.
  */
 export async function reopenWindow(
   query: SqlRunner,
   identity: { id: string; contactId: string },
-  message: { agentId: string; channel: string; now: Date },
+  message: { agentId: string; channel: string; now: Date; sentAt?: string },
 ): Promise<string[]> {
-  await query(`update contact_identities set last_inbound_at = $2 where id = $1`, [identity.id, message.now]);
+  const start = windowStart(message.sentAt, message.now);
+  await query(
+    `update contact_identities set last_inbound_at = greatest(last_inbound_at, $2::timestamptz) where id = $1`,
+    [identity.id, start],
+  );
+  if (!windowOpen(start, message.now)) return [];
   const released = await query<{ conversation_id: string }>(
     `update messages set status = 'queued', error_code = null, error_message = null, next_attempt_at = null,
             updated_at = now()

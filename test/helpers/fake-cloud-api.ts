@@ -53,6 +53,8 @@ export abstract class FakeCloudApi {
   deliverTo: (url: string) => string = (url) => url;
   deliveryAttempts = 5;
   deliveryBackoffMs = 50;
+  /** The clock of the `timestamp` fields it writes (a harness moving time forward sets its own). */
+  now: () => number = Date.now;
   /** How the 24-hour rule shows: a `failed` status webhook (Meta's usual way) or a synchronous 400. */
   windowMode: 'status' | 'sync' = 'status';
   url = '';
@@ -354,7 +356,7 @@ export abstract class FakeCloudApi {
           ...(sender.waId ? { from: sender.waId } : {}),
           ...(sender.userId ? { from_user_id: sender.userId } : {}),
           id,
-          timestamp: String(Math.floor(Date.now() / 1000)),
+          timestamp: String(Math.floor(this.now() / 1000)),
           ...message,
         },
       ],
@@ -373,7 +375,7 @@ export abstract class FakeCloudApi {
         {
           id,
           status,
-          timestamp: String(Math.floor(Date.now() / 1000)),
+          timestamp: String(Math.floor(this.now() / 1000)),
           ...(/^[A-Z]{2}\./.test(recipient) ? { recipient_user_id: recipient } : { recipient_id: recipient }),
           ...(error
             ? {

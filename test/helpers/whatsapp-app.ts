@@ -56,6 +56,8 @@ export class WhatsAppHarness {
       { engine: { responder, now: this.clock.now } },
     );
     this.ws = await createWorkspace(this.app, 'wa');
+    // Meta stamps messages with its clock, which in these tests moves with the engine's.
+    this.fake.now = () => this.clock.now().getTime();
     this.fake.webhook = {
       url: `${this.app.url}/api/v1/channels/webhooks/whatsapp/${this.ws.agentId}`,
       headers: {},

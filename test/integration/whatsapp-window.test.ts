@@ -146,6 +146,36 @@ describe('24-hour window without a template', () => {
     expect(wa.sentTo(waId)).toEqual([]);
   });
 
+  it('starts the window when Meta says the message was written: one delivered 25 h late is not answered free-form', async () => {
+    const waId = '4915112340006';
+    const lastInbound = async () =>
+      (
+        await wa.app.database.query<{ last_inbound_at: Date }>(
+          `select last_inbound_at from contact_identities where platform_user_id = $1`,
+          [waId],
+        )
+      )[0]?.last_inbound_at.getTime();
+    const written = Math.floor(wa.clock.now().getTime() / 1000) - 25 * 3600;
+    const late = { type: 'text', text: { body: 'Sent yesterday' }, timestamp: String(written) };
+    await wa.inbound(waId, late, 'Dana');
+    const [reply] = await eventually(async () => {
+      const rows = await wa.outbound(waId);
+      return rows[0]?.status === 'failed' ? rows : undefined;
+    });
+    expect(reply).toMatchObject({ content: 're: Sent yesterday', error_code: 'outside_window' });
+    expect(wa.sentTo(waId)).toEqual([]);
+    expect(await lastInbound()).toBe(written * 1000);
+
+    // Writing now reopens it; a still older message processed afterwards does not move it back.
+    await wa.text(waId, 'Now?', 'Dana');
+    await eventually(() => (wa.sentTo(waId).length === 1 ? true : undefined));
+    const reopened = (await lastInbound()) as number;
+    expect(reopened).toBeGreaterThan((written + 24 * 3600) * 1000);
+    const older = { type: 'text', text: { body: 'Even older' }, timestamp: String(written - 3600) };
+    await wa.inbound(waId, older, 'Dana');
+    expect(await lastInbound()).toBe(reopened);
+  });
+
   it('fails a reply after a 131047 failed status the same way', async () => {
     const waId = '4915112340005';
     wa.fake.closeWindow(waId);

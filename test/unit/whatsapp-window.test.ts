@@ -6,10 +6,20 @@ import {
   WINDOW_MS,
   windowOpen,
 } from '../../src/channels/whatsapp/window.ts';
+import { windowStart } from '../../src/engine/window-hold.ts';
 import { statusRetryDelayMs, statusStream, STATUS_MAX_ATTEMPTS } from '../../src/engine/statuses.ts';
 
 describe('WhatsApp 24-hour window', () => {
   const last = new Date('2026-03-01T10:00:00Z');
+  it('starts when the provider says the message was written, never later than now', () => {
+    const now = new Date('2026-03-02T10:00:00Z');
+    expect(windowStart('2026-03-01T09:00:00.000Z', now)).toEqual(new Date('2026-03-01T09:00:00Z'));
+    // A provider clock ahead of ours, no time, an unreadable one: now.
+    expect(windowStart('2026-03-02T10:00:05.000Z', now)).toBe(now);
+    expect(windowStart(undefined, now)).toBe(now);
+    expect(windowStart('not a time', now)).toBe(now);
+  });
+
   it('is open up to 24 h after the last inbound message and closed after', () => {
     expect(windowOpen(last, new Date(last.getTime() + WINDOW_MS))).toBe(true);
     expect(windowOpen(last, new Date(last.getTime() + WINDOW_MS + 1))).toBe(false);
