@@ -123,6 +123,10 @@ export const conversations = pgTable(
       .where(sql`${t.status} = 'active'`),
     index('conversations_agent_updated_idx').on(t.agentId, t.updatedAt),
     index('conversations_agent_user_idx').on(t.agentId, t.userIdentifier),
+    // The idle sweep (every process, every minute) reads only active conversations, oldest activity first.
+    index('conversations_active_last_activity_idx')
+      .on(t.lastActivityAt)
+      .where(sql`${t.status} = 'active'`),
     check('conversations_status_check', sql`${t.status} in ('active', 'closed')`),
   ],
 );

@@ -89,6 +89,12 @@ async function insertJobs(
   if (jobs.length > 0) await boss.insert(queue, jobs);
 }
 
+/** Closes a bounded batch of the conversations whose last activity is before $2 (every process, each minute). */
+export const CLOSE_IDLE_SQL = `update conversations set status = 'closed', closed_at = $1, updated_at = $1
+  where id in (select id from conversations where status = 'active' and last_activity_at < $2
+               limit ${RECONCILE_LIMIT})
+  returning id, agent_id, contact_id`;
+
 /** Closes conversations idle longer than the inactivity period (bounded per pass). */
 export async function closeIdleConversations(
   database: Database,
@@ -96,13 +102,10 @@ export async function closeIdleConversations(
   now: Date,
 ): Promise<void> {
   await database.transaction(async (query) => {
-    const closed = await query<{ id: string; agent_id: string; contact_id: string | null }>(
-      `update conversations set status = 'closed', closed_at = $1, updated_at = $1
-       where id in (select id from conversations where status = 'active' and last_activity_at < $2
-                    limit ${RECONCILE_LIMIT})
-       returning id, agent_id, contact_id`,
-      [now, new Date(now.getTime() - options.inactivityMs)],
-    );
+    const closed = await query<{ id: string; agent_id: string; contact_id: string | null }>(CLOSE_IDLE_SQL, [
+      now,
+      new Date(now.getTime() - options.inactivityMs),
+    ]);
     await publishEvents(
       query,
       closed.map((row) => ({

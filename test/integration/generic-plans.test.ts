@@ -3,6 +3,7 @@ import type { Database } from '../../src/db/client.ts';
 import { LIST_FACTS_SQL } from '../../src/conversations/inbox-facts.ts';
 import { THREAD_PARENTS_SQL } from '../../src/engine/conversation-store.ts';
 import { PROCESSED_EVENTS_SQL } from '../../src/engine/inbound.ts';
+import { CLOSE_IDLE_SQL } from '../../src/engine/recovery.ts';
 import { STATUS_BATCH_SQL } from '../../src/engine/status-batch.ts';
 import { PUBLISH_EVENTS_SQL } from '../../src/events/publish.ts';
 import { pendingOfConversationSql } from '../../src/engine/pending-sql.ts';
@@ -42,6 +43,15 @@ describe('hot statements under a generic plan on an empty database', () => {
     );
     expect(plan).toMatch(/Index Scan using messages_pending_inbound_idx/);
     expect(plan).not.toMatch(/Seq Scan on messages/);
+  });
+
+  it('the idle sweep reads active conversations by their last activity, not the whole table', async () => {
+    const plan = await genericPlan(
+      `prepare generic_plan_probe (timestamptz, timestamptz) as ${CLOSE_IDLE_SQL}`,
+      `execute generic_plan_probe (now(), now() - interval '1 day')`,
+    );
+    expect(plan).toMatch(/Index Scan using conversations_active_last_activity_idx/);
+    expect(plan).not.toMatch(/Seq Scan on conversations/);
   });
 
   it("marking a stream's events processed uses the pending-events index", async () => {
