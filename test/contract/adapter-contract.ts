@@ -136,7 +136,7 @@ export function adapterContract(spec: ContractSpec): void {
       expect(verify, 'every provider verifies its webhooks').toBeTypeOf('function');
       if (!verify) return;
       const payload = spec.fixtures[0]?.payload;
-      expect(await verify(spec.signed(payload), ctx)).toEqual({ ok: true });
+      expect(await verify(spec.signed(payload), ctx)).toMatchObject({ ok: true });
       const forged = spec.forged(payload);
       expect(forged.length).toBeGreaterThanOrEqual(2);
       for (const { name, request } of forged) {
