@@ -198,6 +198,32 @@ describe('what the agent sees', () => {
     expect(pdf.content.toString('latin1')).toContain('%PDF-1.4');
   });
 
+  it('answers an Outlook mail whose only attachment is winmail.dat (TNEF), kept undecoded as a document', async () => {
+    expect((await postMail(app, ws.agentId, fixture('outlook-tnef.eml'), { secret })).status).toBe(200);
+    const text =
+      'Hallo,\n\nmir fehlt die Rechnung zu Bestellung 4711. Können Sie sie mir schicken?\n\nGrüße\nJonas Becker';
+    const message = await contentOf('AM0PR01MB5678TNEF@am0pr01mb5678.eurprd01.prod.outlook.example');
+    expect(message.content).toBe(text);
+    expect(message.attachments).toEqual([
+      expect.objectContaining({
+        type: 'document',
+        name: 'winmail.dat',
+        mime_type: 'application/ms-tnef',
+        ref: expect.stringMatching(/^rawmail:rawmail_\w+:0$/),
+      }),
+    ]);
+    await eventually(() => answered.includes(text) || undefined, 15_000);
+    const rawId = message.attachments[0].ref.split(':')[1];
+    const [row] = await app.database.query<{ raw: Uint8Array; status: string }>(
+      'select raw, status from raw_mails where id = $1',
+      [rawId],
+    );
+    expect(row?.status).toBe('accepted');
+    // The TNEF bytes as sent (its signature 0x223E9F78, little-endian), never decoded.
+    const tnef = await extractAttachment(Buffer.from(row?.raw ?? []), 0);
+    expect(tnef.content.subarray(0, 4)).toEqual(Buffer.from([0x78, 0x9f, 0x3e, 0x22]));
+  });
+
   it('serves those attachments through the conversation attachments route, to this organization only', async () => {
     const [row] = await app.database.query<{ id: string; conversation_id: string }>(
       `select id, conversation_id from messages where provider_message_id = $1`,
