@@ -166,6 +166,28 @@ describe('what the agent sees', () => {
     expect(row?.status).toBe('accepted');
   });
 
+  it('answers a mail whose From is a group (undisclosed-recipients:;) as from its Sender, unverified', async () => {
+    const raw = simpleMail({
+      from: 'undisclosed-recipients:;',
+      subject: 'Sent on behalf of the team',
+      messageId: '<group-from-1@team.example>',
+      body: 'Our team has a question about invoices.',
+      headers: ['Sender: Alice Moreau <alice@team.example>'],
+    });
+    expect((await postMail(app, ws.agentId, raw, { secret })).status).toBe(200);
+    const message = await contentOf('group-from-1@team.example');
+    expect(message.content).toBe('Our team has a question about invoices.');
+    expect(message.metadata.email).toMatchObject({ author_header: 'sender', auth: { verified: false } });
+    await eventually(() => answered.includes('Our team has a question about invoices.') || undefined, 15_000);
+    // The contact is Alice, by name, but her address is not vouched for (no single From mailbox).
+    const contacts = await app.database.query<{ display_name: string | null; email: string | null }>(
+      `select c.display_name, c.email from contacts c join contact_identities ci on ci.contact_id = c.id
+       where ci.agent_id = $1 and ci.channel = 'email' and ci.platform_user_id = $2`,
+      [ws.agentId, 'alice@team.example'],
+    );
+    expect(contacts).toEqual([{ display_name: 'Alice Moreau', email: null }]);
+  });
+
   it('records an out-of-office reply marked only by its subject, and does not answer it', async () => {
     const raw = simpleMail({
       from: 'Away Person <away@customer.example>',
