@@ -166,6 +166,28 @@ describe('what the agent sees', () => {
     expect(row?.status).toBe('accepted');
   });
 
+  it('answers a mail whose From is a group (undisclosed-recipients:;) as from its Sender, unverified', async () => {
+    const raw = simpleMail({
+      from: 'undisclosed-recipients:;',
+      subject: 'Sent on behalf of the team',
+      messageId: '<group-from-1@team.example>',
+      body: 'Our team has a question about invoices.',
+      headers: ['Sender: Alice Moreau <alice@team.example>'],
+    });
+    expect((await postMail(app, ws.agentId, raw, { secret })).status).toBe(200);
+    const message = await contentOf('group-from-1@team.example');
+    expect(message.content).toBe('Our team has a question about invoices.');
+    expect(message.metadata.email).toMatchObject({ author_header: 'sender', auth: { verified: false } });
+    await eventually(() => answered.includes('Our team has a question about invoices.') || undefined, 15_000);
+    // The contact is Alice, by name, but her address is not vouched for (no single From mailbox).
+    const contacts = await app.database.query<{ display_name: string | null; email: string | null }>(
+      `select c.display_name, c.email from contacts c join contact_identities ci on ci.contact_id = c.id
+       where ci.agent_id = $1 and ci.channel = 'email' and ci.platform_user_id = $2`,
+      [ws.agentId, 'alice@team.example'],
+    );
+    expect(contacts).toEqual([{ display_name: 'Alice Moreau', email: null }]);
+  });
+
   it('records an out-of-office reply marked only by its subject, and does not answer it', async () => {
     const raw = simpleMail({
       from: 'Away Person <away@customer.example>',
@@ -196,6 +218,32 @@ describe('what the agent sees', () => {
     ]);
     const pdf = await extractAttachment(Buffer.from(raw[0]?.raw ?? []), 1);
     expect(pdf.content.toString('latin1')).toContain('%PDF-1.4');
+  });
+
+  it('answers an Outlook mail whose only attachment is winmail.dat (TNEF), kept undecoded as a document', async () => {
+    expect((await postMail(app, ws.agentId, fixture('outlook-tnef.eml'), { secret })).status).toBe(200);
+    const text =
+      'Hallo,\n\nmir fehlt die Rechnung zu Bestellung 4711. Können Sie sie mir schicken?\n\nGrüße\nJonas Becker';
+    const message = await contentOf('AM0PR01MB5678TNEF@am0pr01mb5678.eurprd01.prod.outlook.example');
+    expect(message.content).toBe(text);
+    expect(message.attachments).toEqual([
+      expect.objectContaining({
+        type: 'document',
+        name: 'winmail.dat',
+        mime_type: 'application/ms-tnef',
+        ref: expect.stringMatching(/^rawmail:rawmail_\w+:0$/),
+      }),
+    ]);
+    await eventually(() => answered.includes(text) || undefined, 15_000);
+    const rawId = message.attachments[0].ref.split(':')[1];
+    const [row] = await app.database.query<{ raw: Uint8Array; status: string }>(
+      'select raw, status from raw_mails where id = $1',
+      [rawId],
+    );
+    expect(row?.status).toBe('accepted');
+    // The TNEF bytes as sent (its signature 0x223E9F78, little-endian), never decoded.
+    const tnef = await extractAttachment(Buffer.from(row?.raw ?? []), 0);
+    expect(tnef.content.subarray(0, 4)).toEqual(Buffer.from([0x78, 0x9f, 0x3e, 0x22]));
   });
 
   it('serves those attachments through the conversation attachments route, to this organization only', async () => {

@@ -284,7 +284,23 @@ describe('SendGrid end to end', () => {
   });
 
   it('a drop for a bad SMTPAPI header fails the reply but blocks nobody, whatever else the batch holds', async () => {
-    const bo = 'bo@customer.example';
+    // Its own customer and reply, so the test holds when run alone.
+    const bo = 'bo.drop@customer.example';
+    const mail = [
+      `From: Bo <${bo}>`,
+      'To: support@shop.example',
+      'Subject: To be dropped',
+      'Message-ID: <drop-1@customer.example>',
+      'Date: Sun, 29 Nov 2026 10:00:00 +0000',
+      '',
+      'Please answer, the answer will be dropped',
+      '',
+    ].join('\r\n');
+    const posted = await postWithUrlCredentials(info.url, {
+      body: mail,
+      headers: { 'content-type': 'message/rfc822' },
+    });
+    expect(posted.status, posted.text).toBe(200);
     const sent = await eventually(
       () => fake.sends.find((s) => s.body.personalizations[0].to[0].email === bo),
       30_000,

@@ -27,7 +27,10 @@ export type AuthVerdict = {
   arc: AuthResult;
   /** The From domain that was checked. */
   from_domain?: string;
-  /** DMARC passed, or a DKIM signature aligned with the From domain passed: the From address is genuine. */
+  /**
+   * DMARC passed, or a DKIM signature aligned with the From domain passed: the From address is genuine. Never for a
+   * mail without a single From address (its author comes from `Sender`, which DMARC does not cover).
+   */
   verified: boolean;
 };
 
@@ -50,11 +53,20 @@ const domainOf = (address: string | undefined) => address?.split('@').pop()?.toL
 const aligned = (a: string, b: string) => a === b || a.endsWith(`.${b}`) || b.endsWith(`.${a}`);
 
 /**
+ * Whether the From address is genuine: DMARC passed, or a DKIM signature aligned with the From domain passed. Without
+ * a single From address (a group, several mailboxes) nothing is vouched for, whatever DMARC result a receiving server
+ * or provider reports: it was not computed for the address the mail is attributed to.
+ */
+const vouches = (fromDomain: string | undefined, dmarc: AuthResult, dkimAligned: boolean) =>
+  fromDomain !== undefined && (dmarc === 'pass' || dkimAligned);
+
+/**
  * Authenticates the sender of a raw mail: a trusted `Authentication-Results` header when one is
  * configured and present, else DKIM, SPF, ARC and DMARC checked with mailauth (DNS through `resolver`).
  */
 export async function authenticateMail(
   raw: Buffer,
+  /** From's only mailbox; undefined for a group or several mailboxes (then nothing is `verified`). */
   fromAddress: string | undefined,
   options: AuthOptions,
 ): Promise<AuthVerdict> {
@@ -88,7 +100,7 @@ export async function authenticateMail(
     ...(policy ? { dmarc_policy: policy } : {}),
     arc: result.arc ? (result.arc.status?.result ?? 'none') : 'none',
     ...(fromDomain ? { from_domain: fromDomain } : {}),
-    verified: dmarc === 'pass' || dkimAligned,
+    verified: vouches(fromDomain, dmarc, dkimAligned),
   };
 }
 
@@ -117,7 +129,7 @@ function providerResults(verdict: ProviderMailVerdict, fromDomain: string | unde
     ...(policy ? { dmarc_policy: policy } : {}),
     arc: 'none',
     ...(fromDomain ? { from_domain: fromDomain } : {}),
-    verified: dmarc === 'pass' || dkimAligned,
+    verified: vouches(fromDomain, dmarc, dkimAligned),
   };
 }
 
@@ -168,6 +180,6 @@ function trustedResults(
     ...(dmarc === 'fail' && policy ? { dmarc_policy: policy } : {}),
     arc: found.arc ?? 'none',
     ...(fromDomain ? { from_domain: fromDomain } : {}),
-    verified: dmarc === 'pass' || dkimAligned,
+    verified: vouches(fromDomain, dmarc, dkimAligned),
   };
 }

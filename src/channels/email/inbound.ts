@@ -55,7 +55,8 @@ export async function readInboundMail(
     return { status: 'ignored', reason: 'bounce', events: [status] };
   }
   if (!mail.from) return { status: 'failed', reason: 'no_sender', events: [] };
-  const verdict = await authenticateMail(raw, mail.from.address, input.auth);
+  // Authentication vouches for From's only mailbox; an author taken from Sender is never verified.
+  const verdict = await authenticateMail(raw, mail.singleFrom, input.auth);
   const noise = noiseReason(mail, input.settings.from_email);
   if (noise === 'bounce' || noise === 'own_address')
     return { status: 'ignored', reason: noise, verdict, events: [] };
@@ -122,6 +123,7 @@ function messageEvent(
         full_text: full,
         auth: verdict,
         raw_mail_id: rawMailId,
+        ...(mail.authorHeader === 'sender' ? { author_header: 'sender' } : {}),
         ...(noise ? { not_answered: noise } : {}),
       },
     },

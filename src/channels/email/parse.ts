@@ -17,7 +17,18 @@ export type ParsedEmail = {
   inReplyToIds: string[];
   /** Normalized ids, oldest first, bounded. */
   references: string[];
+  /**
+   * Who wrote the mail: From's only mailbox; when From has none (an RFC 6854 group such as
+   * `undisclosed-recipients:;`) or several, the `Sender` mailbox (RFC 5322 §3.6.2); else From's first mailbox.
+   */
   from?: MailAddress;
+  /** Which header `from` came from. */
+  authorHeader?: 'from' | 'sender';
+  /**
+   * The address of From's only mailbox, the one identity sender authentication (DMARC, aligned DKIM) can vouch
+   * for; absent for a group or several mailboxes.
+   */
+  singleFrom?: string;
   subject: string;
   /** The full body as text: the text/plain part, else the HTML part as text. */
   text: string;
@@ -51,15 +62,26 @@ const headerText = (value: unknown): string => {
   return String(value);
 };
 
-const firstAddress = (value: AddressObject | AddressObject[] | undefined): MailAddress | undefined => {
+/** The mailboxes of an address header that carry an address (a group's members are not the author's). */
+const mailboxes = (value: AddressObject | AddressObject[] | undefined): MailAddress[] => {
   const objects = Array.isArray(value) ? value : value ? [value] : [];
-  for (const object of objects) {
-    for (const entry of object.value) {
-      if (entry.address) return { address: entry.address, ...(entry.name ? { name: entry.name } : {}) };
-    }
-  }
-  return undefined;
+  return objects.flatMap((object) =>
+    object.value.flatMap((entry) =>
+      entry.address ? [{ address: entry.address, ...(entry.name ? { name: entry.name } : {}) }] : [],
+    ),
+  );
 };
+
+/** The author: From's only mailbox, else Sender's (RFC 5322 §3.6.2), else From's first. */
+function author(
+  from: MailAddress[],
+  sender: MailAddress | undefined,
+): Pick<ParsedEmail, 'from' | 'authorHeader' | 'singleFrom'> {
+  const [first] = from;
+  if (first && from.length === 1) return { from: first, authorHeader: 'from', singleFrom: first.address };
+  if (sender) return { from: sender, authorHeader: 'sender' };
+  return first ? { from: first, authorHeader: 'from' } : {};
+}
 
 function idList(value: string | string[] | undefined): string[] {
   const raw = Array.isArray(value) ? value.join(' ') : (value ?? '');
@@ -104,14 +126,14 @@ export async function parseEmail(raw: Buffer): Promise<ParsedEmail> {
   const messageId = (mail.messageId && normalizeMessageId(mail.messageId)) ?? rawMessageId(raw);
   const inReplyToIds = idList(mail.inReplyTo);
   const inReplyTo = inReplyToIds.at(-1);
-  const from = firstAddress(mail.from);
+  const sender = mailboxes(mail.headers.get('sender') as AddressObject | undefined)[0];
   const html = typeof mail.html === 'string' ? mail.html : undefined;
   return {
     ...(messageId ? { messageId } : {}),
     ...(inReplyTo ? { inReplyTo } : {}),
     inReplyToIds,
     references: idList(mail.references),
-    ...(from ? { from } : {}),
+    ...author(mailboxes(mail.from), sender),
     subject: (mail.subject ?? '').replace(/\s+/g, ' ').trim().slice(0, 998),
     text: (mail.text ?? '').replace(/\r\n/g, '\n'),
     ...(html ? { html } : {}),
