@@ -297,4 +297,40 @@ describe('Telegram groups and forum topics', () => {
     expect(tg.fake.callsOf('sendMessage', user.id)).toEqual([]);
     expect((await tg.messagesOf(user.id)).filter((r) => r.role === 'assistant')).toEqual([]);
   });
+
+  /** Delivers a button press and, once it is acknowledged, a text from the presser; returns what was sent to them. */
+  async function pressThenWrite(user: User, pressed: { callback_query: { id: string } }) {
+    expect(await tg.fake.deliver(pressed)).toBe(200);
+    await eventually(() =>
+      tg.fake
+        .callsOf('answerCallbackQuery')
+        .find((c) => c.params.callback_query_id === pressed.callback_query.id),
+    );
+    expect(await tg.fake.deliver(tg.fake.textUpdate(user, 'MARKER'))).toBe(200);
+    const sentTexts = () => tg.fake.callsOf('sendMessage', user.id).map((c) => c.params.text);
+    await eventually(() => sentTexts().find((text) => String(text).includes('MARKER')));
+    return { rows: await tg.messagesOf(user.id), sent: sentTexts() };
+  }
+
+  it('acknowledges a game button (no data), records it and never answers it', async () => {
+    const user = tg.user('Gamer');
+    const pressed = tg.fake.callbackUpdate(user, 'unused');
+    const { data, ...query } = pressed.callback_query;
+    expect(data).toBe('unused');
+    const game = { ...pressed, callback_query: { ...query, game_short_name: 'snake' } };
+    const { rows, sent } = await pressThenWrite(user, game);
+    expect(userTexts(rows)).toEqual(['[game: snake]', 'MARKER']);
+    expect(sent).toEqual(['echo: MARKER']);
+  });
+
+  it('acknowledges a button under an inline-mode message and never answers it in private', async () => {
+    const user = tg.user('Inline');
+    const pressed = tg.fake.callbackUpdate(user, 'rate:5');
+    const { message, ...query } = pressed.callback_query;
+    expect(message.chat.id).toBe(user.id);
+    const inline = { ...pressed, callback_query: { ...query, inline_message_id: 'AAAAAKqKAQBlAAAAAEc1kw' } };
+    const { rows, sent } = await pressThenWrite(user, inline);
+    expect(userTexts(rows)).toEqual(['rate:5', 'MARKER']);
+    expect(sent).toEqual(['echo: MARKER']);
+  });
 });

@@ -170,6 +170,40 @@ describe('callback queries', () => {
     expect(event.noReply).toEqual(expect.any(String));
     expect(event.acknowledgeRef).toBe('5001');
   });
+  it('a game button (game_short_name, no data) is recorded and acknowledged, never answered', () => {
+    const group = { id: -1005550000001, title: 'Players', type: 'supergroup' };
+    const update = {
+      update_id: 900021,
+      callback_query: {
+        id: '5002',
+        from: ANA,
+        message: { message_id: 12, from: BOT, chat: group, date: DATE, game: { title: 'Snake' } },
+        chat_instance: '-2',
+        game_short_name: 'snake',
+      },
+    };
+    const event = messageOf(parseUpdate(update, ctx));
+    expect(event).toMatchObject({ text: '[game: snake]', acknowledgeRef: '5002', noReply: 'game button' });
+    // Recorded in the presser's private conversation: the group conversation's reply address stays.
+    expect(event.sender.chatId).toBe(String(ANA.id));
+  });
+
+  it('a button under an inline-mode message is recorded and acknowledged, never answered in private', () => {
+    const update = {
+      update_id: 900022,
+      callback_query: {
+        id: '5003',
+        from: ANA,
+        inline_message_id: 'AAAAAKqKAQBlAAAAAEc1kw',
+        chat_instance: '-3',
+        data: 'rate:5',
+      },
+    };
+    const event = messageOf(parseUpdate(update, ctx));
+    expect(event).toMatchObject({ text: 'rate:5', acknowledgeRef: '5003' });
+    expect(event.noReply).toBe('button under an inline-mode message');
+    expect(event.sender.chatId).toBe(String(ANA.id));
+  });
 });
 
 describe('replies', () => {

@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { normalizePhone } from '../../contacts/verified-attributes.ts';
 import { truncateText } from '../../text-safety.ts';
 import type { AdapterContext, InboundEvent, InboundMessageEvent } from '../types.ts';
+import { callbackEvent } from './callbacks.ts';
 import { chatAddress } from './chat-address.ts';
 import { type Content, contentOf } from './content.ts';
+import { sender } from './sender.ts';
 
 /** Update types the webhook asks for (setWebhook allowed_updates). */
 export const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query', 'my_chat_member'] as const;
@@ -45,7 +47,14 @@ const update = z.looseObject({
   message: message.optional(),
   edited_message: message.optional(),
   callback_query: z
-    .looseObject({ id: z.string(), from: user, message: baseMessage.optional(), data: z.string().optional() })
+    .looseObject({
+      id: z.string(),
+      from: user,
+      message: baseMessage.optional(),
+      inline_message_id: z.string().optional(),
+      data: z.string().optional(),
+      game_short_name: z.string().optional(),
+    })
     .optional(),
   my_chat_member: z
     .looseObject({ chat, from: user, new_chat_member: z.looseObject({ status: z.string() }) })
@@ -132,16 +141,6 @@ function textOf(m: Message, content: Content | undefined): string {
 
 const providerMessageId = (m: { chat: { id: number }; message_id: number }) => `${m.chat.id}:${m.message_id}`;
 
-function sender(from: z.infer<typeof user>, chatId: string) {
-  const name = [from.first_name, from.last_name].filter(Boolean).join(' ');
-  return {
-    platformUserId: String(from.id),
-    chatId,
-    ...(from.username ? { username: `@${from.username}` } : {}),
-    ...(name ? { displayName: name } : {}),
-  };
-}
-
 /**
  * The phone number of a contact the sender shared about themself (`contact.user_id` equals the sender's id, as
  * with a `request_contact` keyboard button): Telegram vouches for it. Someone else's contact, or a forwarded card
@@ -200,35 +199,8 @@ export function parseUpdate(body: unknown, ctx?: AdapterContext): InboundEvent[]
     return event ? [event] : [];
   }
   if (u.callback_query) {
-    const q = u.callback_query;
-    // Data-less queries (games) carry nothing for the agent.
-    if (q.from.is_bot || !q.data) return [];
-    const chatOf = q.message?.chat;
-    if (
-      chatOf &&
-      chatOf.type !== 'private' &&
-      rules.allowedChats &&
-      !rules.allowedChats.includes(String(chatOf.id))
-    )
-      return [];
-    // A button under a channel post: recorded and acknowledged, never answered (the channel is no conversation).
-    const inChannel = chatOf?.type === 'channel';
-    // A button in a forum topic is answered in that topic.
-    const topic = q.message?.is_topic_message ? q.message.message_thread_id : undefined;
-    return [
-      {
-        kind: 'message',
-        eventId,
-        sender: sender(
-          q.from,
-          inChannel ? chatAddress(q.from.id) : chatAddress(chatOf?.id ?? q.from.id, topic),
-        ),
-        // The button's value is what the user "said".
-        text: q.data,
-        acknowledgeRef: q.id,
-        ...(inChannel ? { noReply: 'button under a channel post' } : {}),
-      },
-    ];
+    const event = callbackEvent(eventId, u.callback_query, rules.allowedChats);
+    return event ? [event] : [];
   }
   if (u.my_chat_member && u.my_chat_member.chat.type === 'private') {
     const status = u.my_chat_member.new_chat_member.status;
