@@ -96,10 +96,10 @@ describe.skipIf(skipWithoutDovecot)('IMAP poller against Dovecot', () => {
   function poller(
     box: Awaited<ReturnType<typeof mailbox>>,
     ingest: (raw: Buffer) => Promise<void>,
-    options: { holder?: string; password?: string; maxMessageBytes?: number } = {},
+    options: { holder?: string; password?: string; maxMessageBytes?: number; mailbox?: string } = {},
   ): ImapPoller {
     const p = new ImapPoller({
-      config: box.config,
+      config: options.mailbox ? { ...box.config, mailbox: options.mailbox } : box.config,
       password: async () => options.password ?? box.password,
       store: new ImapMailboxStore(app.database.query, box.agentId, options.holder ?? 'holder-a'),
       ingest,
@@ -245,6 +245,64 @@ describe.skipIf(skipWithoutDovecot)('IMAP poller against Dovecot', () => {
     expect(flags.has('\\Seen')).toBe(false);
     await eventually(async () => ((await status(box.agentId))?.last_uid === small ? true : undefined));
     expect(captured.lines.some((line) => line.includes('IMAP message too large'))).toBe(true);
+  });
+
+  it('ingests a message of exactly the size limit whole (the download is capped one byte above it)', async () => {
+    const box = await mailbox();
+    const limit = 3_000;
+    const base = mail('at-limit', '');
+    const exact = mail('at-limit', 'y'.repeat(limit - Buffer.byteLength(base)));
+    expect(Buffer.byteLength(exact)).toBe(limit);
+    const raws: Buffer[] = [];
+    poller(box, async (raw) => void raws.push(raw), { maxMessageBytes: limit });
+    await dovecot.deliver(box.user, exact);
+    await eventually(() => (raws.length === 1 ? true : undefined));
+    expect(raws[0]?.toString('latin1')).toBe(exact);
+  });
+
+  it('passes a message another client expunged between its SEARCH and its FETCH, and keeps the session', async () => {
+    const box = await mailbox();
+    const gate = Promise.withResolvers<void>();
+    const reached = Promise.withResolvers<void>();
+    const rec = recorder(async (id) => {
+      if (id === 'first') {
+        reached.resolve();
+        await gate.promise;
+      }
+    });
+    // Both in one batch (batchSize 2): the second is expunged while the first is being ingested.
+    const first = await dovecot.deliver(box.user, mail('first'));
+    const second = await dovecot.deliver(box.user, mail('second'));
+    const third = await dovecot.deliver(box.user, mail('third'));
+    poller(box, rec.ingest);
+    await reached.promise;
+    await dovecot.expunge(box.user, second);
+    gate.resolve();
+    await eventually(() => (rec.ids.length >= 2 ? true : undefined));
+    await eventually(async () => ((await status(box.agentId)).last_uid === third ? true : undefined));
+    expect(rec.ids).toEqual(['first', 'third']);
+    expect((await dovecot.flags(box.user, first)).has('\\Seen')).toBe(true);
+    const s = await status(box.agentId);
+    expect(s).toMatchObject({ state: 'connected', error: null });
+    const reconnects = captured.lines.filter(
+      (line) => line.includes('IMAP connection failed; reconnecting') && line.includes(box.agentId),
+    );
+    expect(reconnects).toEqual([]);
+  });
+
+  it('reports a missing mailbox as an error, retries with backoff, and polls it once it exists', async () => {
+    const box = await mailbox();
+    const rec = recorder();
+    poller(box, rec.ingest, { mailbox: 'Support' });
+    const s = await eventually(async () => {
+      const current = await status(box.agentId);
+      return current.state === 'error' ? current : undefined;
+    });
+    expect(s.error).toMatch(/Support|exist/i);
+    await dovecot.createMailbox(box.user, 'Support');
+    await dovecot.deliver(box.user, mail('in-folder'), 'Support');
+    await eventually(() => (rec.ids.length === 1 ? true : undefined), 20_000);
+    expect(rec.ids).toEqual(['in-folder']);
   });
 
   it('lets one poller hold a mailbox; another takes over when the holder stops', async () => {
