@@ -14,6 +14,12 @@ export type PollerTimings = {
   /** First reconnect delay; doubles per failure up to `reconnectMaxMs`, each with ±50 % jitter. */
   reconnectBaseMs: number;
   reconnectMaxMs: number;
+  /**
+   * Wait after the server refused the login (±50 % jitter below it), whatever the backoff reached: retrying a
+   * wrong password every few seconds locks accounts (Microsoft Entra smart lockout after 10 failures, Gmail's
+   * "too many login failures"). A changed password restarts the poller at once anyway.
+   */
+  authRetryMs: number;
   /** Re-checks the mailbox this often even when IDLE reports nothing. */
   pollIntervalMs: number;
 };
@@ -23,6 +29,7 @@ export const DEFAULT_POLLER_TIMINGS: PollerTimings = {
   leaseRetryMs: 10_000,
   reconnectBaseMs: 1_000,
   reconnectMaxMs: 5 * 60_000,
+  authRetryMs: 15 * 60_000,
   pollIntervalMs: 5 * 60_000,
 };
 
@@ -41,6 +48,24 @@ export type ImapPollerOptions = {
 export function backoffDelay(attempt: number, base: number, max: number, random = Math.random): number {
   const ceiling = Math.min(max, base * 2 ** Math.min(attempt, 30));
   return Math.round(ceiling * (0.5 + random() * 0.5));
+}
+
+/** True when the server refused the credentials (a tagged NO/BAD to LOGIN or AUTHENTICATE), not a transient failure. */
+export function isLoginRefused(error: unknown): boolean {
+  const err = (error ?? {}) as { authenticationFailed?: boolean; serverResponseCode?: string };
+  // RFC 5530 UNAVAILABLE: "temporary failure because a subsystem is down" (Gmail's "Temporary System Problem").
+  return err.authenticationFailed === true && err.serverResponseCode?.toUpperCase() !== 'UNAVAILABLE';
+}
+
+/** How long to wait before reconnecting after `error` on the `attempt`-th failure in a row. */
+export function reconnectDelay(
+  error: unknown,
+  attempt: number,
+  timings: PollerTimings,
+  random = Math.random,
+) {
+  if (isLoginRefused(error)) return backoffDelay(0, timings.authRetryMs, timings.authRetryMs, random);
+  return backoffDelay(attempt, timings.reconnectBaseMs, timings.reconnectMaxMs, random);
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
@@ -134,18 +159,24 @@ export class ImapPoller {
     let attempt = 0;
     try {
       while (!lease.signal.aborted) {
+        let failure: unknown;
         try {
           cursor = await this.session(cursor, lease.signal, attempt === 0, () => {
             attempt = 0;
           });
         } catch (error) {
           if (error instanceof LeaseLostError || lease.signal.aborted) break;
-          const message = safeImapError(error);
-          this.log.warn({ err: message, attempt }, 'IMAP connection failed; reconnecting');
-          await store.setState('error', message).catch(() => {});
+          failure = error;
         }
         if (lease.signal.aborted) break;
-        await sleep(backoffDelay(attempt++, timings.reconnectBaseMs, timings.reconnectMaxMs), lease.signal);
+        const retryInMs = reconnectDelay(failure, attempt, timings);
+        if (failure !== undefined) {
+          const message = safeImapError(failure);
+          this.log.warn({ err: message, attempt, retryInMs }, 'IMAP connection failed; reconnecting');
+          await store.setState('error', message).catch(() => {});
+        }
+        attempt++;
+        await sleep(retryInMs, lease.signal);
       }
     } finally {
       clearInterval(renewer);

@@ -8,6 +8,7 @@ import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { type Dovecot, skipWithoutDovecot, startDovecot } from '../helpers/dovecot.ts';
 import { createAgent, createWorkspace, type Workspace } from '../helpers/fixtures.ts';
 import { captureLogger } from '../helpers/logs.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { eventually } from '../helpers/loopback-peer.ts';
 import { findLeaks, randomSecret } from '../helpers/secrets.ts';
 
@@ -96,16 +97,27 @@ describe.skipIf(skipWithoutDovecot)('IMAP poller against Dovecot', () => {
   function poller(
     box: Awaited<ReturnType<typeof mailbox>>,
     ingest: (raw: Buffer) => Promise<void>,
-    options: { holder?: string; password?: string; maxMessageBytes?: number; mailbox?: string } = {},
+    options: {
+      holder?: string;
+      password?: string;
+      maxMessageBytes?: number;
+      mailbox?: string;
+      port?: number;
+      timings?: Partial<PollerTimings>;
+    } = {},
   ): ImapPoller {
     const p = new ImapPoller({
-      config: options.mailbox ? { ...box.config, mailbox: options.mailbox } : box.config,
+      config: {
+        ...box.config,
+        ...(options.mailbox ? { mailbox: options.mailbox } : {}),
+        ...(options.port ? { port: options.port } : {}),
+      },
       password: async () => options.password ?? box.password,
       store: new ImapMailboxStore(app.database.query, box.agentId, options.holder ?? 'holder-a'),
       ingest,
       logger: captured.logger,
       limits: { maxMessageBytes: options.maxMessageBytes ?? 1024 * 1024, batchSize: 2 },
-      timings: FAST,
+      timings: { ...FAST, ...options.timings },
     });
     pollers.push(p);
     p.start();
@@ -230,6 +242,43 @@ describe.skipIf(skipWithoutDovecot)('IMAP poller against Dovecot', () => {
     expect(logged).toContain('IMAP connection failed; reconnecting');
     expect(logged).not.toContain(wrong);
     expect(logged).not.toContain(box.password);
+  });
+
+  it('waits authRetryMs after a refused login, not the short reconnect backoff that would lock the account', async () => {
+    const box = await mailbox();
+    const rec = recorder();
+    const authRetryMs = 600_000;
+    poller(box, rec.ingest, { password: randomSecret('wrong-pw-'), timings: { authRetryMs } });
+    const line = await eventually(() =>
+      captured.lines
+        .map(
+          (text) => JSON.parse(text) as { agentId?: string; msg?: string; err?: string; retryInMs?: number },
+        )
+        .find(
+          (entry) => entry.agentId === box.agentId && entry.msg === 'IMAP connection failed; reconnecting',
+        ),
+    );
+    expect(line.err).toMatch(/^authentication failed/);
+    // The chosen wait, not a measured one: at least half of authRetryMs (the jitter), far above reconnectMaxMs.
+    expect(line.retryInMs).toBeGreaterThanOrEqual(authRetryMs / 2);
+    expect(line.retryInMs).toBeLessThanOrEqual(authRetryMs);
+  });
+
+  it('retries a connection failure with the short backoff', async () => {
+    const box = await mailbox();
+    const rec = recorder();
+    poller(box, rec.ingest, { timings: { authRetryMs: 600_000 }, port: await freePort() });
+    const line = await eventually(() =>
+      captured.lines
+        .map(
+          (text) => JSON.parse(text) as { agentId?: string; msg?: string; err?: string; retryInMs?: number },
+        )
+        .find(
+          (entry) => entry.agentId === box.agentId && entry.msg === 'IMAP connection failed; reconnecting',
+        ),
+    );
+    expect(line.err).toMatch(/ECONNREFUSED/);
+    expect(line.retryInMs).toBeLessThanOrEqual(FAST.reconnectMaxMs);
   });
 
   it('skips and marks a message over the size limit, and keeps going', async () => {
