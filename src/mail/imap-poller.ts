@@ -68,6 +68,19 @@ export function reconnectDelay(
   return backoffDelay(attempt, timings.reconnectBaseMs, timings.reconnectMaxMs, random);
 }
 
+/**
+ * A session's failure with its description already made safe while the password was at hand (a server may echo
+ * the LOGIN command, password included, in its refusal).
+ */
+class SessionFailure extends Error {
+  readonly failure: unknown;
+
+  constructor(safeText: string, failure: unknown) {
+    super(safeText);
+    this.failure = failure;
+  }
+}
+
 /** Resolves after `ms`, or at once when `signal` aborts. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -169,9 +182,10 @@ export class ImapPoller {
           failure = error;
         }
         if (lease.signal.aborted) break;
-        const retryInMs = reconnectDelay(failure, attempt, timings);
+        const cause = failure instanceof SessionFailure ? failure.failure : failure;
+        const retryInMs = reconnectDelay(cause, attempt, timings);
         if (failure !== undefined) {
-          const message = safeImapError(failure);
+          const message = failure instanceof SessionFailure ? failure.message : safeImapError(failure);
           this.log.warn({ err: message, attempt, retryInMs }, 'IMAP connection failed; reconnecting');
           await store.setState('error', message).catch(() => {});
         }
@@ -196,9 +210,24 @@ export class ImapPoller {
     firstAttempt: boolean,
     connected: () => void,
   ): Promise<ImapCursor> {
-    const { config, store, timings } = this.options;
     const password = await this.options.password();
     if (!password) throw new Error('imap_config.password is not configured');
+    try {
+      return await this.connected(password, cursor, signal, firstAttempt, connected);
+    } catch (error) {
+      if (error instanceof LeaseLostError) throw error;
+      throw new SessionFailure(safeImapError(error, password), error);
+    }
+  }
+
+  private async connected(
+    password: string,
+    cursor: ImapCursor,
+    signal: AbortSignal,
+    firstAttempt: boolean,
+    connected: () => void,
+  ): Promise<ImapCursor> {
+    const { config, store, timings } = this.options;
     if (firstAttempt) await store.setState('connecting');
     const client = await imapClient(config, password);
     const closed = new Promise<void>((resolve) => client.once('close', resolve));

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imapConfig } from '../../src/channels/email/imap-config.ts';
 import { checkImapMailbox, mailboxKey } from '../../src/channels/email/imap-client.ts';
@@ -279,6 +280,47 @@ describe.skipIf(skipWithoutDovecot)('IMAP poller against Dovecot', () => {
     );
     expect(line.err).toMatch(/ECONNREFUSED/);
     expect(line.retryInMs).toBeLessThanOrEqual(FAST.reconnectMaxMs);
+  });
+
+  it('never stores or logs the password when a server echoes it in its refusal', async () => {
+    // A server that repeats the failed LOGIN command, password included, in its NO (some do).
+    const echoing = net.createServer((socket) => {
+      socket.setEncoding('latin1');
+      socket.write('* OK [CAPABILITY IMAP4rev1] echoing server ready\r\n');
+      let buffer = '';
+      socket.on('data', (chunk: string) => {
+        buffer += chunk;
+        for (let end = buffer.indexOf('\r\n'); end >= 0; end = buffer.indexOf('\r\n')) {
+          const line = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const [tag, command = ''] = line.split(' ');
+          if (command.toUpperCase() === 'CAPABILITY')
+            socket.write(`* CAPABILITY IMAP4rev1\r\n${tag} OK done\r\n`);
+          else if (command.toUpperCase() === 'LOGOUT') socket.end(`* BYE\r\n${tag} OK bye\r\n`);
+          else socket.write(`${tag} NO [AUTHENTICATIONFAILED] rejected: ${line}\r\n`);
+        }
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => echoing.listen(0, '127.0.0.1', resolve));
+    try {
+      const box = await mailbox();
+      const port = (echoing.address() as net.AddressInfo).port;
+      poller(box, recorder().ingest, { port, timings: { authRetryMs: 600_000 } });
+      const s = await eventually(async () => {
+        const current = await status(box.agentId);
+        return current.state === 'error' ? current : undefined;
+      });
+      expect(s.error).toMatch(/^authentication failed: rejected: /);
+      expect(s.error).not.toContain(box.password);
+      expect(captured.lines.filter((line) => line.includes(box.password))).toEqual([]);
+      // The channel test route's check scrubs it too.
+      const check = await checkImapMailbox({ ...box.config, port }, box.password);
+      expect(check.ok).toBe(false);
+      expect(JSON.stringify(check)).not.toContain(box.password);
+    } finally {
+      await new Promise((resolve) => echoing.close(resolve));
+    }
   });
 
   it('skips and marks a message over the size limit, and keeps going', async () => {

@@ -52,6 +52,12 @@ describe('safeImapError', () => {
     const timeout = Object.assign(new Error('Failed to establish connection'), { code: 'CONNECT_TIMEOUT' });
     expect(safeImapError(timeout)).toBe('Failed to establish connection (CONNECT_TIMEOUT)');
     expect(safeImapError(new Error(`line\n${'x'.repeat(1000)}`))).toHaveLength(300);
+    // Echoed as the IMAP quoted string LOGIN sent: quote and backslash escaped.
+    const quoted = Object.assign(new Error('Command failed'), {
+      authenticationFailed: true,
+      responseText: 'rejected: 1 LOGIN "u" "pa\\"ss\\\\word"',
+    });
+    expect(safeImapError(quoted, 'pa"ss\\word')).toBe('authentication failed: rejected: 1 LOGIN "u" "***"');
   });
 });
 
