@@ -77,10 +77,15 @@ export async function syncMailbox(deps: SyncDeps, cursor: ImapCursor): Promise<I
     const fresh = (found || []).filter((uid) => uid > cursor.lastUid).sort((a, b) => a - b);
     const batch = fresh.slice(0, deps.limits.batchSize);
     if (batch.length === 0) break;
-    await processBatch(deps, batch, async (uid) => {
+    const advance = async (uid: number) => {
       cursor = { uidValidity, lastUid: uid };
       if (!(await deps.saveCursor(cursor))) throw new LeaseLostError();
-    });
+    };
+    await processBatch(deps, batch, advance);
+    // UIDs FETCH did not answer are gone (a UID FETCH ignores UIDs that no longer exist, RFC 3501 6.4.8): pass
+    // them too, or a batch of only such UIDs would be searched again and again.
+    const last = batch.at(-1) ?? cursor.lastUid;
+    if (cursor.lastUid < last) await advance(last);
     if (fresh.length <= batch.length) break;
   }
   if (!(await deps.saveCursor(cursor))) throw new LeaseLostError();
@@ -116,6 +121,11 @@ async function processBatch(
     metas.push({ uid: message.uid, size: message.size, internalDate });
   }
   metas.sort((a, b) => a.uid - b.uid);
+  if (metas.length < uids.length) {
+    const answered = new Set(metas.map((meta) => meta.uid));
+    const gone = uids.filter((uid) => !answered.has(uid));
+    logger.info({ uids: gone.slice(0, 20), count: gone.length }, 'IMAP messages gone before FETCH; passed');
+  }
   const skip = async (uid: number, size: number | undefined) => {
     logger.warn({ uid, size, max: limits.maxMessageBytes }, 'IMAP message too large; skipped and marked');
     await client.messageFlagsAdd(String(uid), [SKIPPED_KEYWORD], { uid: true });

@@ -203,6 +203,22 @@ describe.skipIf(skipWithoutDovecot)('IMAP poller against Dovecot', () => {
     expect(captured.lines.some((line) => line.includes('IMAP UIDVALIDITY changed'))).toBe(true);
   });
 
+  it('resyncs when UIDVALIDITY changes while the session is open', async () => {
+    const box = await mailbox();
+    const rec = recorder();
+    poller(box, rec.ingest);
+    await dovecot.deliver(box.user, mail('before-live-change'));
+    await eventually(() => (rec.ids.length === 1 ? true : undefined));
+    await dovecot.setUidValidity(box.user, 5151);
+    await dovecot.deliver(box.user, mail('after-live-change'));
+    await eventually(() => (rec.ids.length >= 2 ? true : undefined), 20_000);
+    await eventually(
+      async () => ((await status(box.agentId)).uid_validity === 5151 ? true : undefined),
+      20_000,
+    );
+    expect(rec.ids).toEqual(['before-live-change', 'after-live-change']);
+  });
+
   it('reconnects after Dovecot restarts and reports the outage as an error state', async () => {
     const box = await mailbox();
     const rec = recorder();

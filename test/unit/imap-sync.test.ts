@@ -15,6 +15,8 @@ type FakeOptions = {
   uidNext?: boolean;
   /** Answers RFC822.SIZE unless false. */
   size?: boolean;
+  /** UIDs SEARCH still lists but FETCH answers nothing for (expunged, not yet reported as such). */
+  ghosts?: number[];
 };
 
 function fakeServer(messages: FakeMessage[], options: FakeOptions = {}) {
@@ -39,6 +41,9 @@ function fakeServer(messages: FakeMessage[], options: FakeOptions = {}) {
     },
     async search(query: { uid: string; seen?: boolean; unKeyword?: string }) {
       commands.push(`SEARCH ${JSON.stringify(query)}`);
+      // Bounds a test of a loop that would otherwise never end.
+      if (commands.filter((c) => c.startsWith('SEARCH')).length > 50)
+        throw new Error('SEARCH repeated 50 times');
       return [...byUid.values()]
         .filter((m) => inSet(query.uid, m.uid))
         .filter((m) => query.seen !== false || !m.flags.has('\\Seen'))
@@ -48,7 +53,7 @@ function fakeServer(messages: FakeMessage[], options: FakeOptions = {}) {
     async *fetch(range: string) {
       commands.push(`FETCH ${range}`);
       for (const m of byUid.values()) {
-        if (!inSet(range, m.uid)) continue;
+        if (!inSet(range, m.uid) || options.ghosts?.includes(m.uid)) continue;
         yield options.size === false ? { uid: m.uid } : { uid: m.uid, size: m.raw.length };
       }
     },
@@ -133,5 +138,16 @@ describe('syncMailbox against servers that omit things', () => {
     expect(server.byUid.get(1)?.flags.has('\\Seen')).toBe(false);
     const downloads = server.commands.filter((c) => c.startsWith('FETCH 1 source'));
     expect(downloads).toEqual(['FETCH 1 source {"maxLength":10001}']);
+  });
+});
+
+describe('syncMailbox against UIDs that SEARCH lists and FETCH does not answer', () => {
+  it('passes a whole batch the server no longer has and goes on to the next, searching a bounded number of times', async () => {
+    const server = fakeServer([message(1), message(2), message(3)], { ghosts: [1, 2] });
+    const ingested: Buffer[] = [];
+    const { deps: d } = deps(server.client, ingested);
+    const cursor = await syncMailbox(d, { uidValidity: 7, lastUid: 0 });
+    expect(cursor).toEqual({ uidValidity: 7, lastUid: 3 });
+    expect(ingested.map((raw) => /<(m\d+)@/.exec(raw.toString())?.[1])).toEqual(['m3']);
   });
 });
