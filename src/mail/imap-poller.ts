@@ -239,7 +239,6 @@ export class ImapPoller {
     try {
       await client.connect();
       await client.mailboxOpen(config.mailbox);
-      connected();
       this.log.info('IMAP mailbox opened');
       const newMail = new NewMailSignal(client);
       let retryIngestAttempt = 0;
@@ -249,8 +248,14 @@ export class ImapPoller {
         try {
           cursor = await syncMailbox(this.syncDeps(client), cursor);
           retryIngestAttempt = 0;
+          // Only a sync that went through resets the reconnect backoff, not an opened mailbox: a session that
+          // always fails in its first sync (a message the server cannot FETCH) would reconnect at the base
+          // delay forever.
+          connected();
         } catch (error) {
           if (!(error instanceof IngestFailedError)) throw error;
+          // The connection works; the ingest retries below with its own backoff.
+          connected();
           this.log.warn(
             { uid: error.uid, err: String(error.cause) },
             'IMAP message ingest failed; will retry',

@@ -56,6 +56,43 @@ function recorder(before?: (id: string | undefined, attempt: number) => Promise<
   };
 }
 
+/**
+ * A scripted IMAP server on 127.0.0.1, for server behaviour Dovecot never shows: answers CAPABILITY and LOGOUT,
+ * and every other command with `answer` (the untagged lines and the tagged result, without CRLF).
+ */
+async function scriptedImapServer(answer: (tag: string, line: string, command: string) => string) {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    socket.setEncoding('latin1');
+    socket.write('* OK [CAPABILITY IMAP4rev1] scripted server ready\r\n');
+    let buffer = '';
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      for (let end = buffer.indexOf('\r\n'); end >= 0; end = buffer.indexOf('\r\n')) {
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const [tag = '*', first = '', second = ''] = line.split(' ');
+        const command = (first.toUpperCase() === 'UID' ? `UID ${second}` : first).toUpperCase();
+        if (command === 'CAPABILITY') socket.write(`* CAPABILITY IMAP4rev1\r\n${tag} OK done\r\n`);
+        else if (command === 'LOGOUT') socket.end(`* BYE\r\n${tag} OK bye\r\n`);
+        else socket.write(`${answer(tag, line, command)}\r\n`);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 describe.skipIf(skipWithoutDovecot)('IMAP poller against Dovecot', () => {
   let dovecot: Dovecot;
   let app: TestApp;
@@ -300,28 +337,12 @@ describe.skipIf(skipWithoutDovecot)('IMAP poller against Dovecot', () => {
 
   it('never stores or logs the password when a server echoes it in its refusal', async () => {
     // A server that repeats the failed LOGIN command, password included, in its NO (some do).
-    const echoing = net.createServer((socket) => {
-      socket.setEncoding('latin1');
-      socket.write('* OK [CAPABILITY IMAP4rev1] echoing server ready\r\n');
-      let buffer = '';
-      socket.on('data', (chunk: string) => {
-        buffer += chunk;
-        for (let end = buffer.indexOf('\r\n'); end >= 0; end = buffer.indexOf('\r\n')) {
-          const line = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const [tag, command = ''] = line.split(' ');
-          if (command.toUpperCase() === 'CAPABILITY')
-            socket.write(`* CAPABILITY IMAP4rev1\r\n${tag} OK done\r\n`);
-          else if (command.toUpperCase() === 'LOGOUT') socket.end(`* BYE\r\n${tag} OK bye\r\n`);
-          else socket.write(`${tag} NO [AUTHENTICATIONFAILED] rejected: ${line}\r\n`);
-        }
-      });
-      socket.on('error', () => {});
-    });
-    await new Promise<void>((resolve) => echoing.listen(0, '127.0.0.1', resolve));
+    const echoing = await scriptedImapServer(
+      (tag, line) => `${tag} NO [AUTHENTICATIONFAILED] rejected: ${line}`,
+    );
     try {
       const box = await mailbox();
-      const port = (echoing.address() as net.AddressInfo).port;
+      const port = echoing.port;
       poller(box, recorder().ingest, { port, timings: { authRetryMs: 600_000 } });
       const s = await eventually(async () => {
         const current = await status(box.agentId);
@@ -335,7 +356,47 @@ describe.skipIf(skipWithoutDovecot)('IMAP poller against Dovecot', () => {
       expect(check.ok).toBe(false);
       expect(JSON.stringify(check)).not.toContain(box.password);
     } finally {
-      await new Promise((resolve) => echoing.close(resolve));
+      await echoing.close();
+    }
+  });
+
+  it('backs off further when every session fails after opening the mailbox (a message the server cannot FETCH)', async () => {
+    // Gmail answers a message it cannot serve with "NO [UNAVAILABLE] Some messages could not be FETCHed".
+    const gmailLike = await scriptedImapServer((tag, _line, command) => {
+      if (command === 'LOGIN') return `${tag} OK logged in`;
+      if (command === 'LIST') return `* LIST (\\HasNoChildren) "/" INBOX\r\n${tag} OK listed`;
+      if (command === 'SELECT') {
+        return [
+          '* 1 EXISTS',
+          '* OK [UIDVALIDITY 3] UIDs valid',
+          '* OK [UIDNEXT 2] next',
+          '* OK [PERMANENTFLAGS (\\Seen \\*)] flags',
+          `${tag} OK [READ-WRITE] selected`,
+        ].join('\r\n');
+      }
+      if (command === 'UID SEARCH') return `* SEARCH 1\r\n${tag} OK searched`;
+      if (command === 'UID FETCH')
+        return `${tag} NO [UNAVAILABLE] Some messages could not be FETCHed (Failure)`;
+      return `${tag} OK`;
+    });
+    try {
+      const box = await mailbox();
+      poller(box, recorder().ingest, { port: gmailLike.port });
+      const attempts = await eventually(() => {
+        const found = captured.lines
+          .map(
+            (text) => JSON.parse(text) as { agentId?: string; msg?: string; attempt?: number; err?: string },
+          )
+          .filter(
+            (entry) => entry.agentId === box.agentId && entry.msg === 'IMAP connection failed; reconnecting',
+          );
+        return found.length >= 4 ? found.slice(0, 4) : undefined;
+      });
+      expect(attempts[0]?.err).toMatch(/could not be FETCHed/);
+      // Each failure in a row counts (a fresh connection that opened the mailbox is not yet a working one).
+      expect(attempts.map((entry) => entry.attempt)).toEqual([0, 1, 2, 3]);
+    } finally {
+      await gmailLike.close();
     }
   });
 
