@@ -14,6 +14,12 @@ export type PollerTimings = {
   /** First reconnect delay; doubles per failure up to `reconnectMaxMs`, each with ±50 % jitter. */
   reconnectBaseMs: number;
   reconnectMaxMs: number;
+  /**
+   * Wait after the server refused the login (±50 % jitter below it), whatever the backoff reached: retrying a
+   * wrong password every few seconds locks accounts (Microsoft Entra smart lockout after 10 failures, Gmail's
+   * "too many login failures"). A changed password restarts the poller at once anyway.
+   */
+  authRetryMs: number;
   /** Re-checks the mailbox this often even when IDLE reports nothing. */
   pollIntervalMs: number;
 };
@@ -23,6 +29,7 @@ export const DEFAULT_POLLER_TIMINGS: PollerTimings = {
   leaseRetryMs: 10_000,
   reconnectBaseMs: 1_000,
   reconnectMaxMs: 5 * 60_000,
+  authRetryMs: 15 * 60_000,
   pollIntervalMs: 5 * 60_000,
 };
 
@@ -41,6 +48,37 @@ export type ImapPollerOptions = {
 export function backoffDelay(attempt: number, base: number, max: number, random = Math.random): number {
   const ceiling = Math.min(max, base * 2 ** Math.min(attempt, 30));
   return Math.round(ceiling * (0.5 + random() * 0.5));
+}
+
+/** True when the server refused the credentials (a tagged NO/BAD to LOGIN or AUTHENTICATE), not a transient failure. */
+export function isLoginRefused(error: unknown): boolean {
+  const err = (error ?? {}) as { authenticationFailed?: boolean; serverResponseCode?: string };
+  // RFC 5530 UNAVAILABLE: "temporary failure because a subsystem is down" (Gmail's "Temporary System Problem").
+  return err.authenticationFailed === true && err.serverResponseCode?.toUpperCase() !== 'UNAVAILABLE';
+}
+
+/** How long to wait before reconnecting after `error` on the `attempt`-th failure in a row. */
+export function reconnectDelay(
+  error: unknown,
+  attempt: number,
+  timings: PollerTimings,
+  random = Math.random,
+) {
+  if (isLoginRefused(error)) return backoffDelay(0, timings.authRetryMs, timings.authRetryMs, random);
+  return backoffDelay(attempt, timings.reconnectBaseMs, timings.reconnectMaxMs, random);
+}
+
+/**
+ * A session's failure with its description already made safe while the password was at hand (a server may echo
+ * the LOGIN command, password included, in its refusal).
+ */
+class SessionFailure extends Error {
+  readonly failure: unknown;
+
+  constructor(safeText: string, failure: unknown) {
+    super(safeText);
+    this.failure = failure;
+  }
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
@@ -134,18 +172,25 @@ export class ImapPoller {
     let attempt = 0;
     try {
       while (!lease.signal.aborted) {
+        let failure: unknown;
         try {
           cursor = await this.session(cursor, lease.signal, attempt === 0, () => {
             attempt = 0;
           });
         } catch (error) {
           if (error instanceof LeaseLostError || lease.signal.aborted) break;
-          const message = safeImapError(error);
-          this.log.warn({ err: message, attempt }, 'IMAP connection failed; reconnecting');
-          await store.setState('error', message).catch(() => {});
+          failure = error;
         }
         if (lease.signal.aborted) break;
-        await sleep(backoffDelay(attempt++, timings.reconnectBaseMs, timings.reconnectMaxMs), lease.signal);
+        const cause = failure instanceof SessionFailure ? failure.failure : failure;
+        const retryInMs = reconnectDelay(cause, attempt, timings);
+        if (failure !== undefined) {
+          const message = failure instanceof SessionFailure ? failure.message : safeImapError(failure);
+          this.log.warn({ err: message, attempt, retryInMs }, 'IMAP connection failed; reconnecting');
+          await store.setState('error', message).catch(() => {});
+        }
+        attempt++;
+        await sleep(retryInMs, lease.signal);
       }
     } finally {
       clearInterval(renewer);
@@ -165,9 +210,24 @@ export class ImapPoller {
     firstAttempt: boolean,
     connected: () => void,
   ): Promise<ImapCursor> {
-    const { config, store, timings } = this.options;
     const password = await this.options.password();
     if (!password) throw new Error('imap_config.password is not configured');
+    try {
+      return await this.connected(password, cursor, signal, firstAttempt, connected);
+    } catch (error) {
+      if (error instanceof LeaseLostError) throw error;
+      throw new SessionFailure(safeImapError(error, password), error);
+    }
+  }
+
+  private async connected(
+    password: string,
+    cursor: ImapCursor,
+    signal: AbortSignal,
+    firstAttempt: boolean,
+    connected: () => void,
+  ): Promise<ImapCursor> {
+    const { config, store, timings } = this.options;
     if (firstAttempt) await store.setState('connecting');
     const client = await imapClient(config, password);
     const closed = new Promise<void>((resolve) => client.once('close', resolve));
@@ -179,7 +239,6 @@ export class ImapPoller {
     try {
       await client.connect();
       await client.mailboxOpen(config.mailbox);
-      connected();
       this.log.info('IMAP mailbox opened');
       const newMail = new NewMailSignal(client);
       let retryIngestAttempt = 0;
@@ -189,8 +248,14 @@ export class ImapPoller {
         try {
           cursor = await syncMailbox(this.syncDeps(client), cursor);
           retryIngestAttempt = 0;
+          // Only a sync that went through resets the reconnect backoff, not an opened mailbox: a session that
+          // always fails in its first sync (a message the server cannot FETCH) would reconnect at the base
+          // delay forever.
+          connected();
         } catch (error) {
           if (!(error instanceof IngestFailedError)) throw error;
+          // The connection works; the ingest retries below with its own backoff.
+          connected();
           this.log.warn(
             { uid: error.uid, err: String(error.cause) },
             'IMAP message ingest failed; will retry',

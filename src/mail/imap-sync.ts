@@ -39,7 +39,8 @@ export class IngestFailedError extends Error {
   }
 }
 
-type Meta = { uid: number; size: number; internalDate?: Date };
+/** `size` is RFC822.SIZE, undefined when the server did not send it. */
+type Meta = { uid: number; size: number | undefined; internalDate?: Date };
 
 /**
  * Brings the selected mailbox up to date and returns the new cursor. Normally fetches UIDs above the cursor, in
@@ -58,7 +59,7 @@ export async function syncMailbox(deps: SyncDeps, cursor: ImapCursor): Promise<I
         'IMAP UIDVALIDITY changed; resyncing from the unseen messages',
       );
     }
-    const uidNext = Number(mailbox.uidNext);
+    const uidNext = await nextUid(deps.client);
     const found = await deps.client.search(
       { seen: false, unKeyword: SKIPPED_KEYWORD, uid: `1:${Math.max(uidNext - 1, 1)}` },
       { uid: true },
@@ -76,14 +77,30 @@ export async function syncMailbox(deps: SyncDeps, cursor: ImapCursor): Promise<I
     const fresh = (found || []).filter((uid) => uid > cursor.lastUid).sort((a, b) => a - b);
     const batch = fresh.slice(0, deps.limits.batchSize);
     if (batch.length === 0) break;
-    await processBatch(deps, batch, async (uid) => {
+    const advance = async (uid: number) => {
       cursor = { uidValidity, lastUid: uid };
       if (!(await deps.saveCursor(cursor))) throw new LeaseLostError();
-    });
+    };
+    await processBatch(deps, batch, advance);
+    // UIDs FETCH did not answer are gone (a UID FETCH ignores UIDs that no longer exist, RFC 3501 6.4.8): pass
+    // them too, or a batch of only such UIDs would be searched again and again.
+    const last = batch.at(-1) ?? cursor.lastUid;
+    if (cursor.lastUid < last) await advance(last);
     if (fresh.length <= batch.length) break;
   }
   if (!(await deps.saveCursor(cursor))) throw new LeaseLostError();
   return cursor;
+}
+
+/**
+ * The mailbox's UIDNEXT as SELECT reported it. RFC 3501 requires it, but some servers omit it: then one more than
+ * the highest UID present (the last message's), or 1 for an empty mailbox — mail arriving later gets a higher UID.
+ */
+async function nextUid(client: ImapFlow): Promise<number> {
+  const reported = Number(client.mailbox ? client.mailbox.uidNext : undefined);
+  if (Number.isSafeInteger(reported) && reported > 0) return reported;
+  const last = await client.fetchOne('*', { uid: true });
+  return last && last.uid ? last.uid + 1 : 1;
 }
 
 /** Ingests each message of `uids` in UID order, flagging it \Seen only once ingest has committed it. */
@@ -101,20 +118,35 @@ async function processBatch(
     { uid: true },
   )) {
     const internalDate = message.internalDate ? new Date(message.internalDate) : undefined;
-    metas.push({ uid: message.uid, size: message.size ?? 0, internalDate });
+    metas.push({ uid: message.uid, size: message.size, internalDate });
   }
   metas.sort((a, b) => a.uid - b.uid);
+  if (metas.length < uids.length) {
+    const answered = new Set(metas.map((meta) => meta.uid));
+    const gone = uids.filter((uid) => !answered.has(uid));
+    logger.info({ uids: gone.slice(0, 20), count: gone.length }, 'IMAP messages gone before FETCH; passed');
+  }
+  const skip = async (uid: number, size: number | undefined) => {
+    logger.warn({ uid, size, max: limits.maxMessageBytes }, 'IMAP message too large; skipped and marked');
+    await client.messageFlagsAdd(String(uid), [SKIPPED_KEYWORD], { uid: true });
+    await done(uid);
+  };
   for (const meta of metas) {
-    if (meta.size > limits.maxMessageBytes) {
-      logger.warn(
-        { uid: meta.uid, size: meta.size, max: limits.maxMessageBytes },
-        'IMAP message too large; skipped and marked',
-      );
-      await client.messageFlagsAdd(String(meta.uid), [SKIPPED_KEYWORD], { uid: true });
-      await done(meta.uid);
+    if (meta.size !== undefined && meta.size > limits.maxMessageBytes) {
+      await skip(meta.uid, meta.size);
       continue;
     }
-    const message = await client.fetchOne(String(meta.uid), { uid: true, source: true }, { uid: true });
+    // At most one byte over the limit (BODY.PEEK[]<0.max+1>): a server that sent no RFC822.SIZE (or a wrong one)
+    // cannot make us hold a larger message; one byte over tells it was too large.
+    const message = await client.fetchOne(
+      String(meta.uid),
+      { uid: true, source: { maxLength: limits.maxMessageBytes + 1 } },
+      { uid: true },
+    );
+    if (message && message.source && message.source.byteLength > limits.maxMessageBytes) {
+      await skip(meta.uid, meta.size);
+      continue;
+    }
     // Expunged meanwhile: nothing to ingest.
     if (message && message.source) {
       try {

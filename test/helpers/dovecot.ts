@@ -37,6 +37,10 @@ export type Dovecot = {
   addFlags(user: string, uid: number, flags: string[], mailbox?: string): Promise<void>;
   /** Removes flags from one message. */
   removeFlags(user: string, uid: number, flags: string[], mailbox?: string): Promise<void>;
+  /** Deletes and expunges one message (another client removing it). */
+  expunge(user: string, uid: number, mailbox?: string): Promise<void>;
+  /** Creates a mailbox (folder). */
+  createMailbox(user: string, mailbox: string): Promise<void>;
   /** Sets the mailbox's UIDVALIDITY (doveadm), as a server rebuild would change it. */
   setUidValidity(user: string, value: number, mailbox?: string): Promise<void>;
   /** The server log (auth failures etc.). */
@@ -173,6 +177,16 @@ export async function startDovecot(): Promise<Dovecot> {
       withClient(user, async (c) => {
         await c.mailboxOpen(mailbox);
         await c.messageFlagsRemove(String(uid), flags, { uid: true });
+      }),
+    expunge: (user, uid, mailbox = 'INBOX') =>
+      withClient(user, async (c) => {
+        await c.mailboxOpen(mailbox);
+        if (!(await c.messageDelete(String(uid), { uid: true })))
+          throw new Error(`could not expunge UID ${uid}`);
+      }),
+    createMailbox: (user, mailbox) =>
+      withClient(user, async (c) => {
+        await c.mailboxCreate(mailbox);
       }),
     async setUidValidity(user, value, mailbox = 'INBOX') {
       await run(DOVEADM, [

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imapConfig } from '../../src/channels/email/imap-config.ts';
 import { checkImapMailbox, mailboxKey } from '../../src/channels/email/imap-client.ts';
@@ -8,6 +9,7 @@ import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { type Dovecot, skipWithoutDovecot, startDovecot } from '../helpers/dovecot.ts';
 import { createAgent, createWorkspace, type Workspace } from '../helpers/fixtures.ts';
 import { captureLogger } from '../helpers/logs.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { eventually } from '../helpers/loopback-peer.ts';
 import { findLeaks, randomSecret } from '../helpers/secrets.ts';
 
@@ -54,6 +56,43 @@ function recorder(before?: (id: string | undefined, attempt: number) => Promise<
   };
 }
 
+/**
+ * A scripted IMAP server on 127.0.0.1, for server behaviour Dovecot never shows: answers CAPABILITY and LOGOUT,
+ * and every other command with `answer` (the untagged lines and the tagged result, without CRLF).
+ */
+async function scriptedImapServer(answer: (tag: string, line: string, command: string) => string) {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    socket.setEncoding('latin1');
+    socket.write('* OK [CAPABILITY IMAP4rev1] scripted server ready\r\n');
+    let buffer = '';
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      for (let end = buffer.indexOf('\r\n'); end >= 0; end = buffer.indexOf('\r\n')) {
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const [tag = '*', first = '', second = ''] = line.split(' ');
+        const command = (first.toUpperCase() === 'UID' ? `UID ${second}` : first).toUpperCase();
+        if (command === 'CAPABILITY') socket.write(`* CAPABILITY IMAP4rev1\r\n${tag} OK done\r\n`);
+        else if (command === 'LOGOUT') socket.end(`* BYE\r\n${tag} OK bye\r\n`);
+        else socket.write(`${answer(tag, line, command)}\r\n`);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 describe.skipIf(skipWithoutDovecot)('IMAP poller against Dovecot', () => {
   let dovecot: Dovecot;
   let app: TestApp;
@@ -96,16 +135,27 @@ describe.skipIf(skipWithoutDovecot)('IMAP poller against Dovecot', () => {
   function poller(
     box: Awaited<ReturnType<typeof mailbox>>,
     ingest: (raw: Buffer) => Promise<void>,
-    options: { holder?: string; password?: string; maxMessageBytes?: number } = {},
+    options: {
+      holder?: string;
+      password?: string;
+      maxMessageBytes?: number;
+      mailbox?: string;
+      port?: number;
+      timings?: Partial<PollerTimings>;
+    } = {},
   ): ImapPoller {
     const p = new ImapPoller({
-      config: box.config,
+      config: {
+        ...box.config,
+        ...(options.mailbox ? { mailbox: options.mailbox } : {}),
+        ...(options.port ? { port: options.port } : {}),
+      },
       password: async () => options.password ?? box.password,
       store: new ImapMailboxStore(app.database.query, box.agentId, options.holder ?? 'holder-a'),
       ingest,
       logger: captured.logger,
       limits: { maxMessageBytes: options.maxMessageBytes ?? 1024 * 1024, batchSize: 2 },
-      timings: FAST,
+      timings: { ...FAST, ...options.timings },
     });
     pollers.push(p);
     p.start();
@@ -190,6 +240,22 @@ describe.skipIf(skipWithoutDovecot)('IMAP poller against Dovecot', () => {
     expect(captured.lines.some((line) => line.includes('IMAP UIDVALIDITY changed'))).toBe(true);
   });
 
+  it('resyncs when UIDVALIDITY changes while the session is open', async () => {
+    const box = await mailbox();
+    const rec = recorder();
+    poller(box, rec.ingest);
+    await dovecot.deliver(box.user, mail('before-live-change'));
+    await eventually(() => (rec.ids.length === 1 ? true : undefined));
+    await dovecot.setUidValidity(box.user, 5151);
+    await dovecot.deliver(box.user, mail('after-live-change'));
+    await eventually(() => (rec.ids.length >= 2 ? true : undefined), 20_000);
+    await eventually(
+      async () => ((await status(box.agentId)).uid_validity === 5151 ? true : undefined),
+      20_000,
+    );
+    expect(rec.ids).toEqual(['before-live-change', 'after-live-change']);
+  });
+
   it('reconnects after Dovecot restarts and reports the outage as an error state', async () => {
     const box = await mailbox();
     const rec = recorder();
@@ -232,6 +298,108 @@ describe.skipIf(skipWithoutDovecot)('IMAP poller against Dovecot', () => {
     expect(logged).not.toContain(box.password);
   });
 
+  it('waits authRetryMs after a refused login, not the short reconnect backoff that would lock the account', async () => {
+    const box = await mailbox();
+    const rec = recorder();
+    const authRetryMs = 600_000;
+    poller(box, rec.ingest, { password: randomSecret('wrong-pw-'), timings: { authRetryMs } });
+    const line = await eventually(() =>
+      captured.lines
+        .map(
+          (text) => JSON.parse(text) as { agentId?: string; msg?: string; err?: string; retryInMs?: number },
+        )
+        .find(
+          (entry) => entry.agentId === box.agentId && entry.msg === 'IMAP connection failed; reconnecting',
+        ),
+    );
+    expect(line.err).toMatch(/^authentication failed/);
+    // The chosen wait, not a measured one: at least half of authRetryMs (the jitter), far above reconnectMaxMs.
+    expect(line.retryInMs).toBeGreaterThanOrEqual(authRetryMs / 2);
+    expect(line.retryInMs).toBeLessThanOrEqual(authRetryMs);
+  });
+
+  it('retries a connection failure with the short backoff', async () => {
+    const box = await mailbox();
+    const rec = recorder();
+    poller(box, rec.ingest, { timings: { authRetryMs: 600_000 }, port: await freePort() });
+    const line = await eventually(() =>
+      captured.lines
+        .map(
+          (text) => JSON.parse(text) as { agentId?: string; msg?: string; err?: string; retryInMs?: number },
+        )
+        .find(
+          (entry) => entry.agentId === box.agentId && entry.msg === 'IMAP connection failed; reconnecting',
+        ),
+    );
+    expect(line.err).toMatch(/ECONNREFUSED/);
+    expect(line.retryInMs).toBeLessThanOrEqual(FAST.reconnectMaxMs);
+  });
+
+  it('never stores or logs the password when a server echoes it in its refusal', async () => {
+    // A server that repeats the failed LOGIN command, password included, in its NO (some do).
+    const echoing = await scriptedImapServer(
+      (tag, line) => `${tag} NO [AUTHENTICATIONFAILED] rejected: ${line}`,
+    );
+    try {
+      const box = await mailbox();
+      const port = echoing.port;
+      poller(box, recorder().ingest, { port, timings: { authRetryMs: 600_000 } });
+      const s = await eventually(async () => {
+        const current = await status(box.agentId);
+        return current.state === 'error' ? current : undefined;
+      });
+      expect(s.error).toMatch(/^authentication failed: rejected: /);
+      expect(s.error).not.toContain(box.password);
+      expect(captured.lines.filter((line) => line.includes(box.password))).toEqual([]);
+      // The channel test route's check scrubs it too.
+      const check = await checkImapMailbox({ ...box.config, port }, box.password);
+      expect(check.ok).toBe(false);
+      expect(JSON.stringify(check)).not.toContain(box.password);
+    } finally {
+      await echoing.close();
+    }
+  });
+
+  it('backs off further when every session fails after opening the mailbox (a message the server cannot FETCH)', async () => {
+    // Gmail answers a message it cannot serve with "NO [UNAVAILABLE] Some messages could not be FETCHed".
+    const gmailLike = await scriptedImapServer((tag, _line, command) => {
+      if (command === 'LOGIN') return `${tag} OK logged in`;
+      if (command === 'LIST') return `* LIST (\\HasNoChildren) "/" INBOX\r\n${tag} OK listed`;
+      if (command === 'SELECT') {
+        return [
+          '* 1 EXISTS',
+          '* OK [UIDVALIDITY 3] UIDs valid',
+          '* OK [UIDNEXT 2] next',
+          '* OK [PERMANENTFLAGS (\\Seen \\*)] flags',
+          `${tag} OK [READ-WRITE] selected`,
+        ].join('\r\n');
+      }
+      if (command === 'UID SEARCH') return `* SEARCH 1\r\n${tag} OK searched`;
+      if (command === 'UID FETCH')
+        return `${tag} NO [UNAVAILABLE] Some messages could not be FETCHed (Failure)`;
+      return `${tag} OK`;
+    });
+    try {
+      const box = await mailbox();
+      poller(box, recorder().ingest, { port: gmailLike.port });
+      const attempts = await eventually(() => {
+        const found = captured.lines
+          .map(
+            (text) => JSON.parse(text) as { agentId?: string; msg?: string; attempt?: number; err?: string },
+          )
+          .filter(
+            (entry) => entry.agentId === box.agentId && entry.msg === 'IMAP connection failed; reconnecting',
+          );
+        return found.length >= 4 ? found.slice(0, 4) : undefined;
+      });
+      expect(attempts[0]?.err).toMatch(/could not be FETCHed/);
+      // Each failure in a row counts (a fresh connection that opened the mailbox is not yet a working one).
+      expect(attempts.map((entry) => entry.attempt)).toEqual([0, 1, 2, 3]);
+    } finally {
+      await gmailLike.close();
+    }
+  });
+
   it('skips and marks a message over the size limit, and keeps going', async () => {
     const box = await mailbox();
     const rec = recorder();
@@ -245,6 +413,64 @@ describe.skipIf(skipWithoutDovecot)('IMAP poller against Dovecot', () => {
     expect(flags.has('\\Seen')).toBe(false);
     await eventually(async () => ((await status(box.agentId))?.last_uid === small ? true : undefined));
     expect(captured.lines.some((line) => line.includes('IMAP message too large'))).toBe(true);
+  });
+
+  it('ingests a message of exactly the size limit whole (the download is capped one byte above it)', async () => {
+    const box = await mailbox();
+    const limit = 3_000;
+    const base = mail('at-limit', '');
+    const exact = mail('at-limit', 'y'.repeat(limit - Buffer.byteLength(base)));
+    expect(Buffer.byteLength(exact)).toBe(limit);
+    const raws: Buffer[] = [];
+    poller(box, async (raw) => void raws.push(raw), { maxMessageBytes: limit });
+    await dovecot.deliver(box.user, exact);
+    await eventually(() => (raws.length === 1 ? true : undefined));
+    expect(raws[0]?.toString('latin1')).toBe(exact);
+  });
+
+  it('passes a message another client expunged between its SEARCH and its FETCH, and keeps the session', async () => {
+    const box = await mailbox();
+    const gate = Promise.withResolvers<void>();
+    const reached = Promise.withResolvers<void>();
+    const rec = recorder(async (id) => {
+      if (id === 'first') {
+        reached.resolve();
+        await gate.promise;
+      }
+    });
+    // Both in one batch (batchSize 2): the second is expunged while the first is being ingested.
+    const first = await dovecot.deliver(box.user, mail('first'));
+    const second = await dovecot.deliver(box.user, mail('second'));
+    const third = await dovecot.deliver(box.user, mail('third'));
+    poller(box, rec.ingest);
+    await reached.promise;
+    await dovecot.expunge(box.user, second);
+    gate.resolve();
+    await eventually(() => (rec.ids.length >= 2 ? true : undefined));
+    await eventually(async () => ((await status(box.agentId)).last_uid === third ? true : undefined));
+    expect(rec.ids).toEqual(['first', 'third']);
+    expect((await dovecot.flags(box.user, first)).has('\\Seen')).toBe(true);
+    const s = await status(box.agentId);
+    expect(s).toMatchObject({ state: 'connected', error: null });
+    const reconnects = captured.lines.filter(
+      (line) => line.includes('IMAP connection failed; reconnecting') && line.includes(box.agentId),
+    );
+    expect(reconnects).toEqual([]);
+  });
+
+  it('reports a missing mailbox as an error, retries with backoff, and polls it once it exists', async () => {
+    const box = await mailbox();
+    const rec = recorder();
+    poller(box, rec.ingest, { mailbox: 'Support' });
+    const s = await eventually(async () => {
+      const current = await status(box.agentId);
+      return current.state === 'error' ? current : undefined;
+    });
+    expect(s.error).toMatch(/Support|exist/i);
+    await dovecot.createMailbox(box.user, 'Support');
+    await dovecot.deliver(box.user, mail('in-folder'), 'Support');
+    await eventually(() => (rec.ids.length === 1 ? true : undefined), 20_000);
+    expect(rec.ids).toEqual(['in-folder']);
   });
 
   it('lets one poller hold a mailbox; another takes over when the holder stops', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { imapConfig } from '../../src/channels/email/imap-config.ts';
 import { safeImapError } from '../../src/channels/email/imap-client.ts';
-import { backoffDelay } from '../../src/mail/imap-poller.ts';
+import { backoffDelay, DEFAULT_POLLER_TIMINGS, reconnectDelay } from '../../src/mail/imap-poller.ts';
 
 describe('imap_config', () => {
   it('defaults port 993, implicit TLS and INBOX, and names a bad field', () => {
@@ -52,5 +52,31 @@ describe('safeImapError', () => {
     const timeout = Object.assign(new Error('Failed to establish connection'), { code: 'CONNECT_TIMEOUT' });
     expect(safeImapError(timeout)).toBe('Failed to establish connection (CONNECT_TIMEOUT)');
     expect(safeImapError(new Error(`line\n${'x'.repeat(1000)}`))).toHaveLength(300);
+    // Echoed as the IMAP quoted string LOGIN sent: quote and backslash escaped.
+    const quoted = Object.assign(new Error('Command failed'), {
+      authenticationFailed: true,
+      responseText: 'rejected: 1 LOGIN "u" "pa\\"ss\\\\word"',
+    });
+    expect(safeImapError(quoted, 'pa"ss\\word')).toBe('authentication failed: rejected: 1 LOGIN "u" "***"');
+  });
+});
+
+describe('reconnectDelay', () => {
+  const timings = {
+    ...DEFAULT_POLLER_TIMINGS,
+    reconnectBaseMs: 1000,
+    reconnectMaxMs: 60_000,
+    authRetryMs: 900_000,
+  };
+  const refused = (code?: string) =>
+    Object.assign(new Error('Command failed'), { authenticationFailed: true, serverResponseCode: code });
+
+  it('waits authRetryMs after refused credentials from the first failure, the short backoff otherwise', () => {
+    expect(reconnectDelay(refused('AUTHENTICATIONFAILED'), 0, timings, () => 0)).toBe(450_000);
+    expect(reconnectDelay(refused(), 0, timings, () => 1)).toBe(900_000);
+    // A temporary server problem (RFC 5530 UNAVAILABLE) is not a wrong password.
+    expect(reconnectDelay(refused('UNAVAILABLE'), 0, timings, () => 1)).toBe(1000);
+    const refusedSocket = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    expect(reconnectDelay(refusedSocket, 2, timings, () => 1)).toBe(4000);
   });
 });

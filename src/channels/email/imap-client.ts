@@ -50,7 +50,10 @@ export function safeImapError(error: unknown, password?: string): string {
     text = `authentication failed${err.responseText ? `: ${err.responseText}` : ''}`;
   else text = err.responseText || err.message || String(error);
   if (err.code && !text.includes(err.code)) text += ` (${err.code})`;
-  if (password) text = text.split(password).join('***');
+  // As sent, and as an IMAP quoted string (`"` and `\` escaped) should a server echo the LOGIN command.
+  if (password) {
+    for (const form of [password.replace(/["\\]/g, '\\$&'), password]) text = text.split(form).join('***');
+  }
   return text.replace(/\s+/g, ' ').trim().slice(0, 300);
 }
 
