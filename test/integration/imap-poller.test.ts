@@ -298,20 +298,22 @@ describe.skipIf(skipWithoutDovecot)('IMAP poller against Dovecot', () => {
     expect(logged).not.toContain(box.password);
   });
 
+  /** The first "reconnecting" log line of `agentId`'s poller, once there is one. */
+  const reconnectLine = (agentId: string) =>
+    eventually(() =>
+      captured.lines
+        .map(
+          (text) => JSON.parse(text) as { agentId?: string; msg?: string; err?: string; retryInMs?: number },
+        )
+        .find((entry) => entry.agentId === agentId && entry.msg === 'IMAP connection failed; reconnecting'),
+    );
+
   it('waits authRetryMs after a refused login, not the short reconnect backoff that would lock the account', async () => {
     const box = await mailbox();
     const rec = recorder();
     const authRetryMs = 600_000;
     poller(box, rec.ingest, { password: randomSecret('wrong-pw-'), timings: { authRetryMs } });
-    const line = await eventually(() =>
-      captured.lines
-        .map(
-          (text) => JSON.parse(text) as { agentId?: string; msg?: string; err?: string; retryInMs?: number },
-        )
-        .find(
-          (entry) => entry.agentId === box.agentId && entry.msg === 'IMAP connection failed; reconnecting',
-        ),
-    );
+    const line = await reconnectLine(box.agentId);
     expect(line.err).toMatch(/^authentication failed/);
     // The chosen wait, not a measured one: at least half of authRetryMs (the jitter), far above reconnectMaxMs.
     expect(line.retryInMs).toBeGreaterThanOrEqual(authRetryMs / 2);
@@ -322,15 +324,7 @@ describe.skipIf(skipWithoutDovecot)('IMAP poller against Dovecot', () => {
     const box = await mailbox();
     const rec = recorder();
     poller(box, rec.ingest, { timings: { authRetryMs: 600_000 }, port: await freePort() });
-    const line = await eventually(() =>
-      captured.lines
-        .map(
-          (text) => JSON.parse(text) as { agentId?: string; msg?: string; err?: string; retryInMs?: number },
-        )
-        .find(
-          (entry) => entry.agentId === box.agentId && entry.msg === 'IMAP connection failed; reconnecting',
-        ),
-    );
+    const line = await reconnectLine(box.agentId);
     expect(line.err).toMatch(/ECONNREFUSED/);
     expect(line.retryInMs).toBeLessThanOrEqual(FAST.reconnectMaxMs);
   });
