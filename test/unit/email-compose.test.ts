@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { markdownToEmailHtml } from '../../src/channels/email/html.ts';
+import { replySubject } from '../../src/channels/email/subject.ts';
 
 describe('reply HTML', () => {
   it('keeps no style of its own on any tag: CSS cannot load remote content (a tracking pixel)', () => {
@@ -16,5 +17,30 @@ describe('reply HTML', () => {
     expect(html).toContain('<p style="margin:0 0 12px 0">');
     expect(html).toContain('<strong>x</strong>');
     expect(html).toContain('<em>y</em>');
+  });
+});
+
+describe('reply subject', () => {
+  it("strips the reply and forward prefixes localised clients write, so the thread never grows 'Re: RES:'", () => {
+    const cases: [string, string][] = [
+      ['RES: Pedido 42', 'Re: Pedido 42'], // Outlook pt-BR
+      ['ENC: RES: Pedido 42', 'Re: Pedido 42'],
+      ['RV: Pedido 42', 'Re: Pedido 42'], // Outlook es (forward)
+      ['VB: Order 42', 'Re: Order 42'], // Outlook sv (forward)
+      ['VL: Order 42', 'Re: Order 42'], // Outlook fi (forward)
+      ['YNT: Sipariş 42', 'Re: Sipariş 42'], // Outlook tr
+      ['答复: 订单 42', 'Re: 订单 42'], // Outlook zh-CN
+      ['回复：订单 42', 'Re: 订单 42'], // full-width colon
+      ['转发: 订单 42', 'Re: 订单 42'],
+      ['回覆: 訂單 42', 'Re: 訂單 42'], // zh-TW
+      ['Re：注文 42', 'Re: 注文 42'],
+      ['회신: 주문 42', 'Re: 주문 42'], // ko
+      ['ΑΠ: Παραγγελία 42', 'Re: Παραγγελία 42'], // el
+      ['Re: RES: Re: RES: Pedido 42', 'Re: Pedido 42'],
+    ];
+    for (const [subject, reply] of cases) expect(replySubject(subject), subject).toBe(reply);
+    // A subject that merely starts with a word is left alone.
+    expect(replySubject('Research: results')).toBe('Re: Research: results');
+    expect(replySubject('Resumo do pedido')).toBe('Re: Resumo do pedido');
   });
 });
