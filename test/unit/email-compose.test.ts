@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { markdownToEmailHtml } from '../../src/channels/email/html.ts';
+import { composeReply } from '../../src/channels/email/compose.ts';
+import { DeliveryError } from '../../src/channels/errors.ts';
+import type { OutboundMessage } from '../../src/channels/types.ts';
 import { replySubject } from '../../src/channels/email/subject.ts';
 
 describe('reply HTML', () => {
@@ -42,5 +45,44 @@ describe('reply subject', () => {
     // A subject that merely starts with a word is left alone.
     expect(replySubject('Research: results')).toBe('Re: Research: results');
     expect(replySubject('Resumo do pedido')).toBe('Re: Resumo do pedido');
+  });
+});
+
+const outbound = (chatId: string): OutboundMessage => ({
+  messageId: 'msg_01jd0000000000000000000001',
+  idempotencyKey: 'msg_01jd0000000000000000000001',
+  conversationId: 'conv_x',
+  recipient: { platformUserId: chatId, chatId },
+  text: 'Hello',
+  channelMetadata: { email: { subject: 'Order', last_message_id: 'b@x.example' } },
+});
+
+describe('reply recipient', () => {
+  it('is one plain address: a sender address nodemailer would read as several is refused, permanently', async () => {
+    // mailparser keeps `From: x <victim@bank.example;attacker@evil.example>` as one address; nodemailer
+    // reads the `;` as a list separator and would send the reply to both.
+    for (const address of [
+      'victim@bank.example;attacker@evil.example',
+      'victim@bank.example,attacker@evil.example',
+      'a\\,b@evil.example',
+      'x@evil.example (victim@bank.example)',
+      '"victim@bank.example,attacker"@evil.example',
+    ]) {
+      let error: unknown;
+      try {
+        composeReply(outbound(address), { from_email: 'support@shop.example' });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error, address).toBeInstanceOf(DeliveryError);
+      expect(error, address).toMatchObject({ code: 'invalid_recipient', retryable: false });
+    }
+    for (const address of [
+      'ana.lima@customer.example',
+      "o'brien+tag@sub.customer.example",
+      'jörg@müller.example',
+    ]) {
+      expect(composeReply(outbound(address), { from_email: 'support@shop.example' }).to).toBe(address);
+    }
   });
 });
