@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { markdownToEmailHtml } from '../../src/channels/email/html.ts';
+import { parseEmail } from '../../src/channels/email/parse.ts';
 import { composeReply } from '../../src/channels/email/compose.ts';
 import { DeliveryError } from '../../src/channels/errors.ts';
 import type { OutboundMessage } from '../../src/channels/types.ts';
@@ -84,5 +85,39 @@ describe('reply recipient', () => {
     ]) {
       expect(composeReply(outbound(address), { from_email: 'support@shop.example' }).to).toBe(address);
     }
+  });
+});
+
+describe('reply References', () => {
+  it('keeps the thread root when a long thread is cut to 30 ids (RFC 5537 §3.4.4), the parent last', async () => {
+    const ids = Array.from({ length: 40 }, (_, i) => `m${i}@customer.example`);
+    const message = {
+      ...outbound('ana.lima@customer.example'),
+      channelMetadata: {
+        email: { subject: 'Order', last_message_id: 'parent@customer.example', references: ids },
+      },
+    };
+    const refs = composeReply(message, { from_email: 'support@shop.example' }).references as string[];
+    expect(refs).toHaveLength(30);
+    expect(refs[0]).toBe('<m0@customer.example>');
+    expect(refs.slice(1, -1)).toEqual(ids.slice(-28).map((id) => `<${id}>`));
+    expect(refs.at(-1)).toBe('<parent@customer.example>');
+    // Read from an inbound mail: its References keep their root too.
+    const raw = Buffer.from(
+      [
+        'From: Ana <ana.lima@customer.example>',
+        'To: support@shop.example',
+        'Subject: Re: Order',
+        'Message-ID: <new@customer.example>',
+        `References: ${ids.map((id) => `<${id}>`).join('\r\n ')}`,
+        '',
+        'Hi',
+        '',
+      ].join('\r\n'),
+    );
+    const parsed = await parseEmail(raw);
+    expect(parsed.references).toHaveLength(30);
+    expect(parsed.references[0]).toBe('m0@customer.example');
+    expect(parsed.references.at(-1)).toBe('m39@customer.example');
   });
 });

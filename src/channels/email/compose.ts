@@ -2,7 +2,7 @@ import type { SendMailOptions } from 'nodemailer';
 import { DeliveryError } from '../errors.ts';
 import type { OutboundMessage } from '../types.ts';
 import { markdownToEmailHtml, markdownToText } from './html.ts';
-import { MAX_REFERENCES } from './parse.ts';
+import { boundReferences } from './parse.ts';
 import { replySubject } from './subject.ts';
 
 /** The thread facts kept in the conversation's channel_metadata.email by inbound processing. */
@@ -68,7 +68,7 @@ export function composeReply(
     subject: thread.subject || parent ? replySubject(thread.subject) : newThreadSubject(sender),
     messageId: bracket(messageId),
     ...(parent ? { inReplyTo: bracket(parent) } : {}),
-    ...(references.length > 0 ? { references: references.slice(-MAX_REFERENCES).map(bracket) } : {}),
+    ...(references.length > 0 ? { references: boundReferences(references).map(bracket) } : {}),
     // A person's mail (an operator's) is not an automatic reply: other robots may answer it as usual.
     ...(message.author === 'human'
       ? {}
