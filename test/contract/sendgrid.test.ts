@@ -438,6 +438,29 @@ describe('SendGrid specifics', () => {
     expect(sent.body.content.map((c: { type: string }) => c.type)).toEqual(['text/plain', 'text/html']);
   });
 
+  it('sends a reply that is only an attachment (SendGrid refuses an empty content value)', async () => {
+    const ctx = { ...eventsCtx(), apiRoots: { sendgrid: fake.url } } as AdapterContext;
+    ctx.account = { ...ctx.account, secret: async (f) => (f === 'api_keys.sendgrid' ? API_KEY : undefined) };
+    ctx.fetchPublic = (async () =>
+      new Response('%PDF-1.4 label', { headers: { 'content-type': 'application/pdf' } })) as typeof fetch;
+    const before = fake.sends.length;
+    await sendgrid.send!(
+      {
+        messageId: 'msg_01jd0000000000000000000002',
+        idempotencyKey: 'msg_01jd0000000000000000000002',
+        conversationId: 'conv_x',
+        recipient: { platformUserId: RECIPIENT, chatId: RECIPIENT },
+        text: '',
+        attachments: [{ type: 'document', url: 'https://files.example/label.pdf' }],
+        channelMetadata: { email: { subject: 'Order', last_message_id: 'b@x.example' } },
+      },
+      ctx,
+    );
+    const sent = fake.sends[before]!;
+    expect(sent.body.attachments).toEqual([expect.objectContaining({ filename: 'label.pdf' })]);
+    for (const part of sent.body.content as { value: string }[]) expect(part.value).not.toBe('');
+  });
+
   it('test: success with mail.send, the spec failure shape without it or with a bad key', async () => {
     const ctx = { ...eventsCtx(), apiRoots: { sendgrid: fake.url } } as AdapterContext;
     ctx.account = { ...ctx.account, secret: async (f) => (f === 'api_keys.sendgrid' ? API_KEY : undefined) };

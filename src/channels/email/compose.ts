@@ -1,7 +1,8 @@
 import type { SendMailOptions } from 'nodemailer';
+import { DeliveryError } from '../errors.ts';
 import type { OutboundMessage } from '../types.ts';
 import { markdownToEmailHtml, markdownToText } from './html.ts';
-import { MAX_REFERENCES } from './parse.ts';
+import { boundReferences } from './parse.ts';
 import { replySubject } from './subject.ts';
 
 /** The thread facts kept in the conversation's channel_metadata.email by inbound processing. */
@@ -16,6 +17,25 @@ export function outboundMessageId(message: OutboundMessage, fromEmail: string): 
 }
 
 const bracket = (id: string) => `<${id}>`;
+
+/**
+ * One plain addr-spec: no list separators, comments, quotes, brackets, spaces or control characters. The
+ * recipient is the inbound sender's address as mailparser read it, which keeps `a@x;b@y` or `"a@x,b"@y` as one
+ * address; nodemailer (and a provider's `to` field) would read a separator there as a list of recipients.
+ */
+const PLAIN_ADDRESS = /^[^\s\p{Cc}@,;:<>()[\]\\"]+@[^\s\p{Cc}@,;:<>()[\]\\"]+$/u;
+
+/** The reply's only recipient, refused (permanently) unless it is one plain address. */
+function recipientOf(message: OutboundMessage): string {
+  const address = message.recipient.chatId;
+  if (!PLAIN_ADDRESS.test(address)) {
+    throw new DeliveryError('The recipient is not one plain email address', {
+      code: 'invalid_recipient',
+      retryable: false,
+    });
+  }
+  return address;
+}
 
 /** The subject of a mail that starts a thread (outreach): there is nothing to answer with `Re:`. */
 const newThreadSubject = (sender: Sender) => `Message from ${sender.from_name || sender.from_email}`;
@@ -36,6 +56,7 @@ export function composeReply(
   message: OutboundMessage,
   sender: Sender,
 ): SendMailOptions & { messageId: string } {
+  const to = recipientOf(message);
   const thread = threadOf(message);
   const messageId = outboundMessageId(message, sender.from_email);
   const parent = thread.last_message_id;
@@ -43,11 +64,11 @@ export function composeReply(
   if (parent && references.at(-1) !== parent) references.push(parent);
   return {
     from: sender.from_name ? { name: sender.from_name, address: sender.from_email } : sender.from_email,
-    to: message.recipient.chatId,
+    to,
     subject: thread.subject || parent ? replySubject(thread.subject) : newThreadSubject(sender),
     messageId: bracket(messageId),
     ...(parent ? { inReplyTo: bracket(parent) } : {}),
-    ...(references.length > 0 ? { references: references.slice(-MAX_REFERENCES).map(bracket) } : {}),
+    ...(references.length > 0 ? { references: boundReferences(references).map(bracket) } : {}),
     // A person's mail (an operator's) is not an automatic reply: other robots may answer it as usual.
     ...(message.author === 'human'
       ? {}

@@ -37,10 +37,16 @@ const ALLOWED_TAGS = [
   'tr',
 ];
 
-const withStyle = (tag: string) => (tagName: string, attribs: sanitizeHtml.Attributes) => ({
-  tagName,
-  attribs: { ...attribs, style: STYLES[tag] ?? '' },
-});
+/**
+ * Every tag carries our style or none: a style written in the markdown (raw HTML) is dropped, since CSS can
+ * load remote content (`background:url(…)`, a tracking pixel) that sanitizing tags alone does not stop.
+ */
+const withStyle = (tag: string) => (tagName: string, attribs: sanitizeHtml.Attributes) => {
+  const rest = { ...attribs };
+  delete rest.style;
+  const style = STYLES[tag];
+  return { tagName, attribs: style ? { ...rest, style } : rest };
+};
 
 /**
  * The agent's markdown as email HTML: rendered by marked, then sanitized — no images or other remote
@@ -57,7 +63,7 @@ export function markdownToEmailHtml(markdown: string): string {
     allowProtocolRelative: false,
     disallowedTagsMode: 'escape',
     transformTags: {
-      ...Object.fromEntries(Object.keys(STYLES).map((tag) => [tag, withStyle(tag)])),
+      ...Object.fromEntries(ALLOWED_TAGS.map((tag) => [tag, withStyle(tag)])),
       a: (tagName, attribs) => ({
         tagName,
         attribs: { ...attribs, style: STYLES.a ?? '', target: '_blank', rel: 'noopener noreferrer' },

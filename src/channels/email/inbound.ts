@@ -3,7 +3,7 @@ import { attachmentRef } from './attachment.ts';
 import { type AuthOptions, type AuthVerdict, authenticateMail } from './authenticate.ts';
 import { deliveryReport } from './dsn.ts';
 import { noiseReason } from './noise.ts';
-import { MAX_REFERENCES, type ParsedEmail, parseEmail } from './parse.ts';
+import { boundReferences, type ParsedEmail, parseEmail } from './parse.ts';
 import { replyText } from './reply-text.ts';
 import { threadSubject } from './subject.ts';
 
@@ -90,7 +90,7 @@ function messageEvent(
   const subject = threadSubject(mail.subject);
   // Newest first: the direct parents, then the thread from its newest end.
   const parents = [...new Set([...mail.inReplyToIds, ...[...mail.references].reverse()])];
-  const references = [...mail.references, ...(mail.messageId ? [mail.messageId] : [])].slice(-MAX_REFERENCES);
+  const references = boundReferences([...mail.references, ...(mail.messageId ? [mail.messageId] : [])]);
   return {
     kind: 'message',
     eventId: `rawmail:${rawMailId}`,

@@ -7,6 +7,14 @@ const MAX_ATTACHMENTS = 50;
 /** Most References kept from an inbound mail. */
 export const MAX_REFERENCES = 30;
 
+/**
+ * A thread's ids cut to MAX_REFERENCES: the first (the thread's root) and the newest ones, as RFC 5537 §3.4.4
+ * trims References (the root must not be removed); clients that thread by the root keep the thread.
+ */
+export function boundReferences(ids: readonly string[]): string[] {
+  return ids.length <= MAX_REFERENCES ? [...ids] : [ids[0]!, ...ids.slice(-(MAX_REFERENCES - 1))];
+}
+
 export type MailAddress = { address: string; name?: string };
 
 /** What the channel needs from one inbound mail, charset-decoded and bounded. */
@@ -88,7 +96,7 @@ function idList(value: string | string[] | undefined): string[] {
   const ids = [...raw.matchAll(/<[^<>\s]+>/g)]
     .map((m) => normalizeMessageId(m[0]))
     .filter((id): id is string => id !== undefined);
-  return ids.slice(-MAX_REFERENCES);
+  return boundReferences(ids);
 }
 
 /** Attachment kind from its MIME type. */

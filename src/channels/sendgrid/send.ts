@@ -41,9 +41,10 @@ export async function sendgridMailBody(message: OutboundMessage, ctx: AdapterCon
     personalizations: [{ to: [{ email: message.recipient.chatId }], custom_args: customArgs }],
     from: { email: sender.from_email, ...(sender.from_name ? { name: sender.from_name } : {}) },
     subject: String(mail.subject),
-    // text/plain must come before text/html, or SendGrid answers 400.
+    // text/plain must come before text/html, or SendGrid answers 400. An empty value is refused too (400): a
+    // reply that is only an attachment has no text part, only the HTML one.
     content: [
-      { type: 'text/plain', value: String(mail.text) },
+      ...(String(mail.text) ? [{ type: 'text/plain', value: String(mail.text) }] : []),
       { type: 'text/html', value: String(mail.html) },
     ],
     headers,
