@@ -27,6 +27,11 @@ export type WebhookSenderDeps = {
 /** Deliveries leased per pass, and passes run back to back while they come back full. */
 const BATCH = 10;
 const PASSES_PER_WAKE = 10;
+/** POSTs in flight in this process, and to one subscription (so a receiver that hangs holds only its own). */
+const MAX_IN_FLIGHT = 50;
+const PER_WEBHOOK_IN_FLIGHT = 4;
+/** Due deliveries a lease looks at, oldest first, to pick a batch spread over subscriptions. */
+const LEASE_SCAN = 200;
 /** Longest wait between retries. */
 const MAX_RETRY_MS = 3_600_000;
 
@@ -54,6 +59,9 @@ export class WebhookSender {
   private running?: Promise<void>;
   private again = false;
   private stopped = false;
+  /** Deliveries being sent by this process, and how many per subscription. */
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly perWebhook = new Map<string, number>();
 
   private readonly deps: WebhookSenderDeps;
 
@@ -93,18 +101,37 @@ export class WebhookSender {
     }
   }
 
-  /** Leases and sends one batch of due deliveries; returns how many it leased. */
+  /**
+   * Leases a batch of due deliveries and starts sending them; returns how many it leased. It does not wait for
+   * the POSTs: each one frees its slot and wakes the sender when it ends, so a receiver that answers slowly (or
+   * not until the timeout) holds at most PER_WEBHOOK_IN_FLIGHT slots and never the other subscriptions' turn.
+   */
   async runOnce(): Promise<number> {
     const { database, options } = this.deps;
+    const room = Math.min(BATCH, MAX_IN_FLIGHT - this.inFlight.size);
+    if (room <= 0) return 0;
+    const full = [...this.perWebhook].filter(([, n]) => n >= PER_WEBHOOK_IN_FLIGHT).map(([id]) => id);
+    const busy = Object.fromEntries(this.perWebhook);
     const leaseSeconds = Math.ceil(options.timeoutMs / 1000) + 30;
     const leased = await database.query<Leased>(
-      `with due as (
+      `with candidates as (
+         select d.id, d.webhook_id, d.next_attempt_at from event_webhook_deliveries d
+         join event_webhooks w on w.id = d.webhook_id
+         where d.status = 'pending' and d.next_attempt_at <= now()
+           and (d.locked_until is null or d.locked_until < now()) and w.enabled
+           and not (d.webhook_id = any($3::text[]))
+         order by d.next_attempt_at limit $4),
+       ranked as (
+         select id, webhook_id, row_number() over (partition by webhook_id order by next_attempt_at, id) as n
+         from candidates),
+       due as (
          update event_webhook_deliveries set locked_until = now() + make_interval(secs => $2),
                 attempts = attempts + 1, updated_at = now()
          where id in (
-           select d.id from event_webhook_deliveries d join event_webhooks w on w.id = d.webhook_id
-           where d.status = 'pending' and d.next_attempt_at <= now()
-             and (d.locked_until is null or d.locked_until < now()) and w.enabled
+           select d.id from event_webhook_deliveries d
+           where d.id in (select id from ranked
+                          where n + coalesce(($5::jsonb ->> webhook_id)::int, 0) <= $6)
+             and d.status = 'pending' and (d.locked_until is null or d.locked_until < now())
            order by d.next_attempt_at limit $1 for update of d skip locked)
          returning id, attempts, webhook_id, event_id)
        select due.id as delivery_id, due.attempts, due.webhook_id, w.url, w.secret,
@@ -112,10 +139,25 @@ export class WebhookSender {
                 .map((column) => `e.${column}`)
                 .join(', ')}
        from due join event_webhooks w on w.id = due.webhook_id join agent_events e on e.id = due.event_id`,
-      [BATCH, leaseSeconds],
+      [room, leaseSeconds, full, LEASE_SCAN, JSON.stringify(busy), PER_WEBHOOK_IN_FLIGHT],
     );
-    await Promise.all(leased.map((row) => this.deliver(row)));
+    for (const row of leased) this.track(row);
     return leased.length;
+  }
+
+  private track(row: Leased): void {
+    this.perWebhook.set(row.webhook_id, (this.perWebhook.get(row.webhook_id) ?? 0) + 1);
+    const sending: Promise<void> = this.deliver(row)
+      .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'event webhook delivery failed'))
+      .finally(() => {
+        this.inFlight.delete(sending);
+        const left = (this.perWebhook.get(row.webhook_id) ?? 1) - 1;
+        if (left > 0) this.perWebhook.set(row.webhook_id, left);
+        else this.perWebhook.delete(row.webhook_id);
+        // A slot is free: due deliveries that waited for it go now.
+        this.wake();
+      });
+    this.inFlight.add(sending);
   }
 
   private async deliver(row: Leased): Promise<void> {
@@ -216,5 +258,6 @@ export class WebhookSender {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.running;
+    await Promise.all(this.inFlight);
   }
 }

@@ -48,8 +48,13 @@ export function isPublicAddress(address: string): boolean {
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
     parsed = (parsed as ipaddr.IPv6).toIPv4Address();
   }
-  return parsed.range() === 'unicast';
+  if (parsed.range() !== 'unicast') return false;
+  // IPv6: only 2000::/3 is allocated for global unicast. ipaddr.js calls the rest of the space `unicast` too,
+  // including IPv4-compatible ::a.b.c.d (deprecated; an automatic tunnel sends it to that IPv4 address).
+  return parsed.kind() === 'ipv4' || parsed.match(GLOBAL_UNICAST_V6);
 }
+
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3');
 
 /** Parses a URL a user gave: http(s) only, no `user:pass@`. Throws a message that is safe to show. */
 export function parseOutboundUrl(value: string | URL): URL {

@@ -1,5 +1,7 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishEvent } from '../../src/events/publish.ts';
+import { publishEvent, publishEvents } from '../../src/events/publish.ts';
 import { sealWebhookSecret } from '../../src/events/webhook-store.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { addMember, createWorkspace, registerUser, type Workspace } from '../helpers/fixtures.ts';
@@ -293,5 +295,86 @@ describe('event webhook targets without OUTBOUND_ALLOW_PRIVATE', () => {
     });
     expect(row).toMatchObject({ attempts: 1, last_error: expect.stringContaining('private or reserved') });
     expect(receiver.received.some((r) => r.body.includes('conv_private'))).toBe(false);
+  });
+});
+
+/** A receiver that reads each request and never answers: a subscriber whose endpoint hangs. */
+async function silentReceiver() {
+  const open = new Set<IncomingMessage>();
+  let received = 0;
+  const server = createServer((req) => {
+    received++;
+    open.add(req);
+    req.resume();
+    req.socket.on('close', () => open.delete(req));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hangs`,
+    received: () => received,
+    open: () => open.size,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('event webhooks of one organization whose receiver hangs', () => {
+  let slowApp: TestApp;
+  let silent: Awaited<ReturnType<typeof silentReceiver>>;
+  beforeAll(async () => {
+    silent = await silentReceiver();
+    // The hanging requests stay open for the whole test: only the timeout would end them.
+    slowApp = await startTestApp({ EVENT_WEBHOOK_TIMEOUT_MS: '60000' }, undefined, {
+      engine: { responder: async () => ({ text: 'unused' }) },
+    });
+  });
+  afterAll(async () => {
+    await silent?.close();
+    await slowApp?.close();
+  });
+
+  it('do not hold up the deliveries of another organization', async () => {
+    const slow = await createWorkspace(slowApp, 'hangs');
+    const other = await createWorkspace(slowApp, 'neighbour');
+    for (const [w, url] of [
+      [slow, silent.url],
+      [other, `${receiver.url}?neighbour`],
+    ] as const) {
+      const res = await slowApp.call('POST', `/api/v1/organizations/${w.orgId}/event-webhooks`, {
+        token: w.owner.token,
+        body: { url, event_types: ['message.received'] },
+      });
+      expect(res.status, res.text).toBe(201);
+    }
+    // More deliveries to the hanging receiver than one batch of the sender.
+    await slowApp.database.transaction((query) =>
+      publishEvents(
+        query,
+        Array.from({ length: 25 }, (_, i) => ({
+          agentId: slow.agentId,
+          type: 'message.received' as const,
+          conversationId: `conv_hang_${i}`,
+        })),
+      ),
+    );
+    await eventually(() => (silent.received() > 0 ? true : undefined));
+    await slowApp.database.transaction((query) =>
+      publishEvent(query, {
+        agentId: other.agentId,
+        type: 'message.received',
+        conversationId: 'conv_neighbour',
+      }),
+    );
+    await eventually(() =>
+      receiver.received.some((r) => r.body.includes('conv_neighbour')) ? true : undefined,
+    );
+    // Delivered while the hanging receiver still holds every request it got: nothing waited for them to end.
+    expect(silent.open()).toBe(silent.received());
+    expect(silent.open()).toBeGreaterThan(0);
+    // One subscription holds a few of the sender's slots, not all of them.
+    expect(silent.received()).toBeLessThanOrEqual(4);
   });
 });

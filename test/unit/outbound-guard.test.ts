@@ -55,6 +55,13 @@ describe('isPublicAddress', () => {
     ['::ffff:127.0.0.1', false],
     ['::ffff:8.8.8.8', true],
     ['64:ff9b::7f00:1', false],
+    // Outside 2000::/3, the only IPv6 space allocated for global unicast: IPv4-compatible (::a.b.c.d, deprecated,
+    // tunnelled to the IPv4 address where automatic tunnels exist), and unallocated space.
+    ['::7f00:1', false],
+    ['::a9fe:a9fe', false],
+    ['::a00:1', false],
+    ['4000::1', false],
+    ['2a00:1450:4001:80b::200e', true],
     ['not an address', false],
   ])('%s → %s', (address, expected) => {
     expect(isPublicAddress(address)).toBe(expected);
