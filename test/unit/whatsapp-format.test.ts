@@ -37,6 +37,22 @@ describe('markdown → WhatsApp markup', () => {
     expect(escapeWhatsApp('a *star and* b')).toBe(`a *${ZWSP}star and${ZWSP}* b`);
     expect(markdownToWhatsApp('price \\*not bold\\*')).not.toMatch(/\*not bold\*/);
   });
+
+  it('keeps emphasis that touches a word as the literal source (WhatsApp styles only at word boundaries)', () => {
+    // marked reads 2*3*4 as 2<em>3</em>4; rendered as 2_3_4 the agent's arithmetic changed on the phone.
+    expect(markdownToWhatsApp('2*3*4 = 24')).toBe('2*3*4 = 24');
+    expect(markdownToWhatsApp('area is a*b*c')).toBe('area is a*b*c');
+    // Doubled markers keep their zero-width spaces (so no single pair inside can style), shown as written.
+    expect(markdownToWhatsApp('x~~y~~z').replaceAll(ZWSP, '')).toBe('x~~y~~z');
+    expect(markdownToWhatsApp('**Note**: *this* one')).toBe('*Note*: _this_ one');
+  });
+
+  it('does not nest a style inside the same style (a bold heading with bold words stays one bold run)', () => {
+    // Before: *Heading with *bold** — WhatsApp pairs the first two stars and shows the rest literally.
+    expect(markdownToWhatsApp('## Heading with **bold**')).toBe('*Heading with bold*');
+    expect(markdownToWhatsApp('*a _b_ c*')).toBe('_a b c_');
+    expect(markdownToWhatsApp('| **Name** | Qty |\n|---|---|\n| a | 1 |')).toBe('*Name | Qty*\na | 1');
+  });
 });
 
 describe('splitting and quick replies', () => {

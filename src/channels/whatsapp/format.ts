@@ -56,6 +56,7 @@ const WHATSAPP_MARKUP: MarkdownStyle = {
   escape: (text) => (MARKERS.includes(text) ? `${ZWSP}${text}${ZWSP}` : text),
   bullet: '- ',
   hr: '———',
+  boundedStyles: true,
 };
 
 /** Renders the agent's markdown as WhatsApp markup. */
