@@ -94,7 +94,17 @@ describe('splitting and quick replies', () => {
     const parts = splitWhatsAppReply({ text: 'Choose', buttons: many(12) });
     expect(parts).toHaveLength(1);
     expect(parts[0]?.buttons).toBeUndefined();
-    expect(parts[0]?.text).toContain('12. Option number 12 with detail');
+    expect(markdownToWhatsApp(parts[0]?.text ?? '')).toContain('12. Option number 12 with detail');
+  });
+
+  it('more than ten options are numbered from 1 even after a numbered list in the text', () => {
+    const options = Array.from({ length: 11 }, (_, i) => ({ label: `Option ${i + 1}`, value: `v${i}` }));
+    const parts = splitWhatsAppReply({ text: 'Steps:\n\n1. first\n2. second', buttons: options });
+    const shown = parts.map((p) => markdownToWhatsApp(p.text)).join('\n\n');
+    // Before, markdown read the options as items 3–13 of the agent's list: the person saw "3. Option 1".
+    expect(shown).toContain('1. first\n2. second\n\n1. Option 1\n2. Option 2\n');
+    expect(shown).toContain('11. Option 11');
+    expect(shown).not.toContain('3. Option 1');
   });
 
   it('buttons ride on a last text part that fits an interactive body; attachments follow', () => {
