@@ -107,6 +107,35 @@ describe('splitting and quick replies', () => {
     expect(shown).not.toContain('3. Option 1');
   });
 
+  it('never cuts inside a grapheme: a long run without spaces, a button title, a list row', () => {
+    const graphemes = (text: string) => [...new Intl.Segmenter().segment(text)].map((g) => g.segment);
+    // Before, the hard cut kept surrogate pairs whole but split é (e + U+0301) and a flag's two halves.
+    const accents = splitWhatsAppText(`a${'e\u0301'.repeat(2049)}`);
+    expect(accents.length).toBeGreaterThan(1);
+    for (const part of accents) expect(part).not.toMatch(/^\p{M}/u);
+    for (const part of splitWhatsAppText(`x${'🇩🇪'.repeat(1100)}`))
+      expect(part.match(/\p{Regional_Indicator}/gu)?.length ?? 0).toBe(
+        2 * graphemes(part).filter((g) => /\p{Regional_Indicator}/u.test(g)).length,
+      );
+    const family = '👨\u200d👩\u200d👧\u200d👦';
+    const label = `Tarif Familie ${family} plus`;
+    const button = (interactiveFor('Pick', [{ label, value: 'f' }]) as any).action.buttons[0].reply.title;
+    const row = (
+      interactiveFor(
+        'Pick',
+        Array.from({ length: 4 }, (_, i) => ({ label: `Lands 🇩🇪🇫🇷🇮🇹🇪🇸🇩🇪🇫🇷🇮🇹🇪🇸🇩🇪🇫🇷 ${i}`, value: `${i}` })),
+      ) as any
+    ).action.sections[0].rows[0].title;
+    for (const [title, full] of [
+      [button, label],
+      [row, 'Lands 🇩🇪🇫🇷🇮🇹🇪🇸🇩🇪🇫🇷🇮🇹🇪🇸🇩🇪🇫🇷 0'],
+    ] as const) {
+      expect(title.endsWith('…')).toBe(true);
+      const kept = graphemes(title.slice(0, -1));
+      expect(graphemes(full).slice(0, kept.length)).toEqual(kept);
+    }
+  });
+
   it('buttons ride on a last text part that fits an interactive body; attachments follow', () => {
     const text = `${'x'.repeat(3000)}\n\n${'y'.repeat(900)}`;
     const parts = splitWhatsAppReply({
