@@ -32,6 +32,13 @@ describe('markdown → WhatsApp markup', () => {
     expect(markdownToWhatsApp('https://example.com')).toBe('https://example.com');
   });
 
+  it('shows an e-mail address once, not followed by its mailto: link', () => {
+    // Before: 'write to support@example.com (mailto:support@example.com)'.
+    expect(markdownToWhatsApp('write to support@example.com')).toBe('write to support@example.com');
+    expect(markdownToWhatsApp('<mailto:a_b@example.com>')).toBe('a_b@example.com');
+    expect(markdownToWhatsApp('[Support](mailto:help@example.com)')).toBe('Support (help@example.com)');
+  });
+
   it('escapes literal markers at word boundaries and leaves them inside words', () => {
     expect(escapeWhatsApp('snake_case_name and 2*3')).toBe('snake_case_name and 2*3');
     expect(escapeWhatsApp('a *star and* b')).toBe(`a *${ZWSP}star and${ZWSP}* b`);
