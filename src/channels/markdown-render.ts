@@ -24,27 +24,67 @@ export type MarkdownStyle = {
   bullet: string;
   /** A horizontal rule. */
   hr: string;
+  /**
+   * The channel styles text only at word boundaries (WhatsApp): bold, italic or strike that touches a letter or
+   * digit on the outside (`2*3*4`, `foo**bar**baz`) cannot be shown, so its source is kept as literal text.
+   */
+  boundedStyles?: boolean;
 };
 
-function inline(tokens: Token[] | undefined, style: MarkdownStyle): string {
-  return (tokens ?? []).map((token) => inlineToken(token, style)).join('');
+/** Inline styles already open around a token: a nested one of the same kind adds nothing. */
+type Open = ReadonlySet<'strong' | 'em' | 'del'>;
+const NONE: Open = new Set();
+const BOLD: Open = new Set(['strong']);
+const STYLED = new Set(['strong', 'em', 'del']);
+const WORD_END = /[\p{L}\p{N}]$/u;
+const WORD_START = /^[\p{L}\p{N}]/u;
+
+/**
+ * Renders inline tokens. With `boundedStyles`, a style touching a word outside is literal source text, joined
+ * with the plain text around it before escaping so the escape sees the whole run (`2*3*4` stays as written).
+ */
+function inline(tokens: Token[] | undefined, style: MarkdownStyle, open: Open = NONE): string {
+  const list = tokens ?? [];
+  let out = '';
+  let literal = '';
+  list.forEach((token, i) => {
+    if (style.boundedStyles) {
+      const plain = token.type === 'text' && !(token as Tokens.Text).tokens;
+      const touching =
+        STYLED.has(token.type) &&
+        (WORD_END.test(list[i - 1]?.raw ?? '') || WORD_START.test(list[i + 1]?.raw ?? ''));
+      if (plain || touching) {
+        literal += plain ? (token as Tokens.Text).text : token.raw;
+        return;
+      }
+    }
+    if (literal) out += style.text(literal);
+    literal = '';
+    out += inlineToken(token, style, open);
+  });
+  return literal ? out + style.text(literal) : out;
 }
 
-function inlineToken(token: Token, style: MarkdownStyle): string {
+/** A style around its content, or just the content when the same style is already open around it. */
+function styled(kind: 'strong' | 'em' | 'del', token: Token, style: MarkdownStyle, open: Open): string {
+  const tokens = (token as Tokens.Strong | Tokens.Em | Tokens.Del).tokens;
+  if (open.has(kind)) return inline(tokens, style, open);
+  return style[kind](inline(tokens, style, new Set([...open, kind])));
+}
+
+function inlineToken(token: Token, style: MarkdownStyle, open: Open): string {
   switch (token.type) {
     case 'strong':
-      return style.strong(inline((token as Tokens.Strong).tokens, style));
     case 'em':
-      return style.em(inline((token as Tokens.Em).tokens, style));
     case 'del':
-      return style.del(inline((token as Tokens.Del).tokens, style));
+      return styled(token.type, token, style, open);
     case 'codespan':
       return style.codespan((token as Tokens.Codespan).text);
     case 'br':
       return '\n';
     case 'link': {
       const link = token as Tokens.Link;
-      return style.link(inline(link.tokens, style), link.href);
+      return style.link(inline(link.tokens, style, open), link.href);
     }
     case 'image': {
       const image = token as Tokens.Image;
@@ -52,7 +92,7 @@ function inlineToken(token: Token, style: MarkdownStyle): string {
     }
     case 'text': {
       const text = token as Tokens.Text;
-      return text.tokens ? inline(text.tokens, style) : style.text(text.text);
+      return text.tokens ? inline(text.tokens, style, open) : style.text(text.text);
     }
     case 'escape':
       return style.escape((token as Tokens.Escape).text);
@@ -88,7 +128,8 @@ function block(token: Token, style: MarkdownStyle, depth = 0): string {
     case 'paragraph':
       return inline((token as Tokens.Paragraph).tokens, style);
     case 'heading':
-      return style.heading(inline((token as Tokens.Heading).tokens, style));
+      // Headings are bold on both channels: bold words inside add nothing (and WhatsApp cannot nest `*`).
+      return style.heading(inline((token as Tokens.Heading).tokens, style, BOLD));
     case 'code': {
       const code = token as Tokens.Code;
       return style.code(code.text, (code.lang ?? '').trim());
@@ -101,8 +142,9 @@ function block(token: Token, style: MarkdownStyle, depth = 0): string {
       return style.hr;
     case 'table': {
       const table = token as Tokens.Table;
-      const row = (cells: Tokens.TableCell[]) => cells.map((cell) => inline(cell.tokens, style)).join(' | ');
-      return [style.strong(row(table.header)), ...table.rows.map(row)].join('\n');
+      const row = (cells: Tokens.TableCell[], open = NONE) =>
+        cells.map((cell) => inline(cell.tokens, style, open)).join(' | ');
+      return [style.strong(row(table.header, BOLD)), ...table.rows.map((cells) => row(cells))].join('\n');
     }
     case 'text': {
       const text = token as Tokens.Text;

@@ -12,14 +12,33 @@ const LEVELS: { split: RegExp; join: string }[] = [
   { split: /\s+/, join: ' ' },
 ];
 
-/** Cuts at `limit` UTF-16 units without splitting a surrogate pair: the last resort for one huge word. */
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** The last grapheme boundary at or before `limit` (UTF-16 units), or 0 when the first grapheme is longer. */
+function graphemeCut(text: string, limit: number): number {
+  let cut = 0;
+  for (const { index } of graphemes.segment(text.slice(0, limit + 64))) {
+    if (index > limit) break;
+    cut = index;
+  }
+  return text.length <= limit ? text.length : cut;
+}
+
+/**
+ * Cuts at `limit` UTF-16 units on grapheme boundaries (an accent, a flag's two halves or an emoji sequence
+ * stay whole): the last resort for one huge word. A single grapheme longer than the limit is cut between
+ * code points, never inside a surrogate pair.
+ */
 function hardCut(text: string, limit: number): string[] {
   const parts: string[] = [];
   let rest = text;
   while (rest.length > limit) {
-    let cut = limit;
-    const code = rest.charCodeAt(cut - 1);
-    if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
+    let cut = graphemeCut(rest, limit);
+    if (cut === 0) {
+      cut = limit;
+      const code = rest.charCodeAt(cut - 1);
+      if (code >= 0xd800 && code <= 0xdbff && cut > 1) cut -= 1;
+    }
     parts.push(rest.slice(0, cut));
     rest = rest.slice(cut);
   }

@@ -32,10 +32,33 @@ describe('markdown → WhatsApp markup', () => {
     expect(markdownToWhatsApp('https://example.com')).toBe('https://example.com');
   });
 
+  it('shows an e-mail address once, not followed by its mailto: link', () => {
+    // Before: 'write to support@example.com (mailto:support@example.com)'.
+    expect(markdownToWhatsApp('write to support@example.com')).toBe('write to support@example.com');
+    expect(markdownToWhatsApp('<mailto:a_b@example.com>')).toBe('a_b@example.com');
+    expect(markdownToWhatsApp('[Support](mailto:help@example.com)')).toBe('Support (help@example.com)');
+  });
+
   it('escapes literal markers at word boundaries and leaves them inside words', () => {
     expect(escapeWhatsApp('snake_case_name and 2*3')).toBe('snake_case_name and 2*3');
     expect(escapeWhatsApp('a *star and* b')).toBe(`a *${ZWSP}star and${ZWSP}* b`);
     expect(markdownToWhatsApp('price \\*not bold\\*')).not.toMatch(/\*not bold\*/);
+  });
+
+  it('keeps emphasis that touches a word as the literal source (WhatsApp styles only at word boundaries)', () => {
+    // marked reads 2*3*4 as 2<em>3</em>4; rendered as 2_3_4 the agent's arithmetic changed on the phone.
+    expect(markdownToWhatsApp('2*3*4 = 24')).toBe('2*3*4 = 24');
+    expect(markdownToWhatsApp('area is a*b*c')).toBe('area is a*b*c');
+    // Doubled markers keep their zero-width spaces (so no single pair inside can style), shown as written.
+    expect(markdownToWhatsApp('x~~y~~z').replaceAll(ZWSP, '')).toBe('x~~y~~z');
+    expect(markdownToWhatsApp('**Note**: *this* one')).toBe('*Note*: _this_ one');
+  });
+
+  it('does not nest a style inside the same style (a bold heading with bold words stays one bold run)', () => {
+    // Before: *Heading with *bold** — WhatsApp pairs the first two stars and shows the rest literally.
+    expect(markdownToWhatsApp('## Heading with **bold**')).toBe('*Heading with bold*');
+    expect(markdownToWhatsApp('*a _b_ c*')).toBe('_a b c_');
+    expect(markdownToWhatsApp('| **Name** | Qty |\n|---|---|\n| a | 1 |')).toBe('*Name | Qty*\na | 1');
   });
 });
 
@@ -78,7 +101,46 @@ describe('splitting and quick replies', () => {
     const parts = splitWhatsAppReply({ text: 'Choose', buttons: many(12) });
     expect(parts).toHaveLength(1);
     expect(parts[0]?.buttons).toBeUndefined();
-    expect(parts[0]?.text).toContain('12. Option number 12 with detail');
+    expect(markdownToWhatsApp(parts[0]?.text ?? '')).toContain('12. Option number 12 with detail');
+  });
+
+  it('more than ten options are numbered from 1 even after a numbered list in the text', () => {
+    const options = Array.from({ length: 11 }, (_, i) => ({ label: `Option ${i + 1}`, value: `v${i}` }));
+    const parts = splitWhatsAppReply({ text: 'Steps:\n\n1. first\n2. second', buttons: options });
+    const shown = parts.map((p) => markdownToWhatsApp(p.text)).join('\n\n');
+    // Before, markdown read the options as items 3–13 of the agent's list: the person saw "3. Option 1".
+    expect(shown).toContain('1. first\n2. second\n\n1. Option 1\n2. Option 2\n');
+    expect(shown).toContain('11. Option 11');
+    expect(shown).not.toContain('3. Option 1');
+  });
+
+  it('never cuts inside a grapheme: a long run without spaces, a button title, a list row', () => {
+    const graphemes = (text: string) => [...new Intl.Segmenter().segment(text)].map((g) => g.segment);
+    // Before, the hard cut kept surrogate pairs whole but split é (e + U+0301) and a flag's two halves.
+    const accents = splitWhatsAppText(`a${'e\u0301'.repeat(2049)}`);
+    expect(accents.length).toBeGreaterThan(1);
+    for (const part of accents) expect(part).not.toMatch(/^\p{M}/u);
+    for (const part of splitWhatsAppText(`x${'🇩🇪'.repeat(1100)}`))
+      expect(part.match(/\p{Regional_Indicator}/gu)?.length ?? 0).toBe(
+        2 * graphemes(part).filter((g) => /\p{Regional_Indicator}/u.test(g)).length,
+      );
+    const family = '👨\u200d👩\u200d👧\u200d👦';
+    const label = `Tarif Familie ${family} plus`;
+    const button = (interactiveFor('Pick', [{ label, value: 'f' }]) as any).action.buttons[0].reply.title;
+    const row = (
+      interactiveFor(
+        'Pick',
+        Array.from({ length: 4 }, (_, i) => ({ label: `Lands 🇩🇪🇫🇷🇮🇹🇪🇸🇩🇪🇫🇷🇮🇹🇪🇸🇩🇪🇫🇷 ${i}`, value: `${i}` })),
+      ) as any
+    ).action.sections[0].rows[0].title;
+    for (const [title, full] of [
+      [button, label],
+      [row, 'Lands 🇩🇪🇫🇷🇮🇹🇪🇸🇩🇪🇫🇷🇮🇹🇪🇸🇩🇪🇫🇷 0'],
+    ] as const) {
+      expect(title.endsWith('…')).toBe(true);
+      const kept = graphemes(title.slice(0, -1));
+      expect(graphemes(full).slice(0, kept.length)).toEqual(kept);
+    }
   });
 
   it('buttons ride on a last text part that fits an interactive body; attachments follow', () => {

@@ -14,10 +14,24 @@ const DEFAULT_BODY = 'Please choose:';
 /** Interactive body text limit. */
 export const INTERACTIVE_BODY_MAX = 1024;
 
-/** Cuts to `max` characters (code points), ending with "…" when something was cut. */
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * Cuts to `max` characters (code points), ending with "…" when something was cut; the cut falls between
+ * graphemes, so an accent, a flag or an emoji sequence is kept whole or dropped whole.
+ */
 export function clip(text: string, max: number): string {
-  const chars = [...text.trim()];
-  return chars.length <= max ? chars.join('') : `${chars.slice(0, max - 1).join('')}…`;
+  const trimmed = text.trim();
+  if ([...trimmed].length <= max) return trimmed;
+  let kept = '';
+  let count = 0;
+  for (const { segment } of graphemes.segment(trimmed)) {
+    const size = [...segment].length;
+    if (count + size > max - 1) break;
+    kept += segment;
+    count += size;
+  }
+  return `${kept}…`;
 }
 
 /** Makes values unique by suffixing repeats (" 2", " 3"…) within `max` characters. */

@@ -43,7 +43,12 @@ const WHATSAPP_MARKUP: MarkdownStyle = {
   // WhatsApp has no way to escape a backtick inside code: it is shown as a look-alike.
   codespan: (text) => `\`${text.replace(/`/g, 'ˋ')}\``,
   code: (text) => `\`\`\`\n${text.replace(/```/g, 'ˋˋˋ')}\n\`\`\``,
-  link: (label, href) => (label === escapeWhatsApp(href) || !label ? href : `${label} (${href})`),
+  link(label, href) {
+    // An e-mail address is shown as itself (WhatsApp links it), not repeated as a mailto: URL.
+    const target = href.replace(/^mailto:/i, '');
+    const same = !label || label === escapeWhatsApp(href) || label === escapeWhatsApp(target);
+    return same ? target : `${label} (${target})`;
+  },
   image: (alt, href) => (alt ? `${escapeWhatsApp(alt)} (${href})` : href),
   heading: (inner) => wrap('*', inner),
   blockquote: (inner) =>
@@ -56,6 +61,7 @@ const WHATSAPP_MARKUP: MarkdownStyle = {
   escape: (text) => (MARKERS.includes(text) ? `${ZWSP}${text}${ZWSP}` : text),
   bullet: '- ',
   hr: '———',
+  boundedStyles: true,
 };
 
 /** Renders the agent's markdown as WhatsApp markup. */
