@@ -118,6 +118,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('website widget in Chromium', 
       if (said.includes('<img')) return { reply: `You said: ${said}` };
       if (said.includes('pick a size')) return { reply: 'Which size?\n[[buttons: Small | Large]]' };
       if (said === 'Large') return { reply: 'Large it is.' };
+      if (said.includes('cannot be answered')) return { status: 400, message: 'fake refusal' };
       return { reply: PLAIN_REPLY };
     });
     ({ owner, orgId, projectId, agentId } = await createWorkspace(app, 'owner'));
@@ -424,6 +425,34 @@ describe.skipIf(!haveChromium && !process.env.CI)('website widget in Chromium', 
     await send(page, 'will this survive?');
     await expect.poll(() => lastAssistant(page).textContent(), { timeout: 10_000 }).toBe(PLAIN_REPLY);
     expect(await notice(page).isHidden()).toBe(true);
+    await context.close();
+  });
+
+  it('a dropped stream whose turn failed says so and keeps the sent message (no resend, no duplicate)', async () => {
+    const context = await browser.newContext();
+    const page = await openDemo(context);
+    await openPanel(page);
+    await page.route('**/messages/stream', async (route) => {
+      const real = await route.fetch();
+      await real.text();
+      // The server took the message (and its turn failed), but only `connected` reaches the widget.
+      await route.fulfill({
+        status: 200,
+        headers: { 'content-type': 'text/event-stream' },
+        body: 'event: connected\ndata: {"ok":true}\n\n',
+      });
+    });
+    await send(page, 'this one cannot be answered');
+    // Longer than the widget's whole recovery window (about 16 s), so the outcome is judged, not the speed.
+    await expect
+      .poll(() => notice(page).textContent(), { timeout: 25_000 })
+      .toMatch(/offline|couldn't answer/);
+    expect(await notice(page).textContent()).toMatch(/couldn't answer/);
+    expect(await page.locator(W).locator('.msg.user').allTextContents()).toEqual([
+      'this one cannot be answered',
+    ]);
+    // The message is on the server: it is not handed back to be sent (and stored) a second time.
+    expect(await page.locator(W).locator('.panel textarea').inputValue()).toBe('');
     await context.close();
   });
 

@@ -56,6 +56,8 @@ function humanError(err: unknown): string {
   if (!(err instanceof WidgetError)) return 'Something went wrong. Please try again.';
   switch (err.status) {
     case 0:
+      if (err.message === 'dropped')
+        return 'Connection lost. Your message was sent; reopen the chat in a moment to see the reply.';
       return "You're offline or the chat can't be reached. Check your connection and try again.";
     case 400:
       return /too long|4000|characters|at most/i.test(err.message)
@@ -276,14 +278,16 @@ function boot(): void {
     }
   }
 
-  /** After a dropped stream: re-reads the history (bounded) until the reply to `sent` is there. */
+  /** After a dropped stream: re-reads the history (bounded) until the reply to `sent` (or its failure) is there. */
   async function recover(sent: string): Promise<HistoryMessage | undefined> {
     for (const delay of RECOVERY_DELAYS) {
       await new Promise((resolve) => setTimeout(resolve, delay));
       try {
         const messages = await client.history();
         const lastUser = messages.map((m) => m.role).lastIndexOf('user');
-        const reply = messages.slice(lastUser + 1).find((m) => m.role !== 'user' && m.content);
+        const reply = messages
+          .slice(lastUser + 1)
+          .find((m) => m.role !== 'user' && (m.content || m.status === 'failed'));
         if (lastUser >= 0 && messages[lastUser]?.content === sent && reply) return reply;
       } catch (err) {
         if (!(err instanceof WidgetError && err.status === 0)) throw err;
@@ -311,6 +315,8 @@ function boot(): void {
     let reply: HTMLDivElement | undefined;
     let streamed = '';
     let frame = 0;
+    // The stream opened: the server has the message (and finishes its turn even if the connection drops).
+    let accepted = false;
     const paint = () => {
       frame = 0;
       if (reply) renderMarkdown(streamed, reply);
@@ -332,9 +338,14 @@ function boot(): void {
         buttons = done.buttons;
       } catch (err) {
         if (!(err instanceof StreamDropped)) throw err;
+        accepted = true;
         showNotice('Connection lost. Reconnecting…');
         const recovered = await recover(text);
-        if (recovered === undefined) throw new WidgetError(0, 'dropped');
+        if (recovered === undefined) {
+          historyLoaded = false;
+          throw new WidgetError(0, 'dropped');
+        }
+        if (!recovered.content) throw new WidgetError(502, 'The agent could not answer');
         result = recovered.content;
         buttons = recovered.buttons;
         showNotice();
@@ -355,7 +366,7 @@ function boot(): void {
     } catch (err) {
       cancelAnimationFrame(frame);
       indicator.remove();
-      const sentToServer = err instanceof WidgetError && err.status >= 500;
+      const sentToServer = accepted || (err instanceof WidgetError && err.status >= 500);
       if (reply && streamed) reply.classList.add('failed');
       else reply?.remove();
       if (!sentToServer && !streamed) {
