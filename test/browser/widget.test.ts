@@ -257,6 +257,26 @@ describe.skipIf(!haveChromium && !process.env.CI)('website widget in Chromium', 
     await context.close();
   });
 
+  it('keeps keyboard focus in the panel after sending with the send button or a quick reply', async () => {
+    const context = await browser.newContext();
+    const page = await openDemo(context);
+    await openPanel(page);
+    const focused = () => inWidget<string | null>(page, 'return root.activeElement?.tagName ?? null');
+    await page.locator(W).locator('.panel textarea').fill('please pick a size');
+    await page.locator(W).locator('.send').focus();
+    await page.keyboard.press('Enter');
+    const chips = page.locator(W).locator('.quick .chip');
+    await expect.poll(() => chips.allTextContents()).toEqual(['Small', 'Large']);
+    // The send button is disabled while the reply comes: focus must not fall out of the dialog.
+    expect(await focused()).toBe('TEXTAREA');
+    await chips.nth(1).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => lastAssistant(page).textContent()).toBe('Large it is.');
+    // The pressed chip is gone: focus goes to the input, not to the page behind the dialog.
+    expect(await focused()).toBe('TEXTAREA');
+    await context.close();
+  });
+
   it("keeps the host page's CSS out of the widget and the widget's CSS out of the page", async () => {
     const context = await browser.newContext();
     const page = await openDemo(context);

@@ -303,6 +303,8 @@ function boot(): void {
     if (Date.now() < blockedUntil) return;
     if (!navigator.onLine) return fail(new WidgetError(0, 'offline'));
     busy = true;
+    // The send button is about to be disabled (and a pressed quick reply removed): keep focus in the dialog.
+    if (shadow.activeElement && shadow.activeElement !== input) input.focus({ preventScroll: true });
     showNotice();
     input.value = '';
     autosize();
