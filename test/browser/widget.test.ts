@@ -513,6 +513,38 @@ describe.skipIf(!haveChromium && !process.env.CI)('website widget in Chromium', 
     await context.close();
   });
 
+  it('Switchboard.reset() ends the visitor when the host page logs its user out: no identity or history left', async () => {
+    await setWebsite({ enabled: true, widget_secret: widgetSecret });
+    const context = await browser.newContext();
+    const page = await openDemo(context);
+    await page.waitForFunction(() => 'Switchboard' in window);
+    const email = 'leaving@example.com';
+    const hash = createHmac('sha256', widgetSecret).update(email).digest('hex');
+    const verified = await page.evaluate(
+      ([user_identifier, user_hash]) =>
+        (window as unknown as { Switchboard: any }).Switchboard.identify({ user_identifier, user_hash }),
+      [email, hash],
+    );
+    expect(verified).toBe(true);
+    await openPanel(page);
+    await send(page, 'my private order 123');
+    await expect.poll(() => lastAssistant(page).textContent()).toBe(PLAIN_REPLY);
+
+    await page.evaluate(() => (window as unknown as { Switchboard: any }).Switchboard.reset());
+    expect(await page.locator(W).locator('.msg:not(.greeting)').count()).toBe(0);
+    const stored = await page.evaluate(() =>
+      Object.keys(localStorage).filter((key) => key.startsWith('switchboard:')),
+    );
+    expect(stored).toEqual([]);
+    // The next person on this browser starts as a new, unverified visitor.
+    await page.reload();
+    await openPanel(page);
+    await send(page, 'hello, who am I?');
+    await expect.poll(() => lastAssistant(page).textContent()).toBe(PLAIN_REPLY);
+    expect(await page.locator(W).locator('.msg.user').allTextContents()).toEqual(['hello, who am I?']);
+    await context.close();
+  });
+
   it('embeds on another origin with the one-line snippet (CORP + CORS), and honours allowed_origins', async () => {
     const hostPage = (agent: string) =>
       `<!doctype html><html><body><h1>Shop</h1><script src="${app.url}/widget.js" data-agent-id="${agent}" async></script></body></html>`;

@@ -113,6 +113,8 @@ export function createClient(base: string, agentId: string) {
 
   return {
     hasSession: () => !!session,
+    /** Forgets the visitor: the next call starts a new, unverified session. */
+    reset: () => save(undefined),
     async settings(): Promise<Theme> {
       const res = await request('/settings');
       return ((await res.json()) as { data: { theme: Theme } }).data.theme;

@@ -22,6 +22,7 @@ type Api = {
   close(): void;
   toggle(): void;
   identify(identity: { user_identifier: string; user_hash: string }): Promise<boolean>;
+  reset(): void;
   on(event: EventName, listener: Listener): () => void;
   off(event: EventName, listener: Listener): void;
   readonly isOpen: boolean;
@@ -441,6 +442,14 @@ function boot(): void {
         fail(err);
         return false;
       }
+    },
+    /** The host page's user logged out: forget the visitor (token, identity, shown history). */
+    reset() {
+      client.reset();
+      historyLoaded = false;
+      for (const node of [...log.querySelectorAll('.msg:not(.greeting)')]) node.remove();
+      quickReplies(undefined);
+      showNotice();
     },
     on(event, listener) {
       const set = listeners.get(event) ?? new Set<Listener>();
