@@ -217,6 +217,26 @@ describe.skipIf(!haveChromium && !process.env.CI)('website widget in Chromium', 
     await context.close();
   });
 
+  it('two tabs opened before the first message are one visitor: both conversations are one', async () => {
+    const context = await browser.newContext();
+    const first = await openDemo(context);
+    const second = await openDemo(context);
+    await openPanel(first);
+    await openPanel(second);
+    await send(first, 'hello from the first tab');
+    await expect.poll(() => lastAssistant(first).textContent()).toBe(PLAIN_REPLY);
+    // The second tab talks as the visitor the first one started (before, it started a visitor of its own and
+    // took over the stored token: the first tab's conversation was gone after a reload).
+    await send(second, 'hello from the second tab');
+    await expect.poll(() => lastAssistant(second).textContent()).toBe(PLAIN_REPLY);
+    await first.reload();
+    await openPanel(first);
+    await expect
+      .poll(() => first.locator(W).locator('.msg.user').allTextContents())
+      .toEqual(['hello from the first tab', 'hello from the second tab']);
+    await context.close();
+  });
+
   it('shows model HTML as text: no element, no script runs', async () => {
     const context = await browser.newContext();
     const page = await openDemo(context);
@@ -530,8 +550,16 @@ describe.skipIf(!haveChromium && !process.env.CI)('website widget in Chromium', 
     await send(page, 'my private order 123');
     await expect.poll(() => lastAssistant(page).textContent()).toBe(PLAIN_REPLY);
 
+    const other = await openDemo(context);
+    await openPanel(other);
+    await expect
+      .poll(() => other.locator(W).locator('.msg.user').allTextContents())
+      .toEqual(['my private order 123']);
+
     await page.evaluate(() => (window as unknown as { Switchboard: any }).Switchboard.reset());
     expect(await page.locator(W).locator('.msg:not(.greeting)').count()).toBe(0);
+    // Every open tab forgets the visitor too (none keeps the token in memory and writes it back).
+    await expect.poll(() => other.locator(W).locator('.msg:not(.greeting)').count()).toBe(0);
     const stored = await page.evaluate(() =>
       Object.keys(localStorage).filter((key) => key.startsWith('switchboard:')),
     );

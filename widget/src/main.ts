@@ -91,7 +91,13 @@ function boot(): void {
   const base =
     script.dataset.apiBase ??
     new URL(script.src, location.href).href.replace(/\/widget(\/[^/?#]+)?\.js([?#].*)?$/, '');
-  const client = createClient(base.replace(/\/$/, ''), agentId);
+  // Another tab started, verified or forgot the visitor: show that visitor's conversation here too.
+  const client = createClient(base.replace(/\/$/, ''), agentId, () => {
+    historyLoaded = false;
+    if (busy) return;
+    if (!client.hasSession()) clearLog();
+    else if (isOpen) void loadHistory().then(scrollDown);
+  });
   const listeners = new Map<EventName, Set<Listener>>();
   const emit = (name: EventName, detail?: unknown) => {
     for (const fn of listeners.get(name) ?? []) {
@@ -262,8 +268,13 @@ function boot(): void {
     }, 1000);
   }
 
-  function renderHistory(messages: HistoryMessage[]): void {
+  function clearLog(): void {
     for (const node of [...log.querySelectorAll('.msg:not(.greeting)')]) node.remove();
+    quickReplies(undefined);
+  }
+
+  function renderHistory(messages: HistoryMessage[]): void {
+    clearLog();
     for (const m of messages) if (m.content) bubble(m.role, m.content);
     const last = messages.at(-1);
     quickReplies(last?.role === 'assistant' ? last.buttons : undefined);
@@ -447,8 +458,7 @@ function boot(): void {
     reset() {
       client.reset();
       historyLoaded = false;
-      for (const node of [...log.querySelectorAll('.msg:not(.greeting)')]) node.remove();
-      quickReplies(undefined);
+      clearLog();
       showNotice();
     },
     on(event, listener) {
