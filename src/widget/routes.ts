@@ -22,7 +22,7 @@ import {
   widgetSecretTag,
 } from './access.ts';
 import { visitorHistory } from './history.ts';
-import type { VisitorTokens } from './visitor-tokens.ts';
+import type { Visitor, VisitorTokens } from './visitor-tokens.ts';
 
 export const WIDGET_BASE = '/api/v1/widget';
 const tags = ['Widget (public)'];
@@ -191,21 +191,11 @@ export function registerWidgetRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, wi
     const { agentId } = c.req.valid('param');
     const body = c.req.valid('json');
     const account = accountOf(c);
-    const earlier = body.visitor_token
-      ? await widget.visitors.verifyForRefresh(body.visitor_token, agentId)
-      : undefined;
-    if (body.visitor_token && !earlier) throw unauthorized('visitor_token is invalid or too old to refresh');
-    if (earlier && !(await verificationHolds(account, earlier))) {
-      throw unauthorized('The widget identity secret changed; verify the visitor again');
-    }
-    let verified = earlier?.verifiedIdentifier
-      ? {
-          verifiedIdentifier: earlier.verifiedIdentifier,
-          verifiedAt: earlier.verifiedAt,
-          secretTag: earlier.secretTag,
-        }
-      : undefined;
-    if (body.user_identifier !== undefined || body.user_hash !== undefined) {
+    // A fresh identity verification stands on its own: the token the widget still holds (verified under a
+    // widget_secret since rotated, or too old to refresh) must not block it; it only keeps the visitor id.
+    const verifying = body.user_identifier !== undefined || body.user_hash !== undefined;
+    let verified: Pick<Visitor, 'verifiedIdentifier' | 'verifiedAt' | 'secretTag'> | undefined;
+    if (verifying) {
       if (!body.user_identifier || !body.user_hash) {
         throw badRequest('Invalid body: user_identifier and user_hash must be sent together');
       }
@@ -220,6 +210,23 @@ export function registerWidgetRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, wi
         verifiedAt: Math.floor(Date.now() / 1000),
         secretTag: widgetSecretTag(secret),
       };
+    }
+    const earlier = body.visitor_token
+      ? await widget.visitors.verifyForRefresh(body.visitor_token, agentId)
+      : undefined;
+    if (!verifying) {
+      if (body.visitor_token && !earlier)
+        throw unauthorized('visitor_token is invalid or too old to refresh');
+      if (earlier && !(await verificationHolds(account, earlier))) {
+        throw unauthorized('The widget identity secret changed; verify the visitor again');
+      }
+      if (earlier?.verifiedIdentifier) {
+        verified = {
+          verifiedIdentifier: earlier.verifiedIdentifier,
+          verifiedAt: earlier.verifiedAt,
+          secretTag: earlier.secretTag,
+        };
+      }
     }
     const visitorId = earlier?.visitorId ?? newId('visitor');
     const { token, expiresAt } = await widget.visitors.sign({ agentId, visitorId, ...verified });

@@ -118,6 +118,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('website widget in Chromium', 
       if (said.includes('<img')) return { reply: `You said: ${said}` };
       if (said.includes('pick a size')) return { reply: 'Which size?\n[[buttons: Small | Large]]' };
       if (said === 'Large') return { reply: 'Large it is.' };
+      if (said.includes('cannot be answered')) return { status: 400, message: 'fake refusal' };
       return { reply: PLAIN_REPLY };
     });
     ({ owner, orgId, projectId, agentId } = await createWorkspace(app, 'owner'));
@@ -216,6 +217,26 @@ describe.skipIf(!haveChromium && !process.env.CI)('website widget in Chromium', 
     await context.close();
   });
 
+  it('two tabs opened before the first message are one visitor: both conversations are one', async () => {
+    const context = await browser.newContext();
+    const first = await openDemo(context);
+    const second = await openDemo(context);
+    await openPanel(first);
+    await openPanel(second);
+    await send(first, 'hello from the first tab');
+    await expect.poll(() => lastAssistant(first).textContent()).toBe(PLAIN_REPLY);
+    // The second tab talks as the visitor the first one started (before, it started a visitor of its own and
+    // took over the stored token: the first tab's conversation was gone after a reload).
+    await send(second, 'hello from the second tab');
+    await expect.poll(() => lastAssistant(second).textContent()).toBe(PLAIN_REPLY);
+    await first.reload();
+    await openPanel(first);
+    await expect
+      .poll(() => first.locator(W).locator('.msg.user').allTextContents())
+      .toEqual(['hello from the first tab', 'hello from the second tab']);
+    await context.close();
+  });
+
   it('shows model HTML as text: no element, no script runs', async () => {
     const context = await browser.newContext();
     const page = await openDemo(context);
@@ -253,6 +274,26 @@ describe.skipIf(!haveChromium && !process.env.CI)('website widget in Chromium', 
     await expect.poll(() => lastAssistant(page).textContent()).toBe('Large it is.');
     expect(await page.locator(W).locator('.msg.user').last().textContent()).toBe('Large');
     expect(await chips.count()).toBe(0);
+    await context.close();
+  });
+
+  it('keeps keyboard focus in the panel after sending with the send button or a quick reply', async () => {
+    const context = await browser.newContext();
+    const page = await openDemo(context);
+    await openPanel(page);
+    const focused = () => inWidget<string | null>(page, 'return root.activeElement?.tagName ?? null');
+    await page.locator(W).locator('.panel textarea').fill('please pick a size');
+    await page.locator(W).locator('.send').focus();
+    await page.keyboard.press('Enter');
+    const chips = page.locator(W).locator('.quick .chip');
+    await expect.poll(() => chips.allTextContents()).toEqual(['Small', 'Large']);
+    // The send button is disabled while the reply comes: focus must not fall out of the dialog.
+    expect(await focused()).toBe('TEXTAREA');
+    await chips.nth(1).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => lastAssistant(page).textContent()).toBe('Large it is.');
+    // The pressed chip is gone: focus goes to the input, not to the page behind the dialog.
+    expect(await focused()).toBe('TEXTAREA');
     await context.close();
   });
 
@@ -427,6 +468,34 @@ describe.skipIf(!haveChromium && !process.env.CI)('website widget in Chromium', 
     await context.close();
   });
 
+  it('a dropped stream whose turn failed says so and keeps the sent message (no resend, no duplicate)', async () => {
+    const context = await browser.newContext();
+    const page = await openDemo(context);
+    await openPanel(page);
+    await page.route('**/messages/stream', async (route) => {
+      const real = await route.fetch();
+      await real.text();
+      // The server took the message (and its turn failed), but only `connected` reaches the widget.
+      await route.fulfill({
+        status: 200,
+        headers: { 'content-type': 'text/event-stream' },
+        body: 'event: connected\ndata: {"ok":true}\n\n',
+      });
+    });
+    await send(page, 'this one cannot be answered');
+    // Longer than the widget's whole recovery window (about 16 s), so the outcome is judged, not the speed.
+    await expect
+      .poll(() => notice(page).textContent(), { timeout: 25_000 })
+      .toMatch(/offline|couldn't answer/);
+    expect(await notice(page).textContent()).toMatch(/couldn't answer/);
+    expect(await page.locator(W).locator('.msg.user').allTextContents()).toEqual([
+      'this one cannot be answered',
+    ]);
+    // The message is on the server: it is not handed back to be sent (and stored) a second time.
+    expect(await page.locator(W).locator('.panel textarea').inputValue()).toBe('');
+    await context.close();
+  });
+
   it('has a JS API: open, close, events, and identify with a verified identity', async () => {
     await setWebsite({ enabled: true, widget_secret: widgetSecret });
     const context = await browser.newContext();
@@ -461,6 +530,46 @@ describe.skipIf(!haveChromium && !process.env.CI)('website widget in Chromium', 
       [email],
     );
     expect(forged).toBe(false);
+    await context.close();
+  });
+
+  it('Switchboard.reset() ends the visitor when the host page logs its user out: no identity or history left', async () => {
+    await setWebsite({ enabled: true, widget_secret: widgetSecret });
+    const context = await browser.newContext();
+    const page = await openDemo(context);
+    await page.waitForFunction(() => 'Switchboard' in window);
+    const email = 'leaving@example.com';
+    const hash = createHmac('sha256', widgetSecret).update(email).digest('hex');
+    const verified = await page.evaluate(
+      ([user_identifier, user_hash]) =>
+        (window as unknown as { Switchboard: any }).Switchboard.identify({ user_identifier, user_hash }),
+      [email, hash],
+    );
+    expect(verified).toBe(true);
+    await openPanel(page);
+    await send(page, 'my private order 123');
+    await expect.poll(() => lastAssistant(page).textContent()).toBe(PLAIN_REPLY);
+
+    const other = await openDemo(context);
+    await openPanel(other);
+    await expect
+      .poll(() => other.locator(W).locator('.msg.user').allTextContents())
+      .toEqual(['my private order 123']);
+
+    await page.evaluate(() => (window as unknown as { Switchboard: any }).Switchboard.reset());
+    expect(await page.locator(W).locator('.msg:not(.greeting)').count()).toBe(0);
+    // Every open tab forgets the visitor too (none keeps the token in memory and writes it back).
+    await expect.poll(() => other.locator(W).locator('.msg:not(.greeting)').count()).toBe(0);
+    const stored = await page.evaluate(() =>
+      Object.keys(localStorage).filter((key) => key.startsWith('switchboard:')),
+    );
+    expect(stored).toEqual([]);
+    // The next person on this browser starts as a new, unverified visitor.
+    await page.reload();
+    await openPanel(page);
+    await send(page, 'hello, who am I?');
+    await expect.poll(() => lastAssistant(page).textContent()).toBe(PLAIN_REPLY);
+    expect(await page.locator(W).locator('.msg.user').allTextContents()).toEqual(['hello, who am I?']);
     await context.close();
   });
 

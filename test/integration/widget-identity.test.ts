@@ -95,4 +95,44 @@ describe('verified widget visitor tokens', () => {
     // Verifying again under the new secret works.
     expect((await send(await verify('rotate@example.com'))).status).toBe(200);
   });
+
+  it('verify again even while the widget still holds a token the server refuses (rotated secret, too old)', async () => {
+    // The widget sends its stored token with every identify() call; a fresh, valid user_hash must win over it.
+    const hashOf = (identifier: string) => createHmac('sha256', secret).update(identifier).digest('hex');
+    const held = await verify('again@example.com');
+    await setSecret(randomSecret('widget-secret-'));
+    const rotated = await session({
+      visitor_token: held,
+      user_identifier: 'again@example.com',
+      user_hash: hashOf('again@example.com'),
+    });
+    expect(rotated.status, rotated.text).toBe(200);
+    expect(rotated.body.data.verified).toBe(true);
+    expect(decodeJwt(held).sub).toBe(rotated.body.data.visitor_id);
+    expect((await send(rotated.body.data.token)).status).toBe(200);
+
+    const now = Math.floor(Date.now() / 1000);
+    const stale = await minter.sign({
+      agentId: ws.agentId,
+      visitorId: 'visitor_stale',
+      verifiedIdentifier: 'again@example.com',
+      verifiedAt: now - 31 * DAY,
+      secretTag: widgetSecretTag(secret),
+    });
+    const tooOld = await session({
+      visitor_token: stale.token,
+      user_identifier: 'again@example.com',
+      user_hash: hashOf('again@example.com'),
+    });
+    expect(tooOld.status, tooOld.text).toBe(200);
+    expect(tooOld.body.data.verified).toBe(true);
+    expect(decodeJwt(tooOld.body.data.token).vat).toBeGreaterThan(now - 60);
+    // A wrong hash still refuses, token or not.
+    const forged = await session({
+      visitor_token: stale.token,
+      user_identifier: 'again@example.com',
+      user_hash: 'ab'.repeat(32),
+    });
+    expect(forged.status).toBe(401);
+  });
 });

@@ -46,4 +46,17 @@ describe('widget SSE parser', () => {
       { event: 'complete', data: 'line1\nline2' },
     ]);
   });
+
+  it('keeps a CRLF that a chunk boundary splits as one line break (every chunk size)', () => {
+    const text = 'event: connected\r\ndata: {"ok":true}\r\n\r\nevent: complete\r\ndata: done\r\n\r\n';
+    for (let size = 1; size <= text.length; size++) {
+      const parse = createSseParser();
+      const events = [];
+      for (let i = 0; i < text.length; i += size) events.push(...parse(text.slice(i, i + size)));
+      expect(events, `chunks of ${size}`).toEqual([
+        { event: 'connected', data: '{"ok":true}' },
+        { event: 'complete', data: 'done' },
+      ]);
+    }
+  });
 });

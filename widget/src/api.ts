@@ -30,11 +30,22 @@ export type Reply = { conversation_id: string; response: string; buttons?: Quick
 
 type Json = Record<string, unknown>;
 
-/** Talks to the public widget API of one agent; keeps the visitor token in localStorage, per agent. */
-export function createClient(base: string, agentId: string) {
+/**
+ * Talks to the public widget API of one agent; keeps the visitor token in localStorage, per agent, shared by
+ * every tab: a session another tab starts, refreshes, verifies or forgets is taken up here too (`onChange`
+ * when the token changed).
+ */
+export function createClient(base: string, agentId: string, onChange?: () => void) {
   const root = `${base}/api/v1/widget/${encodeURIComponent(agentId)}`;
   const storageKey = `switchboard:visitor:${agentId}`;
   let session = load();
+  window.addEventListener('storage', (event) => {
+    if (event.key !== storageKey && event.key !== null) return;
+    const next = load();
+    if (next?.token === session?.token) return;
+    session = next;
+    onChange?.();
+  });
 
   function load(): Session | undefined {
     try {
@@ -113,6 +124,8 @@ export function createClient(base: string, agentId: string) {
 
   return {
     hasSession: () => !!session,
+    /** Forgets the visitor: the next call starts a new, unverified session. */
+    reset: () => save(undefined),
     async settings(): Promise<Theme> {
       const res = await request('/settings');
       return ((await res.json()) as { data: { theme: Theme } }).data.theme;

@@ -22,6 +22,7 @@ type Api = {
   close(): void;
   toggle(): void;
   identify(identity: { user_identifier: string; user_hash: string }): Promise<boolean>;
+  reset(): void;
   on(event: EventName, listener: Listener): () => void;
   off(event: EventName, listener: Listener): void;
   readonly isOpen: boolean;
@@ -56,6 +57,8 @@ function humanError(err: unknown): string {
   if (!(err instanceof WidgetError)) return 'Something went wrong. Please try again.';
   switch (err.status) {
     case 0:
+      if (err.message === 'dropped')
+        return 'Connection lost. Your message was sent; reopen the chat in a moment to see the reply.';
       return "You're offline or the chat can't be reached. Check your connection and try again.";
     case 400:
       return /too long|4000|characters|at most/i.test(err.message)
@@ -88,7 +91,13 @@ function boot(): void {
   const base =
     script.dataset.apiBase ??
     new URL(script.src, location.href).href.replace(/\/widget(\/[^/?#]+)?\.js([?#].*)?$/, '');
-  const client = createClient(base.replace(/\/$/, ''), agentId);
+  // Another tab started, verified or forgot the visitor: show that visitor's conversation here too.
+  const client = createClient(base.replace(/\/$/, ''), agentId, () => {
+    historyLoaded = false;
+    if (busy) return;
+    if (!client.hasSession()) clearLog();
+    else if (isOpen) void loadHistory().then(scrollDown);
+  });
   const listeners = new Map<EventName, Set<Listener>>();
   const emit = (name: EventName, detail?: unknown) => {
     for (const fn of listeners.get(name) ?? []) {
@@ -259,8 +268,13 @@ function boot(): void {
     }, 1000);
   }
 
-  function renderHistory(messages: HistoryMessage[]): void {
+  function clearLog(): void {
     for (const node of [...log.querySelectorAll('.msg:not(.greeting)')]) node.remove();
+    quickReplies(undefined);
+  }
+
+  function renderHistory(messages: HistoryMessage[]): void {
+    clearLog();
     for (const m of messages) if (m.content) bubble(m.role, m.content);
     const last = messages.at(-1);
     quickReplies(last?.role === 'assistant' ? last.buttons : undefined);
@@ -276,14 +290,16 @@ function boot(): void {
     }
   }
 
-  /** After a dropped stream: re-reads the history (bounded) until the reply to `sent` is there. */
+  /** After a dropped stream: re-reads the history (bounded) until the reply to `sent` (or its failure) is there. */
   async function recover(sent: string): Promise<HistoryMessage | undefined> {
     for (const delay of RECOVERY_DELAYS) {
       await new Promise((resolve) => setTimeout(resolve, delay));
       try {
         const messages = await client.history();
         const lastUser = messages.map((m) => m.role).lastIndexOf('user');
-        const reply = messages.slice(lastUser + 1).find((m) => m.role !== 'user' && m.content);
+        const reply = messages
+          .slice(lastUser + 1)
+          .find((m) => m.role !== 'user' && (m.content || m.status === 'failed'));
         if (lastUser >= 0 && messages[lastUser]?.content === sent && reply) return reply;
       } catch (err) {
         if (!(err instanceof WidgetError && err.status === 0)) throw err;
@@ -299,6 +315,8 @@ function boot(): void {
     if (Date.now() < blockedUntil) return;
     if (!navigator.onLine) return fail(new WidgetError(0, 'offline'));
     busy = true;
+    // The send button is about to be disabled (and a pressed quick reply removed): keep focus in the dialog.
+    if (shadow.activeElement && shadow.activeElement !== input) input.focus({ preventScroll: true });
     showNotice();
     input.value = '';
     autosize();
@@ -311,6 +329,8 @@ function boot(): void {
     let reply: HTMLDivElement | undefined;
     let streamed = '';
     let frame = 0;
+    // The stream opened: the server has the message (and finishes its turn even if the connection drops).
+    let accepted = false;
     const paint = () => {
       frame = 0;
       if (reply) renderMarkdown(streamed, reply);
@@ -332,9 +352,14 @@ function boot(): void {
         buttons = done.buttons;
       } catch (err) {
         if (!(err instanceof StreamDropped)) throw err;
+        accepted = true;
         showNotice('Connection lost. Reconnecting…');
         const recovered = await recover(text);
-        if (recovered === undefined) throw new WidgetError(0, 'dropped');
+        if (recovered === undefined) {
+          historyLoaded = false;
+          throw new WidgetError(0, 'dropped');
+        }
+        if (!recovered.content) throw new WidgetError(502, 'The agent could not answer');
         result = recovered.content;
         buttons = recovered.buttons;
         showNotice();
@@ -355,7 +380,7 @@ function boot(): void {
     } catch (err) {
       cancelAnimationFrame(frame);
       indicator.remove();
-      const sentToServer = err instanceof WidgetError && err.status >= 500;
+      const sentToServer = accepted || (err instanceof WidgetError && err.status >= 500);
       if (reply && streamed) reply.classList.add('failed');
       else reply?.remove();
       if (!sentToServer && !streamed) {
@@ -428,6 +453,13 @@ function boot(): void {
         fail(err);
         return false;
       }
+    },
+    /** The host page's user logged out: forget the visitor (token, identity, shown history). */
+    reset() {
+      client.reset();
+      historyLoaded = false;
+      clearLog();
+      showNotice();
     },
     on(event, listener) {
       const set = listeners.get(event) ?? new Set<Listener>();

@@ -7,9 +7,13 @@ export type SseEvent = { event: string; data: string };
  */
 export function createSseParser(): (text: string) => SseEvent[] {
   let buffer = '';
+  // A chunk ending in CR is held back: its LF may open the next chunk, and CRLF is one line break, not two.
+  let carry = '';
   return (text) => {
-    buffer += text;
-    buffer = buffer.replace(/\r\n?/g, '\n');
+    let input = carry + text;
+    carry = input.endsWith('\r') ? '\r' : '';
+    if (carry) input = input.slice(0, -1);
+    buffer += input.replace(/\r\n?/g, '\n');
     const events: SseEvent[] = [];
     let end: number;
     while ((end = buffer.indexOf('\n\n')) >= 0) {
