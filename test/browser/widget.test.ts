@@ -70,6 +70,14 @@ async function openDemo(context: BrowserContext, url = demoUrl()): Promise<Page>
   return page;
 }
 
+/** Identifies the visitor as `email` with a correct user_hash, as the host page would; the widget's answer. */
+const identify = (page: Page, email: string): Promise<boolean> =>
+  page.evaluate(
+    ([user_identifier, user_hash]) =>
+      (window as unknown as { Switchboard: any }).Switchboard.identify({ user_identifier, user_hash }),
+    [email, createHmac('sha256', widgetSecret).update(email).digest('hex')],
+  );
+
 async function openPanel(page: Page): Promise<void> {
   await page.locator(W).locator('.launcher').click();
   await page.locator(W).locator('.panel textarea').waitFor();
@@ -514,12 +522,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('website widget in Chromium', 
     });
     expect(events).toEqual({ seen: ['open', 'window:open', 'close'], opened: true, closed: true });
     const email = 'visitor@example.com';
-    const hash = createHmac('sha256', widgetSecret).update(email).digest('hex');
-    const verified = await page.evaluate(
-      ([user_identifier, user_hash]) =>
-        (window as unknown as { Switchboard: any }).Switchboard.identify({ user_identifier, user_hash }),
-      [email, hash],
-    );
+    const verified = await identify(page, email);
     expect(verified).toBe(true);
     const forged = await page.evaluate(
       ([user_identifier]) =>
@@ -539,12 +542,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('website widget in Chromium', 
     const page = await openDemo(context);
     await page.waitForFunction(() => 'Switchboard' in window);
     const email = 'leaving@example.com';
-    const hash = createHmac('sha256', widgetSecret).update(email).digest('hex');
-    const verified = await page.evaluate(
-      ([user_identifier, user_hash]) =>
-        (window as unknown as { Switchboard: any }).Switchboard.identify({ user_identifier, user_hash }),
-      [email, hash],
-    );
+    const verified = await identify(page, email);
     expect(verified).toBe(true);
     await openPanel(page);
     await send(page, 'my private order 123');

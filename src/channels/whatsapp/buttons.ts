@@ -49,9 +49,13 @@ function unique(values: string[], max: number): string[] {
 export const buttonStyle = (count: number): 'buttons' | 'list' | 'text' =>
   count <= MAX_REPLY_BUTTONS ? 'buttons' : count <= MAX_LIST_ROWS ? 'list' : 'text';
 
-/** Quick replies beyond what interactive messages carry, as numbered lines under the text. */
-export const numberedOptions = (buttons: ReplyButton[]): string =>
-  buttons.map((button, i) => `${i + 1}. ${button.label || button.value}`).join('\n');
+/**
+ * Quick replies beyond what interactive messages carry, as numbered lines under the text. `dot` is `\\.` when the
+ * lines are markdown source: rendered they read `1. …`, but markdown cannot take them as more items of a numbered
+ * list the text ends with (shown from 3 on).
+ */
+export const numberedOptions = (buttons: ReplyButton[], dot = '.'): string =>
+  buttons.map((button, i) => `${i + 1}${dot} ${button.label || button.value}`).join('\n');
 
 /**
  * The Cloud API `interactive` object for 1–10 quick replies: reply buttons (titles ≤ 20, unique ids and

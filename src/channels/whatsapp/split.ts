@@ -1,6 +1,6 @@
 import { splitMarkdown } from '../markdown-split.ts';
-import type { ReplyButton, ReplyPart } from '../types.ts';
-import { buttonStyle, INTERACTIVE_BODY_MAX } from './buttons.ts';
+import type { ReplyPart } from '../types.ts';
+import { buttonStyle, INTERACTIVE_BODY_MAX, numberedOptions } from './buttons.ts';
 import { markdownToWhatsApp } from './format.ts';
 
 /** A text message body holds at most 4096 characters (providers.md §3.2). */
@@ -13,13 +13,6 @@ export const splitWhatsAppText = (text: string, limit = WHATSAPP_TEXT_LIMIT): st
   splitMarkdown(text, limit, rendered);
 
 /**
- * The numbered options as markdown lines with the number's dot escaped (`1\.`): rendered they read `1. …`,
- * but markdown cannot take them as more items of a numbered list the text ends with (shown from 3 on).
- */
-const optionLines = (buttons: ReplyButton[]): string =>
-  buttons.map((button, i) => `${i + 1}\\. ${button.label || button.value}`).join('\n');
-
-/**
  * A reply as WhatsApp messages, one Cloud API call each: the text parts, then one part per image or document.
  * Quick replies ride on the last text part, whose body must then fit an interactive message (1024); more than
  * ten become numbered lines in the text instead. Buttons without any text get a text part of their own.
@@ -28,7 +21,7 @@ const optionLines = (buttons: ReplyButton[]): string =>
 export function splitWhatsAppReply(reply: ReplyPart, textLimit = WHATSAPP_TEXT_LIMIT): ReplyPart[] {
   const buttons = reply.buttons ?? [];
   const style = buttons.length > 0 ? buttonStyle(buttons.length) : undefined;
-  const source = style === 'text' ? `${reply.text.trim()}\n\n${optionLines(buttons)}` : reply.text;
+  const source = style === 'text' ? `${reply.text.trim()}\n\n${numberedOptions(buttons, '\\.')}` : reply.text;
   const parts: ReplyPart[] = splitWhatsAppText(source, textLimit).map((text) => ({ text }));
   if (style && style !== 'text') {
     const last = parts.pop();
