@@ -48,6 +48,8 @@ export class SmtpPeer {
       authMethods: ['PLAIN', 'LOGIN'],
       size: 30 * 1024 * 1024,
       logger: false,
+      // Tests never reach real DNS: no reverse lookup of the client's address.
+      disableReverseLookup: true,
       onAuth: (auth, _session, callback) => {
         if (auth.username === this.user && auth.password === this.pass)
           return callback(null, { user: auth.username });
