@@ -6,7 +6,7 @@ import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { fixtureResolver } from '../helpers/dns-zone.ts';
 import { channelsPath, configureEmail, postMail, simpleMail } from '../helpers/email.ts';
 import { type FakeLlm, type FakeLlmRequest, startFakeLlm } from '../helpers/fake-llm.ts';
-import { withDiagnostics } from '../helpers/diagnostics.ts';
+import { engineDiagnostics, withDiagnostics } from '../helpers/diagnostics.ts';
 import { createWorkspace, useFakeLlm, type Workspace } from '../helpers/fixtures.ts';
 import { eventually } from '../helpers/loopback-peer.ts';
 import { randomSecret } from '../helpers/secrets.ts';
@@ -123,9 +123,14 @@ async function mailAndReply(raw: string, to: string): Promise<FakeLlmRequest> {
   const before = peer.received.filter((m) => m.to.includes(to)).length;
   const llmBefore = llm.requests.length;
   expect((await postMail(app, ws.agentId, raw, { secret: inboundSecret })).status).toBe(200);
+  // A reply takes 0.1-1 s here; a slow one (a retried job on a loaded machine) is reported, a lost one fails.
+  const started = Date.now();
   await withDiagnostics(app, () =>
-    eventually(() => peer.received.filter((m) => m.to.includes(to)).length > before || undefined, 30_000),
+    eventually(() => peer.received.filter((m) => m.to.includes(to)).length > before || undefined, 90_000),
   );
+  if (Date.now() - started > 10_000) {
+    console.warn(`mail reply took ${Date.now() - started} ms\n${await engineDiagnostics(app)}`);
+  }
   const request = llm.requests.slice(llmBefore).at(-1);
   expect(request).toBeDefined();
   return request as FakeLlmRequest;
