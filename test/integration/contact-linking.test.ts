@@ -129,7 +129,7 @@ async function mailAndReply(raw: string, to: string): Promise<FakeLlmRequest> {
     eventually(() => peer.received.filter((m) => m.to.includes(to)).length > before || undefined, 90_000),
   );
   if (Date.now() - started > 10_000) {
-    console.warn(`mail reply took ${Date.now() - started} ms\n${await engineDiagnostics(app)}`);
+    process.stderr.write(`mail reply took ${Date.now() - started} ms\n${await engineDiagnostics(app)}\n`);
   }
   const request = llm.requests.slice(llmBefore).at(-1);
   expect(request).toBeDefined();
