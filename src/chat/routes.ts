@@ -110,8 +110,8 @@ export function registerChatRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, chat
 
   app.openapi(stream, async (c) => {
     const input = await prepare(c, c.req.valid('param'), c.req.valid('json'));
-    return chatStream(c, deps.logger, (onChunk, signal) =>
-      chats.send({ ...input, onChunk, signal }),
-    ) as never;
+    return chatStream(c, deps.logger, (onChunk, signal) => chats.send({ ...input, onChunk, signal }), {
+      stallMs: deps.config.SSE_STALL_MS,
+    }) as never;
   });
 }

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { ApiError } from '../http/errors.ts';
 import type { Logger } from '../logger.ts';
+import { sseStallGuard } from '../http/sse-stall.ts';
 import type { ChatResult } from './chat-service.ts';
 import { chatReplyFields } from './reply-body.ts';
 
@@ -13,19 +14,23 @@ export type StreamedChat = (onChunk: (text: string) => void, signal: AbortSignal
  * `complete` (conversation id, full response, token usage) or `error` (message and status). A client
  * that disconnects aborts the LLM call, unless `finishOnDisconnect` is set: then the reply is still
  * completed and stored, so a client whose connection dropped finds it in the history when it reconnects.
+ * A client that stops reading for `stallMs` is disconnected (sse-stall.ts).
  */
 export function chatStream(
   c: Context,
   logger: Logger,
   run: StreamedChat,
-  options: { finishOnDisconnect?: boolean } = {},
+  options: { stallMs: number; finishOnDisconnect?: boolean },
 ): Response {
   return streamSSE(c, async (stream) => {
     const abort = new AbortController();
     if (!options.finishOnDisconnect) stream.onAbort(() => abort.abort());
+    const guard = sseStallGuard(c, stream, options.stallMs);
     let writes = Promise.resolve();
     const send = (event: string, data: unknown) => {
-      writes = writes.then(() => stream.writeSSE({ event, data: JSON.stringify(data) }));
+      writes = writes.then(async () => {
+        if (!stream.aborted) await guard(stream.writeSSE({ event, data: JSON.stringify(data) }));
+      });
       return writes;
     };
     await send('connected', { ok: true });

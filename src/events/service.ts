@@ -26,6 +26,7 @@ export function streamSettingsFrom(config: Config): StreamSettings {
     replayMaxEvents: config.EVENTS_REPLAY_MAX_EVENTS,
     heartbeatMs: config.EVENTS_HEARTBEAT_MS,
     maxDurationMs: config.EVENTS_STREAM_MAX_MS,
+    stallMs: config.SSE_STALL_MS,
   };
 }
 

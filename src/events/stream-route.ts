@@ -3,6 +3,7 @@ import { streamSSE } from 'hono/streaming';
 import type { Database } from '../db/client.ts';
 import type { AppDeps, AppEnv } from '../http/env.ts';
 import { ApiError, badRequest } from '../http/errors.ts';
+import { sseStallGuard } from '../http/sse-stall.ts';
 import { AgentParams, commonErrors, secured } from '../http/openapi.ts';
 import { principalOf, requireAgent } from '../platform/access.ts';
 import { type EventHub, HubClosedError, TooManySubscribersError } from './event-hub.ts';
@@ -28,6 +29,8 @@ export type StreamSettings = {
   replayMaxEvents: number;
   heartbeatMs: number;
   maxDurationMs: number;
+  /** A write the client has not taken within this ends the stream (sse-stall.ts). */
+  stallMs: number;
 };
 
 const route = createRoute({
@@ -135,6 +138,7 @@ export function registerEventStreamRoute(
         closed = true;
         wake();
       });
+      const guard = sseStallGuard(c, stream, settings.stallMs);
       let cursor = start.cursor;
       const drain = async (): Promise<boolean> => {
         for (let batch = 0; batch < BATCHES_PER_WAKE && !closed; batch++) {
@@ -146,11 +150,10 @@ export function registerEventStreamRoute(
             ordered,
           );
           for (const row of ready.rows) {
-            await stream.writeSSE({
-              id: String(row.id),
-              event: row.type,
-              data: JSON.stringify(eventView(row)),
-            });
+            if (closed) return false;
+            await guard(
+              stream.writeSSE({ id: String(row.id), event: row.type, data: JSON.stringify(eventView(row)) }),
+            );
             cursor = Number(row.id);
           }
           if (ready.waiting) return true;
@@ -160,17 +163,21 @@ export function registerEventStreamRoute(
       };
       try {
         if (start.resync) {
-          await stream.writeSSE({
-            id: String(cursor),
-            event: 'resync',
-            data: JSON.stringify({ reason: start.resync, last_event_id: String(cursor) }),
-          });
+          await guard(
+            stream.writeSSE({
+              id: String(cursor),
+              event: 'resync',
+              data: JSON.stringify({ reason: start.resync, last_event_id: String(cursor) }),
+            }),
+          );
         }
-        await stream.writeSSE({
-          event: 'ready',
-          data: JSON.stringify({ last_event_id: String(cursor) }),
-          retry: RECONNECT_MS,
-        });
+        await guard(
+          stream.writeSSE({
+            event: 'ready',
+            data: JSON.stringify({ last_event_id: String(cursor) }),
+            retry: RECONNECT_MS,
+          }),
+        );
         const deadline = Date.now() + settings.maxDurationMs;
         while (!closed && !hub.closed && Date.now() < deadline) {
           woken = false;
@@ -186,7 +193,7 @@ export function registerEventStreamRoute(
             if (woken || closed) signal();
           });
           signal = undefined;
-          if (timedOut && !waiting && !closed) await stream.write(': keep-alive\n\n');
+          if (timedOut && !waiting && !closed) await guard(stream.write(': keep-alive\n\n'));
         }
       } catch (error) {
         if (!closed) deps.logger.warn({ err: error, agentId: p.agentId }, 'event stream ended by an error');

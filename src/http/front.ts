@@ -9,7 +9,7 @@ import { requestIdFrom } from './request-id.ts';
 import type { HeaderSet } from './security-headers.ts';
 
 /** The Node response under Hono's Node adapter (its `env.outgoing`); absent in-process (`app.request`). */
-function nodeResponse(env: unknown): ServerResponse | undefined {
+export function nodeResponse(env: unknown): ServerResponse | undefined {
   const outgoing = (env as { outgoing?: ServerResponse } | undefined)?.outgoing;
   return typeof outgoing?.setHeader === 'function' ? outgoing : undefined;
 }

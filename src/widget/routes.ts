@@ -279,6 +279,7 @@ export function registerWidgetRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, wi
     // reconnects and reads it from the history.
     return chatStream(c, deps.logger, (onChunk, signal) => widget.chats.send({ ...input, onChunk, signal }), {
       finishOnDisconnect: true,
+      stallMs: deps.config.SSE_STALL_MS,
     }) as never;
   });
 }
