@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { emailAddress, hostname, token } from './validators.ts';
+import { displayName, emailAddress, hostname, token } from './validators.ts';
 import { IMAP_SECRET_FIELDS, imapConfig } from './email/imap-config.ts';
 
 /** The generated secret an MTA presents on the raw MIME route (Basic auth user `inbound`, or a header). */
@@ -13,7 +13,7 @@ export const newInboundSecret = (): string => randomBytes(32).toString('base64ur
 /** The settings every email provider shares: the sender, and how inbound mail is trusted. */
 export const emailSender = z.object({
   from_email: emailAddress,
-  from_name: z.string().min(1).max(200).optional(),
+  from_name: displayName.optional(),
   /** Generated when absent; the raw MIME route rejects mail without it. */
   inbound_secret: token(24, 256).optional(),
   /** Answer only mail whose From address passed DMARC or aligned DKIM (default false: answer unless forged). */

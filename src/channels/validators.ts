@@ -37,6 +37,13 @@ export const digits = (what: string) => z.string().regex(/^\d{1,30}$/, `must be 
 
 export const emailAddress = z.email('must be an email address');
 
+/** A name shown in a header (a sender's display name): one line, no control characters. */
+export const displayName = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .regex(/^\P{Cc}*$/u, 'must be one line without control characters');
+
 /** An http(s) origin without path, as browsers send in Origin: `https://shop.example.com[:port]`. */
 export const origin = z.string().refine((value) => {
   try {

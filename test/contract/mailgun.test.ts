@@ -320,6 +320,24 @@ describe('Mailgun specifics', () => {
     });
   });
 
+  it('keeps a stored sender name with line breaks or quotes on one line inside its quotes', async () => {
+    // Validation refuses such a name now; one stored before must still not add a header or break the address.
+    const before = fake.sends.length;
+    await mailgun.send!(
+      {
+        messageId: 'msg_01jd0000000000000000000009',
+        idempotencyKey: 'msg_01jd0000000000000000000009',
+        conversationId: 'conv_x',
+        recipient: { platformUserId: RECIPIENT, chatId: RECIPIENT },
+        text: 'Hello',
+      },
+      ctxWith({ from_name: 'Shop "Support"\r\nBcc: all@example.com' }),
+    );
+    expect(fake.sends[before]!.fields.from).toEqual([
+      '"Shop SupportBcc: all@example.com" <support@shop.example>',
+    ]);
+  });
+
   it('maps events by our id from user-variables: delivered, permanent failure blocks, temporary is ignored', async () => {
     const event = (data: object) => {
       const body = JSON.stringify({ signature: fake.signature(), 'event-data': data });

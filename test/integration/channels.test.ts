@@ -371,6 +371,7 @@ describe('validation', () => {
     [{ email: { provider: 'mailgun', mailgun_config: { region: 'asia' } } }, 'email.mailgun_config.region'],
     [{ email: { provider: 'ses', ses_config: { region: 'Frankfurt' } } }, 'email.ses_config.region'],
     [{ email: { provider: 'smtp', from_email: 'nobody' } }, 'email.from_email'],
+    [{ email: { provider: 'mailgun', from_name: 'Shop\r\nBcc: all@example.com' } }, 'email.from_name'],
   ])('rejects %j with a 400 naming %s', async (body, field) => {
     const res = await put(body);
     expect(res.status, res.text).toBe(400);

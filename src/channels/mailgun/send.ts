@@ -39,7 +39,7 @@ export async function mailgunForm(message: OutboundMessage, ctx: AdapterContext)
   form.append(
     'from',
     sender.from_name
-      ? `"${sender.from_name.replace(/["\\]/g, '')}" <${sender.from_email}>`
+      ? `"${sender.from_name.replace(/["\\\p{Cc}]/gu, '')}" <${sender.from_email}>`
       : sender.from_email,
   );
   form.append('to', message.recipient.chatId);
