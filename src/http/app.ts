@@ -24,10 +24,11 @@ import { registerPlaygroundRoutes } from '../playground/routes.ts';
 import { registerConversationRoutes } from '../conversations/routes.ts';
 import { registerAgentAnalyticsRoute } from '../analytics/route.ts';
 import { registerChatRoutes } from '../chat/routes.ts';
-import { registerWidgetRoutes } from '../widget/routes.ts';
+import { registerWidgetRoutes, WIDGET_BASE } from '../widget/routes.ts';
 import { registerEventStreamRoute } from '../events/stream-route.ts';
 import { registerEventWebhookRoutes } from '../events/webhook-routes.ts';
 import { isWidgetScriptPath, registerWidgetAssets } from '../widget/assets.ts';
+import { widgetCors } from '../widget/cors.ts';
 import type { AppDeps, AppEnv } from './env.ts';
 import { errorBody, handleError, validationError } from './errors.ts';
 import { registerHealth } from './health.ts';
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps, headers: SecurityHeaders): OpenAPIHono<
     '*',
     front(deps.logger, (path) => (isWidgetScriptPath(path) ? headers.widgetScript : headers.page)),
   );
+  app.use(`${WIDGET_BASE}/*`, widgetCors());
   const bodyLimit = limitBody(deps.config.BODY_LIMIT_BYTES);
   // Raw mail has its own, larger bound (EMAIL_MAX_BYTES).
   const mailLimit = limitBody(deps.config.EMAIL_MAX_BYTES);

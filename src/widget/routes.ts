@@ -160,17 +160,9 @@ export function registerWidgetRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, wi
   const perIp = limits('widget_ip', config.WIDGET_IP_RATE_LIMIT_PER_MINUTE, 60);
   const perVisitor = limits('widget_visitor', config.WIDGET_VISITOR_RATE_LIMIT_PER_MINUTE, 60);
 
-  // CORS for host pages, origin allow-list, per-IP budget: before every widget route.
+  // Origin allow-list and per-IP budget before every widget route (CORS headers: cors.ts, earlier).
   app.use(`${WIDGET_BASE}/:agentId/*`, async (c: Context<AppEnv>, next: Next) => {
     const origin = c.req.header('origin');
-    if (origin) {
-      c.header('Access-Control-Allow-Origin', origin);
-      c.header('Vary', 'Origin');
-      c.header('Access-Control-Allow-Headers', 'authorization, content-type');
-      c.header('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
-      c.header('Access-Control-Max-Age', '600');
-      c.header('Access-Control-Expose-Headers', 'Retry-After');
-    }
     // The budget is spent before any lookup, so random agent ids cannot buy database reads or flush the
     // channel cache; preflights count too (browsers cache them for Access-Control-Max-Age).
     await perIp.consume(clientIp(c, config.TRUST_PROXY));

@@ -84,6 +84,33 @@ describe('public widget API', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it('answers errors with CORS headers, so the widget on an allowed page can read them', async () => {
+    const token = await visitorToken();
+    const headers = { authorization: `Bearer ${token}`, origin: SITE };
+    const post = (body: string, extra: Record<string, string> = {}) =>
+      fetch(`${app.url}${widget('/messages')}`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json', ...extra },
+        body,
+      });
+    const cases = {
+      invalid: await post(JSON.stringify({ message: '' })),
+      malformed: await post('{"message":'),
+      tooLarge: await post(JSON.stringify({ message: 'x'.repeat(2_000_000) })),
+      unauthorized: await post(JSON.stringify({ message: 'hi' }), { authorization: 'Bearer nope' }),
+    };
+    expect(Object.fromEntries(Object.entries(cases).map(([name, res]) => [name, res.status]))).toEqual({
+      invalid: 400,
+      malformed: 400,
+      tooLarge: 413,
+      unauthorized: 401,
+    });
+    for (const [name, res] of Object.entries(cases)) {
+      expect(res.headers.get('access-control-allow-origin'), name).toBe(SITE);
+      expect(((await res.json()) as { success: boolean }).success, name).toBe(false);
+    }
+  });
+
   it('session → message → streamed reply → history, with the dev provider', async () => {
     const token = await visitorToken();
     const auth = { authorization: `Bearer ${token}`, origin: SITE };
