@@ -127,9 +127,16 @@ describe('email end to end: raw MIME in, SMTP out', () => {
     ]);
     expect(llm.requests.at(-1)?.body.messages.at(-1).content).toBe('Great, thank you!');
 
-    const detail = await app.call('GET', `${conversationsPath()}/${conversationId}`, {
-      token: ws.owner.token,
-    });
+    // The reply is recorded as sent once the SMTP send returned: a moment after the peer has the mail.
+    const detail = await eventually(async () => {
+      const res = await app.call('GET', `${conversationsPath()}/${conversationId}`, {
+        token: ws.owner.token,
+      });
+      const statuses = res.body.data.messages
+        .filter((m: { role: string }) => m.role === 'assistant')
+        .map((m: { status: string }) => m.status);
+      return statuses.length === 2 && statuses.every((s: string) => s !== 'queued') ? res : undefined;
+    }, 20_000);
     const userMessages = detail.body.data.messages.filter((m: { role: string }) => m.role === 'user');
     expect(userMessages.map((m: { content: string }) => m.content)).toEqual([
       'Hello, where is my order #42?',
