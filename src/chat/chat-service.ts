@@ -5,7 +5,8 @@ import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
 import { openConversation, resolveIdentity } from '../engine/conversation-store.ts';
 import { insertUserMessage } from '../engine/inbound.ts';
 import { type AgentResponder, TurnError } from '../engine/responder.ts';
-import { prepareTurn, recordReply, recordTurnFailure, replyParts } from '../engine/turn.ts';
+import { recordReply } from '../engine/record-reply.ts';
+import { prepareTurn, recordTurnFailure, replyParts } from '../engine/turn.ts';
 import { inHandoffError } from '../handoff/state.ts';
 import { gateTurn } from '../handoff/turn-gate.ts';
 import { ApiError, conflict, notFound } from '../http/errors.ts';
@@ -151,12 +152,10 @@ export class ChatService {
       throw turnFailed(error);
     }
     const text = reply.text.trim();
-    const { recorded, handoff } = await this.database.transaction((query) =>
-      recordReply(query, prepared, reply, replyParts(reply), {
-        now: this.now(),
-        deliveredInline: true,
-      }),
-    );
+    const { recorded, handoff } = await recordReply(this.database, prepared, reply, replyParts(reply), {
+      now: this.now(),
+      deliveredInline: true,
+    });
     if (handoff) throw inHandoffError();
     // Another runner (an engine turn, another process) answered first: return what was stored, not our text.
     if (!recorded) return this.existingReply(conversationId, messageId);

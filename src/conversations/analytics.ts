@@ -49,12 +49,13 @@ export async function countChannelMessages(
 
 /**
  * The CTE `counted` that counts messages as `countChannelMessages` does, for a statement of the caller's: its four
- * parameters from `first` are the agent id, the channel, the count (nothing is appended for 0) and the time.
+ * parameters from `first` are the agent id, the channel, the count (nothing is appended for 0) and the time; `when`
+ * is a further SQL condition (nothing is appended unless it holds).
  */
-export function channelCountCte(first: number): string {
+export function channelCountCte(first: number, when = 'true'): string {
   const [agent, channel, count, at] = [0, 1, 2, 3].map((i) => `$${first + i}`);
   return `counted as (${APPEND_COUNT} select ${agent}, ${channel}, ${count}::int, ${at}::timestamptz
-                     where ${count}::int > 0)`;
+                     where ${count}::int > 0 and ${when})`;
 }
 
 /**

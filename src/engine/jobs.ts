@@ -18,7 +18,8 @@ import { isStatusStream } from './statuses.ts';
 import { type AgentResponder, TurnError } from './responder.ts';
 import { INLINE_CHANNELS, type Sender, type SenderLookup } from './senders.ts';
 import { reengagementOf } from './window-hold.ts';
-import { prepareTurn, recordReply, recordTurnFailure, replyParts } from './turn.ts';
+import { recordReply } from './record-reply.ts';
+import { prepareTurn, recordTurnFailure, replyParts } from './turn.ts';
 import { gateTurn } from '../handoff/turn-gate.ts';
 import { leavePendingToHuman } from '../handoff/state.ts';
 
@@ -153,9 +154,7 @@ export function createJobHandlers(ctx: JobContext) {
       stopTyping();
     }
     const parts = replyParts(reply, sender?.adapter);
-    await database.transaction((query) =>
-      recordReply(query, prepared, reply, parts, { now: now(), deliveredInline: inline }),
-    );
+    await recordReply(database, prepared, reply, parts, { now: now(), deliveredInline: inline });
     return undefined;
   };
 

@@ -1,13 +1,8 @@
 import type { ProviderAdapter, ReplyPart } from '../channels/types.ts';
 import type { SqlRunner } from '../db/client.ts';
-import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
 import { newId } from '../ids.ts';
-import { channelCountCte } from '../conversations/analytics.ts';
-import { startHandoff } from '../handoff/state.ts';
-import { blockedSql } from './blocking.ts';
-import { markPendingAnswered, pendingOfConversationSql } from './pending-sql.ts';
-import { extendHistory } from './conversation-store.ts';
-import { publishEvent, publishEventsIf } from '../events/publish.ts';
+import { markPendingAnswered } from './pending-sql.ts';
+import { publishEvent } from '../events/publish.ts';
 import type { TurnInput, TurnMessage, TurnReply } from './responder.ts';
 
 /** Most history messages loaded for a turn. */
@@ -139,119 +134,6 @@ export function replyParts(reply: TurnReply, adapter?: Pick<ProviderAdapter, 'sp
   if (whole.text === '' && !whole.attachments) return [];
   const parts = adapter?.splitReply?.(whole) ?? [whole];
   return parts.filter((part) => part.text.trim() !== '' || part.attachments?.length);
-}
-
-/**
- * Stores the reply parts, each with its own text, attachments and buttons, as queued outbound messages (or
- * `sent` when the channel needs no delivery) and marks the pending messages answered, in the caller's
- * transaction. `recorded` is false when another run already answered them, or when a human took the
- * conversation over meanwhile (`handoff`: the pending messages are left to the human, nothing is written);
- * `queued` is how many need delivery. A reply that asks for a handoff (the LLM's tool) starts it here too.
- */
-export async function recordReply(
-  query: SqlRunner,
-  turn: PreparedTurn,
-  reply: TurnReply,
-  parts: ReplyPart[],
-  options: { now: Date; deliveredInline: boolean },
-): Promise<{ recorded: boolean; queued: number; handoff?: true }> {
-  const { input, now } = { input: turn.input, now: options.now };
-  // One statement: the conversation row locked (first: `answered` waits on it), whether the person blocked this
-  // agent on the channel (nothing is sent then), and the pending messages marked answered.
-  const [row] = await query<{
-    channel_history: ChannelHistoryEntry[];
-    handoff_at: Date | null;
-    blocked: boolean;
-    answered: number;
-  }>(
-    `with conv as materialized (
-       select c.channel_history, c.handoff_at, ${blockedSql('$2', '$3', '$4')} as blocked
-       from conversations c where c.id = $1 for update of c),
-     answered as (
-       update messages set answered_at = $6, updated_at = $6
-       where ${pendingOfConversationSql('$1', '$5')} and exists (select 1 from conv) returning id)
-     select conv.*, (select count(*) from answered)::int as answered from conv`,
-    [input.conversationId, input.agentId, input.channel, turn.recipient.platformUserId, turn.pendingIds, now],
-  );
-  // The row lock orders this against a handoff: one that committed first wins, the agent stays silent, and the
-  // pending messages are left answered for the human.
-  if (row?.handoff_at) return { recorded: false, queued: 0, handoff: true };
-  // Another run of this turn already committed its reply.
-  if (!row || row.answered === 0) return { recorded: false, queued: 0 };
-  const blocked = row.blocked;
-  const status = blocked ? 'failed' : options.deliveredInline ? 'sent' : 'queued';
-  const usage = reply.usage;
-  const stored: string[] = [];
-  for (const [index, part] of parts.entries()) {
-    const [row] = await query<{ id: string }>(
-      `insert into messages (id, conversation_id, agent_id, role, content, channel, direction, status, recipient,
-                             buttons, attachments, input_tokens, output_tokens, reply_to, part, sent_at,
-                             error_code, error_message, created_at, updated_at)
-       values ($1, $2, $3, 'assistant', $4, $5, 'outbound', $6, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11, $12, $13,
-               $14, $15, $16, $17, $17)
-       on conflict do nothing returning id`,
-      [
-        newId('msg'),
-        input.conversationId,
-        input.agentId,
-        part.text,
-        input.channel,
-        status,
-        JSON.stringify(turn.recipient),
-        part.buttons?.length ? JSON.stringify(part.buttons) : null,
-        JSON.stringify(part.attachments ?? []),
-        index === 0 ? (usage?.inputTokens ?? null) : null,
-        index === 0 ? (usage?.outputTokens ?? null) : null,
-        turn.replyTo,
-        index,
-        status === 'sent' ? now : null,
-        blocked ? 'recipient_blocked' : null,
-        blocked ? 'The recipient blocked this sender; nothing was sent' : null,
-        now,
-      ],
-    );
-    if (row) stored.push(row.id);
-  }
-  const { agentId, conversationId, channel } = input;
-  // The conversation's history and token totals, the reply's messages counted and their events: one round trip.
-  const history = row.channel_history ?? [];
-  await publishEventsIf(
-    query,
-    {
-      sql: `update conversations set channel_history = $2::jsonb, last_activity_at = $3, updated_at = $3,
-                   input_tokens = input_tokens + $4, output_tokens = output_tokens + $5
-            where id = $1 returning id`,
-      then: channelCountCte(6),
-      params: [
-        conversationId,
-        JSON.stringify(parts.length > 0 ? extendHistory(history, channel, parts.length, now) : history),
-        now,
-        usage?.inputTokens ?? 0,
-        usage?.outputTokens ?? 0,
-        agentId,
-        channel,
-        parts.length,
-        now,
-      ],
-    },
-    stored.map((messageId) => ({
-      agentId,
-      type: 'reply.queued' as const,
-      conversationId,
-      messageId,
-      data: { channel, status },
-    })),
-  );
-  if (reply.handoff) {
-    await startHandoff(query, {
-      agentId: input.agentId,
-      conversationId: input.conversationId,
-      by: 'agent',
-      reason: reply.handoff.reason,
-      now,
-    });
-  }
-  return { recorded: true, queued: status === 'queued' ? parts.length : 0 };
 }
 
 /**

@@ -24,17 +24,18 @@ export const WEBHOOKS_DUE = ';webhooks';
  * event committed, and none can be skipped), and the NOTIFY per agent (delivered at commit), with WEBHOOKS_DUE when
  * deliveries were created. The agent and its webhooks are looked up per event (`offset 0` keeps each lookup on its
  * index: a plan cached while those tables were small would otherwise scan them whole for every event, however many
- * tenants they hold later). `where` filters the events (a condition on an earlier CTE). created_at is the time of
+ * tenants they hold later). `where` filters the events (a condition on an earlier CTE); `data` is each event's data
+ * (default: the event's own, `e->'data'`). created_at is the time of
  * the statement (when the id was taken), not of the transaction's start: readers judge how long an id may still be
  * uncommitted from it (src/events/event-log.ts HOLE_WAIT_MS).
  */
-function eventsSql(first: number, where = '') {
+export function eventsSql(first: number, where = '', data = "coalesce(e->'data', '{}'::jsonb)") {
   const [events, channel, suffix] = [first, first + 1, first + 2].map((n) => `$${n}`);
   return {
     ctes: `appended as (
        insert into agent_events (agent_id, type, conversation_id, message_id, contact_id, data, created_at)
        select e->>'agentId', e->>'type', e->>'conversationId', e->>'messageId', e->>'contactId',
-              coalesce(e->'data', '{}'::jsonb), clock_timestamp()
+              ${data}, clock_timestamp()
        from jsonb_array_elements(${events}::jsonb) as e ${where}
        returning id, agent_id, type),
      delivered as (
