@@ -23,16 +23,23 @@ const TIMEOUTS = { connectionTimeout: 15_000, greetingTimeout: 15_000, socketTim
 const pools = new Map<string, { hash: string; transport: Transporter }>();
 
 /**
- * nodemailer options for an account: implicit TLS when `secure` (465), else STARTTLS required (587; no
+ * Ports that speak TLS from the first byte (RFC 8314's submissions, 465; SES's alternative, 2465). A server there
+ * never sends a plain greeting, so `secure: false` on them would only wait out the greeting timeout (15 s).
+ */
+const IMPLICIT_TLS_PORTS = new Set([465, 2465]);
+
+/**
+ * nodemailer options for an account: implicit TLS when `secure` or on an implicit-TLS port, else STARTTLS required (587; no
  * plaintext AUTH if the server does not offer it — the downgrade defence). The host is the operator's
  * configured server, trusted like a provider API root.
  */
 export function smtpOptions(config: SmtpConfig, ctx: Pick<AdapterContext, 'tlsCaFile'>): SMTPPoolOptions {
+  const secure = config.secure || IMPLICIT_TLS_PORTS.has(config.port);
   return {
     host: config.host,
     port: config.port,
-    secure: config.secure,
-    requireTLS: !config.secure,
+    secure,
+    requireTLS: !secure,
     ...(config.username && config.password ? { auth: { user: config.username, pass: config.password } } : {}),
     ...TIMEOUTS,
     tls: {
