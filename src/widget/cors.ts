@@ -4,8 +4,8 @@ import type { MiddlewareHandler } from 'hono';
  * CORS headers for the widget's routes, set before any other middleware so that every answer carries them: a
  * 413 from the body limit or a 400 for malformed JSON the host page's script could not read otherwise (the browser
  * hides a response without them). Which origins may use a widget is decided by the widget's own middleware (403).
+ * Mounted on the widget's paths (WIDGET_BASE).
  */
-/** Mount it on the widget's paths (WIDGET_BASE). */
 export function widgetCors(): MiddlewareHandler {
   return async (c, next) => {
     const origin = c.req.header('origin');
