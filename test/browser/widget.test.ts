@@ -571,6 +571,41 @@ describe.skipIf(!haveChromium && !process.env.CI)('website widget in Chromium', 
     await context.close();
   });
 
+  it('Switchboard.reset() while a reply streams: the old reply is never shown, announced or emitted', async () => {
+    await setWebsite({ enabled: true, widget_secret: widgetSecret });
+    const context = await browser.newContext();
+    const page = await openDemo(context);
+    await page.waitForFunction(() => 'Switchboard' in window);
+    expect(await identify(page, 'mid-stream@example.com')).toBe(true);
+    await page.evaluate(() => {
+      const w = window as unknown as { Switchboard: any; seen: unknown[] };
+      w.seen = [];
+      w.Switchboard.on('message', (m: unknown) => w.seen.push(m));
+    });
+    const stored = () =>
+      app.database.query<{ n: number }>(
+        `select count(*)::int as n from messages where role = 'assistant' and content like 'Which size?%'`,
+      );
+    const before = (await stored())[0]!.n;
+    await openPanel(page);
+    await send(page, 'please pick a size for me');
+    // The reply has started to stream in (the fake sends a piece every 60 ms)…
+    await lastAssistant(page).waitFor();
+    await page.evaluate(() => (window as unknown as { Switchboard: any }).Switchboard.reset());
+    // …and the server still finishes and stores it for the old visitor.
+    await expect.poll(async () => (await stored())[0]!.n).toBe(before + 1);
+    await page.waitForTimeout(300);
+    expect(await page.locator(W).locator('.msg:not(.greeting)').count()).toBe(0);
+    expect(await page.locator(W).locator('.chip').count()).toBe(0);
+    expect(
+      await inWidget<string>(page, "return root.querySelector('.sr[aria-live=polite]')?.textContent ?? ''"),
+    ).not.toMatch(/Which size/);
+    const seen = await page.evaluate(() => (window as unknown as { seen: { role: string }[] }).seen);
+    expect(seen.map((m) => m.role)).toEqual(['user']);
+    expect(await page.locator(W).locator('.panel textarea').inputValue()).toBe('');
+    await context.close();
+  });
+
   it('embeds on another origin with the one-line snippet (CORP + CORS), and honours allowed_origins', async () => {
     const hostPage = (agent: string) =>
       `<!doctype html><html><body><h1>Shop</h1><script src="${app.url}/widget.js" data-agent-id="${agent}" async></script></body></html>`;

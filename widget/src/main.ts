@@ -94,9 +94,8 @@ function boot(): void {
   // Another tab started, verified or forgot the visitor: show that visitor's conversation here too.
   const client = createClient(base.replace(/\/$/, ''), agentId, () => {
     historyLoaded = false;
-    if (busy) return;
-    if (!client.hasSession()) clearLog();
-    else if (isOpen) void loadHistory().then(scrollDown);
+    if (!client.hasSession()) forgetShownVisitor();
+    else if (!busy && isOpen) void loadHistory().then(scrollDown);
   });
   const listeners = new Map<EventName, Set<Listener>>();
   const emit = (name: EventName, detail?: unknown) => {
@@ -178,6 +177,9 @@ function boot(): void {
   let isOpen = false;
   let busy = false;
   let historyLoaded = false;
+  /** Bumped when the visitor is forgotten (reset, here or in another tab): a reply still coming is not shown. */
+  let visitorEpoch = 0;
+  let inFlight: AbortController | undefined;
   let blockedUntil = 0;
   let fatal: string | undefined;
   let retryTimer: ReturnType<typeof setInterval> | undefined;
@@ -268,6 +270,13 @@ function boot(): void {
     }, 1000);
   }
 
+  /** The shown visitor is gone: stop the reply in flight (the server still stores it) and empty the log. */
+  function forgetShownVisitor(): void {
+    visitorEpoch++;
+    inFlight?.abort();
+    clearLog();
+  }
+
   function clearLog(): void {
     for (const node of [...log.querySelectorAll('.msg:not(.greeting)')]) node.remove();
     quickReplies(undefined);
@@ -315,6 +324,10 @@ function boot(): void {
     if (Date.now() < blockedUntil) return;
     if (!navigator.onLine) return fail(new WidgetError(0, 'offline'));
     busy = true;
+    const epoch = visitorEpoch;
+    const stale = () => epoch !== visitorEpoch;
+    const abort = new AbortController();
+    inFlight = abort;
     // The send button is about to be disabled (and a pressed quick reply removed): keep focus in the dialog.
     if (shadow.activeElement && shadow.activeElement !== input) input.focus({ preventScroll: true });
     showNotice();
@@ -322,6 +335,12 @@ function boot(): void {
     autosize();
     updateSend();
     await loadHistory();
+    if (stale()) {
+      inFlight = undefined;
+      busy = false;
+      updateSend();
+      return;
+    }
     quickReplies(undefined);
     const mine = bubble('user', text);
     emit('message', { role: 'user', content: text });
@@ -340,18 +359,23 @@ function boot(): void {
       let result: string | undefined;
       let buttons: QuickReply[] | undefined;
       try {
-        const done = await client.stream(text, (chunk) => {
-          if (!reply) {
-            reply = h('div', { class: 'msg assistant', 'aria-busy': 'true' });
-            indicator.replaceWith(reply);
-          }
-          streamed += chunk;
-          frame ||= requestAnimationFrame(paint);
-        });
+        const done = await client.stream(
+          text,
+          (chunk) => {
+            if (stale()) return;
+            if (!reply) {
+              reply = h('div', { class: 'msg assistant', 'aria-busy': 'true' });
+              indicator.replaceWith(reply);
+            }
+            streamed += chunk;
+            frame ||= requestAnimationFrame(paint);
+          },
+          abort.signal,
+        );
         result = done.response;
         buttons = done.buttons;
       } catch (err) {
-        if (!(err instanceof StreamDropped)) throw err;
+        if (!(err instanceof StreamDropped) || stale()) throw err;
         accepted = true;
         showNotice('Connection lost. Reconnecting…');
         const recovered = await recover(text);
@@ -365,6 +389,7 @@ function boot(): void {
         showNotice();
       }
       cancelAnimationFrame(frame);
+      if (stale()) throw new StreamDropped();
       if (!reply) {
         reply = h('div', { class: 'msg assistant' });
         indicator.replaceWith(reply);
@@ -380,6 +405,12 @@ function boot(): void {
     } catch (err) {
       cancelAnimationFrame(frame);
       indicator.remove();
+      if (stale()) {
+        // The visitor was forgotten meanwhile: nothing of this exchange is shown, announced or given back.
+        reply?.remove();
+        mine.remove();
+        return;
+      }
       const sentToServer = accepted || (err instanceof WidgetError && err.status >= 500);
       if (reply && streamed) reply.classList.add('failed');
       else reply?.remove();
@@ -391,6 +422,7 @@ function boot(): void {
       }
       fail(err);
     } finally {
+      if (inFlight === abort) inFlight = undefined;
       busy = false;
       updateSend();
     }
@@ -458,7 +490,7 @@ function boot(): void {
     reset() {
       client.reset();
       historyLoaded = false;
-      clearLog();
+      forgetShownVisitor();
       showNotice();
     },
     on(event, listener) {
