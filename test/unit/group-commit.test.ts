@@ -83,12 +83,14 @@ describe('GroupCommit', () => {
     });
     const submitted = await new Promise<Promise<number>[]>((resolve) => {
       const results: Promise<number>[] = [];
-      // Three timer callbacks due at the same moment run in one timers phase, like three sockets read in one poll.
+      // Three immediates queued together run in one check phase (microtasks run between them), like three sockets
+      // read in one poll. (Timers due "at the same moment" were not: created across a millisecond boundary on a
+      // loaded machine, they ran in two phases and the test failed once.)
       for (const n of [1, 2, 3]) {
-        setTimeout(() => {
+        setImmediate(() => {
           results.push(group.submit({ key: String(n), n }));
           if (results.length === 3) resolve(results);
-        }, 0);
+        });
       }
     });
     expect(await Promise.all(submitted)).toEqual([1, 2, 3]);
