@@ -188,6 +188,42 @@ describe('callback queries', () => {
     expect(event.sender.chatId).toBe(String(ANA.id));
   });
 
+  it('a button in a group outside allowed_chats is recorded and acknowledged, never answered there', () => {
+    const group = { id: -1005550000002, title: 'Old group', type: 'supergroup' };
+    const restricted = {
+      account: { settings: { bot_username: 'hardened_bot', allowed_chats: ['-1005550000003'] } },
+    } as unknown as AdapterContext;
+    const update = {
+      update_id: 900023,
+      callback_query: {
+        id: '5004',
+        from: ANA,
+        message: { message_id: 14, from: BOT, chat: group, date: DATE, text: 'Confirm?' },
+        chat_instance: '-4',
+        data: 'confirm:yes',
+      },
+    };
+    const event = messageOf(parseUpdate(update, restricted));
+    expect(event).toMatchObject({ text: 'confirm:yes', acknowledgeRef: '5004' });
+    expect(event.noReply).toBe('button in a group outside allowed_chats');
+    expect(event.sender.chatId).toBe(String(ANA.id));
+    // In an allowed group the same press is answered there.
+    const allowed = messageOf(
+      parseUpdate(
+        {
+          ...update,
+          callback_query: {
+            ...update.callback_query,
+            message: { ...update.callback_query.message, chat: { ...group, id: -1005550000003 } },
+          },
+        },
+        restricted,
+      ),
+    );
+    expect(allowed.noReply).toBeUndefined();
+    expect(allowed.sender.chatId).toBe('-1005550000003');
+  });
+
   it('a button under an inline-mode message is recorded and acknowledged, never answered in private', () => {
     const update = {
       update_id: 900022,

@@ -17,11 +17,15 @@ export type CallbackQuery = {
  * - a button under a channel post (the channel is no conversation);
  * - a button under a message sent in inline mode into someone else's chat: the bot cannot write there, and
  *   answering in private would start a conversation the presser never asked for;
- * - a game button: it asks for a game URL (none is configured), not for an answer.
+ * - a game button: it asks for a game URL (none is configured), not for an answer;
+ * - a button in a group outside `allowed_chats` (posted before the list changed): the bot stays out of that group.
  */
-function silentReason(q: CallbackQuery): string | undefined {
+function silentReason(q: CallbackQuery, allowedChats?: string[]): string | undefined {
   if (!q.message) return 'button under an inline-mode message';
-  if (q.message.chat.type === 'channel') return 'button under a channel post';
+  const chat = q.message.chat;
+  if (chat.type === 'channel') return 'button under a channel post';
+  if (chat.type !== 'private' && allowedChats && !allowedChats.includes(String(chat.id)))
+    return 'button in a group outside allowed_chats';
   if (!q.data) return 'game button';
   return undefined;
 }
@@ -35,9 +39,7 @@ function silentReason(q: CallbackQuery): string | undefined {
 export function callbackEvent(eventId: string, q: CallbackQuery, allowedChats?: string[]) {
   if (q.from.is_bot) return undefined;
   const chat = q.message?.chat;
-  if (chat && chat.type !== 'private' && allowedChats && !allowedChats.includes(String(chat.id)))
-    return undefined;
-  const noReply = silentReason(q);
+  const noReply = silentReason(q, allowedChats);
   // A button in a forum topic is answered in that topic.
   const topic = q.message?.is_topic_message ? q.message.message_thread_id : undefined;
   const address = noReply || !chat ? chatAddress(q.from.id) : chatAddress(chat.id, topic);
