@@ -31,9 +31,10 @@ const events = eventsSql(
 /**
  * The whole reply in one statement, atomic without a transaction: the conversation row locked (first: everything
  * after waits on it) and the pending messages marked answered; only when that marked some (no other run answered
- * them) and no human holds the conversation (then they are left to the human), the parts stored (`failed` when the person blocked the agent on the
- * channel, `sent` for a channel answered inline, else `queued`), the conversation's history, activity and token
- * totals updated, the parts counted for analytics and their `reply.queued` events appended.
+ * them) and no human holds the conversation (then they are left to the human): the parts stored (`failed` when the
+ * person blocked the agent on the channel, `sent` for a channel answered inline, else `queued`), the conversation's
+ * history, activity and token totals updated, the parts counted for analytics and their `reply.queued` events
+ * appended.
  * $1 conversation, $2 agent, $3 channel, $4 recipient's platform user id, $5 pending ids, $6 now, $7 parts (jsonb),
  * $8 inline, $9 recipient (jsonb), $10 replied-to message, $11/$12 tokens, $13 part count, $14 now as ISO text,
  * then the events (eventsSql's three) and the channel count's four.

@@ -2,7 +2,8 @@ import type { TestApp } from './app.ts';
 
 /**
  * What the engine was doing, for a wait that timed out: warnings and errors it logged, its jobs that have not
- * completed (state, retries, due time) and its latest messages. Printed by a failing test so a rare CI failure explains itself.
+ * completed (state, retries, due time) and its latest messages. Printed by a failing test so a rare CI failure
+ * explains itself.
  */
 export async function engineDiagnostics(app: TestApp): Promise<string> {
   const problems = app.logs.filter((line) => /"level":"(warn|error|fatal)"/.test(line)).slice(-20);

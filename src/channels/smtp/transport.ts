@@ -29,8 +29,8 @@ const pools = new Map<string, { hash: string; transport: Transporter }>();
 const IMPLICIT_TLS_PORTS = new Set([465, 2465]);
 
 /**
- * nodemailer options for an account: implicit TLS when `secure` or on an implicit-TLS port, else STARTTLS required (587; no
- * plaintext AUTH if the server does not offer it — the downgrade defence). The host is the operator's
+ * nodemailer options for an account: implicit TLS when `secure` or on an implicit-TLS port, else STARTTLS
+ * required (587; no plaintext AUTH if the server does not offer it — the downgrade defence). The host is the operator's
  * configured server, trusted like a provider API root.
  */
 export function smtpOptions(config: SmtpConfig, ctx: Pick<AdapterContext, 'tlsCaFile'>): SMTPPoolOptions {
