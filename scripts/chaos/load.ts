@@ -15,6 +15,8 @@ export type LoadResult = {
   acked: Map<string, number[]>;
   /** performance.now() of every acknowledgement, for recovery times. */
   ackTimes: number[];
+  /** performance.now() of each message's acknowledgement, by its text (`<sender>-<n>`). */
+  ackedAt: Map<string, number>;
   /** Responses by status (`error` = connection failure). */
   statuses: Map<string, number>;
   /** Updates that got a 503 at least once and were acknowledged on a later delivery. */
@@ -34,6 +36,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const result: LoadResult = {
     acked: new Map(),
     ackTimes: [],
+    ackedAt: new Map(),
     statuses: new Map(),
     redeliveredAfter503: 0,
     times503: [],
@@ -63,7 +66,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       count(status);
       if (status === '200') {
         if (saw503) result.redeliveredAfter503++;
-        result.ackTimes.push(performance.now());
+        const at = performance.now();
+        result.ackTimes.push(at);
+        result.ackedAt.set(`${sender}-${n}`, at);
         return true;
       }
       if (status === '503') {

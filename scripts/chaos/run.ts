@@ -151,6 +151,8 @@ async function main(): Promise<number> {
       missing: replies.missing,
       duplicate: replies.duplicate,
       out_of_order: replies.outOfOrder,
+      // From each acknowledgement to the provider accepting its reply: the tail is what a fault cost a person.
+      reply_latency_ms: latencySummary(replies.replyLatencies),
       undelivered: replies.undelivered,
       phantom: replies.phantom,
       unacknowledged_at_end: load.unacked,
@@ -195,6 +197,13 @@ async function main(): Promise<number> {
     await peer.close();
     cluster.destroy();
   }
+}
+
+/** p50, p99 and max of ascending milliseconds, rounded. */
+function latencySummary(sorted: number[]) {
+  const at = (q: number) =>
+    Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
+  return { p50: at(0.5), p99: at(0.99), max: Math.round(sorted.at(-1) ?? 0) };
 }
 
 process.exitCode = await main();

@@ -18,6 +18,8 @@ export type ReplyCheck = {
   /** Stored replies the provider never accepted, and accepted sends that match no stored reply. */
   undelivered: number;
   phantom: number;
+  /** Acknowledgement to the provider accepting the reply after it, per answered message (ms, ascending). */
+  replyLatencies: number[];
 };
 
 type Row = { id: string; conversation_id: string; seq: number; direction: string; content: string };
@@ -54,6 +56,7 @@ export async function checkReplies(
     outOfOrder: 0,
     undelivered: 0,
     phantom: 0,
+    replyLatencies: [],
   };
   for (const [sender, acked] of load.acked) {
     for (const n of acked) {
@@ -63,10 +66,13 @@ export async function checkReplies(
         check.lost++;
         continue;
       }
-      const answered = outbound.some(
+      const answers = outbound.filter(
         (o) => o.conversation_id === stored.conversation_id && o.seq > stored.seq && acceptedAt.has(o.id),
       );
-      if (!answered) check.missing++;
+      if (answers.length === 0) check.missing++;
+      const ackAt = load.ackedAt.get(`${sender}-${n}`);
+      const replyAt = Math.min(...answers.map((o) => accepted[acceptedAt.get(o.id) as number]!.at));
+      if (ackAt !== undefined && answers.length > 0) check.replyLatencies.push(Math.max(0, replyAt - ackAt));
     }
   }
   const ids = new Set(outbound.map((o) => o.id));
@@ -85,6 +91,7 @@ export async function checkReplies(
   for (const order of byConversation.values()) {
     for (let i = 1; i < order.length; i++) if (order[i]! < order[i - 1]!) check.outOfOrder++;
   }
+  check.replyLatencies.sort((a, b) => a - b);
   return check;
 }
 

@@ -26,7 +26,9 @@ export async function startJobQueue(
     useListenNotify: true,
     schedule: false,
     superviseIntervalSeconds: 5,
-    monitorIntervalSeconds: 30,
+    // Heartbeat expiry runs in the monitor pass: a SIGKILLed process's jobs go back to the queue within
+    // heartbeatSeconds + this on PostgreSQL (the embedded database requeues them at start-up, recovery.ts).
+    monitorIntervalSeconds: database.kind === 'postgres' ? 5 : 30,
     registerInstance: database.kind === 'postgres',
   };
   const boss =
