@@ -554,8 +554,12 @@ describe.skipIf(!haveChromium && !process.env.CI)('website widget in Chromium', 
       .poll(() => other.locator(W).locator('.msg.user').allTextContents())
       .toEqual(['my private order 123']);
 
+    const announced = "return root.querySelector('.sr[aria-live=polite]')?.textContent ?? ''";
+    expect(await inWidget<string>(page, announced)).toContain(PLAIN_REPLY);
     await page.evaluate(() => (window as unknown as { Switchboard: any }).Switchboard.reset());
     expect(await page.locator(W).locator('.msg:not(.greeting)').count()).toBe(0);
+    // Nor does the screen-reader announcement of the last reply stay in the page.
+    expect(await inWidget<string>(page, announced)).toBe('');
     // Every open tab forgets the visitor too (none keeps the token in memory and writes it back).
     await expect.poll(() => other.locator(W).locator('.msg:not(.greeting)').count()).toBe(0);
     const stored = await page.evaluate(() =>
@@ -587,12 +591,15 @@ describe.skipIf(!haveChromium && !process.env.CI)('website widget in Chromium', 
         `select count(*)::int as n from messages where role = 'assistant' and content like 'Which size?%'`,
       );
     const before = (await stored())[0]!.n;
+    // The reply's first piece streams in, and the rest waits until the visitor was reset.
+    const rest = Promise.withResolvers<void>();
+    fake.enqueue({ reply: 'Which size?\n[[buttons: Small | Large]]', holdAfterFirstChunk: rest.promise });
     await openPanel(page);
     await send(page, 'please pick a size for me');
-    // The reply has started to stream in (the fake sends a piece every 60 ms)…
     await lastAssistant(page).waitFor();
     await page.evaluate(() => (window as unknown as { Switchboard: any }).Switchboard.reset());
-    // …and the server still finishes and stores it for the old visitor.
+    rest.resolve();
+    // The server still finishes and stores it for the old visitor.
     await expect.poll(async () => (await stored())[0]!.n).toBe(before + 1);
     await page.waitForTimeout(300);
     expect(await page.locator(W).locator('.msg:not(.greeting)').count()).toBe(0);

@@ -19,6 +19,8 @@ export type FakeStep =
       toolCalls?: { name: string; arguments: Record<string, unknown> }[];
       /** Answer only once this settles (a model still thinking while the test acts). */
       waitFor?: Promise<unknown>;
+      /** OpenAI stream: after the first piece, send the rest only once this settles (a reply mid-stream). */
+      holdAfterFirstChunk?: Promise<unknown>;
     }
   | { status: number; retryAfter?: string; message?: string }
   /** Send these chunks, then cut the connection (a stream that breaks midway). */
@@ -220,8 +222,9 @@ export async function startFakeLlm(): Promise<FakeLlm> {
       });
     chunk({ role: 'assistant', content: '' }, null);
     const chunks = 'chunks' in step && step.chunks ? step.chunks : fakeChunks(reply);
-    for (const text of chunks) {
+    for (const [i, text] of chunks.entries()) {
       if (fake.chunkDelayMs > 0) await wait(fake.chunkDelayMs);
+      if (i === 1 && 'holdAfterFirstChunk' in step) await step.holdAfterFirstChunk;
       if (res.destroyed) return;
       chunk({ content: text }, null);
     }

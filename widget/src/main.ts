@@ -275,6 +275,8 @@ function boot(): void {
     visitorEpoch++;
     inFlight?.abort();
     clearLog();
+    // The last announcement holds the old visitor's reply: it must not stay readable in the page.
+    live.textContent = '';
   }
 
   function clearLog(): void {
