@@ -141,8 +141,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
         const session = await checkout(pool);
         try {
           await session.client.query('begin');
+          // One connection: statements a caller starts together (Promise.all) still go one at a time.
           const result = await fn(
-            async (text, params) => (await session.client.query(statement(text, params))).rows,
+            oneAtATime(async (text, params) => (await session.client.query(statement(text, params))).rows),
           );
           await session.client.query('commit');
           return result;
@@ -227,6 +228,19 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     },
     withAdvisoryLock: (_lockId, fn) => fn(),
     close: () => client.close(),
+  };
+}
+
+/**
+ * A runner whose statements start only after the previous one settled, in call order. node-postgres queues
+ * concurrent queries on one client itself, but that is deprecated and goes away in pg 9.
+ */
+export function oneAtATime(run: SqlRunner): SqlRunner {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (text, params) => {
+    const next = tail.then(() => run(text, params));
+    tail = next.catch(() => {});
+    return next as never;
   };
 }
 
