@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SlowFirstSequencer from './test/setup/slow-first-sequencer.ts';
 
 /**
  * Unit tests run once. Database tests run on embedded PGlite, and again on PostgreSQL when TEST_DATABASE_URL is
@@ -24,6 +25,7 @@ export default defineConfig({
     reporters: ['default', './test/reporters/summary.ts'],
     pool: 'forks',
     maxWorkers: 2,
+    sequence: { sequencer: SlowFirstSequencer },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
