@@ -131,8 +131,9 @@ async function main(): Promise<number> {
     await sleep(1000); // Late sends, if any, would arrive now.
 
     const acceptTimes = peer.accepted.map((s) => s.at);
+    const ackTimes = [...load.ackedAt.values()];
     for (const fault of faults) {
-      const times = fault.kind.startsWith('provider') ? acceptTimes : load.ackTimes;
+      const times = fault.kind.startsWith('provider') ? acceptTimes : ackTimes;
       const from = fault.kind === 'provider 503' ? fault.at + PROVIDER_FAULT_MS : (fault.from ?? fault.at);
       const recovered = firstAfter(times, from);
       if (recovered !== undefined) fault.recoveredMs = recovered;

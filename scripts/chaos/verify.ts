@@ -69,10 +69,13 @@ export async function checkReplies(
       const answers = outbound.filter(
         (o) => o.conversation_id === stored.conversation_id && o.seq > stored.seq && acceptedAt.has(o.id),
       );
-      if (answers.length === 0) check.missing++;
-      const ackAt = load.ackedAt.get(`${sender}-${n}`);
+      if (answers.length === 0) {
+        check.missing++;
+        continue;
+      }
+      const ackAt = load.ackedAt.get(`${sender}-${n}`) as number;
       const replyAt = Math.min(...answers.map((o) => accepted[acceptedAt.get(o.id) as number]!.at));
-      if (ackAt !== undefined && answers.length > 0) check.replyLatencies.push(Math.max(0, replyAt - ackAt));
+      check.replyLatencies.push(Math.max(0, replyAt - ackAt));
     }
   }
   const ids = new Set(outbound.map((o) => o.id));
