@@ -4,6 +4,15 @@ import { createHash } from 'node:crypto';
 const MAX_NAMED = 500;
 const names = new Map<string, string>();
 const SINGLE_DML = /^\s*(with|select|insert|update|delete)\b[^;]*;?\s*$/i;
+/** Quoted literals and identifiers ('' and "" escapes) and line comments: a `;` inside them ends nothing. */
+const QUOTED = /'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*/g;
+/** Quoting read differently (E'…' escapes, dollar quotes, block comments): such texts are left unnamed. */
+const OTHER_QUOTING = /\bE'|\$(?:[A-Za-z_]\w*)?\$|\/\*/i;
+
+/** One DML statement: a `;` only at the end, outside quotes (the reply's error text has one inside). */
+function isSingleDml(text: string): boolean {
+  return !OTHER_QUOTING.test(text) && SINGLE_DML.test(text.replace(QUOTED, "''"));
+}
 
 export type NamedQuery = { name?: string; text: string; values?: unknown[] };
 
@@ -18,7 +27,7 @@ export type NamedQuery = { name?: string; text: string; values?: unknown[] };
 export function named(text: string, values?: readonly unknown[]): NamedQuery {
   if (!values) return { text };
   const params = [...values];
-  if (params.length === 0 || !SINGLE_DML.test(text)) return { text, values: params };
+  if (params.length === 0 || !isSingleDml(text)) return { text, values: params };
   let name = names.get(text);
   if (name === undefined && names.size < MAX_NAMED) {
     name = `sb_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;

@@ -39,7 +39,7 @@ const events = eventsSql(
  * $8 inline, $9 recipient (jsonb), $10 replied-to message, $11/$12 tokens, $13 part count, $14 now as ISO text,
  * then the events (eventsSql's three) and the channel count's four.
  */
-const RECORD_REPLY_SQL = `
+export const RECORD_REPLY_SQL = `
   with conv as materialized (
      select c.handoff_at, ${blockedSql('$2', '$3', '$4')} as blocked
      from conversations c where c.id = $1 for update of c),

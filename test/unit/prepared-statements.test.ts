@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { named } from '../../src/db/prepared.ts';
+import { RECORD_REPLY_SQL } from '../../src/engine/record-reply.ts';
 
 it('names single parameterized DML statements by their text, the same name for the same text', () => {
   const select = named('select * from t where id = $1', [1]);
@@ -12,6 +13,8 @@ it('names single parameterized DML statements by their text, the same name for t
     'insert into t values ($1)',
     'update t set a = $1',
     'delete from t where a = $1;',
+    "update t set note = 'blocked; nothing was sent' where a = $1",
+    `select "odd;name", 'it''s; fine' from t where a = $1 -- trailing; comment`,
   ]) {
     expect(named(text, [1]).name, text).toBeDefined();
   }
@@ -24,4 +27,15 @@ it('leaves everything else unnamed: no parameters, transaction control, DDL, sev
   expect(named('begin', [1]).name).toBeUndefined();
   expect(named('create table t (a int default $1)', [1]).name).toBeUndefined();
   expect(named('select $1; select 2', [1]).name).toBeUndefined();
+  expect(named("select ';' as a, $1; select 2", [1]).name).toBeUndefined();
+  expect(named("select 'it''s'; select $1", [1]).name).toBeUndefined();
+  // Quoting this check does not read: unnamed, whatever the text holds.
+  expect(named("select E'\\'; drop table t; --', $1", [1]).name).toBeUndefined();
+  expect(named('select $q$;$q$, $1', [1]).name).toBeUndefined();
+  expect(named('select $1 /* ; */', [1]).name).toBeUndefined();
+});
+
+it('names the reply statement, whose error text holds a semicolon (it was planned on every call)', () => {
+  expect(RECORD_REPLY_SQL).toContain('sender; nothing');
+  expect(named(RECORD_REPLY_SQL, [1]).name).toBeDefined();
 });
