@@ -18,14 +18,17 @@ export type Round<T extends Load> = T & { raw: number; ratio: number };
 
 /**
  * `rounds` rounds of the raw baseline (its rate), then the measured load (same load generator, connections and
- * duration); the ratio is taken within each round. The first round runs on a cold process and usually reads
- * lowest; `summarize` takes medians, so one such round does not move the result.
+ * duration); the ratio is taken within each round. `warmup` runs once first and is not counted: a freshly started
+ * process is still compiling its hot paths (its first rounds read 0.1 lower than its last, measured), while the
+ * raw baseline has long been warm.
  */
 export async function measureRounds<T extends Load>(
   rounds: number,
   baseline: () => Promise<number>,
   measure: (round: number) => Promise<T>,
+  warmup?: () => Promise<unknown>,
 ): Promise<Round<T>[]> {
+  await warmup?.();
   const each: Round<T>[] = [];
   for (let round = 0; round < rounds; round++) {
     const raw = await baseline();

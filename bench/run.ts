@@ -321,16 +321,13 @@ async function main() {
     }
     const rawGetNow = async () => (await load(rawUrl)).rps;
     if (run('http')) {
-      results.http_healthz = summarize(
-        await measureRounds(ROUNDS, rawGetNow, () => load(`${sb.url}/healthz`)),
-      );
+      const healthz = () => load(`${sb.url}/healthz`);
+      results.http_healthz = summarize(await measureRounds(ROUNDS, rawGetNow, healthz, healthz));
     }
     if (run('api')) {
-      const read = summarize(
-        await measureRounds(ROUNDS, rawGetNow, () =>
-          load(`${sb.url}/api/v1/organizations/${orgId}`, { authorization: `Bearer ${token}` }),
-        ),
-      );
+      const orgRead = () =>
+        load(`${sb.url}/api/v1/organizations/${orgId}`, { authorization: `Bearer ${token}` });
+      const read = summarize(await measureRounds(ROUNDS, rawGetNow, orgRead, orgRead));
       results.api_authenticated_read = {
         ...read,
         target_ratio: TARGETS.api_ratio,
