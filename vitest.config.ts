@@ -40,6 +40,7 @@ export default defineConfig({
         test: {
           name: 'process',
           include: ['test/process/**/*.test.ts'],
+          globalSetup: ['test/setup/pglite-template.ts'],
           testTimeout: 600_000,
           hookTimeout: 600_000,
         },
@@ -52,6 +53,7 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['test/browser/**/*.test.ts'],
+          globalSetup: ['test/setup/pglite-template.ts'],
           expect: { poll: { timeout: 10_000 } },
         },
       },

@@ -22,14 +22,14 @@ const WAIT_MS = 120_000;
 const text = (locator: Locator) => locator.textContent({ timeout: WAIT_MS });
 
 describe.skipIf(!runBrowserTests)('playground on a fresh npm start, in Chromium', () => {
-  const { start, tempDataDir } = serverRuns();
+  const { start, migratedDataDir } = serverRuns();
   let browser: Browser | undefined;
   afterAll(async () => {
     await browser?.close();
   });
 
   it('logs in with the printed credentials and shows WhatsApp, Telegram and email replies as each channel renders them', async () => {
-    const server = start({ DATA_DIR: tempDataDir() });
+    const server = start({ DATA_DIR: migratedDataDir() });
     const url = await listeningUrl(server);
     const banner = server.stdout();
     const email = /Login email\s+(\S+)/.exec(banner)?.[1];

@@ -2,11 +2,11 @@ import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/ids.ts';
+import { migratedDataDir } from '../helpers/database.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { listeningUrl, spawnServer, waitFor } from '../helpers/process.ts';
 import { startFakeLlm, type FakeLlm, type FakeLlmRequest } from '../helpers/fake-llm.ts';
@@ -684,7 +684,8 @@ describe.skipIf(!haveChromium && !process.env.CI)('website widget in Chromium', 
 
 describe.skipIf(!haveChromium && !process.env.CI)('a fresh npm start, in Chromium', () => {
   it('opens the printed demo URL and chats with the demo agent (dev provider, no key)', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-widget-'));
+    // Migrated already (initdb is first-run.test's subject); the first run's bootstrap and banner still happen.
+    const dataDir = migratedDataDir('sb-widget-');
     const server = spawnServer({ DATA_DIR: dataDir });
     const chrome = await launchChromium();
     try {

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, expect } from 'vitest';
+import { migratedDataDir } from './database.ts';
 import { eventually, LOOPBACK_SECRET, LoopbackPeer, postLoopback } from './loopback-peer.ts';
 import { listeningUrl, PROCESS_WAIT_MS, type ServerProcess, spawnServer } from './process.ts';
 
@@ -43,7 +42,7 @@ async function deliver(
 export async function crashScenario(env: Record<string, string>) {
   const peer = await new LoopbackPeer().start();
   cleanups.push(() => peer.close());
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-crash-'));
+  const dataDir = migratedDataDir('sb-crash-');
   cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
   const serverEnv = {
     DATA_DIR: dataDir,

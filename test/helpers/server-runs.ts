@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
+import { migratedDataDir } from './database.ts';
 import { type ServerProcess, spawnServer } from './process.ts';
 
 /** Spawned servers and data dirs for one test file, killed and removed after each test. */
@@ -15,6 +16,12 @@ export function serverRuns() {
   return {
     tempDataDir(): string {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-data-'));
+      dirs.push(dir);
+      return dir;
+    },
+    /** A data dir whose database is already migrated (migratedDataDir): for tests not about the first start. */
+    migratedDataDir(): string {
+      const dir = migratedDataDir();
       dirs.push(dir);
       return dir;
     },

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { listeningUrl } from '../helpers/process.ts';
 import { api, serverRuns } from '../helpers/server-runs.ts';
 
-const { start, tempDataDir } = serverRuns();
+const { start, tempDataDir, migratedDataDir } = serverRuns();
 
 describe('npm start on an empty data dir', () => {
   it('bootstraps once, prints a working token, and survives SIGKILL plus a second process', async () => {
@@ -81,7 +81,7 @@ describe('npm start on an empty data dir', () => {
   });
 
   it('finishes an in-flight request before exiting on SIGTERM', async () => {
-    const dataDir = tempDataDir();
+    const dataDir = migratedDataDir();
     const server = start({ DATA_DIR: dataDir });
     const url = await listeningUrl(server);
     const token = /API token\s+(sb_pat_\S+)/.exec(server.stdout())?.[1] as string;

@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Dovecot, skipWithoutDovecot, startDovecot } from '../helpers/dovecot.ts';
-import { scratchDatabase } from '../helpers/database.ts';
+import { migratedDataDir, scratchDatabase } from '../helpers/database.ts';
 import { simpleMail } from '../helpers/email.ts';
 import { eventually } from '../helpers/loopback-peer.ts';
 import { listeningUrl, type ServerProcess, spawnServer } from '../helpers/process.ts';
@@ -46,7 +44,7 @@ async function crashScenario(env: Record<string, string>) {
   dovecot.setUser(IMAP_USER, IMAP_PASS);
   const peer = await new SmtpPeer(SMTP_USER, SMTP_PASS).start();
   cleanups.push(() => peer.close());
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-imap-crash-'));
+  const dataDir = migratedDataDir('sb-imap-crash-');
   cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
   const start = (): ServerProcess => {
     const server = spawnServer({

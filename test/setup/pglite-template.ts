@@ -8,15 +8,13 @@ import { migrate } from '../../src/db/migrate.ts';
 /** Creating a PGlite cluster costs seconds of CPU per test file; one migrated snapshot per run is loaded instead. */
 export default async function setup(project: TestProject): Promise<() => void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-pglite-template-'));
-  const file = path.join(dir, 'template.tar');
-  const database = await openDatabase({ kind: 'pglite' });
+  const template = path.join(dir, 'pgdata');
+  const database = await openDatabase({ kind: 'pglite', dataDir: template, walSync: false });
   try {
     await migrate(database);
-    const dump = await database.pglite!.dumpDataDir('none');
-    fs.writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
   } finally {
     await database.close();
   }
-  project.provide('pgliteTemplate', file);
+  project.provide('pgliteTemplate', template);
   return () => fs.rmSync(dir, { recursive: true, force: true });
 }
