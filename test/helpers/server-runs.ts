@@ -19,7 +19,7 @@ export function serverRuns() {
       dirs.push(dir);
       return dir;
     },
-    /** A data dir whose database is already migrated (migratedDataDir): for tests not about the first start. */
+    /** A data dir whose database is already migrated (migratedDataDir): for tests not about creating it. */
     migratedDataDir(): string {
       const dir = migratedDataDir();
       dirs.push(dir);

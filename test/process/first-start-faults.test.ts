@@ -4,11 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { listeningUrl, waitFor } from '../helpers/process.ts';
 import { api, serverRuns } from '../helpers/server-runs.ts';
 
-const { start, tempDataDir } = serverRuns();
+// Every server here still makes its first run (bootstrap, credentials, banner) but on an already migrated
+// database: initdb and the migrations on an empty DATA_DIR are first-run.test.ts's subject.
+const { start, migratedDataDir } = serverRuns();
 
 describe('SIGKILL under write load', () => {
   it('loses no acknowledged write on the embedded database', async () => {
-    const dataDir = tempDataDir();
+    const dataDir = migratedDataDir();
     const first = start({ DATA_DIR: dataDir });
     const url = await listeningUrl(first);
     const token = /API token\s+(sb_pat_\S+)/.exec(first.stdout())?.[1] as string;
@@ -58,7 +60,7 @@ describe('a first start that fails after bootstrapping', () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const busyPort = String((blocker.address() as { port: number }).port);
-    const dataDir = tempDataDir();
+    const dataDir = migratedDataDir();
     try {
       const failed = start({ DATA_DIR: dataDir, PORT: busyPort });
       expect(await failed.exited).toBe(1);
@@ -90,7 +92,7 @@ describe('a first start that fails after bootstrapping', () => {
 describe('a first start in production', () => {
   it('prints where the 0600 credentials file is, never the password or the token', async () => {
     const { randomBytes } = await import('node:crypto');
-    const dataDir = tempDataDir();
+    const dataDir = migratedDataDir();
     const server = start({
       DATA_DIR: dataDir,
       NODE_ENV: 'production',
