@@ -87,8 +87,6 @@ export type DatabaseOptions =
       walSync?: boolean;
       /** The file syncs to use (tests: a failing one); default the real fdatasync/fsync. */
       syncFs?: SyncFs;
-      /** Starts from a `dumpDataDir` snapshot (tests: an already-migrated template) instead of an empty cluster. */
-      loadDataDir?: Blob;
     };
 
 /**
@@ -183,7 +181,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     fs.chmodSync(options.dataDir, 0o700);
     client = await PGlite.create(options.dataDir);
   } else {
-    client = await PGlite.create(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
+    client = await PGlite.create();
   }
   const gate = new PriorityGate();
   const urgentQuery = gatePglite(client, gate);
