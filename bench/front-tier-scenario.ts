@@ -65,6 +65,24 @@ export type FrontTierDeps = {
 
 type Counts = { stored: Set<string>; unprocessed: number };
 
+/** The scenario's update ids (every round's and the warm-up's), as a LIKE pattern. */
+const idsOf = (variant: number) => `fv${variant % 10}r_-%`;
+
+/** One statement on the bench's PostgreSQL database, on a connection of its own. */
+async function queryPostgres<T extends pg.QueryResultRow>(
+  databaseUrl: string,
+  sql: string,
+  params: unknown[],
+): Promise<T[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
 /** The scenario's stored update ids and how many are not processed yet. */
 async function countEvents(
   databaseUrl: string | undefined,
@@ -72,16 +90,10 @@ async function countEvents(
   variant: number,
 ): Promise<Counts> {
   const sql = `select provider_event_id as id, processed from inbound_events where provider_event_id like $1`;
-  const like = [`fv${variant % 10}r_-%`];
+  const like = [idsOf(variant)];
   let rows: { id: string; processed: boolean }[];
   if (databaseUrl) {
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    try {
-      rows = (await client.query<{ id: string; processed: boolean }>(sql, like)).rows;
-    } finally {
-      await client.end();
-    }
+    rows = await queryPostgres(databaseUrl, sql, like);
   } else {
     // No Switchboard runs now: the embedded database is opened here, read, and closed.
     const db = await PGlite.create(path.join(dataDir, 'pgdata'));
@@ -96,14 +108,9 @@ async function countEvents(
 
 /** Unprocessed events of the scenario on PostgreSQL: the drain's poll (the pending index holds only these). */
 async function unprocessedEvents(databaseUrl: string, variant: number): Promise<number> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const sql = `select count(*)::int as n from inbound_events where not processed and provider_event_id like $1`;
-    return (await client.query<{ n: number }>(sql, [`fv${variant % 10}r_-%`])).rows[0]?.n ?? 0;
-  } finally {
-    await client.end();
-  }
+  const sql = `select count(*)::int as n from inbound_events where not processed and provider_event_id like $1`;
+  const [row] = await queryPostgres<{ n: number }>(databaseUrl, sql, [idsOf(variant)]);
+  return row?.n ?? 0;
 }
 
 /**

@@ -27,9 +27,10 @@ export type NamedQuery = { name?: string; text: string; values?: unknown[] };
 export function named(text: string, values?: readonly unknown[]): NamedQuery {
   if (!values) return { text };
   const params = [...values];
-  if (params.length === 0 || !isSingleDml(text)) return { text, values: params };
+  if (params.length === 0) return { text, values: params };
+  // A text named once is known to be a single statement: the per-call cost is this lookup.
   let name = names.get(text);
-  if (name === undefined && names.size < MAX_NAMED) {
+  if (name === undefined && names.size < MAX_NAMED && isSingleDml(text)) {
     name = `sb_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
     names.set(text, name);
   }

@@ -44,11 +44,13 @@ function withDatabaseName(url: string, name: string): string {
  */
 export async function createTestDatabase(): Promise<Database & { url?: string }> {
   if (testDatabaseKind() === 'pglite') {
-    const template = inject('pgliteTemplate');
-    if (template) {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-pglite-'));
-      fs.cpSync(template, dir, { recursive: true });
-      const database = await openDatabase({ kind: 'pglite', dataDir: dir, walSync: false });
+    if (inject('pgliteTemplate')) {
+      const dir = migratedDataDir('sb-pglite-');
+      const database = await openDatabase({
+        kind: 'pglite',
+        dataDir: path.join(dir, 'pgdata'),
+        walSync: false,
+      });
       return {
         ...database,
         close: async () => {

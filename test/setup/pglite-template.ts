@@ -5,7 +5,7 @@ import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
 
-/** Creating a PGlite cluster costs seconds of CPU per test file; one migrated snapshot per run is loaded instead. */
+/** Creating a PGlite cluster costs seconds of CPU per test file; one migrated data dir per run is copied instead. */
 export default async function setup(project: TestProject): Promise<() => void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-pglite-template-'));
   const template = path.join(dir, 'pgdata');
