@@ -8,6 +8,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { signLoopback } from '../src/channels/loopback/protocol.ts';
 import type { BenchPeer } from './engine-scenarios.ts';
+import { statementsSent } from './metrics-scrape.ts';
 
 const CONNECTIONS = 50;
 /** Bound on waiting for a backlog to drain. */
@@ -193,6 +194,7 @@ export async function measureInboundBacklog(
     JSON.stringify({ update_id: `${tag}-${i}`, message: { from: `${tag}-${i}`, text: 'hello' } }),
   );
   const before = peer.sends;
+  const sentBefore = await statementsSent(serverUrl);
   const started = performance.now();
   await cpu.start();
   const posted = await postAll(`${serverUrl}/api/v1/channels/webhooks/loopback/${agentId}`, secret, bodies);
@@ -200,6 +202,9 @@ export async function measureInboundBacklog(
   const total = (performance.now() - started) / 1000;
   const used = await cpu.stop();
   await db?.end();
+  const sent = await statementsSent(serverUrl);
+  // Round trips per message on PostgreSQL (the scrapes add one read each); none on the embedded database.
+  const perMessage = (n: number) => round(n / senders);
   return {
     senders,
     answered: peer.sends - before,
@@ -210,5 +215,9 @@ export async function measureInboundBacklog(
     errors: posted.errors,
     ...used,
     cpu_ms_per_message: round(((used.server_cpu_s + (used.database_cpu_s ?? 0)) * 1000) / senders),
+    statements_per_message: {
+      app: perMessage(sent.app - sentBefore.app),
+      queue: perMessage(sent.queue - sentBefore.queue),
+    },
   };
 }

@@ -5,6 +5,7 @@
  * issue's prototype was: interleaved rounds (the raw node:http baseline, then the front tier, same load generator
  * and bodies), the ratio taken within each round, and the median of the rounds reported.
  */
+import { scrapeMetrics, sumOf } from './metrics-scrape.ts';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -23,18 +24,13 @@ const WARMUP_ROUND = 9;
 const POLL_MS = 1000;
 /** Bound on the drain after the load. */
 const DRAIN_LIMIT_MS = 300_000;
-/** The worker process's /metrics token (its queue gauges tell when an embedded database is drained). */
-const METRICS_TOKEN = 'bench-metrics-token-0123456789';
+/** Jobs of the engine's queues waiting or running (its queue gauges tell when an embedded database is drained). */
 const WORK_QUEUES =
-  /^switchboard_queue_jobs\{queue="(inbound|turn|deliver)",state="(waiting|active)"\} (\d+)/;
+  /^switchboard_queue_jobs\{queue="(inbound|conversation|email-inbound)",state="(waiting|active)"\} /;
 
-/** Jobs of the conversation queues waiting or running, from a process's /metrics. */
+/** Jobs of the engine's queues waiting or running, from a process's /metrics. */
 async function pendingJobs(url: string): Promise<number> {
-  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
-  if (!res.ok) throw new Error(`/metrics answered ${res.status}`);
-  let pending = 0;
-  for (const line of (await res.text()).split('\n')) pending += Number(WORK_QUEUES.exec(line)?.[3] ?? 0);
-  return pending;
+  return sumOf(await scrapeMetrics(url), WORK_QUEUES);
 }
 
 type Started = { child: ChildProcess; url: string };
@@ -168,7 +164,7 @@ export async function measureFrontTier(deps: FrontTierDeps) {
     rounds: rounds.map(({ rps: front, ...round }) => ({ ...round, front })),
   };
   // The worker tier: a normal process on the same database answers what the front tier queued.
-  const worker = await deps.start({ METRICS_TOKEN });
+  const worker = await deps.start({});
   let drainMs: number;
   try {
     drainMs = databaseUrl

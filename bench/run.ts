@@ -3,6 +3,7 @@
  * on this machine, printed as ratios. Only 127.0.0.1 is targeted; every load run is bounded in time.
  * The last line of output is machine-readable JSON.
  */
+import { BENCH_METRICS_TOKEN } from './metrics-scrape.ts';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -106,6 +107,7 @@ async function startSwitchboard(dataDir: string, extraEnv: Record<string, string
       HOST: '127.0.0.1',
       JWT_SECRET: 'b'.repeat(40),
       API_RATE_LIMIT_PER_MINUTE: '10000000',
+      METRICS_TOKEN: BENCH_METRICS_TOKEN,
       // BENCH_WORKERS=false: an ingest-only Switchboard (no job workers), to separate their cost from the path's.
       ...(process.env.BENCH_WORKERS ? { WORKERS: process.env.BENCH_WORKERS } : {}),
       ...extraEnv,

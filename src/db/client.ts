@@ -4,6 +4,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
+import { dbStatements } from '../metrics/metrics.ts';
 import { named } from './prepared.ts';
 import * as baseSchema from './schema.ts';
 import * as channelSchema from './schema-channels.ts';
@@ -119,8 +120,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   if (options.kind === 'postgres') {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolMax ?? 10 });
     const prepare = options.preparedStatements ?? true;
-    const statement = (text: string, params?: unknown[]) =>
-      prepare ? named(text, params) : { text, ...(params ? { values: params } : {}) };
+    const counted = dbStatements.labels('app');
+    const statement = (text: string, params?: unknown[]) => {
+      counted.inc();
+      return prepare ? named(text, params) : { text, ...(params ? { values: params } : {}) };
+    };
     const priorityPool = new pg.Pool({ connectionString: options.url, max: PRIORITY_POOL_MAX });
     for (const each of [pool, priorityPool]) {
       each.on('error', () => {
@@ -138,15 +142,18 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       transaction: async (fn) => {
         const session = await checkout(pool);
         try {
+          counted.inc();
           await session.client.query('begin');
           // One connection: statements a caller starts together (Promise.all) still go one at a time.
           const result = await fn(
             oneAtATime(async (text, params) => (await session.client.query(statement(text, params))).rows),
           );
+          counted.inc();
           await session.client.query('commit');
           return result;
         } catch (error) {
           // A rollback that cannot get through means the connection is gone: discard it.
+          counted.inc();
           await session.client.query('rollback').catch((lost: Error) => (session.broken ??= lost));
           throw error;
         } finally {

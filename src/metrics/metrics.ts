@@ -102,6 +102,13 @@ export const dbPoolConnections = new Gauge({
   registers: [registry],
 });
 
+export const dbStatements = new Counter({
+  name: 'switchboard_db_statements_total',
+  help: 'Statements sent to PostgreSQL, each a round trip: app (the query runner, BEGIN and COMMIT included; not the ORM) or queue (pg-boss)',
+  labelNames: ['pool'] as const,
+  registers: [registry],
+});
+
 /** Seconds since `start` (a performance.now() reading). */
 export const secondsSince = (start: number): number => (performance.now() - start) / 1000;
 

@@ -2,6 +2,7 @@ import { fromPglite, PgBoss } from 'pg-boss';
 import { type Database, type SqlRunner, yieldToIo } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import { preparePgBossStatements } from '../db/prepared.ts';
+import { dbStatements } from '../metrics/metrics.ts';
 
 /** pg-boss's adapter shape for "run this statement on my connection". */
 export type JobDb = { executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> };
@@ -42,11 +43,22 @@ export async function startJobQueue(
         });
   // pg-boss's statements are a small fixed set, run thousands of times a second under load: prepare them.
   if (database.preparedStatements) preparePgBossStatements(boss.getDb() as never);
+  if (database.kind === 'postgres') countStatements(boss.getDb() as never);
   if (onJobNotified) routeNotifications(boss.getDb() as never, onJobNotified);
   boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
   boss.on('warning', (warning) => logger.warn({ warning }, 'job queue warning'));
   await boss.start();
   return boss;
+}
+
+/** Counts pg-boss's statements (`switchboard_db_statements_total{pool="queue"}`). */
+function countStatements(db: JobDb): void {
+  const executeSql = db.executeSql.bind(db);
+  const counted = dbStatements.labels('queue');
+  db.executeSql = (...args) => {
+    counted.inc();
+    return executeSql(...args);
+  };
 }
 
 /** pg-boss's PGlite adapter, yielding to I/O before each statement like our own queries do. */

@@ -97,6 +97,24 @@ describe('/metrics', () => {
     expect(delta('switchboard_turn_duration_seconds_count', { channel: 'loopback', outcome: 'ok' })).toBe(1);
   });
 
+  it('counts the statements sent to PostgreSQL by pool (round trips; the embedded database has none)', async () => {
+    const before = await (await scrape()).text();
+    expect((await postLoopback(app.url, agentId, update('m-3', 'carol'))).status).toBe(200);
+    await eventually(() => (peer.sends.some((s) => s.chatId === 'carol' && s.ok) ? true : undefined), 20_000);
+    const after = await (await scrape()).text();
+    const delta = (pool: string) =>
+      sample(after, 'switchboard_db_statements_total', { pool }) -
+      sample(before, 'switchboard_db_statements_total', { pool });
+    if (app.database.kind === 'postgres') {
+      // At least the ingest, the inbound transaction's BEGIN, read and COMMIT, the turn's read and the reply.
+      expect(delta('app')).toBeGreaterThanOrEqual(6);
+      // At least the fetch and the completion of the inbound job.
+      expect(delta('queue')).toBeGreaterThanOrEqual(2);
+    } else {
+      expect(delta('app') + delta('queue')).toBe(0);
+    }
+  });
+
   it('labels HTTP latency by route pattern, never by the raw path', async () => {
     const text = await (await scrape()).text();
     const webhookRoute = '/api/v1/channels/webhooks/:channel/:agentId';
