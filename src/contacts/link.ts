@@ -45,18 +45,25 @@ export async function linkExistingIdentity(
     contactId: string;
     attributes: VerifiedAttributes;
     now: Date;
+    /** The caller's statement already recorded the attributes (FIND_IDENTITY_SQL); the identity's unlinked time. */
+    recorded?: { unlinkedAt: Date | null };
   },
 ): Promise<string> {
   const { agentId, attributes, now } = input;
   if (!attributes.email && !attributes.phone) return input.contactId;
-  const [identity] = await query<{ unlinked_at: Date | null }>(
-    `update contact_identities
-     set verified_email = coalesce($2::text, verified_email), verified_phone = coalesce($3::text, verified_phone)
-     where id = $1 returning unlinked_at`,
-    [input.identityId, attributes.email ?? null, attributes.phone ?? null],
-  );
-  await fillContactAttributes(query, input.contactId, attributes, now);
-  if (!identity || identity.unlinked_at) return input.contactId;
+  let unlinkedAt = input.recorded?.unlinkedAt;
+  if (!input.recorded) {
+    const [identity] = await query<{ unlinked_at: Date | null }>(
+      `update contact_identities
+       set verified_email = coalesce($2::text, verified_email), verified_phone = coalesce($3::text, verified_phone)
+       where id = $1 returning unlinked_at`,
+      [input.identityId, attributes.email ?? null, attributes.phone ?? null],
+    );
+    await fillContactAttributes(query, input.contactId, attributes, now);
+    if (!identity) return input.contactId;
+    unlinkedAt = identity.unlinked_at;
+  }
+  if (unlinkedAt) return input.contactId;
   const others = await linkedContacts(query, agentId, attributes, input.contactId);
   if (others.length === 0) return input.contactId;
   const [own] = await query<{ created_at: Date }>('select created_at from contacts where id = $1', [
@@ -89,6 +96,23 @@ export async function linkExistingIdentity(
   return survivor;
 }
 
+/**
+ * SQL setting a contact's email and phone from verified attributes where it has none yet (SQL expressions: the
+ * contact's id, the email, the phone, the time); nothing is written when nothing is missing.
+ */
+export function fillContactSql(contactId: string, email: string, phone: string, now: string): string {
+  return `update contacts set
+       email_verified_at = case when email is null and ${email}::text is not null then ${now}::timestamptz
+                           else email_verified_at end,
+       email = coalesce(email, ${email}),
+       phone_verified_at = case when phone is null and ${phone}::text is not null then ${now}::timestamptz
+                           else phone_verified_at end,
+       phone = coalesce(phone, ${phone}),
+       updated_at = ${now}
+     where id = ${contactId}
+       and ((email is null and ${email}::text is not null) or (phone is null and ${phone}::text is not null))`;
+}
+
 /** Sets the contact's email and phone from verified attributes where it has none yet. */
 export async function fillContactAttributes(
   query: SqlRunner,
@@ -96,14 +120,10 @@ export async function fillContactAttributes(
   attributes: VerifiedAttributes,
   now: Date,
 ): Promise<void> {
-  await query(
-    `update contacts set
-       email_verified_at = case when email is null and $2::text is not null then $4::timestamptz else email_verified_at end,
-       email = coalesce(email, $2),
-       phone_verified_at = case when phone is null and $3::text is not null then $4::timestamptz else phone_verified_at end,
-       phone = coalesce(phone, $3),
-       updated_at = $4
-     where id = $1 and ((email is null and $2::text is not null) or (phone is null and $3::text is not null))`,
-    [contactId, attributes.email ?? null, attributes.phone ?? null, now],
-  );
+  await query(fillContactSql('$1', '$2', '$3', '$4'), [
+    contactId,
+    attributes.email ?? null,
+    attributes.phone ?? null,
+    now,
+  ]);
 }

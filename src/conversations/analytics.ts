@@ -58,26 +58,6 @@ export function channelCountCte(first: number, when = 'true'): string {
                      where ${count}::int > 0 and ${when})`;
 }
 
-/**
- * Runs `sql` (one data-modifying statement without RETURNING, parameters `params`) and counts `count` messages
- * as `countChannelMessages` does, in one round trip: the statement becomes a CTE, which PostgreSQL runs exactly
- * once whether or not the count is 0 (then nothing is appended).
- */
-export async function withChannelCount(
-  query: SqlRunner,
-  statement: { sql: string; params: unknown[] },
-  count: { agentId: string; channel: string; count: number; at: Date },
-): Promise<void> {
-  const n = statement.params.length;
-  await query(`with changed as (${statement.sql}), ${channelCountCte(n + 1)} select 1`, [
-    ...statement.params,
-    count.agentId,
-    count.channel,
-    count.count,
-    count.at,
-  ]);
-}
-
 /** Appended counts folded per pass (housekeeping runs again soon for the rest). */
 const FOLD_LIMIT = 10_000;
 

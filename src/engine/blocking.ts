@@ -7,21 +7,6 @@ export function blockedSql(agentId: string, channel: string, platformUserId: str
                     and i.platform_user_id = ${platformUserId} and i.blocked_at is not null)`;
 }
 
-/** True when the person blocked this agent on the channel. */
-export async function isBlocked(
-  query: SqlRunner,
-  agentId: string,
-  channel: string,
-  platformUserId: string,
-): Promise<boolean> {
-  const [row] = await query<{ blocked: boolean }>(`select ${blockedSql('$1', '$2', '$3')} as blocked`, [
-    agentId,
-    channel,
-    platformUserId,
-  ]);
-  return row?.blocked ?? false;
-}
-
 /** Marks (or clears) a contact's block on one channel. */
 export async function markBlocked(
   query: SqlRunner,

@@ -1,7 +1,12 @@
 import type { InboundMessageEvent, InboundSender } from '../channels/types.ts';
-import { fillContactAttributes, linkedContacts, linkExistingIdentity } from '../contacts/link.ts';
+import {
+  fillContactAttributes,
+  fillContactSql,
+  linkedContacts,
+  linkExistingIdentity,
+} from '../contacts/link.ts';
 import { recordLink } from '../contacts/merge.ts';
-import { verifiedAttributesOf } from '../contacts/verified-attributes.ts';
+import { type VerifiedAttributes, verifiedAttributesOf } from '../contacts/verified-attributes.ts';
 import type { SqlRunner } from '../db/client.ts';
 import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
 import { isId, newId } from '../ids.ts';
@@ -34,16 +39,18 @@ export async function resolveIdentity(
 ): Promise<Identity> {
   const { sender } = event;
   const attributes = verifiedAttributesOf(sender);
-  const existing = await findIdentity(query, agentId, channel, sender);
+  const existing = await findIdentity(query, agentId, channel, sender, attributes, now);
   if (existing) {
+    const { recorded, ...identity } = existing;
     const contactId = await linkExistingIdentity(query, {
       agentId,
-      identityId: existing.id,
-      contactId: existing.contactId,
+      identityId: identity.id,
+      contactId: identity.contactId,
       attributes,
       now,
+      ...(recorded ? { recorded } : {}),
     });
-    return { ...existing, contactId };
+    return { ...identity, contactId };
   }
   const [match] = await linkedContacts(query, agentId, attributes);
   const contactId = match?.contact_id ?? newId('contact');
@@ -89,20 +96,57 @@ export async function resolveIdentity(
   return { id, contactId, blockedAt: null };
 }
 
-/** The sender's identity on this channel (re-keyed from an alternate id when needed), with its reply address updated. */
+/**
+ * The sender's identity ($1 agent, $2 channel, $3 platform user id) with its reply address ($4 chat, $5 username)
+ * and the verified attributes it carries ($6 email, $7 phone) recorded, and its contact's email and phone filled
+ * from them where missing ($8 now): one statement, for every message of a known sender.
+ */
+const FIND_IDENTITY_SQL = `
+  with ident as (
+    update contact_identities set chat_id = $4, username = coalesce($5, username),
+           verified_email = coalesce($6::text, verified_email), verified_phone = coalesce($7::text, verified_phone),
+           updated_at = now()
+    where agent_id = $1 and channel = $2 and platform_user_id = $3
+    returning id, contact_id, blocked_at, unlinked_at),
+  filled as (${fillContactSql('(select contact_id from ident)', '$6', '$7', '$8')})
+  select id, contact_id, blocked_at, unlinked_at from ident`;
+
+/**
+ * The sender's identity on this channel (re-keyed from an alternate id when needed), with its reply address updated;
+ * `recorded` when its verified attributes were recorded with it (not on the re-keyed path).
+ */
 async function findIdentity(
   query: SqlRunner,
   agentId: string,
   channel: string,
   sender: InboundSender,
-): Promise<Identity | undefined> {
-  const found = await query<{ id: string; contact_id: string; blocked_at: Date | null }>(
-    `update contact_identities set chat_id = $4, username = coalesce($5, username), updated_at = now()
-     where agent_id = $1 and channel = $2 and platform_user_id = $3
-     returning id, contact_id, blocked_at`,
-    [agentId, channel, sender.platformUserId, sender.chatId, sender.username ?? null],
-  );
-  if (found[0]) return { id: found[0].id, contactId: found[0].contact_id, blockedAt: found[0].blocked_at };
+  attributes: VerifiedAttributes,
+  now: Date,
+): Promise<(Identity & { recorded?: { unlinkedAt: Date | null } }) | undefined> {
+  const found = await query<{
+    id: string;
+    contact_id: string;
+    blocked_at: Date | null;
+    unlinked_at: Date | null;
+  }>(FIND_IDENTITY_SQL, [
+    agentId,
+    channel,
+    sender.platformUserId,
+    sender.chatId,
+    sender.username ?? null,
+    attributes.email ?? null,
+    attributes.phone ?? null,
+    now,
+  ]);
+  const [row] = found;
+  if (row) {
+    return {
+      id: row.id,
+      contactId: row.contact_id,
+      blockedAt: row.blocked_at,
+      recorded: { unlinkedAt: row.unlinked_at },
+    };
+  }
   if (!sender.alternateIds?.length) return undefined;
   const rekeyed = await query<{ id: string; contact_id: string; blocked_at: Date | null }>(
     `update contact_identities set platform_user_id = $3, chat_id = $5, username = coalesce($6, username),

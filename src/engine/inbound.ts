@@ -2,7 +2,8 @@ import type { InboundContactEvent, InboundEvent, InboundMessageEvent } from '../
 import { WINDOW_CHANNEL } from '../channels/whatsapp/window.ts';
 import type { SqlRunner } from '../db/client.ts';
 import { newId } from '../ids.ts';
-import { countChannelMessages, withChannelCount } from '../conversations/analytics.ts';
+import { channelCountCte, countChannelMessages } from '../conversations/analytics.ts';
+import { type Statement, withJobInsert } from './job-rider.ts';
 import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
 import { markBlocked } from './blocking.ts';
 import {
@@ -32,6 +33,8 @@ export type InboundSettings = {
   now: () => Date;
   /** The account's re-engagement template, when it has one and its adapter sends templates. */
   reengagement: ReengagementTemplate | null;
+  /** The jobs the batch's outcome calls for, as their insert: it rides in the batch's last statement. */
+  jobs?: (outcome: InboundOutcome) => Promise<Statement | undefined>;
 };
 
 /** What processing asks for next: turns to schedule, and conversations with replies due for delivery. */
@@ -111,15 +114,29 @@ export async function processInboundBatch(
     else waiting.push({ id: status.rowId, attempts: status.attempts });
   }
   await scheduleRetries(query, waiting, settings.now());
-  // Once per batch and last, in one round trip: the events done, and the channel's messages counted (every
-  // counted message's event is among them).
-  if (done.length > 0) {
-    const sql = PROCESSED_EVENTS_SQL;
-    const params = [done, stream.agentId, stream.channel, stream.stream];
-    const count = { agentId: stream.agentId, channel: stream.channel, count: tally.count, at: tally.at };
-    await withChannelCount(query, { sql, params }, count);
-  }
   outcome.deliveries = [...new Set(outcome.deliveries)];
+  // Once per batch and last, in one round trip: the events done, the channel's messages counted (every counted
+  // message's event is among them) and the jobs the outcome calls for.
+  const jobs = await settings.jobs?.(outcome);
+  if (done.length > 0) {
+    const processed = {
+      ctes: `changed as (${PROCESSED_EVENTS_SQL}), ${channelCountCte(5)}`,
+      params: [
+        done,
+        stream.agentId,
+        stream.channel,
+        stream.stream,
+        stream.agentId,
+        stream.channel,
+        tally.count,
+        tally.at,
+      ],
+    };
+    const merged = jobs && withJobInsert(jobs, processed);
+    await query(merged?.sql ?? `with ${processed.ctes} select 1`, merged?.params ?? processed.params);
+    if (merged) return { ...outcome, count: events.length };
+  }
+  if (jobs) await query(jobs.sql, jobs.params);
   return { ...outcome, count: events.length };
 }
 

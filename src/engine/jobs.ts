@@ -3,13 +3,12 @@ import type { TypingRecipient } from '../channels/types.ts';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import { observeTurn } from '../metrics/metrics.ts';
-import { jobDbFor } from '../queue/job-queue.ts';
 import { deliverConversation } from './delivery.ts';
 import { DeliveryRelease } from './delivery-release.ts';
 import type { EngineOptions } from './engine.ts';
 import { WINDOW_CHANNEL } from '../channels/whatsapp/window.ts';
-import { isBlocked } from './blocking.ts';
-import { inboundBatchSize, nextRetry, processInboundBatch } from './inbound.ts';
+import { type InboundOutcome, inboundBatchSize, nextRetry, processInboundBatch } from './inbound.ts';
+import { capturedJobInsert } from './job-rider.ts';
 import { DEFAULT_ECHO_QUIET_MINUTES, quietAfterEcho } from './identity-events.ts';
 import type { Ingestor } from './ingest.ts';
 import { type MailProcessDeps, processRawMail } from './mail-process.ts';
@@ -63,30 +62,17 @@ export function createJobHandlers(ctx: JobContext) {
         : null;
     let drained = false;
     for (let round = 0; round < INBOUND_ROUNDS && !drained; round++) {
-      const outcome = await database.transaction(async (query) => {
-        const result = await processInboundBatch(query, stream, {
+      const outcome = await database.transaction((query) =>
+        processInboundBatch(query, stream, {
           inactivityMs: options.inactivityMs,
           now,
           reengagement,
-        });
-        const turns = result.turns.map((turn) => {
-          const delay = debounceFor(turn.channel) / 1000;
-          // No startAfter when there is no debounce: an immediately available job NOTIFYs its workers.
-          return {
-            data: { conversationId: turn.conversationId },
-            singletonKey: turn.conversationId,
-            ...(delay > 0 ? { startAfter: String(delay) } : {}),
-          };
-        });
-        // Deliveries first: a conversation with both is due now, and its job runs the turn when that is due.
-        const deliveries = result.deliveries.map((id) => ({
-          data: { conversationId: id },
-          singletonKey: id,
-        }));
-        const jobs = [...deliveries, ...turns.filter((t) => !result.deliveries.includes(t.singletonKey))];
-        if (jobs.length > 0) await boss.insert(QUEUES.conversation, jobs, { db: jobDbFor(query) } as never);
-        return result;
-      });
+          jobs: async (result) => {
+            const jobs = conversationJobs(result);
+            return jobs.length > 0 ? capturedJobInsert(boss, QUEUES.conversation, jobs) : undefined;
+          },
+        }),
+      );
       for (const delay of new Set(outcome.turns.map((turn) => debounceFor(turn.channel)))) {
         ctx.wake(QUEUES.conversation, delay);
       }
@@ -115,6 +101,22 @@ export function createJobHandlers(ctx: JobContext) {
     }
   };
 
+  /** The conversation jobs an inbound batch's outcome calls for: its turns (debounced) and its deliveries (now). */
+  const conversationJobs = (result: InboundOutcome) => {
+    const turns = result.turns.map((turn) => {
+      const delay = debounceFor(turn.channel) / 1000;
+      // No startAfter when there is no debounce: an immediately available job NOTIFYs its workers.
+      return {
+        data: { conversationId: turn.conversationId },
+        singletonKey: turn.conversationId,
+        ...(delay > 0 ? { startAfter: String(delay) } : {}),
+      };
+    });
+    // Deliveries first: a conversation with both is due now, and its job runs the turn when that is due.
+    const deliveries = result.deliveries.map((id) => ({ data: { conversationId: id }, singletonKey: id }));
+    return [...deliveries, ...turns.filter((t) => !result.deliveries.includes(t.singletonKey))];
+  };
+
   /** Runs the agent on the conversation's unanswered messages once their debounce has passed; else says when. */
   const turn = async (conversationId: string): Promise<Date | undefined> => {
     const prepared = await prepareTurn(database.query, conversationId);
@@ -135,7 +137,7 @@ export function createJobHandlers(ctx: JobContext) {
       return undefined;
     }
     // The typing indicator runs while the agent thinks; the reply itself ends it on the user's screen.
-    const stopTyping = await startTyping(ctx, sender, input, {
+    const stopTyping = startTyping(ctx, prepared.blocked ? null : sender, input, {
       ...prepared.recipient,
       ...(prepared.latestProviderMessageId ? { inReplyTo: prepared.latestProviderMessageId } : {}),
     });
@@ -208,19 +210,16 @@ export const TYPING_REPEAT_MS = 4000;
 
 /**
  * Shows the adapter's typing indicator now and every TYPING_REPEAT_MS until the returned stop is called.
- * Best effort: failures are logged at debug and never fail the turn; blocked contacts get nothing.
+ * Best effort: failures are logged at debug and never fail the turn. No sender (a blocked contact): nothing.
  */
-async function startTyping(
+function startTyping(
   ctx: JobContext,
   sender: Sender | null,
-  input: { agentId: string; channel: string },
+  input: { channel: string },
   recipient: TypingRecipient,
-): Promise<() => void> {
+): () => void {
   const typing = sender?.adapter.typing;
   if (!sender || !typing) return () => {};
-  if (await isBlocked(ctx.database.query, input.agentId, input.channel, recipient.platformUserId)) {
-    return () => {};
-  }
   const show = () => {
     typing.call(sender.adapter, recipient, sender.ctx).catch((err: unknown) => {
       ctx.logger.debug({ err, channel: input.channel }, 'typing indicator failed');

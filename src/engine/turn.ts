@@ -1,6 +1,7 @@
 import type { ProviderAdapter, ReplyPart } from '../channels/types.ts';
 import type { SqlRunner } from '../db/client.ts';
 import { newId } from '../ids.ts';
+import { blockedSql } from './blocking.ts';
 import { markPendingAnswered } from './pending-sql.ts';
 import { publishEvent } from '../events/publish.ts';
 import type { TurnInput, TurnMessage, TurnReply } from './responder.ts';
@@ -35,6 +36,8 @@ export type PreparedTurn = {
   latestProviderMessageId?: string;
   /** When a human's message last came back as an echo (sent from another client); null when never. */
   lastEchoAt: Date | null;
+  /** The recipient had blocked the agent on the channel when the turn was read (no typing indicator then). */
+  blocked: boolean;
   /** The conversation's handoff state and the agent's channel settings as read with it (the turn gate's input). */
   gate: { handoffAt: Date | null; status: string; settings: Record<string, unknown> | null };
 };
@@ -50,12 +53,14 @@ type TurnRow = {
   status: string;
   settings: Record<string, unknown> | null;
   last_echo_at: Date | null;
+  blocked: boolean;
 };
 
 /**
  * One statement: the conversation's unanswered messages, the conversation with what the turn gate needs (its
  * contact's name and username on the newest pending message's channel, the agent's channel settings, the last
- * echoed human message) and the history before the first pending message. No row when nothing is waiting.
+ * echoed human message), whether that message's sender has blocked the agent, and the history before the first
+ * pending message. No row when nothing is waiting.
  */
 const PREPARE_TURN_SQL = `
   with pending as materialized (
@@ -70,7 +75,12 @@ const PREPARE_TURN_SQL = `
          c.agent_id, k.display_name, i.username, c.handoff_at, c.status, cc.settings,
          (select max(m.created_at) from messages m
           where m.conversation_id = c.id and m.role = 'human' and m.direction = 'outbound'
-            and m.recipient->>'echo' = 'true') as last_echo_at
+            and m.recipient->>'echo' = 'true') as last_echo_at,
+         ${blockedSql(
+           'c.agent_id',
+           '(select channel from pending order by seq desc limit 1)',
+           "(select recipient ->> 'platformUserId' from pending order by seq desc limit 1)",
+         )} as blocked
   from conversations c
   left join contacts k on k.id = c.contact_id
   left join contact_identities i on i.contact_id = c.contact_id
@@ -110,6 +120,7 @@ export async function prepareTurn(
     pendingIds: pending.map((row) => row.id),
     replyTo: latest.id,
     lastEchoAt: conversation.last_echo_at ? new Date(conversation.last_echo_at) : null,
+    blocked: conversation.blocked,
     firstPendingAt: new Date((pending[0] ?? latest).created_at),
     recipient: latest.recipient,
     ...(latest.provider_message_id ? { latestProviderMessageId: latest.provider_message_id } : {}),

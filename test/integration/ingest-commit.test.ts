@@ -1,7 +1,9 @@
 import type { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboundEvent } from '../../src/channels/types.ts';
+import { createHash } from 'node:crypto';
 import { processInboundBatch } from '../../src/engine/inbound.ts';
+import { capturedJobInsert } from '../../src/engine/job-rider.ts';
 import { Ingestor } from '../../src/engine/ingest.ts';
 import { singleStatementIngest } from '../../src/engine/ingest-statement.ts';
 import { createQueues, QUEUES } from '../../src/engine/queues.ts';
@@ -9,6 +11,7 @@ import { startJobQueue } from '../../src/queue/job-queue.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createWorkspace } from '../helpers/fixtures.ts';
 import { captureLogger } from '../helpers/logs.ts';
+import { eventually } from '../helpers/loopback-peer.ts';
 import { foldChannelAnalytics, readChannelAnalytics } from '../../src/conversations/analytics.ts';
 
 // The ingest commit alone: a job queue with no workers, so the jobs the commit enqueued stay visible.
@@ -124,5 +127,59 @@ describe('inbound batch', () => {
     );
     expect(left[0]?.n).toBe(0);
     expect((await counted()) - before).toBe(3);
+  });
+});
+
+describe('the conversation jobs a batch calls for', () => {
+  it('ride in its last statement with the processed events and the count, and NOTIFY as pg-boss would', async () => {
+    const target = { agentId, channel: 'loopback' };
+    await new Ingestor(app.database, boss).ingest(target, [message('r1', 'dave'), message('r2', 'dave')]);
+    const notified: string[] = [];
+    const stop = await app.database.listen(
+      `pgboss_${createHash('sha224').update('pgboss').digest('hex').slice(0, 24)}`,
+      (payload) => notified.push(payload),
+    );
+    const statements: string[] = [];
+    const outcome = await app.database.transaction((query) =>
+      processInboundBatch(
+        (text, params) => {
+          statements.push(text);
+          return query(text, params);
+        },
+        { ...target, stream: 'user:dave' },
+        {
+          inactivityMs: 86_400_000,
+          now: () => new Date(),
+          reengagement: null,
+          jobs: (result) =>
+            capturedJobInsert(
+              boss,
+              QUEUES.conversation,
+              result.turns.map((turn) => ({ data: turn, singletonKey: turn.conversationId })),
+            ),
+        },
+      ),
+    );
+    expect(outcome.count).toBe(2);
+    expect(outcome.turns).toHaveLength(1);
+    const last = statements.at(-1) ?? '';
+    expect(last).toContain('channel_analytics');
+    expect(last).toContain('INSERT INTO pgboss');
+    expect(statements.filter((text) => text.includes('pgboss'))).toHaveLength(1);
+    const jobs = await app.database.query<{ singleton_key: string }>(
+      `select singleton_key from pgboss.job where name = $1 and singleton_key = $2`,
+      [QUEUES.conversation, outcome.turns[0]?.conversationId],
+    );
+    expect(jobs).toHaveLength(1);
+    const pending = await app.database.query<{ n: number }>(
+      `select count(*)::int as n from inbound_events where agent_id = $1 and stream = 'user:dave' and not processed`,
+      [agentId],
+    );
+    expect(pending[0]?.n).toBe(0);
+    if (app.database.kind === 'postgres') {
+      // The queue NOTIFYs on PostgreSQL: other processes' workers wake for the new job.
+      await eventually(() => (notified.includes(QUEUES.conversation) ? true : undefined));
+    }
+    await stop();
   });
 });

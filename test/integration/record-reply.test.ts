@@ -99,6 +99,7 @@ const reply = { text: 'hello', usage: { inputTokens: 7, outputTokens: 3 } };
 describe('recordReply', () => {
   it('queues the parts in order, marks the turn answered, extends the history and counts, with events', async () => {
     const turn = await pendingTurn({ history: [{ channel: 'telegram', timestamp: 'x', message_count: 2 }] });
+    expect(turn.blocked).toBe(false);
     const id = turn.input.conversationId;
     const parts = [{ text: 'part one', buttons: [{ label: 'A', value: 'a' }] }, { text: 'part two' }];
     const before =
@@ -142,6 +143,8 @@ describe('recordReply', () => {
       history: [{ channel: 'website', timestamp: 'y', message_count: 3 }],
     });
     const id = turn.input.conversationId;
+    // Read with the turn: no typing indicator goes to a person who blocked the agent.
+    expect(turn.blocked).toBe(true);
     expect(
       await recordReply(app.database, turn, reply, [{ text: 'x' }], { now, deliveredInline: false }),
     ).toEqual({

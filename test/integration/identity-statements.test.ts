@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { SqlRunner } from '../../src/db/client.ts';
+import { resolveIdentity } from '../../src/engine/conversation-store.ts';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { createWorkspace } from '../helpers/fixtures.ts';
+
+/** A known sender's identity is found, its proofs recorded and its contact filled by one statement per message. */
+let app: TestApp;
+let agentId: string;
+const now = new Date('2026-03-01T10:00:00.000Z');
+
+beforeAll(async () => {
+  app = await startTestApp();
+  ({ agentId } = await createWorkspace(app, 'identity'));
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+/** resolveIdentity in a transaction, with the statements it ran. */
+const resolve = (sender: { platformUserId: string; chatId: string; phone?: string }) =>
+  app.database.transaction(async (query) => {
+    const statements: string[] = [];
+    const counting: SqlRunner = (text, params) => {
+      statements.push(text);
+      return query(text, params);
+    };
+    const identity = await resolveIdentity(counting, agentId, 'whatsapp', { sender }, now);
+    return { identity, statements };
+  });
+
+it('records a known sender’s newly proved phone on the identity and the contact in the statement that finds it', async () => {
+  const first = await resolve({ platformUserId: '4915100000001', chatId: '4915100000001' });
+  expect(first.identity.newContact).toBe(true);
+
+  const again = await resolve({
+    platformUserId: '4915100000001',
+    chatId: '4915100000001',
+    phone: '+4915100000001',
+  });
+  expect(again.identity.contactId).toBe(first.identity.contactId);
+  // The find (with the proof and the contact's fill) and the look for other contacts with the same proof.
+  expect(again.statements).toHaveLength(2);
+  const [identity] = await app.database.query<{ verified_phone: string }>(
+    `select verified_phone from contact_identities where id = $1`,
+    [first.identity.id],
+  );
+  expect(identity?.verified_phone).toBe('+4915100000001');
+  const [contact] = await app.database.query<{ phone: string; phone_verified_at: Date }>(
+    `select phone, phone_verified_at from contacts where id = $1`,
+    [first.identity.contactId],
+  );
+  expect(contact?.phone).toBe('+4915100000001');
+  expect(new Date(contact?.phone_verified_at as Date).toISOString()).toBe(now.toISOString());
+
+  // Without proofs, a known sender costs the find alone.
+  const plain = await resolve({ platformUserId: '4915100000001', chatId: '4915100000001' });
+  expect(plain.statements).toHaveLength(1);
+  expect(plain.identity.contactId).toBe(first.identity.contactId);
+});
