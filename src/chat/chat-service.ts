@@ -112,6 +112,7 @@ export class ChatService {
           userIdentifier: input.userIdentifier,
           now,
           inactivityMs: this.inactivityMs,
+          active: identity.active,
         })),
         status: 'active',
       };

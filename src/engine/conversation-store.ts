@@ -18,6 +18,8 @@ export type Identity = {
   blockedAt: Date | null;
   /** The contact was created with this identity, in the caller's transaction: it has no conversation yet. */
   newContact?: true;
+  /** The contact's active conversation (null: none), read and locked with the identity; for `openConversation`. */
+  active?: ConversationRow | null;
 };
 
 const INSERT_IDENTITY = `insert into contact_identities (id, contact_id, agent_id, channel, platform_user_id, chat_id,
@@ -50,7 +52,9 @@ export async function resolveIdentity(
       now,
       ...(recorded ? { recorded } : {}),
     });
-    return { ...identity, contactId };
+    if (contactId === identity.contactId) return identity;
+    // Folded into another contact: its conversation is the one to continue (openConversation reads it).
+    return { ...identity, contactId, active: undefined };
   }
   const [match] = await linkedContacts(query, agentId, attributes);
   const contactId = match?.contact_id ?? newId('contact');
@@ -109,7 +113,11 @@ const FIND_IDENTITY_SQL = `
     where agent_id = $1 and channel = $2 and platform_user_id = $3
     returning id, contact_id, blocked_at, unlinked_at),
   filled as (${fillContactSql('(select contact_id from ident)', '$6', '$7', '$8')})
-  select id, contact_id, blocked_at, unlinked_at from ident`;
+  select i.id, i.contact_id, i.blocked_at, i.unlinked_at,
+         c.id as conversation_id, c.channel, c.channel_history, c.last_activity_at
+  from ident i left join lateral (
+    select id, channel, channel_history, last_activity_at from conversations
+    where contact_id = i.contact_id and status = 'active' for update) c on true`;
 
 /**
  * The sender's identity on this channel (re-keyed from an alternate id when needed), with its reply address updated;
@@ -123,12 +131,12 @@ async function findIdentity(
   attributes: VerifiedAttributes,
   now: Date,
 ): Promise<(Identity & { recorded?: { unlinkedAt: Date | null } }) | undefined> {
-  const found = await query<{
-    id: string;
-    contact_id: string;
-    blocked_at: Date | null;
-    unlinked_at: Date | null;
-  }>(FIND_IDENTITY_SQL, [
+  const found = await query<
+    { id: string; contact_id: string; blocked_at: Date | null; unlinked_at: Date | null } & Omit<
+      ConversationRow,
+      'id'
+    > & { conversation_id: string | null }
+  >(FIND_IDENTITY_SQL, [
     agentId,
     channel,
     sender.platformUserId,
@@ -145,6 +153,14 @@ async function findIdentity(
       contactId: row.contact_id,
       blockedAt: row.blocked_at,
       recorded: { unlinkedAt: row.unlinked_at },
+      active: row.conversation_id
+        ? {
+            id: row.conversation_id,
+            channel: row.channel,
+            channel_history: row.channel_history,
+            last_activity_at: row.last_activity_at,
+          }
+        : null,
     };
   }
   if (!sender.alternateIds?.length) return undefined;
@@ -182,15 +198,20 @@ export async function openConversation(
     inactivityMs: number;
     /** The contact was created in this transaction (Identity.newContact): there is nothing to look up. */
     newContact?: boolean;
+    /** The contact's active conversation as resolveIdentity read and locked it (Identity.active). */
+    active?: ConversationRow | null | undefined;
   },
 ): Promise<ConversationRow> {
-  const rows = input.newContact
-    ? []
-    : await query<ConversationRow>(
-        `select id, channel, channel_history, last_activity_at from conversations
-         where contact_id = $1 and status = 'active' for update`,
-        [input.contactId],
-      );
+  const rows =
+    input.newContact || input.active !== undefined
+      ? input.active
+        ? [input.active]
+        : []
+      : await query<ConversationRow>(
+          `select id, channel, channel_history, last_activity_at from conversations
+           where contact_id = $1 and status = 'active' for update`,
+          [input.contactId],
+        );
   const current = rows[0];
   if (current && input.now.getTime() - new Date(current.last_activity_at).getTime() < input.inactivityMs) {
     return current;

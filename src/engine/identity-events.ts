@@ -88,6 +88,7 @@ export async function applyEcho(
     userIdentifier: `${channel}:${recipient.platformUserId}`,
     now: settings.now,
     inactivityMs: settings.inactivityMs,
+    active: identity.active,
   });
   const sentAt = event.sentAt ? new Date(event.sentAt) : settings.now;
   await query(

@@ -222,6 +222,7 @@ async function applyMessage(
       now,
       inactivityMs: settings.inactivityMs,
       ...(identity.newContact ? { newContact: true } : {}),
+      active: identity.active,
     }));
   const messageId = await insertUserMessage(query, { agentId, channel, conversation, event, now, tally });
   const deliveries =

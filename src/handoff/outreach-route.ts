@@ -148,6 +148,7 @@ export function registerOutreachRoute(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
         userIdentifier: `${target.channel}:${target.recipient.platformUserId}`,
         now,
         inactivityMs: deps.config.CONVERSATION_INACTIVITY * 1000,
+        active: identity.active,
       });
       // Replies and later operator messages go where this one went, until the person writes elsewhere.
       await query(

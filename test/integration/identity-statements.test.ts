@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { SqlRunner } from '../../src/db/client.ts';
-import { resolveIdentity } from '../../src/engine/conversation-store.ts';
+import { openConversation, resolveIdentity } from '../../src/engine/conversation-store.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createWorkspace } from '../helpers/fixtures.ts';
 
@@ -57,4 +57,35 @@ it('records a known sender’s newly proved phone on the identity and the contac
   const plain = await resolve({ platformUserId: '4915100000001', chatId: '4915100000001' });
   expect(plain.statements).toHaveLength(1);
   expect(plain.identity.contactId).toBe(first.identity.contactId);
+  expect(plain.identity.active).toBeNull();
+});
+
+it('reads the contact’s active conversation with the identity, so continuing it costs no statement', async () => {
+  const sender = { platformUserId: '4915100000002', chatId: '4915100000002' };
+  const opened = await app.database.transaction(async (query) => {
+    const identity = await resolveIdentity(query, agentId, 'whatsapp', { sender }, now);
+    return openConversation(query, { ...conversationInput(identity.contactId), newContact: true });
+  });
+  const again = await resolve(sender);
+  expect(again.identity.active?.id).toBe(opened.id);
+  const statements: string[] = [];
+  const continued = await app.database.transaction((query) =>
+    openConversation(
+      (text, params) => {
+        statements.push(text);
+        return query(text, params);
+      },
+      { ...conversationInput(again.identity.contactId), active: again.identity.active },
+    ),
+  );
+  expect(continued.id).toBe(opened.id);
+  expect(statements).toEqual([]);
+});
+
+const conversationInput = (contactId: string) => ({
+  agentId,
+  contactId,
+  userIdentifier: `whatsapp:${contactId}`,
+  now,
+  inactivityMs: 86_400_000,
 });
