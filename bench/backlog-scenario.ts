@@ -176,7 +176,10 @@ export async function measureStatusBacklog(
   }
 }
 
-/** `senders` first messages, one per new sender, posted at once: time until the peer has every reply. */
+/**
+ * `senders` first messages, one per new sender, posted at once: time until the peer has every reply. Then a second
+ * message from each of them (`known_senders`): a broadcast's replies come from people the agent already knows.
+ */
 export async function measureInboundBacklog(
   serverUrl: string,
   agentId: string,
@@ -186,13 +189,31 @@ export async function measureInboundBacklog(
   serverCpuMs: () => number = () => 0,
   databaseUrl?: string,
 ) {
+  const tag = `ib${process.pid}`;
+  const messages = (n: number) =>
+    Array.from({ length: senders }, (_, i) =>
+      JSON.stringify({ update_id: `${tag}-${n}-${i}`, message: { from: `${tag}-${i}`, text: `hello ${n}` } }),
+    );
+  const run = (bodies: string[]) =>
+    drainBacklog(serverUrl, agentId, secret, peer, bodies, serverCpuMs, databaseUrl);
+  const first = await run(messages(1));
+  return { ...first, known_senders: await run(messages(2)) };
+}
+
+/** Posts `bodies` (one message each) at once and waits until the peer has a reply to each. */
+async function drainBacklog(
+  serverUrl: string,
+  agentId: string,
+  secret: string,
+  peer: BenchPeer,
+  bodies: string[],
+  serverCpuMs: () => number,
+  databaseUrl?: string,
+) {
+  const senders = bodies.length;
   const db = databaseUrl ? new pg.Client({ connectionString: databaseUrl }) : undefined;
   await db?.connect();
   const cpu = new CpuMeter(serverCpuMs, db);
-  const tag = `ib${process.pid}`;
-  const bodies = Array.from({ length: senders }, (_, i) =>
-    JSON.stringify({ update_id: `${tag}-${i}`, message: { from: `${tag}-${i}`, text: 'hello' } }),
-  );
   const before = peer.sends;
   const sentBefore = await statementsSent(serverUrl);
   const started = performance.now();
