@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { agents } from '../db/schema.ts';
 import { channelConfigs } from '../db/schema-channels.ts';
-import { type AgentResponder, TurnError } from '../engine/responder.ts';
+import { type AgentForTurn, type AgentResponder, TurnError } from '../engine/responder.ts';
 import type { Vault } from '../vault/vault.ts';
 import { LlmError } from './llm/errors.ts';
 import { resolveLlmTargets } from './llm/targets.ts';
@@ -36,9 +36,12 @@ export function createAgentResponder(deps: AgentServiceDeps): AgentResponder {
     .where(eq(agents.id, sql.placeholder('agentId')))
     .limit(1)
     .prepare('agent_for_turn');
+  const readAgent = async (agentId: string): Promise<AgentForTurn | undefined> => {
+    const [row] = await agentOf.execute({ agentId });
+    return row && { ...row.agent, settings: row.settings };
+  };
   return async (input, options = {}) => {
-    const [row] = await agentOf.execute({ agentId: input.agentId });
-    const agent = row?.agent;
+    const agent = options.agent ?? (await readAgent(input.agentId));
     if (!agent) throw new TurnError('agent_not_found', 'The agent no longer exists');
     if (agent.status !== 'active') throw new TurnError('agent_inactive', 'The agent is inactive');
     let targets;
@@ -51,7 +54,7 @@ export function createAgentResponder(deps: AgentServiceDeps): AgentResponder {
       now: now(),
       historyBudgetChars: deps.historyBudgetChars,
     });
-    const offerHandoff = handoffSettingsOf(row.settings).enabled;
+    const offerHandoff = handoffSettingsOf(agent.settings).enabled;
     // A quick-reply marker is held back from the stream and becomes the reply's buttons.
     const stream = options.onChunk ? quickReplyStream(options.onChunk) : undefined;
     try {

@@ -144,7 +144,7 @@ export function createJobHandlers(ctx: JobContext) {
     let reply: Awaited<ReturnType<AgentResponder>>;
     const started = performance.now();
     try {
-      reply = await ctx.responder(input);
+      reply = await ctx.responder(input, { agent: prepared.agent });
       observeTurn(input.channel, 'ok', started);
     } catch (error) {
       observeTurn(input.channel, error instanceof TurnError ? error.code : 'error', started);

@@ -1,4 +1,5 @@
 import type { OutboundAttachment, ReplyButton } from '../channels/types.ts';
+import type { LlmSettings } from '../platform/llm-settings.ts';
 
 /** A message as the agent sees it: which channel it came through matters for the reply's style. */
 export type TurnMessage = {
@@ -30,10 +31,23 @@ export type TurnReply = {
   handoff?: { reason: string };
 };
 
+/** What the agent service needs of the agent for a turn (the engine reads it with the turn: no read of its own). */
+export type AgentForTurn = {
+  status: 'active' | 'inactive';
+  systemPrompt: string;
+  projectId: string;
+  llmSettings: LlmSettings;
+  llmKeyId: string | null;
+  /** The agent's global channel settings (handoff). */
+  settings: Record<string, unknown> | null;
+};
+
 export type RespondOptions = {
   /** Called with each piece of the reply as the model produces it (streaming chat). */
   onChunk?: (text: string) => void;
   signal?: AbortSignal;
+  /** The agent as read with the turn; without it the responder reads it. */
+  agent?: AgentForTurn;
 };
 
 /**

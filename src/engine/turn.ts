@@ -4,7 +4,7 @@ import { newId } from '../ids.ts';
 import { blockedSql } from './blocking.ts';
 import { markPendingAnswered } from './pending-sql.ts';
 import { publishEvent } from '../events/publish.ts';
-import type { TurnInput, TurnMessage, TurnReply } from './responder.ts';
+import type { AgentForTurn, TurnInput, TurnMessage, TurnReply } from './responder.ts';
 
 /** Most history messages loaded for a turn. */
 export const TURN_HISTORY_LIMIT = 100;
@@ -40,6 +40,8 @@ export type PreparedTurn = {
   blocked: boolean;
   /** The conversation's handoff state and the agent's channel settings as read with it (the turn gate's input). */
   gate: { handoffAt: Date | null; status: string; settings: Record<string, unknown> | null };
+  /** The agent as the responder needs it, read with the turn. */
+  agent: AgentForTurn;
 };
 
 /** What prepareTurn reads in one statement: the pending messages and the history as JSON arrays, oldest first. */
@@ -54,13 +56,18 @@ type TurnRow = {
   settings: Record<string, unknown> | null;
   last_echo_at: Date | null;
   blocked: boolean;
+  agent_status: AgentForTurn['status'];
+  system_prompt: string;
+  project_id: string;
+  llm_settings: AgentForTurn['llmSettings'];
+  llm_key_id: string | null;
 };
 
 /**
  * One statement: the conversation's unanswered messages, the conversation with what the turn gate needs (its
  * contact's name and username on the newest pending message's channel, the agent's channel settings, the last
- * echoed human message), whether that message's sender has blocked the agent, and the history before the first
- * pending message. No row when nothing is waiting.
+ * echoed human message), whether that message's sender has blocked the agent, the agent as the responder needs it,
+ * and the history before the first pending message. No row when nothing is waiting.
  */
 const PREPARE_TURN_SQL = `
   with pending as materialized (
@@ -73,6 +80,7 @@ const PREPARE_TURN_SQL = `
               and not (direction = 'inbound' and answered_at is null)
             order by seq desc limit ${TURN_HISTORY_LIMIT}) h) as history,
          c.agent_id, k.display_name, i.username, c.handoff_at, c.status, cc.settings,
+         a.status as agent_status, a.system_prompt, a.project_id, a.llm_settings, a.llm_key_id,
          (select max(m.created_at) from messages m
           where m.conversation_id = c.id and m.role = 'human' and m.direction = 'outbound'
             and m.recipient->>'echo' = 'true') as last_echo_at,
@@ -82,6 +90,7 @@ const PREPARE_TURN_SQL = `
            "(select recipient ->> 'platformUserId' from pending order by seq desc limit 1)",
          )} as blocked
   from conversations c
+  join agents a on a.id = c.agent_id
   left join contacts k on k.id = c.contact_id
   left join contact_identities i on i.contact_id = c.contact_id
     and i.channel = (select channel from pending order by seq desc limit 1)
@@ -127,6 +136,14 @@ export async function prepareTurn(
     gate: {
       handoffAt: conversation.handoff_at,
       status: conversation.status,
+      settings: conversation.settings,
+    },
+    agent: {
+      status: conversation.agent_status,
+      systemPrompt: conversation.system_prompt,
+      projectId: conversation.project_id,
+      llmSettings: conversation.llm_settings,
+      llmKeyId: conversation.llm_key_id,
       settings: conversation.settings,
     },
   };
