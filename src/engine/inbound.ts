@@ -118,25 +118,29 @@ export async function processInboundBatch(
   // Once per batch and last, in one round trip: the events done, the channel's messages counted (every counted
   // message's event is among them) and the jobs the outcome calls for.
   const jobs = await settings.jobs?.(outcome);
-  if (done.length > 0) {
-    const processed = {
-      ctes: `changed as (${PROCESSED_EVENTS_SQL}), ${channelCountCte(5)}`,
-      params: [
-        done,
-        stream.agentId,
-        stream.channel,
-        stream.stream,
-        stream.agentId,
-        stream.channel,
-        tally.count,
-        tally.at,
-      ],
-    };
-    const merged = jobs && withJobInsert(jobs, processed);
-    await query(merged?.sql ?? `with ${processed.ctes} select 1`, merged?.params ?? processed.params);
-    if (merged) return { ...outcome, count: events.length };
+  const processed =
+    done.length > 0
+      ? {
+          ctes: `changed as (${PROCESSED_EVENTS_SQL}), ${channelCountCte(5)}`,
+          params: [
+            done,
+            stream.agentId,
+            stream.channel,
+            stream.stream,
+            stream.agentId,
+            stream.channel,
+            tally.count,
+            tally.at,
+          ],
+        }
+      : undefined;
+  const merged = jobs && processed && withJobInsert(jobs, processed);
+  if (merged) {
+    await query(merged.sql, merged.params);
+  } else {
+    if (processed) await query(`with ${processed.ctes} select 1`, processed.params);
+    if (jobs) await query(jobs.sql, jobs.params);
   }
-  if (jobs) await query(jobs.sql, jobs.params);
   return { ...outcome, count: events.length };
 }
 
@@ -221,7 +225,6 @@ async function applyMessage(
       userIdentifier: event.sender.userIdentifier ?? `${channel}:${event.sender.platformUserId}`,
       now,
       inactivityMs: settings.inactivityMs,
-      ...(identity.newContact ? { newContact: true } : {}),
       active: identity.active,
     }));
   const messageId = await insertUserMessage(query, { agentId, channel, conversation, event, now, tally });

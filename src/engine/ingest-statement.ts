@@ -1,11 +1,9 @@
 import type { PgBoss } from 'pg-boss';
 import type { SqlRunner } from '../db/client.ts';
-import { jobDbFor } from '../queue/job-queue.ts';
+import { capturedJobInsert, composeWithJobInsert } from './job-rider.ts';
 
 /** Where pg-boss's job insert reads its jobs from; replaced by the streams the event insert returned. */
 const JOB_SOURCE = 'json_to_recordset($1::text::json)';
-/** The final SELECT pg-boss adds when the queue NOTIFYs (PostgreSQL): it makes the notify CTE run. */
-const NOTIFY_TAIL = /SELECT id FROM ins WHERE \(SELECT count\(\*\) FROM notified\) (>= 0|< 0)\s*$/;
 
 /** New events as rows of `$1` (a JSON array); duplicates hit the unique index and are skipped. */
 const INSERT_EVENTS = `ev AS (
@@ -32,20 +30,12 @@ const NEW_STREAMS = `json_to_recordset((
  * understood here; the caller then uses the two-statement transaction.
  */
 export async function singleStatementIngest(boss: PgBoss, queue: string): Promise<string | undefined> {
-  let jobSql = '';
-  const capture = jobDbFor(async (text) => {
-    jobSql = text;
-    return [];
-  });
-  await boss.insert(queue, [{ data: {}, singletonKey: 'probe' }], { db: capture } as never);
-  if (jobSql.split(JOB_SOURCE).length !== 2) return undefined;
-  const jobs = jobSql.replace(JOB_SOURCE, () => NEW_STREAMS).trim();
-  const rows = 'SELECT agent_id, channel, provider_event_id FROM ev';
-  if (/^INSERT\s/i.test(jobs)) return `WITH ${INSERT_EVENTS}, ins AS (${jobs}) ${rows}`;
-  const tail = NOTIFY_TAIL.exec(jobs);
-  if (!/^WITH ins AS \(/.test(jobs) || !tail) return undefined;
-  const body = jobs.slice('WITH '.length, tail.index);
-  return `WITH ${INSERT_EVENTS}, ${body} ${rows} WHERE (SELECT count(*) FROM notified) >= 0`;
+  const { sql } = await capturedJobInsert(boss, queue, [{ data: {}, singletonKey: 'probe' }]);
+  if (sql.split(JOB_SOURCE).length !== 2) return undefined;
+  return composeWithJobInsert(
+    sql.replace(JOB_SOURCE, () => NEW_STREAMS),
+    { before: INSERT_EVENTS, select: 'SELECT agent_id, channel, provider_event_id FROM ev' },
+  );
 }
 
 /** One event row for the statement above. */

@@ -27,6 +27,26 @@ export async function capturedJobInsert<T extends object>(
 }
 
 /**
+ * pg-boss's job insert statement (`insertSql`) among CTEs of ours, as ONE statement ending in `select`: `before`
+ * and `after` are CTE lists placed around pg-boss's (`ins`, and `notified` where the queue NOTIFYs). Undefined
+ * when the insert's shape is not the one understood here; the caller then runs it on its own.
+ */
+export function composeWithJobInsert(
+  insertSql: string,
+  parts: { before?: string; after?: string; select: string },
+): string | undefined {
+  const sql = insertSql.trim();
+  const lead = parts.before ? `${parts.before}, ` : '';
+  const trail = parts.after ? `, ${parts.after}` : '';
+  if (/^INSERT\s/i.test(sql)) return `WITH ${lead}ins AS (${sql})${trail} ${parts.select}`;
+  const tail = NOTIFY_TAIL.exec(sql);
+  if (!/^WITH ins AS \(/.test(sql) || !tail) return undefined;
+  const body = sql.slice('WITH '.length, tail.index);
+  // The NOTIFY's CTE is a plain SELECT: it runs only when referenced.
+  return `WITH ${lead}${body}${trail} ${parts.select} WHERE (SELECT count(*) FROM notified) >= 0`;
+}
+
+/**
  * A job insert (`capturedJobInsert`) and a statement of ours, given as CTEs (`ctes`, data-modifying, parameters
  * numbered from $1), as ONE statement: one round trip where they were two, atomic as before. Undefined when the
  * insert's shape is not the one understood here; the caller then runs the two.
@@ -37,11 +57,6 @@ export function withJobInsert(
 ): Statement | undefined {
   const shift = insert.params.length;
   const ctes = ours.ctes.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + shift}`);
-  const params = [...insert.params, ...ours.params];
-  const sql = insert.sql.trim();
-  if (/^INSERT\s/i.test(sql)) return { sql: `WITH ins AS (${sql}), ${ctes} SELECT 1`, params };
-  const tail = NOTIFY_TAIL.exec(sql);
-  if (!/^WITH ins AS \(/.test(sql) || !tail) return undefined;
-  const body = sql.slice('WITH '.length, tail.index);
-  return { sql: `WITH ${body}, ${ctes} SELECT 1 WHERE (SELECT count(*) FROM notified) >= 0`, params };
+  const sql = composeWithJobInsert(insert.sql, { after: ctes, select: 'SELECT 1' });
+  return sql === undefined ? undefined : { sql, params: [...insert.params, ...ours.params] };
 }
