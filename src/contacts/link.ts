@@ -33,37 +33,23 @@ export async function linkedContacts(
 }
 
 /**
- * An existing identity proved `attributes`: records them on it (and on its contact where it has none) and,
- * unless the identity was split out by an operator or linking is off, folds every other contact with an
- * identity that proved the same into the oldest of them. Returns the contact the identity belongs to now.
+ * An existing identity proved `attributes`, which the caller's statement recorded on it and on its contact where it
+ * has none (resolveIdentity): unless the identity was split out by an operator (`unlinkedAt`) or linking is off,
+ * folds every other contact with an identity that proved the same into the oldest of them. Returns the contact the
+ * identity belongs to now.
  */
 export async function linkExistingIdentity(
   query: SqlRunner,
   input: {
     agentId: string;
-    identityId: string;
     contactId: string;
     attributes: VerifiedAttributes;
     now: Date;
-    /** The caller's statement already recorded the attributes (FIND_IDENTITY_SQL); the identity's unlinked time. */
-    recorded?: { unlinkedAt: Date | null };
+    unlinkedAt: Date | null;
   },
 ): Promise<string> {
   const { agentId, attributes, now } = input;
-  if (!attributes.email && !attributes.phone) return input.contactId;
-  let unlinkedAt = input.recorded?.unlinkedAt;
-  if (!input.recorded) {
-    const [identity] = await query<{ unlinked_at: Date | null }>(
-      `update contact_identities
-       set verified_email = coalesce($2::text, verified_email), verified_phone = coalesce($3::text, verified_phone)
-       where id = $1 returning unlinked_at`,
-      [input.identityId, attributes.email ?? null, attributes.phone ?? null],
-    );
-    await fillContactAttributes(query, input.contactId, attributes, now);
-    if (!identity) return input.contactId;
-    unlinkedAt = identity.unlinked_at;
-  }
-  if (unlinkedAt) return input.contactId;
+  if ((!attributes.email && !attributes.phone) || input.unlinkedAt) return input.contactId;
   const others = await linkedContacts(query, agentId, attributes, input.contactId);
   if (others.length === 0) return input.contactId;
   const [own] = await query<{ created_at: Date }>('select created_at from contacts where id = $1', [

@@ -16,9 +16,10 @@ export type Identity = {
   id: string;
   contactId: string;
   blockedAt: Date | null;
-  /** The contact was created with this identity, in the caller's transaction: it has no conversation yet. */
-  newContact?: true;
-  /** The contact's active conversation (null: none), read and locked with the identity; for `openConversation`. */
+  /**
+   * The contact's active conversation when already known, for `openConversation`: read and locked with a known
+   * identity, or null for a contact created with this identity in the caller's transaction.
+   */
   active?: ConversationRow | null;
 };
 
@@ -43,14 +44,13 @@ export async function resolveIdentity(
   const attributes = verifiedAttributesOf(sender);
   const existing = await findIdentity(query, agentId, channel, sender, attributes, now);
   if (existing) {
-    const { recorded, ...identity } = existing;
+    const { unlinkedAt, ...identity } = existing;
     const contactId = await linkExistingIdentity(query, {
       agentId,
-      identityId: identity.id,
       contactId: identity.contactId,
       attributes,
       now,
-      ...(recorded ? { recorded } : {}),
+      unlinkedAt,
     });
     if (contactId === identity.contactId) return identity;
     // Folded into another contact: its conversation is the one to continue (openConversation reads it).
@@ -80,7 +80,7 @@ export async function resolveIdentity(
        ${INSERT_IDENTITY}`,
       [...identity, sender.displayName ?? null],
     );
-    return { id, contactId, blockedAt: null, newContact: true };
+    return { id, contactId, blockedAt: null, active: null };
   }
   await fillContactAttributes(query, contactId, attributes, now);
   if (sender.displayName) {
@@ -119,9 +119,14 @@ const FIND_IDENTITY_SQL = `
     select id, channel, channel_history, last_activity_at from conversations
     where contact_id = i.contact_id and status = 'active' for update) c on true`;
 
+type FoundRow = { id: string; contact_id: string; blocked_at: Date | null; unlinked_at: Date | null } & Omit<
+  ConversationRow,
+  'id'
+> & { conversation_id: string | null };
+
 /**
- * The sender's identity on this channel (re-keyed from an alternate id when needed), with its reply address updated;
- * `recorded` when its verified attributes were recorded with it (not on the re-keyed path).
+ * The sender's identity on this channel (re-keyed from an alternate id first when needed) by FIND_IDENTITY_SQL, with
+ * `unlinkedAt`: when an operator split it out of its contact (null: never).
  */
 async function findIdentity(
   query: SqlRunner,
@@ -130,51 +135,44 @@ async function findIdentity(
   sender: InboundSender,
   attributes: VerifiedAttributes,
   now: Date,
-): Promise<(Identity & { recorded?: { unlinkedAt: Date | null } }) | undefined> {
-  const found = await query<
-    { id: string; contact_id: string; blocked_at: Date | null; unlinked_at: Date | null } & Omit<
-      ConversationRow,
-      'id'
-    > & { conversation_id: string | null }
-  >(FIND_IDENTITY_SQL, [
-    agentId,
-    channel,
-    sender.platformUserId,
-    sender.chatId,
-    sender.username ?? null,
-    attributes.email ?? null,
-    attributes.phone ?? null,
-    now,
-  ]);
-  const [row] = found;
-  if (row) {
-    return {
-      id: row.id,
-      contactId: row.contact_id,
-      blockedAt: row.blocked_at,
-      recorded: { unlinkedAt: row.unlinked_at },
-      active: row.conversation_id
-        ? {
-            id: row.conversation_id,
-            channel: row.channel,
-            channel_history: row.channel_history,
-            last_activity_at: row.last_activity_at,
-          }
-        : null,
-    };
+): Promise<(Identity & { unlinkedAt: Date | null }) | undefined> {
+  const find = () =>
+    query<FoundRow>(FIND_IDENTITY_SQL, [
+      agentId,
+      channel,
+      sender.platformUserId,
+      sender.chatId,
+      sender.username ?? null,
+      attributes.email ?? null,
+      attributes.phone ?? null,
+      now,
+    ]);
+  let [row] = await find();
+  if (!row && sender.alternateIds?.length) {
+    const rekeyed = await query(
+      `update contact_identities set platform_user_id = $3
+       where id = (select id from contact_identities
+                   where agent_id = $1 and channel = $2 and platform_user_id = any($4::text[]) limit 1)
+       returning id`,
+      [agentId, channel, sender.platformUserId, sender.alternateIds],
+    );
+    if (rekeyed.length > 0) [row] = await find();
   }
-  if (!sender.alternateIds?.length) return undefined;
-  const rekeyed = await query<{ id: string; contact_id: string; blocked_at: Date | null }>(
-    `update contact_identities set platform_user_id = $3, chat_id = $5, username = coalesce($6, username),
-            updated_at = now()
-     where id = (select id from contact_identities
-                 where agent_id = $1 and channel = $2 and platform_user_id = any($4::text[]) limit 1)
-     returning id, contact_id, blocked_at`,
-    [agentId, channel, sender.platformUserId, sender.alternateIds, sender.chatId, sender.username ?? null],
-  );
-  return rekeyed[0]
-    ? { id: rekeyed[0].id, contactId: rekeyed[0].contact_id, blockedAt: rekeyed[0].blocked_at }
-    : undefined;
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    contactId: row.contact_id,
+    blockedAt: row.blocked_at,
+    unlinkedAt: row.unlinked_at,
+    active: row.conversation_id
+      ? {
+          id: row.conversation_id,
+          channel: row.channel,
+          channel_history: row.channel_history,
+          last_activity_at: row.last_activity_at,
+        }
+      : null,
+  };
 }
 
 type ConversationRow = {
@@ -183,6 +181,16 @@ type ConversationRow = {
   channel_history: ChannelHistoryEntry[];
   last_activity_at: Date;
 };
+
+/** The contact's active conversation, locked for the caller's transaction; null when it has none. */
+async function readActive(query: SqlRunner, contactId: string): Promise<ConversationRow | null> {
+  const [row] = await query<ConversationRow>(
+    `select id, channel, channel_history, last_activity_at from conversations
+     where contact_id = $1 and status = 'active' for update`,
+    [contactId],
+  );
+  return row ?? null;
+}
 
 /**
  * The contact's active conversation, locked for this transaction. One idle longer than
@@ -196,23 +204,11 @@ export async function openConversation(
     userIdentifier: string;
     now: Date;
     inactivityMs: number;
-    /** The contact was created in this transaction (Identity.newContact): there is nothing to look up. */
-    newContact?: boolean;
-    /** The contact's active conversation as resolveIdentity read and locked it (Identity.active). */
+    /** The contact's active conversation when resolveIdentity knew it (Identity.active): not read again. */
     active?: ConversationRow | null | undefined;
   },
 ): Promise<ConversationRow> {
-  const rows =
-    input.newContact || input.active !== undefined
-      ? input.active
-        ? [input.active]
-        : []
-      : await query<ConversationRow>(
-          `select id, channel, channel_history, last_activity_at from conversations
-           where contact_id = $1 and status = 'active' for update`,
-          [input.contactId],
-        );
-  const current = rows[0];
+  const current = input.active === undefined ? await readActive(query, input.contactId) : input.active;
   if (current && input.now.getTime() - new Date(current.last_activity_at).getTime() < input.inactivityMs) {
     return current;
   }

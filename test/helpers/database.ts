@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { type Database, openDatabase } from '../../src/db/client.ts';
+import { type Database, openDatabase, type SqlRunner } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
 
 declare module 'vitest' {
@@ -98,5 +98,17 @@ export async function scratchDatabase(
   return {
     url: withDatabaseName(adminUrl, name),
     drop: () => run(`drop database if exists ${name} with (force)`),
+  };
+}
+
+/** Records the text of every statement run through the runners it wraps, in order. */
+export function statementRecorder(): { statements: string[]; wrap: (query: SqlRunner) => SqlRunner } {
+  const statements: string[] = [];
+  return {
+    statements,
+    wrap: (query) => (text, params) => {
+      statements.push(text);
+      return query(text, params);
+    },
   };
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { SqlRunner } from '../../src/db/client.ts';
 import { openConversation, resolveIdentity } from '../../src/engine/conversation-store.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { statementRecorder } from '../helpers/database.ts';
 import { createWorkspace } from '../helpers/fixtures.ts';
 
 /** A known sender's identity is found, its proofs recorded and its contact filled by one statement per message. */
@@ -20,18 +20,15 @@ afterAll(async () => {
 /** resolveIdentity in a transaction, with the statements it ran. */
 const resolve = (sender: { platformUserId: string; chatId: string; phone?: string }) =>
   app.database.transaction(async (query) => {
-    const statements: string[] = [];
-    const counting: SqlRunner = (text, params) => {
-      statements.push(text);
-      return query(text, params);
-    };
-    const identity = await resolveIdentity(counting, agentId, 'whatsapp', { sender }, now);
+    const { statements, wrap } = statementRecorder();
+    const identity = await resolveIdentity(wrap(query), agentId, 'whatsapp', { sender }, now);
     return { identity, statements };
   });
 
 it('records a known sender’s newly proved phone on the identity and the contact in the statement that finds it', async () => {
   const first = await resolve({ platformUserId: '4915100000001', chatId: '4915100000001' });
-  expect(first.identity.newContact).toBe(true);
+  // A contact created with its identity has no conversation to look up.
+  expect(first.identity.active).toBeNull();
 
   const again = await resolve({
     platformUserId: '4915100000001',
@@ -64,22 +61,20 @@ it('reads the contact’s active conversation with the identity, so continuing i
   const sender = { platformUserId: '4915100000002', chatId: '4915100000002' };
   const opened = await app.database.transaction(async (query) => {
     const identity = await resolveIdentity(query, agentId, 'whatsapp', { sender }, now);
-    return openConversation(query, { ...conversationInput(identity.contactId), newContact: true });
+    return openConversation(query, { ...conversationInput(identity.contactId), active: identity.active });
   });
   const again = await resolve(sender);
   expect(again.identity.active?.id).toBe(opened.id);
-  const statements: string[] = [];
-  const continued = await app.database.transaction((query) =>
-    openConversation(
-      (text, params) => {
-        statements.push(text);
-        return query(text, params);
-      },
-      { ...conversationInput(again.identity.contactId), active: again.identity.active },
-    ),
-  );
-  expect(continued.id).toBe(opened.id);
-  expect(statements).toEqual([]);
+  const recorded = await app.database.transaction(async (query) => {
+    const { statements, wrap } = statementRecorder();
+    const conversation = await openConversation(wrap(query), {
+      ...conversationInput(again.identity.contactId),
+      active: again.identity.active,
+    });
+    return { conversation, statements };
+  });
+  expect(recorded.conversation.id).toBe(opened.id);
+  expect(recorded.statements).toEqual([]);
 });
 
 const conversationInput = (contactId: string) => ({
@@ -88,4 +83,24 @@ const conversationInput = (contactId: string) => ({
   userIdentifier: `whatsapp:${contactId}`,
   now,
   inactivityMs: 86_400_000,
+});
+
+it('re-keys an identity found by an alternate id, then records it like any known sender', async () => {
+  const first = await resolve({ platformUserId: '4915100000003', chatId: '4915100000003' });
+  const rekeyed = await app.database.transaction((query) =>
+    resolveIdentity(
+      query,
+      agentId,
+      'whatsapp',
+      { sender: { platformUserId: 'DE.bsuid-3', chatId: 'DE.bsuid-3', alternateIds: ['4915100000003'] } },
+      now,
+    ),
+  );
+  expect(rekeyed.id).toBe(first.identity.id);
+  expect(rekeyed.contactId).toBe(first.identity.contactId);
+  const [row] = await app.database.query<{ platform_user_id: string; chat_id: string }>(
+    `select platform_user_id, chat_id from contact_identities where id = $1`,
+    [first.identity.id],
+  );
+  expect(row).toEqual({ platform_user_id: 'DE.bsuid-3', chat_id: 'DE.bsuid-3' });
 });

@@ -10,6 +10,7 @@ import { createQueues, QUEUES } from '../../src/engine/queues.ts';
 import { startJobQueue } from '../../src/queue/job-queue.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createWorkspace } from '../helpers/fixtures.ts';
+import { statementRecorder } from '../helpers/database.ts';
 import { captureLogger } from '../helpers/logs.ts';
 import { eventually } from '../helpers/loopback-peer.ts';
 import { foldChannelAnalytics, readChannelAnalytics } from '../../src/conversations/analytics.ts';
@@ -102,22 +103,19 @@ describe('inbound batch', () => {
     const ingestor = new Ingestor(app.database, boss);
     const target = { agentId, channel: 'loopback' };
     await ingestor.ingest(target, [message('b1', 'carol'), message('b2', 'carol'), message('b3', 'carol')]);
-    const statements: string[] = [];
+    const recorder = statementRecorder();
     const counted = async () =>
       (await readChannelAnalytics(app.database.query, agentId)).total_messages_by_channel.loopback ?? 0;
     const before = await counted();
     const outcome = await app.database.transaction((query) =>
       processInboundBatch(
-        (text, params) => {
-          statements.push(text);
-          return query(text, params);
-        },
+        recorder.wrap(query),
         { ...target, stream: 'user:carol' },
         { inactivityMs: 86_400_000, now: () => new Date(), reengagement: null },
       ),
     );
     expect(outcome.count).toBe(3);
-    expect(statements.filter((text) => text.includes('channel_analytics'))).toHaveLength(1);
+    expect(recorder.statements.filter((text) => text.includes('channel_analytics'))).toHaveLength(1);
     expect((await counted()) - before).toBe(3);
     // Housekeeping folds the appended counts into the totals: the same figure, read from one row.
     await foldChannelAnalytics(app.database.query);
@@ -139,13 +137,10 @@ describe('the conversation jobs a batch calls for', () => {
       `pgboss_${createHash('sha224').update('pgboss').digest('hex').slice(0, 24)}`,
       (payload) => notified.push(payload),
     );
-    const statements: string[] = [];
+    const { statements, wrap } = statementRecorder();
     const outcome = await app.database.transaction((query) =>
       processInboundBatch(
-        (text, params) => {
-          statements.push(text);
-          return query(text, params);
-        },
+        wrap(query),
         { ...target, stream: 'user:dave' },
         {
           inactivityMs: 86_400_000,
