@@ -111,12 +111,14 @@ it('an event webhook subscribed on one instance gets a signed delivery of the ot
     agent_id: ws.agentId,
     data: { channel: 'loopback' },
   });
-  const status = await viewer.call(
-    'GET',
-    `/api/v1/organizations/${ws.orgId}/event-webhooks/${created.body.data._id}`,
-    {
-      token: ws.owner.token,
-    },
-  );
+  // The sender records the outcome after the receiver has answered: wait for the record, not the answer.
+  const status = await eventually(async () => {
+    const got = await viewer.call(
+      'GET',
+      `/api/v1/organizations/${ws.orgId}/event-webhooks/${created.body.data._id}`,
+      { token: ws.owner.token },
+    );
+    return got.body.data.status.last_status === 'delivered' ? got : undefined;
+  });
   expect(status.body.data.status).toMatchObject({ last_status: 'delivered', failure_count: 0 });
 });
