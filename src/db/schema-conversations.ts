@@ -123,10 +123,13 @@ export const conversations = pgTable(
       .where(sql`${t.status} = 'active'`),
     index('conversations_agent_updated_idx').on(t.agentId, t.updatedAt),
     index('conversations_agent_user_idx').on(t.agentId, t.userIdentifier),
-    // The idle sweep (every process, every minute) reads only active conversations, oldest activity first.
+    // The idle sweep (every process, every minute) reads only active conversations, oldest activity first. The
+    // `is not null` (always true) is not implied by a look-up of a contact's active conversation, so such a
+    // look-up can only use the unique index above: a plan made on an empty table otherwise picked this one (an
+    // equal cost there) and then read every active conversation for each message.
     index('conversations_active_last_activity_idx')
       .on(t.lastActivityAt)
-      .where(sql`${t.status} = 'active'`),
+      .where(sql`${t.status} = 'active' and ${t.lastActivityAt} is not null`),
     check('conversations_status_check', sql`${t.status} in ('active', 'closed')`),
   ],
 );

@@ -105,7 +105,7 @@ export async function resolveIdentity(
  * and the verified attributes it carries ($6 email, $7 phone) recorded, and its contact's email and phone filled
  * from them where missing ($8 now): one statement, for every message of a known sender.
  */
-const FIND_IDENTITY_SQL = `
+export const FIND_IDENTITY_SQL = `
   with ident as (
     update contact_identities set chat_id = $4, username = coalesce($5, username),
            verified_email = coalesce($6::text, verified_email), verified_phone = coalesce($7::text, verified_phone),

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { LIST_FACTS_SQL } from '../../src/conversations/inbox-facts.ts';
-import { THREAD_PARENTS_SQL } from '../../src/engine/conversation-store.ts';
+import { FIND_IDENTITY_SQL, THREAD_PARENTS_SQL } from '../../src/engine/conversation-store.ts';
 import { PROCESSED_EVENTS_SQL } from '../../src/engine/inbound.ts';
 import { CLOSE_IDLE_SQL } from '../../src/engine/recovery.ts';
 import { STATUS_BATCH_SQL } from '../../src/engine/status-batch.ts';
@@ -52,6 +52,16 @@ describe('hot statements under a generic plan on an empty database', () => {
     );
     expect(plan).toMatch(/Index Scan using conversations_active_last_activity_idx/);
     expect(plan).not.toMatch(/Seq Scan on conversations/);
+  });
+
+  it("a known sender's identity and its contact's active conversation are found by their unique indexes", async () => {
+    const plan = await genericPlan(
+      `prepare generic_plan_probe (text, text, text, text, text, text, text, timestamptz) as ${FIND_IDENTITY_SQL}`,
+      `execute generic_plan_probe ('agt_x', 'loopback', 'u1', 'u1', null, null, null, now())`,
+    );
+    expect(plan).toMatch(/Index Scan using contact_identities_platform_unique/);
+    expect(plan).toMatch(/Index Scan using conversations_one_active_per_contact/);
+    expect(plan).not.toMatch(/conversations_active_last_activity_idx|Seq Scan on conversations/);
   });
 
   it("marking a stream's events processed uses the pending-events index", async () => {

@@ -1,0 +1,2 @@
+DROP INDEX "conversations_active_last_activity_idx";--> statement-breakpoint
+CREATE INDEX "conversations_active_last_activity_idx" ON "conversations" USING btree ("last_activity_at") WHERE "conversations"."status" = 'active' and "conversations"."last_activity_at" is not null;
