@@ -58,6 +58,19 @@ export function channelCountCte(first: number, when = 'true'): string {
                      where ${count}::int > 0 and ${when})`;
 }
 
+/**
+ * The CTE `counted` for several channels at once: its four parameters from `first` are arrays of agent ids,
+ * channels, counts and times, one entry per channel (nothing is appended for a count of 0).
+ */
+export function channelCountsCte(first: number): string {
+  const [agents, channels, counts, ats] = [0, 1, 2, 3].map((i) => `$${first + i}`);
+  return `counted as (${APPEND_COUNT}
+            select agent_id, channel, n, at
+            from unnest(${agents}::text[], ${channels}::text[], ${counts}::int[], ${ats}::timestamptz[])
+              as t(agent_id, channel, n, at)
+            where n > 0)`;
+}
+
 /** Appended counts folded per pass (housekeeping runs again soon for the rest). */
 const FOLD_LIMIT = 10_000;
 

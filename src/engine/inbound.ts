@@ -2,7 +2,7 @@ import type { InboundContactEvent, InboundEvent, InboundMessageEvent } from '../
 import { WINDOW_CHANNEL } from '../channels/whatsapp/window.ts';
 import type { SqlRunner } from '../db/client.ts';
 import { newId } from '../ids.ts';
-import { channelCountCte, countChannelMessages } from '../conversations/analytics.ts';
+import { channelCountsCte, countChannelMessages } from '../conversations/analytics.ts';
 import { type Statement, withJobInsert } from './job-rider.ts';
 import type { ChannelHistoryEntry } from '../db/schema-conversations.ts';
 import { markBlocked } from './blocking.ts';
@@ -28,11 +28,15 @@ export function inboundBatchSize(stream: string): number {
   return isStatusStream(stream) ? STATUS_BATCH : INBOUND_BATCH;
 }
 
+/** A stream of events processed in order: one sender's messages, or an account's statuses. */
+export type InboundStream = { agentId: string; channel: string; stream: string };
+
+/** A stream to process, with its account's re-engagement template (when it has one and its adapter sends them). */
+export type StreamWork = InboundStream & { reengagement: ReengagementTemplate | null };
+
 export type InboundSettings = {
   inactivityMs: number;
   now: () => Date;
-  /** The account's re-engagement template, when it has one and its adapter sends templates. */
-  reengagement: ReengagementTemplate | null;
   /** The jobs the batch's outcome calls for, as their insert: it rides in the batch's last statement. */
   jobs?: (outcome: InboundOutcome) => Promise<Statement | undefined>;
 };
@@ -43,53 +47,126 @@ export type InboundOutcome = {
   deliveries: string[];
 };
 
+/** One stream's outcome; `count` is how many of its events were looked at. */
+export type StreamOutcome = InboundOutcome & { count: number };
+
 type EventRow = { id: string; payload: InboundEvent; attempts: number };
 
-/** Messages stored by one batch, for its single analytics update. */
+/** Messages stored by one batch on one channel, for its single analytics update. */
 type MessageTally = { count: number; at: Date };
 
+/** A handled event, with its stream (the processed update finds it by the stream's index). */
+type Handled = { id: string } & InboundStream;
+
+/** Each stream's due events, up to its own limit, oldest first; `i` numbers the streams from 1 as given. */
+export const DUE_EVENTS_SQL = `select s.i::int as i, e.id, e.payload, e.attempts
+  from unnest($1::text[], $2::text[], $3::text[], $4::int[]) with ordinality as s(agent_id, channel, stream, size, i)
+  cross join lateral (
+    select id, payload, attempts, seq from inbound_events
+    where agent_id = s.agent_id and channel = s.channel and stream = s.stream and not processed
+      and (retry_at is null or retry_at <= $5)
+    order by seq limit s.size for update skip locked) e
+  order by s.i, e.seq`;
+
 /**
- * Processes up to `inboundBatchSize(stream)` due events of one stream, in arrival order, in the caller's
- * transaction, and marks them processed there: each event takes effect exactly once. Plain statuses are applied
- * together by one statement after the others (they need no order: the rank check never moves a message back).
- * A status whose message is not recorded as sent yet is not processed but given a retry time, so it never holds
- * up the events behind it; after STATUS_MAX_ATTEMPTS tries it is dropped. `count` is how many events were
- * looked at.
+ * Processes up to `inboundBatchSize(stream)` due events of each stream, each stream in arrival order, in the
+ * caller's transaction, and marks them processed there: each event takes effect exactly once. Several senders'
+ * streams share the transaction's fixed costs (its due-events read and its last statement); their events are
+ * independent. Plain statuses are applied together by one statement after a stream's other events (they need
+ * no order: the rank check never moves a message back). A status whose message is not recorded as sent yet is not
+ * processed but given a retry time, so it never holds up the events behind it; after STATUS_MAX_ATTEMPTS tries it
+ * is dropped. Returns one outcome per stream, in order.
  */
+export async function processInboundStreams(
+  query: SqlRunner,
+  work: StreamWork[],
+  settings: InboundSettings,
+): Promise<StreamOutcome[]> {
+  const rows = await query<EventRow & { i: number }>(DUE_EVENTS_SQL, [
+    work.map((w) => w.agentId),
+    work.map((w) => w.channel),
+    work.map((w) => w.stream),
+    work.map((w) => inboundBatchSize(w.stream)),
+    settings.now(),
+  ]);
+  const byStream = work.map((): EventRow[] => []);
+  for (const row of rows) byStream[row.i - 1]?.push(row);
+  const handled: Handled[] = [];
+  const waiting: { id: string; attempts: number }[] = [];
+  const tallies = new Map<string, MessageTally & { agentId: string; channel: string }>();
+  const outcomes: StreamOutcome[] = [];
+  for (const [index, item] of work.entries()) {
+    const key = `${item.agentId}\n${item.channel}`;
+    const tally = tallies.get(key) ?? {
+      agentId: item.agentId,
+      channel: item.channel,
+      count: 0,
+      at: settings.now(),
+    };
+    tallies.set(key, tally);
+    const events = byStream[index] ?? [];
+    const result = await processStream(query, item, events, settings, tally);
+    for (const id of result.done) handled.push({ id, ...streamOf(item) });
+    waiting.push(...result.waiting);
+    outcomes.push({ ...result.outcome, count: events.length });
+  }
+  await scheduleRetries(query, waiting, settings.now());
+  await finishBatch(query, handled, [...tallies.values()], await settings.jobs?.(mergeOutcomes(outcomes)));
+  return outcomes;
+}
+
+/** `processInboundStreams` for one stream. */
 export async function processInboundBatch(
   query: SqlRunner,
-  stream: { agentId: string; channel: string; stream: string },
-  settings: InboundSettings,
-): Promise<InboundOutcome & { count: number }> {
-  const events = await query<EventRow>(
-    `select id, payload, attempts from inbound_events
-     where agent_id = $1 and channel = $2 and stream = $3 and not processed
-       and (retry_at is null or retry_at <= $4)
-     order by seq limit ${inboundBatchSize(stream.stream)} for update skip locked`,
-    [stream.agentId, stream.channel, stream.stream, settings.now()],
+  stream: InboundStream,
+  settings: InboundSettings & { reengagement: ReengagementTemplate | null },
+): Promise<StreamOutcome> {
+  const [outcome] = await processInboundStreams(
+    query,
+    [{ ...streamOf(stream), reengagement: settings.reengagement }],
+    settings,
   );
+  return outcome as StreamOutcome;
+}
+
+const distinct = (values: string[]) => [...new Set(values)];
+
+const streamOf = ({ agentId, channel, stream }: InboundStream): InboundStream => ({
+  agentId,
+  channel,
+  stream,
+});
+
+/** One stream's events in order; returns its outcome, the events done, and the statuses to look at again. */
+async function processStream(
+  query: SqlRunner,
+  work: StreamWork,
+  events: EventRow[],
+  settings: InboundSettings,
+  tally: MessageTally,
+) {
+  const { agentId, channel } = work;
   const outcome: InboundOutcome = { turns: [], deliveries: [] };
   const done: string[] = [];
-  const tally: MessageTally = { count: 0, at: settings.now() };
   const plain: (BatchedStatus & { attempts: number })[] = [];
   const waiting: { id: string; attempts: number }[] = [];
   for (const row of events) {
     const event = row.payload;
     const now = settings.now();
     if (event.kind === 'message') {
-      const applied = await applyMessage(query, stream.agentId, stream.channel, event, now, settings, tally);
+      const applied = await applyMessage(query, agentId, channel, event, now, settings, tally);
       const conversationId = applied.turn;
       if (conversationId && !outcome.turns.some((t) => t.conversationId === conversationId)) {
-        outcome.turns.push({ conversationId, channel: stream.channel });
+        outcome.turns.push({ conversationId, channel });
       }
       outcome.deliveries.push(...applied.deliveries);
     } else if (event.kind === 'status' && isPlainStatus(event)) {
       plain.push({ rowId: row.id, event, attempts: row.attempts });
       continue;
     } else if (event.kind === 'status') {
-      const applied = await applyStatus(query, stream.agentId, stream.channel, event, {
+      const applied = await applyStatus(query, agentId, channel, event, {
         now,
-        reengagement: settings.reengagement,
+        reengagement: work.reengagement,
       });
       if (applied.deliver) outcome.deliveries.push(applied.deliver);
       if (!applied.matched && row.attempts + 1 < STATUS_MAX_ATTEMPTS) {
@@ -97,40 +174,53 @@ export async function processInboundBatch(
         continue;
       }
     } else if (event.kind === 'identity_changed') {
-      await applyIdentityChange(query, stream.agentId, stream.channel, event);
+      await applyIdentityChange(query, agentId, channel, event);
     } else if (event.kind === 'echo') {
-      await applyEcho(query, stream.agentId, stream.channel, event, {
-        now,
-        inactivityMs: settings.inactivityMs,
-      });
+      await applyEcho(query, agentId, channel, event, { now, inactivityMs: settings.inactivityMs });
     } else {
-      await applyContact(query, stream.agentId, stream.channel, event);
+      await applyContact(query, agentId, channel, event);
     }
     done.push(row.id);
   }
-  const matched = await applyStatusBatch(query, stream.agentId, stream.channel, plain, settings.now());
+  const matched = await applyStatusBatch(query, agentId, channel, plain, settings.now());
   for (const status of plain) {
     if (matched.has(status.rowId) || status.attempts + 1 >= STATUS_MAX_ATTEMPTS) done.push(status.rowId);
     else waiting.push({ id: status.rowId, attempts: status.attempts });
   }
-  await scheduleRetries(query, waiting, settings.now());
   outcome.deliveries = [...new Set(outcome.deliveries)];
-  // Once per batch and last, in one round trip: the events done, the channel's messages counted (every counted
-  // message's event is among them) and the jobs the outcome calls for.
-  const jobs = await settings.jobs?.(outcome);
+  return { outcome, done, waiting };
+}
+
+/** The streams' outcomes as one: each conversation's turn once, each delivery once. */
+function mergeOutcomes(outcomes: InboundOutcome[]): InboundOutcome {
+  const turns = new Map<string, { conversationId: string; channel: string }>();
+  for (const outcome of outcomes) for (const turn of outcome.turns) turns.set(turn.conversationId, turn);
+  return { turns: [...turns.values()], deliveries: [...new Set(outcomes.flatMap((o) => o.deliveries))] };
+}
+
+/**
+ * Once per batch and last, in one round trip: the events done, the channels' messages counted (every counted
+ * message's event is among them) and the jobs the outcome calls for.
+ */
+async function finishBatch(
+  query: SqlRunner,
+  handled: Handled[],
+  tallies: (MessageTally & { agentId: string; channel: string })[],
+  jobs: Statement | undefined,
+): Promise<void> {
   const processed =
-    done.length > 0
+    handled.length > 0
       ? {
-          ctes: `changed as (${PROCESSED_EVENTS_SQL}), ${channelCountCte(5)}`,
+          ctes: `changed as (${PROCESSED_EVENTS_SQL}), ${channelCountsCte(5)}`,
           params: [
-            done,
-            stream.agentId,
-            stream.channel,
-            stream.stream,
-            stream.agentId,
-            stream.channel,
-            tally.count,
-            tally.at,
+            handled.map((h) => h.id),
+            distinct(handled.map((h) => h.agentId)),
+            distinct(handled.map((h) => h.channel)),
+            distinct(handled.map((h) => h.stream)),
+            tallies.map((t) => t.agentId),
+            tallies.map((t) => t.channel),
+            tallies.map((t) => t.count),
+            tallies.map((t) => t.at),
           ],
         }
       : undefined;
@@ -141,16 +231,15 @@ export async function processInboundBatch(
     if (processed) await query(`with ${processed.ctes} select 1`, processed.params);
     if (jobs) await query(jobs.sql, jobs.params);
   }
-  return { ...outcome, count: events.length };
 }
 
 /**
- * Marks a stream's handled events processed ($1 ids, $2 agent, $3 channel, $4 stream). The stream's columns lead
- * the planner to the pending index whatever the table's statistics: a plan cached while the table was small
- * otherwise scans it for `id = any(…)`.
+ * Marks handled events processed ($1 ids; $2 agents, $3 channels, $4 streams: the distinct values among their
+ * streams). The id alone picks the rows; the stream's columns lead the planner to the pending index whatever the
+ * table's statistics: a plan cached while the table was small otherwise scans it for the ids.
  */
 export const PROCESSED_EVENTS_SQL = `update inbound_events set processed = true, processed_at = now()
-  where agent_id = $2 and channel = $3 and stream = $4 and not processed and id = any($1)`;
+  where agent_id = any($2) and channel = any($3) and stream = any($4) and not processed and id = any($1)`;
 
 /** Gives statuses still waiting for their message their next try (one statement). */
 async function scheduleRetries(query: SqlRunner, waiting: { id: string; attempts: number }[], now: Date) {

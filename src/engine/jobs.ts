@@ -7,7 +7,17 @@ import { deliverConversation } from './delivery.ts';
 import { DeliveryRelease } from './delivery-release.ts';
 import type { EngineOptions } from './engine.ts';
 import { WINDOW_CHANNEL } from '../channels/whatsapp/window.ts';
-import { type InboundOutcome, inboundBatchSize, nextRetry, processInboundBatch } from './inbound.ts';
+import {
+  type InboundOutcome,
+  type InboundStream,
+  INBOUND_BATCH,
+  inboundBatchSize,
+  nextRetry,
+  processInboundStreams,
+  type StreamOutcome,
+  type StreamWork,
+} from './inbound.ts';
+import { GroupCommit } from './group-commit.ts';
 import { capturedJobInsert } from './job-rider.ts';
 import { DEFAULT_ECHO_QUIET_MINUTES, quietAfterEcho } from './identity-events.ts';
 import type { Ingestor } from './ingest.ts';
@@ -41,6 +51,9 @@ const userOfStream = (stream: string) => (stream.startsWith('user:') ? stream.sl
 
 /** Rounds of batches (inboundBatchSize) one inbound job handles before handing over. */
 const INBOUND_ROUNDS = 20;
+/** Events (as many as the streams may bring) sharing one transaction at most, and such transactions at once. */
+const INBOUND_GROUP_EVENTS = 32 * INBOUND_BATCH;
+const INBOUND_GROUP_CONCURRENCY = 2;
 
 /**
  * Job delay in seconds from now until `at` on the engine's clock. pg-boss counts it from the database's
@@ -55,24 +68,35 @@ export function createJobHandlers(ctx: JobContext) {
   const { database, boss, options, now } = ctx;
   const debounceFor = (channel: string) => options.debounceMs[channel] ?? options.defaultDebounceMs;
 
-  const inbound = async (stream: { agentId: string; channel: string; stream: string }) => {
+  // Streams due together share a transaction: the jobs of a fetch, and of the process's other slots, while
+  // the previous transaction ran (no timer). A failed group is retried stream by stream.
+  const inboundGroup = new GroupCommit<StreamWork, StreamOutcome>({
+    commit: (work) =>
+      database.transaction((query) =>
+        processInboundStreams(query, work, {
+          inactivityMs: options.inactivityMs,
+          now,
+          jobs: async (result) => {
+            const jobs = conversationJobs(result);
+            return jobs.length > 0 ? capturedJobInsert(boss, QUEUES.conversation, jobs) : undefined;
+          },
+        }),
+      ),
+    keysOf: (work) => [streamKey(work.agentId, work.channel, work.stream)],
+    // Counted in events a stream may bring: 32 senders' streams, or one account's statuses, per transaction.
+    sizeOf: (work) => inboundBatchSize(work.stream),
+    maxBatch: INBOUND_GROUP_EVENTS,
+    concurrency: INBOUND_GROUP_CONCURRENCY,
+  });
+
+  const inbound = async (stream: InboundStream) => {
     const reengagement =
       stream.channel === WINDOW_CHANNEL
         ? reengagementOf(await ctx.senders(stream.agentId, stream.channel, userOfStream(stream.stream)))
         : null;
     let drained = false;
     for (let round = 0; round < INBOUND_ROUNDS && !drained; round++) {
-      const outcome = await database.transaction((query) =>
-        processInboundBatch(query, stream, {
-          inactivityMs: options.inactivityMs,
-          now,
-          reengagement,
-          jobs: async (result) => {
-            const jobs = conversationJobs(result);
-            return jobs.length > 0 ? capturedJobInsert(boss, QUEUES.conversation, jobs) : undefined;
-          },
-        }),
-      );
+      const outcome = await inboundGroup.submit({ ...stream, reengagement });
       for (const delay of new Set(outcome.turns.map((turn) => debounceFor(turn.channel)))) {
         ctx.wake(QUEUES.conversation, delay);
       }

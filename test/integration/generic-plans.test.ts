@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { LIST_FACTS_SQL } from '../../src/conversations/inbox-facts.ts';
 import { FIND_IDENTITY_SQL, THREAD_PARENTS_SQL } from '../../src/engine/conversation-store.ts';
-import { PROCESSED_EVENTS_SQL } from '../../src/engine/inbound.ts';
+import { DUE_EVENTS_SQL, PROCESSED_EVENTS_SQL } from '../../src/engine/inbound.ts';
 import { CLOSE_IDLE_SQL } from '../../src/engine/recovery.ts';
 import { STATUS_BATCH_SQL } from '../../src/engine/status-batch.ts';
 import { PUBLISH_EVENTS_SQL } from '../../src/events/publish.ts';
@@ -64,12 +64,22 @@ describe('hot statements under a generic plan on an empty database', () => {
     expect(plan).not.toMatch(/conversations_active_last_activity_idx|Seq Scan on conversations/);
   });
 
-  it("marking a stream's events processed uses the pending-events index", async () => {
+  it("reading several streams' due events uses the pending-events index", async () => {
     const plan = await genericPlan(
-      `prepare generic_plan_probe (text[], text, text, text) as ${PROCESSED_EVENTS_SQL}`,
-      `execute generic_plan_probe (array['ev_a'], 'agt_x', 'loopback', 'user:x')`,
+      `prepare generic_plan_probe (text[], text[], text[], int[], timestamptz) as ${DUE_EVENTS_SQL}`,
+      `execute generic_plan_probe (array['agt_x', 'agt_x'], array['loopback', 'loopback'],
+                                   array['user:x', 'user:y'], array[50, 50], now())`,
     );
     expect(plan).toMatch(/Index Scan using inbound_events_pending_idx/);
+    expect(plan).not.toMatch(/Seq Scan on inbound_events/);
+  });
+
+  it("marking several streams' events processed uses the pending-events index", async () => {
+    const plan = await genericPlan(
+      `prepare generic_plan_probe (text[], text[], text[], text[]) as ${PROCESSED_EVENTS_SQL}`,
+      `execute generic_plan_probe (array['ev_a'], array['agt_x'], array['loopback'], array['user:x'])`,
+    );
+    expect(plan).toMatch(/Index Scan (using|on) inbound_events_pending_idx/);
     expect(plan).not.toMatch(/Seq Scan on inbound_events/);
   });
 

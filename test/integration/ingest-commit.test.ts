@@ -2,7 +2,7 @@ import type { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboundEvent } from '../../src/channels/types.ts';
 import { createHash } from 'node:crypto';
-import { processInboundBatch } from '../../src/engine/inbound.ts';
+import { processInboundBatch, processInboundStreams } from '../../src/engine/inbound.ts';
 import { capturedJobInsert } from '../../src/engine/job-rider.ts';
 import { Ingestor } from '../../src/engine/ingest.ts';
 import { singleStatementIngest } from '../../src/engine/ingest-statement.ts';
@@ -176,5 +176,63 @@ describe('the conversation jobs a batch calls for', () => {
       await eventually(() => (notified.includes(QUEUES.conversation) ? true : undefined));
     }
     await stop();
+  });
+});
+
+describe('several senders in one transaction', () => {
+  it('processes each stream in order, apart from the others, with one read and one last statement for all', async () => {
+    const target = { agentId, channel: 'loopback' };
+    const ingestor = new Ingestor(app.database, boss);
+    await ingestor.ingest(target, [message('g1', 'erin'), message('g2', 'frank'), message('g3', 'erin')]);
+    const { statements, wrap } = statementRecorder();
+    const outcomes = await app.database.transaction((query) =>
+      processInboundStreams(
+        wrap(query),
+        [
+          { ...target, stream: 'user:erin', reengagement: null },
+          { ...target, stream: 'user:frank', reengagement: null },
+          { ...target, stream: 'user:nobody', reengagement: null },
+        ],
+        {
+          inactivityMs: 86_400_000,
+          now: () => new Date(),
+          jobs: (result) =>
+            capturedJobInsert(
+              boss,
+              QUEUES.conversation,
+              result.turns.map((turn) => ({ data: turn, singletonKey: turn.conversationId })),
+            ),
+        },
+      ),
+    );
+    expect(outcomes.map((o) => o.count)).toEqual([2, 1, 0]);
+    const [erin, frank] = outcomes.map((o) => o.turns[0]?.conversationId);
+    expect(erin).toEqual(expect.any(String));
+    expect(frank).toEqual(expect.any(String));
+    expect(erin).not.toBe(frank);
+    expect(outcomes[2]?.turns).toEqual([]);
+    expect(statements.filter((text) => text.includes('from inbound_events'))).toHaveLength(1);
+    expect(statements.filter((text) => text.includes('pgboss'))).toHaveLength(1);
+    expect(statements.at(-1)).toContain('channel_analytics');
+    const stored = await app.database.query<{ conversation_id: string; content: string }>(
+      `select conversation_id, content from messages where conversation_id = any($1) order by created_at, id`,
+      [[erin, frank]],
+    );
+    expect(stored.filter((m) => m.conversation_id === erin).map((m) => m.content)).toEqual([
+      'text of g1',
+      'text of g3',
+    ]);
+    expect(stored.filter((m) => m.conversation_id === frank).map((m) => m.content)).toEqual(['text of g2']);
+    const jobs = await app.database.query<{ singleton_key: string }>(
+      `select singleton_key from pgboss.job where name = $1 and singleton_key = any($2)`,
+      [QUEUES.conversation, [erin, frank]],
+    );
+    expect(jobs.map((j) => j.singleton_key).sort()).toEqual([erin, frank].sort());
+    const pending = await app.database.query<{ n: number }>(
+      `select count(*)::int as n from inbound_events where agent_id = $1 and stream in ('user:erin', 'user:frank')
+         and not processed`,
+      [agentId],
+    );
+    expect(pending[0]?.n).toBe(0);
   });
 });
