@@ -9,6 +9,22 @@ const MAX_LINKED_CONTACTS = 10;
 type Match = { contact_id: string; created_at: Date; matched: 'email' | 'phone' };
 
 /**
+ * $1 agent, $2 email, $3 phone, $4 the contact to leave out. One branch per proof, so each reads its own index: as
+ * one `email = $2 or phone = $3` condition, a plan made on an empty table read every identity of the agent.
+ */
+export const LINKED_CONTACTS_SQL = `
+  select i.contact_id, min(k.created_at) as created_at,
+         case when bool_or(i.by_email) then 'email' else 'phone' end as matched
+  from (select contact_id, true as by_email from contact_identities
+        where agent_id = $1 and verified_email = $2::text and unlinked_at is null
+        union all
+        select contact_id, false from contact_identities
+        where agent_id = $1 and verified_phone = $3::text and unlinked_at is null) i
+  join contacts k on k.id = i.contact_id
+  where i.contact_id is distinct from $4::text
+  group by i.contact_id order by min(k.created_at), i.contact_id limit ${MAX_LINKED_CONTACTS}`;
+
+/**
  * The contacts (other than `exceptContactId`) holding an identity that proved one of these attributes, oldest
  * first. Identities an operator split out are ignored, and so is everything when the agent has linking off.
  */
@@ -19,15 +35,12 @@ export async function linkedContacts(
   exceptContactId?: string,
 ): Promise<Match[]> {
   if (!attributes.email && !attributes.phone) return [];
-  const rows = await query<Match>(
-    `select i.contact_id, min(k.created_at) as created_at,
-            case when bool_or(i.verified_email = $2::text) then 'email' else 'phone' end as matched
-     from contact_identities i join contacts k on k.id = i.contact_id
-     where i.agent_id = $1 and i.unlinked_at is null and i.contact_id is distinct from $4::text
-       and (i.verified_email = $2::text or i.verified_phone = $3::text)
-     group by i.contact_id order by min(k.created_at), i.contact_id limit ${MAX_LINKED_CONTACTS}`,
-    [agentId, attributes.email ?? null, attributes.phone ?? null, exceptContactId ?? null],
-  );
+  const rows = await query<Match>(LINKED_CONTACTS_SQL, [
+    agentId,
+    attributes.email ?? null,
+    attributes.phone ?? null,
+    exceptContactId ?? null,
+  ]);
   if (rows.length === 0) return [];
   return (await readContactLinking(query, agentId)) === 'verified' ? rows : [];
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
+import { LINKED_CONTACTS_SQL } from '../../src/contacts/link.ts';
 import { LIST_FACTS_SQL } from '../../src/conversations/inbox-facts.ts';
 import { FIND_IDENTITY_SQL, THREAD_PARENTS_SQL } from '../../src/engine/conversation-store.ts';
 import { DUE_EVENTS_SQL, PROCESSED_EVENTS_SQL } from '../../src/engine/inbound.ts';
@@ -62,6 +63,16 @@ describe('hot statements under a generic plan on an empty database', () => {
     expect(plan).toMatch(/Index Scan using contact_identities_platform_unique/);
     expect(plan).toMatch(/Index Scan using conversations_one_active_per_contact/);
     expect(plan).not.toMatch(/conversations_active_last_activity_idx|Seq Scan on conversations/);
+  });
+
+  it('the contacts holding a proven email or phone are found by the proof indexes, not by the agent', async () => {
+    const plan = await genericPlan(
+      `prepare generic_plan_probe (text, text, text, text) as ${LINKED_CONTACTS_SQL}`,
+      `execute generic_plan_probe ('agt_x', 'a@b.example', '+15550001111', 'ctc_x')`,
+    );
+    expect(plan).toMatch(/Index Scan using contact_identities_verified_email_idx/);
+    expect(plan).toMatch(/Index Scan using contact_identities_verified_phone_idx/);
+    expect(plan).not.toMatch(/contact_identities_platform_unique|Seq Scan on contact_identities/);
   });
 
   it("reading several streams' due events uses the pending-events index", async () => {
