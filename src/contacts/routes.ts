@@ -33,6 +33,9 @@ const base = '/api/v1/organizations/{orgId}/projects/{projectId}/agents/{agentId
 const tags = ['Contacts'];
 /** Newest conversations shown on a contact (conversation_count tells how many there are). */
 const CONVERSATIONS_PER_CONTACT = 100;
+/** A contact's latest conversations ($1 contact), read off conversations_contact_activity_idx. */
+export const CONTACT_CONVERSATIONS_SQL = `select ${CONVERSATION_COLUMNS} from conversations where contact_id = $1
+  order by last_activity_at desc, id desc limit ${CONVERSATIONS_PER_CONTACT}`;
 /** Attempts of a merge or split that lost a deadlock against the engine linking the same contacts. */
 const WRITE_ATTEMPTS = 3;
 
@@ -316,11 +319,7 @@ export function registerContactRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
     }
     const [identities, conversations, [count]] = await Promise.all([
       identitiesOf(query, [row.id]),
-      query<ConversationRow>(
-        `select ${CONVERSATION_COLUMNS} from conversations where contact_id = $1
-         order by last_activity_at desc, id desc limit ${CONVERSATIONS_PER_CONTACT}`,
-        [row.id],
-      ),
+      query<ConversationRow>(CONTACT_CONVERSATIONS_SQL, [row.id]),
       query<{ n: number }>('select count(*)::int as n from conversations where contact_id = $1', [row.id]),
     ]);
     return {

@@ -122,6 +122,8 @@ export const conversations = pgTable(
       .on(t.contactId)
       .where(sql`${t.status} = 'active'`),
     index('conversations_agent_updated_idx').on(t.agentId, t.updatedAt),
+    // A contact's conversations, newest activity first (contact detail, held replies released, erase, merge).
+    index('conversations_contact_activity_idx').on(t.contactId, t.lastActivityAt, t.id),
     index('conversations_agent_user_idx').on(t.agentId, t.userIdentifier),
     // The idle sweep (every process, every minute) reads only active conversations, oldest activity first. The
     // `is not null` (always true) is not implied by a look-up of a contact's active conversation, so such a

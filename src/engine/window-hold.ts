@@ -151,6 +151,13 @@ export function windowStart(sentAt: string | undefined, now: Date): Date {
   return Number.isFinite(written) && written < now.getTime() ? new Date(written) : now;
 }
 
+/** Puts a contact's held replies on a channel back in the queue ($1 agent, $2 channel, $3 contact). */
+export const RELEASE_HELD_SQL = `update messages set status = 'queued', error_code = null, error_message = null,
+         next_attempt_at = null, updated_at = now()
+  where agent_id = $1 and channel = $2 and status = 'held'
+    and conversation_id in (select id from conversations where contact_id = $3)
+  returning conversation_id`;
+
 /**
  * The contact wrote again on a window channel: records when (the window reopens; never moved back by an older
  * message) and, while that leaves the window open, puts their held replies back in the queue, oldest first —
@@ -168,13 +175,10 @@ export async function reopenWindow(
     [identity.id, start],
   );
   if (!windowOpen(start, message.now)) return [];
-  const released = await query<{ conversation_id: string }>(
-    `update messages set status = 'queued', error_code = null, error_message = null, next_attempt_at = null,
-            updated_at = now()
-     where agent_id = $1 and channel = $2 and status = 'held'
-       and conversation_id in (select id from conversations where contact_id = $3)
-     returning conversation_id`,
-    [message.agentId, message.channel, identity.contactId],
-  );
+  const released = await query<{ conversation_id: string }>(RELEASE_HELD_SQL, [
+    message.agentId,
+    message.channel,
+    identity.contactId,
+  ]);
   return [...new Set(released.map((row) => row.conversation_id))];
 }

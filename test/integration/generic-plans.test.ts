@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { LINKED_CONTACTS_SQL } from '../../src/contacts/link.ts';
+import { CONTACT_CONVERSATIONS_SQL } from '../../src/contacts/routes.ts';
 import { LIST_FACTS_SQL } from '../../src/conversations/inbox-facts.ts';
 import { FIND_IDENTITY_SQL, THREAD_PARENTS_SQL } from '../../src/engine/conversation-store.ts';
 import { DUE_EVENTS_SQL, PROCESSED_EVENTS_SQL } from '../../src/engine/inbound.ts';
 import { CLOSE_IDLE_SQL } from '../../src/engine/recovery.ts';
+import { RELEASE_HELD_SQL } from '../../src/engine/window-hold.ts';
 import { STATUS_BATCH_SQL } from '../../src/engine/status-batch.ts';
 import { PUBLISH_EVENTS_SQL } from '../../src/events/publish.ts';
 import { pendingOfConversationSql } from '../../src/engine/pending-sql.ts';
@@ -73,6 +75,25 @@ describe('hot statements under a generic plan on an empty database', () => {
     expect(plan).toMatch(/Index Scan using contact_identities_verified_email_idx/);
     expect(plan).toMatch(/Index Scan using contact_identities_verified_phone_idx/);
     expect(plan).not.toMatch(/contact_identities_platform_unique|Seq Scan on contact_identities/);
+  });
+
+  it("a contact's conversations are read by contact, newest first, off an index", async () => {
+    const plan = await genericPlan(
+      `prepare generic_plan_probe (text) as ${CONTACT_CONVERSATIONS_SQL}`,
+      `execute generic_plan_probe ('ctc_x')`,
+    );
+    expect(plan).toMatch(/Index Scan Backward using conversations_contact_activity_idx/);
+    expect(plan).not.toMatch(/Sort|Seq Scan on conversations/);
+  });
+
+  it("releasing a contact's held replies looks its conversations up by contact", async () => {
+    const plan = await genericPlan(
+      `prepare generic_plan_probe (text, text, text) as ${RELEASE_HELD_SQL}`,
+      `execute generic_plan_probe ('agt_x', 'whatsapp', 'ctc_x')`,
+    );
+    expect(plan).toMatch(/Index Scan using messages_held_idx/);
+    expect(plan).toMatch(/Index Scan using conversations_contact_activity_idx/);
+    expect(plan).not.toMatch(/Seq Scan on (conversations|messages)/);
   });
 
   it("reading several streams' due events uses the pending-events index", async () => {

@@ -1,0 +1,1 @@
+CREATE INDEX "conversations_contact_activity_idx" ON "conversations" USING btree ("contact_id","last_activity_at","id");
