@@ -27,6 +27,22 @@ const INSERT_IDENTITY = `insert into contact_identities (id, contact_id, agent_i
                                                          username, verified_email, verified_phone)
                          values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
 
+/** An identity's columns from the sender, in INSERT_IDENTITY's order from $3 and FIND_IDENTITY_SQL's from $1. */
+const senderColumns = (
+  agentId: string,
+  channel: string,
+  sender: InboundSender,
+  attributes: VerifiedAttributes,
+) => [
+  agentId,
+  channel,
+  sender.platformUserId,
+  sender.chatId,
+  sender.username ?? null,
+  attributes.email ?? null,
+  attributes.phone ?? null,
+];
+
 /**
  * Finds the sender's identity on this channel, creating it on first contact. Verified attributes the sender
  * carries (a provider or a check vouched for them) are recorded on the identity; with contact linking on, a new
@@ -59,17 +75,7 @@ export async function resolveIdentity(
   const [match] = await linkedContacts(query, agentId, attributes);
   const contactId = match?.contact_id ?? newId('contact');
   const id = newId('ident');
-  const identity = [
-    id,
-    contactId,
-    agentId,
-    channel,
-    sender.platformUserId,
-    sender.chatId,
-    sender.username ?? null,
-    attributes.email ?? null,
-    attributes.phone ?? null,
-  ];
+  const identity = [id, contactId, ...senderColumns(agentId, channel, sender, attributes)];
   if (!match) {
     // A new contact and its first identity: one statement.
     await query(
@@ -137,16 +143,7 @@ async function findIdentity(
   now: Date,
 ): Promise<(Identity & { unlinkedAt: Date | null }) | undefined> {
   const find = () =>
-    query<FoundRow>(FIND_IDENTITY_SQL, [
-      agentId,
-      channel,
-      sender.platformUserId,
-      sender.chatId,
-      sender.username ?? null,
-      attributes.email ?? null,
-      attributes.phone ?? null,
-      now,
-    ]);
+    query<FoundRow>(FIND_IDENTITY_SQL, [...senderColumns(agentId, channel, sender, attributes), now]);
   let [row] = await find();
   if (!row && sender.alternateIds?.length) {
     const rekeyed = await query(

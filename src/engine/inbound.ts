@@ -115,20 +115,6 @@ export async function processInboundStreams(
   return outcomes;
 }
 
-/** `processInboundStreams` for one stream. */
-export async function processInboundBatch(
-  query: SqlRunner,
-  stream: InboundStream,
-  settings: InboundSettings & { reengagement: ReengagementTemplate | null },
-): Promise<StreamOutcome> {
-  const [outcome] = await processInboundStreams(
-    query,
-    [{ ...streamOf(stream), reengagement: settings.reengagement }],
-    settings,
-  );
-  return outcome as StreamOutcome;
-}
-
 const distinct = (values: string[]) => [...new Set(values)];
 
 const streamOf = ({ agentId, channel, stream }: InboundStream): InboundStream => ({

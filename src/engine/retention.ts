@@ -4,6 +4,9 @@ import type { Database } from '../db/client.ts';
 export const PRUNE_BATCH = 1000;
 export const PRUNE_BATCHES_PER_PASS = 20;
 
+/** Rows of `table` matching `where` ($1 is the cutoff), deleted oldest first by `orderBy`. */
+export type PruneSpec = { table: string; where: string; orderBy: string };
+
 /**
  * One batch of `pruneInBatches` ($1 cutoff, $2 batch size). The ids go to the delete as an array, so it finds
  * them by primary key: as `id in (select …)`, a plan made on an empty table hash-joined them against a scan of
@@ -30,8 +33,6 @@ export async function pruneInBatches(database: Database, spec: PruneSpec, cutoff
   }
   return pruned;
 }
-
-export type PruneSpec = { table: string; where: string; orderBy: string };
 
 export const PROCESSED_EVENTS_RETENTION: PruneSpec = {
   table: 'inbound_events',

@@ -2,7 +2,7 @@ import type { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboundEvent } from '../../src/channels/types.ts';
 import { createHash } from 'node:crypto';
-import { processInboundBatch, processInboundStreams } from '../../src/engine/inbound.ts';
+import { type InboundSettings, processInboundStreams } from '../../src/engine/inbound.ts';
 import { capturedJobInsert } from '../../src/engine/job-rider.ts';
 import { Ingestor } from '../../src/engine/ingest.ts';
 import { singleStatementIngest } from '../../src/engine/ingest-statement.ts';
@@ -98,6 +98,18 @@ describe('ingest commit', () => {
   });
 });
 
+/** Processing settings whose conversation jobs ride in the batch's last statement, as the engine's do. */
+const settingsWithJobs = (): InboundSettings => ({
+  inactivityMs: 86_400_000,
+  now: () => new Date(),
+  jobs: (result) =>
+    capturedJobInsert(
+      boss,
+      QUEUES.conversation,
+      result.turns.map((turn) => ({ data: turn, singletonKey: turn.conversationId })),
+    ),
+});
+
 describe('inbound batch', () => {
   it('counts the batch in the per-channel analytics once, by the number of messages stored', async () => {
     const ingestor = new Ingestor(app.database, boss);
@@ -107,14 +119,13 @@ describe('inbound batch', () => {
     const counted = async () =>
       (await readChannelAnalytics(app.database.query, agentId)).total_messages_by_channel.loopback ?? 0;
     const before = await counted();
-    const outcome = await app.database.transaction((query) =>
-      processInboundBatch(
-        recorder.wrap(query),
-        { ...target, stream: 'user:carol' },
-        { inactivityMs: 86_400_000, now: () => new Date(), reengagement: null },
-      ),
+    const [outcome] = await app.database.transaction((query) =>
+      processInboundStreams(recorder.wrap(query), [{ ...target, stream: 'user:carol', reengagement: null }], {
+        inactivityMs: 86_400_000,
+        now: () => new Date(),
+      }),
     );
-    expect(outcome.count).toBe(3);
+    expect(outcome?.count).toBe(3);
     expect(recorder.statements.filter((text) => text.includes('channel_analytics'))).toHaveLength(1);
     expect((await counted()) - before).toBe(3);
     // Housekeeping folds the appended counts into the totals: the same figure, read from one row.
@@ -138,32 +149,22 @@ describe('the conversation jobs a batch calls for', () => {
       (payload) => notified.push(payload),
     );
     const { statements, wrap } = statementRecorder();
-    const outcome = await app.database.transaction((query) =>
-      processInboundBatch(
+    const [outcome] = await app.database.transaction((query) =>
+      processInboundStreams(
         wrap(query),
-        { ...target, stream: 'user:dave' },
-        {
-          inactivityMs: 86_400_000,
-          now: () => new Date(),
-          reengagement: null,
-          jobs: (result) =>
-            capturedJobInsert(
-              boss,
-              QUEUES.conversation,
-              result.turns.map((turn) => ({ data: turn, singletonKey: turn.conversationId })),
-            ),
-        },
+        [{ ...target, stream: 'user:dave', reengagement: null }],
+        settingsWithJobs(),
       ),
     );
-    expect(outcome.count).toBe(2);
-    expect(outcome.turns).toHaveLength(1);
+    expect(outcome?.count).toBe(2);
+    expect(outcome?.turns).toHaveLength(1);
     const last = statements.at(-1) ?? '';
     expect(last).toContain('channel_analytics');
     expect(last).toContain('INSERT INTO pgboss');
     expect(statements.filter((text) => text.includes('pgboss'))).toHaveLength(1);
     const jobs = await app.database.query<{ singleton_key: string }>(
       `select singleton_key from pgboss.job where name = $1 and singleton_key = $2`,
-      [QUEUES.conversation, outcome.turns[0]?.conversationId],
+      [QUEUES.conversation, outcome?.turns[0]?.conversationId],
     );
     expect(jobs).toHaveLength(1);
     const pending = await app.database.query<{ n: number }>(
@@ -193,16 +194,7 @@ describe('several senders in one transaction', () => {
           { ...target, stream: 'user:frank', reengagement: null },
           { ...target, stream: 'user:nobody', reengagement: null },
         ],
-        {
-          inactivityMs: 86_400_000,
-          now: () => new Date(),
-          jobs: (result) =>
-            capturedJobInsert(
-              boss,
-              QUEUES.conversation,
-              result.turns.map((turn) => ({ data: turn, singletonKey: turn.conversationId })),
-            ),
-        },
+        settingsWithJobs(),
       ),
     );
     expect(outcomes.map((o) => o.count)).toEqual([2, 1, 0]);
