@@ -7,7 +7,8 @@ import { measureWebhookIngest, type WebhookRequest, waitUntilQuiet } from './web
 export const LOOPBACK_BENCH_SECRET = 'bench-loopback-secret-0123456789';
 /** Distinct senders the ingest load cycles through. */
 const INGEST_USERS = 1000;
-const PIPELINE_ROUNDS = 100;
+/** Measured pipeline rounds (BENCH_PIPELINE_ROUNDS: more for a steadier median on a noisy machine). */
+const PIPELINE_ROUNDS = Number(process.env.BENCH_PIPELINE_ROUNDS ?? 100);
 /** Unmeasured rounds first, so the figure is the steady state, not the JIT and caches warming up. */
 const PIPELINE_WARMUP_ROUNDS = 20;
 
@@ -117,10 +118,20 @@ export function measureIngest(
   );
 }
 
-/** One event at a time from a fresh sender: time from posting it to the loopback peer receiving the reply. */
-export async function measurePipeline(url: string, agentId: string, peer: BenchPeer) {
+/**
+ * One event at a time from a fresh sender: time from posting it to the loopback peer receiving the reply.
+ * `measureCpu` starts a CPU window at the first measured round; its result (CPU ms by process) is given per round.
+ */
+export async function measurePipeline(
+  url: string,
+  agentId: string,
+  peer: BenchPeer,
+  measureCpu?: () => () => Record<string, number | undefined>,
+) {
   const samples: number[] = [];
+  let cpuSince: (() => Record<string, number | undefined>) | undefined;
   for (let i = -PIPELINE_WARMUP_ROUNDS; i < PIPELINE_ROUNDS; i++) {
+    if (i === 0) cpuSince = measureCpu?.();
     const from = `pipe${process.pid}-${i}`;
     const reply = peer.replyTo(from);
     const body = JSON.stringify({ update_id: `pipe-${process.pid}-${i}`, message: { from, text: 'ping' } });
@@ -137,6 +148,9 @@ export async function measurePipeline(url: string, agentId: string, peer: BenchP
     const elapsed = (await reply) - started;
     if (i >= 0) samples.push(elapsed);
   }
+  const cpu = Object.entries(cpuSince?.() ?? {}).flatMap(([name, ms]) =>
+    ms === undefined ? [] : [[`${name}_per_round`, Math.round((ms / PIPELINE_ROUNDS) * 100) / 100]],
+  );
   samples.sort((a, b) => a - b);
   const round = (v: number) => Math.round(v * 10) / 10;
   return {
@@ -144,5 +158,6 @@ export async function measurePipeline(url: string, agentId: string, peer: BenchP
     warmup_rounds: PIPELINE_WARMUP_ROUNDS,
     p50_ms: round(percentile(samples, 0.5)),
     p99_ms: round(percentile(samples, 0.99)),
+    ...Object.fromEntries(cpu),
   };
 }

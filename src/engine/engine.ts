@@ -6,7 +6,7 @@ import { DEFAULT_RETRY, type RetryPolicy } from './delivery.ts';
 import { Ingestor } from './ingest.ts';
 import { MailIngestor, type RawMailInput } from './mail-ingest.ts';
 import type { MailProcessDeps } from './mail-process.ts';
-import { createJobHandlers } from './jobs.ts';
+import { createJobHandlers, type JobContext } from './jobs.ts';
 import { foldChannelAnalytics } from '../conversations/analytics.ts';
 import { conversationDueNow, createQueues, QUEUES } from './queues.ts';
 import { closeIdleConversations, reconcile, recoverOrphanedJobs } from './recovery.ts';
@@ -96,26 +96,34 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
   const now = deps.now ?? (() => new Date());
   const { database, logger } = deps;
   const workers = new Map<string, WorkerSlots>();
-  // A job NOTIFY (from any process) starts one idle slot here; slots that get jobs start more (worker-slots.ts).
-  const boss = await startJobQueue(database, logger, (queue) => workers.get(queue)?.wakeIdle());
+  // A job NOTIFY (from any process) announces the job here; slots that get jobs start more (worker-slots.ts).
+  const boss = await startJobQueue(database, logger, (queue) => workers.get(queue)?.announce());
   // PostgreSQL: a NOTIFY per new job wakes workers in every process. PGlite is one process (the
   // DATA_DIR lock), and pg-boss's NOTIFY wakes every idle worker of the queue — N fetches on the one
   // embedded connection for each job — so there the engine wakes one worker itself after each commit.
-  await createQueues(boss, database.kind === 'postgres');
+  const notifies = database.kind === 'postgres';
+  await createQueues(boss, notifies);
   if (database.kind === 'pglite') await recoverOrphanedJobs(database, boss, logger);
 
   const timers = new Set<NodeJS.Timeout>();
-  const wake = (queue: string, afterMs: number) => {
-    if (afterMs <= 0) return workers.get(queue)?.wakeOne();
+  const wake: JobContext['wake'] = (queue, afterMs, inserted = false) => {
+    // The insert's own NOTIFY announces the job here as in every process: a wake of ours would be a second fetch.
+    if (afterMs <= 0 && inserted && notifies) return;
+    if (afterMs <= 0) return workers.get(queue)?.announce();
     const timer = setTimeout(() => {
       timers.delete(timer);
-      workers.get(queue)?.wakeOne();
+      workers.get(queue)?.announce();
     }, afterMs + WAKE_SLACK_MS);
     timer.unref();
     timers.add(timer);
   };
-  const ingestor = new Ingestor(database, boss, () => wake(QUEUES.inbound, 0), options.inboundTextMaxChars);
-  const mailIngestor = new MailIngestor({ database, boss, onQueued: () => wake(QUEUES.mail, 0) });
+  const ingestor = new Ingestor(
+    database,
+    boss,
+    () => wake(QUEUES.inbound, 0, true),
+    options.inboundTextMaxChars,
+  );
+  const mailIngestor = new MailIngestor({ database, boss, onQueued: () => wake(QUEUES.mail, 0, true) });
   const jobs = createJobHandlers({
     database,
     boss,

@@ -33,8 +33,11 @@ import { gateTurn } from '../handoff/turn-gate.ts';
 import { leavePendingToHuman } from '../handoff/state.ts';
 
 export type JobContext = {
-  /** Wakes a worker of `queue` in this process after `afterMs` (0 = now): pickup is not a poll away. */
-  wake: (queue: string, afterMs: number) => void;
+  /**
+   * Wakes a worker of `queue` in this process after `afterMs` (0 = now): pickup is not a poll away. `inserted`:
+   * a job was just inserted due now, whose insert NOTIFYs where the queue does (then this adds nothing).
+   */
+  wake: (queue: string, afterMs: number, inserted?: boolean) => void;
   database: Database;
   boss: PgBoss;
   logger: Logger;
@@ -98,9 +101,9 @@ export function createJobHandlers(ctx: JobContext) {
     for (let round = 0; round < INBOUND_ROUNDS && !drained; round++) {
       const outcome = await inboundGroup.submit({ ...stream, reengagement });
       for (const delay of new Set(outcome.turns.map((turn) => debounceFor(turn.channel)))) {
-        ctx.wake(QUEUES.conversation, delay);
+        ctx.wake(QUEUES.conversation, delay, true);
       }
-      if (outcome.deliveries.length > 0) ctx.wake(QUEUES.conversation, 0);
+      if (outcome.deliveries.length > 0) ctx.wake(QUEUES.conversation, 0, true);
       // A shorter batch drained the stream; later events brought their own job.
       drained = outcome.count < inboundBatchSize(stream.stream);
     }
@@ -108,7 +111,7 @@ export function createJobHandlers(ctx: JobContext) {
       await boss.send(QUEUES.inbound, stream, {
         singletonKey: streamKey(stream.agentId, stream.channel, stream.stream),
       });
-      ctx.wake(QUEUES.inbound, 0);
+      ctx.wake(QUEUES.inbound, 0, true);
     }
     // Statuses waiting for their message: a job of their own looks again when the earliest is due (this run's
     // or an earlier one's). Its key names the due second, so it never absorbs (and delays) the trigger newer
@@ -214,7 +217,7 @@ export function createJobHandlers(ctx: JobContext) {
         { conversationId },
         { singletonKey: conversationId, ...(seconds > 0 ? { startAfter: seconds } : {}) },
       );
-      ctx.wake(QUEUES.conversation, seconds * 1000);
+      ctx.wake(QUEUES.conversation, seconds * 1000, true);
     }
   };
 

@@ -9,19 +9,18 @@ const MAX_COMPLETIONS = 100;
 /**
  * The workers of one queue in this process, one pg-boss registration per slot so each can be woken
  * by id. A slot takes up to `batchSize` jobs per fetch (distinct singleton keys, so never two of one
- * conversation or stream) and runs them at once; each job is settled on its own the moment it ends (completed,
- * or failed and retried). A slot that finished its batch fetches again at once
- * (a backlog drains at full speed, and a job its run held back under `stately` is picked up); `wakeOne` starts
- * an idle slot, or queues a refetch on a busy one when none is idle. With `spread`, a slot that got a full
- * batch wakes one more idle slot: one wake-up (a NOTIFY for many jobs) spreads over the slots while jobs keep
- * coming, and stops at the first short fetch. On PGlite every fetch waits its turn on the one connection, and
- * every commit wakes a slot itself.
+ * conversation or stream) and runs them at once; each job of a batch is settled on its own the moment it ends
+ * (completed, or failed and retried); a lone job is settled by pg-boss as its handler returns. A slot fetches
+ * again as its batch ends when the batch was full (a backlog drains at full speed), a job failed, or a job was
+ * announced meanwhile (`announce`: it may be one the run held back under `stately`); otherwise it waits for the
+ * next announcement. With `spread`, a slot that got a full batch wakes one more idle slot: one wake-up (a
+ * NOTIFY for many jobs) spreads over the slots while jobs keep coming, and stops at the first short fetch.
  */
 export class WorkerSlots {
   private readonly boss: PgBoss;
   private readonly idle = new Set<string>();
-  private readonly all: string[] = [];
-  private next = 0;
+  /** Jobs announced so far (`announce`): a batch that saw one fetches again as it ends. */
+  private announced = 0;
   private readonly queue: string;
   private readonly spread: boolean;
   private readonly batchSize: number;
@@ -58,22 +57,29 @@ export class WorkerSlots {
     id = await this.boss.work(this.queue, { ...options, batchSize: this.batchSize }, async (jobs) => {
       if (jobs.length === 0) return;
       this.idle.delete(id);
-      if (jobs.length === this.batchSize) {
+      const announcedBefore = this.announced;
+      const full = jobs.length === this.batchSize;
+      if (full) {
         this.onBacklog();
         if (this.spread) this.wakeIdle();
       }
+      let failed = true;
       try {
-        const unsettled = (await Promise.all(jobs.map((job) => this.runAndSettle(job, run)))).find(
-          (error) => error !== undefined,
-        );
-        // pg-boss then fails whichever jobs of the batch are still active (retried); settled ones stay settled.
-        if (unsettled !== undefined) throw unsettled;
+        // One job: pg-boss settles it as the handler returns (a second completion would find nothing to do).
+        if (jobs.length === 1 && jobs[0]) await run(jobs[0]);
+        else {
+          const unsettled = (await Promise.all(jobs.map((job) => this.runAndSettle(job, run)))).find(
+            (error) => error !== undefined,
+          );
+          // pg-boss then fails whichever jobs of the batch are still active (retried); settled ones stay settled.
+          if (unsettled !== undefined) throw unsettled;
+        }
+        failed = false;
       } finally {
         this.idle.add(id);
-        this.boss.notifyWorker(id);
+        if (full || failed || this.announced !== announcedBefore) this.boss.notifyWorker(id);
       }
     });
-    this.all.push(id);
     this.idle.add(id);
   }
 
@@ -97,16 +103,16 @@ export class WorkerSlots {
     }
   }
 
-  /** Starts an idle slot, if there is one (a busy slot fetches again when its batch ends anyway). */
+  /** Starts an idle slot, if there is one (a poll, or a full batch spreading). */
   wakeIdle(): void {
     const idle = this.idle.values().next();
     if (!idle.done) this.boss.notifyWorker(idle.value);
   }
 
-  wakeOne(): void {
-    const idle = this.idle.values().next();
-    const id = idle.done ? this.all[this.next++ % this.all.length] : idle.value;
-    if (id) this.boss.notifyWorker(id);
+  /** A job of this queue is due now: an idle slot fetches it, and busy slots fetch again as their batch ends. */
+  announce(): void {
+    this.announced++;
+    this.wakeIdle();
   }
 }
 

@@ -42,7 +42,7 @@ it('runs a fetched batch at once and settles each job on its own: a failed one i
       throw new Error('c failed once');
     }
   });
-  slots.wakeOne();
+  slots.announce();
   await eventually(() => (runs.length >= 6 ? true : undefined), 20_000);
   expect(most).toBeGreaterThan(1);
   expect(most).toBeLessThanOrEqual(4);
@@ -76,7 +76,7 @@ it('completes a job the moment it ends, while a slow job of its batch still runs
     ran.push(key);
     if (key === 'slow') await release.promise;
   });
-  slots.wakeOne();
+  slots.announce();
   const stateOf = async (key: string) =>
     (
       await app.database.query<{ state: string }>(
@@ -94,6 +94,21 @@ it('completes a job the moment it ends, while a slow job of its batch still runs
 
 /** pg-boss's own poll pushed out of the test's reach: only pollIdleSlots (or a wake-up) makes a slot fetch. */
 const NO_OWN_POLL = { pollingIntervalSeconds: 120, notifyPollingIntervalSeconds: 120 };
+
+/** Counts pg-boss's fetches of `queues` until `stop` is called. */
+function countFetches(queues: string[]) {
+  const db = boss.getDb() as { executeSql: (text: string, ...rest: unknown[]) => Promise<unknown> };
+  const executeSql = db.executeSql;
+  const fetches = new Map<string, number>();
+  db.executeSql = (text, ...rest) => {
+    for (const queue of queues) {
+      if (/next AS \(/.test(text) && text.includes(`'${queue}'`))
+        fetches.set(queue, (fetches.get(queue) ?? 0) + 1);
+    }
+    return executeSql.call(db, text, ...rest);
+  };
+  return { of: (queue: string) => fetches.get(queue) ?? 0, stop: () => (db.executeSql = executeSql) };
+}
 
 it('finds a job that comes due with nothing announcing it, through one idle slot', async () => {
   const queue = 'slots-test-poll';
@@ -118,38 +133,27 @@ it('finds a job that comes due with nothing announcing it, through one idle slot
 
 it('looks with one idle slot per queue per interval, not with every slot', async () => {
   const queues = ['slots-test-idle-a', 'slots-test-idle-b'];
-  const db = boss.getDb() as { executeSql: (text: string, ...rest: unknown[]) => Promise<unknown> };
-  const executeSql = db.executeSql;
-  const fetches = new Map<string, number>(queues.map((queue) => [queue, 0]));
-  db.executeSql = (text, ...rest) => {
-    for (const queue of queues) {
-      if (/next AS \(/.test(text) && text.includes(`'${queue}'`))
-        fetches.set(queue, (fetches.get(queue) ?? 0) + 1);
-    }
-    return executeSql.call(db, text, ...rest);
-  };
   const all: WorkerSlots[] = [];
-  let stop = () => {};
+  for (const queue of queues) {
+    await boss.createQueue(queue, { policy: 'stately' });
+    const slots = new WorkerSlots(boss, queue, false, 4);
+    for (let slot = 0; slot < 4; slot++) await slots.add(NO_OWN_POLL, async () => {});
+    all.push(slots);
+  }
+  // Each slot fetched once as it started; from here on only the poll fetches.
+  await new Promise((r) => setTimeout(r, 300));
+  const counter = countFetches(queues);
+  const stop = pollIdleSlots(all, 250);
   try {
-    for (const queue of queues) {
-      await boss.createQueue(queue, { policy: 'stately' });
-      const slots = new WorkerSlots(boss, queue, false, 4);
-      for (let slot = 0; slot < 4; slot++) await slots.add(NO_OWN_POLL, async () => {});
-      all.push(slots);
-    }
-    // Each slot fetched once as it started; from here on only the poll fetches.
-    await new Promise((r) => setTimeout(r, 300));
-    for (const queue of queues) fetches.set(queue, 0);
-    stop = pollIdleSlots(all, 250);
     await new Promise((r) => setTimeout(r, 1_500));
   } finally {
     stop();
-    db.executeSql = executeSql;
+    counter.stop();
   }
   // 1.5 s at one look per queue every 250 ms: about 6 each (every slot polling would make 4 times that).
   for (const queue of queues) {
-    expect(fetches.get(queue), queue).toBeGreaterThanOrEqual(4);
-    expect(fetches.get(queue), queue).toBeLessThanOrEqual(8);
+    expect(counter.of(queue), queue).toBeGreaterThanOrEqual(4);
+    expect(counter.of(queue), queue).toBeLessThanOrEqual(8);
   }
 });
 
@@ -186,7 +190,7 @@ it('tells of a backlog on each full batch only, and the job table is analyzed th
   expect(backlogs).toBe(0);
   // Five jobs, two per fetch: two full batches, then a short one.
   for (const key of ['a', 'b', 'c', 'd', 'e']) await boss.send(queue, { key }, { singletonKey: key });
-  slots.wakeOne();
+  slots.announce();
   await eventually(() => (ran.length === 5 ? true : undefined), 20_000);
   expect(backlogs).toBe(2);
   // One ANALYZE for both (the interval is a minute), and it counted the table's rows.
@@ -196,4 +200,86 @@ it('tells of a backlog on each full batch only, and the job table is analyzed th
   )[0]!.n;
   await eventually(async () => ((await reltuples()) === rows ? true : undefined), 10_000);
   expect(lines).toEqual([]);
+});
+
+it('fetches again after a short batch only when a job was announced meanwhile, which picks up the one held back', async () => {
+  const queue = 'slots-test-refetch';
+  await boss.createQueue(queue, { policy: 'stately' });
+  const ran: string[] = [];
+  let release = Promise.withResolvers<void>();
+  const slots = new WorkerSlots(boss, queue, false, 4);
+  for (let slot = 0; slot < 2; slot++) {
+    await slots.add(NO_OWN_POLL, async (job) => {
+      ran.push((job.data as { n: string }).n);
+      await release.promise;
+    });
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  const counter = countFetches([queue]);
+  try {
+    // A lone job, nothing announced while it ran: one fetch, none after it ended.
+    release.resolve();
+    await boss.send(queue, { n: 'first' }, { singletonKey: 'k' });
+    slots.announce();
+    await eventually(() => (ran.length === 1 ? true : undefined), 10_000);
+    const stateOf = async (n: string) =>
+      (
+        await app.database.query<{ state: string }>(
+          `select state from pgboss.job where name = $1 and data ->> 'n' = $2`,
+          [queue, n],
+        )
+      )[0]?.state;
+    await eventually(async () => ((await stateOf('first')) === 'completed' ? true : undefined), 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(counter.of(queue)).toBe(1);
+
+    // The same key again while its job runs: the new job waits (stately), the idle slot's fetch finds nothing,
+    // and the running slot fetches it as its batch ends. No poll runs here: nothing else could find it.
+    release = Promise.withResolvers<void>();
+    await boss.send(queue, { n: 'second' }, { singletonKey: 'k' });
+    slots.announce();
+    await eventually(() => (ran.length === 2 ? true : undefined), 10_000);
+    await boss.send(queue, { n: 'third' }, { singletonKey: 'k' });
+    slots.announce();
+    await eventually(async () => ((await stateOf('third')) === 'created' ? true : undefined), 10_000);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(ran).toEqual(['first', 'second']);
+    release.resolve();
+    await eventually(() => (ran.length === 3 ? true : undefined), 10_000);
+    expect(ran).toEqual(['first', 'second', 'third']);
+  } finally {
+    counter.stop();
+    release.resolve();
+  }
+});
+
+it('settles a lone job once: its completion is one statement, not ours and then pg-boss’s', async () => {
+  const queue = 'slots-test-lone';
+  await boss.createQueue(queue, { policy: 'stately' });
+  const slots = new WorkerSlots(boss, queue, false, 4);
+  await slots.add(NO_OWN_POLL, async () => {});
+  const db = boss.getDb() as { executeSql: (text: string, ...rest: unknown[]) => Promise<unknown> };
+  const executeSql = db.executeSql;
+  let completions = 0;
+  db.executeSql = (text, ...rest) => {
+    // Completions of this queue only (pg-boss's housekeeping runs beside it).
+    const [values] = rest as [unknown[] | undefined];
+    if (/SET completed_on =/.test(text) && values?.[0] === queue) completions++;
+    return executeSql.call(db, text, ...rest);
+  };
+  try {
+    await boss.send(queue, { n: 1 }, { singletonKey: 'lone' });
+    slots.announce();
+    await eventually(async () => {
+      const [row] = await app.database.query<{ state: string }>(
+        `select state from pgboss.job where name = $1`,
+        [queue],
+      );
+      return row?.state === 'completed' ? true : undefined;
+    }, 10_000);
+    await new Promise((r) => setTimeout(r, 200));
+  } finally {
+    db.executeSql = executeSql;
+  }
+  expect(completions).toBe(1);
 });
