@@ -55,6 +55,8 @@ export async function resolveIdentity(
   channel: string,
   event: Pick<InboundMessageEvent, 'sender'>,
   now: Date = new Date(),
+  /** A new contact's first conversation is opened with it (one statement), as `Identity.active`. */
+  firstConversation?: { userIdentifier: string },
 ): Promise<Identity> {
   const { sender } = event;
   const attributes = verifiedAttributesOf(sender);
@@ -77,16 +79,31 @@ export async function resolveIdentity(
   const id = newId('ident');
   const identity = [id, contactId, ...senderColumns(agentId, channel, sender, attributes)];
   if (!match) {
-    // A new contact and its first identity: one statement.
+    // A new contact, its first identity and (when asked) its first conversation: one statement.
+    const conversation = firstConversation && { id: newId('conv'), ...firstConversation };
     await query(
       `with contact as (
          insert into contacts (id, agent_id, display_name, email, email_verified_at, phone, phone_verified_at)
          values ($2, $3, $10, $8, case when $8::text is null then null else now() end,
                  $9, case when $9::text is null then null else now() end))
-       ${INSERT_IDENTITY}`,
-      [...identity, sender.displayName ?? null],
+       ${
+         conversation
+           ? `, identity as (${INSERT_IDENTITY})
+              insert into conversations (id, agent_id, contact_id, user_identifier, last_activity_at, created_at,
+                                         updated_at)
+              values ($11, $3, $2, $12, $13, $13, $13)`
+           : INSERT_IDENTITY
+       }`,
+      [
+        ...identity,
+        sender.displayName ?? null,
+        ...(conversation ? [conversation.id, conversation.userIdentifier, now] : []),
+      ],
     );
-    return { id, contactId, blockedAt: null, active: null };
+    const active = conversation
+      ? { id: conversation.id, channel: null, channel_history: [], last_activity_at: now, opened: true }
+      : null;
+    return { id, contactId, blockedAt: null, active };
   }
   await fillContactAttributes(query, contactId, attributes, now);
   if (sender.displayName) {
@@ -177,6 +194,8 @@ type ConversationRow = {
   channel: string | null;
   channel_history: ChannelHistoryEntry[];
   last_activity_at: Date;
+  /** Opened by this transaction (with its contact): current whatever the inactivity setting. */
+  opened?: boolean;
 };
 
 /** The contact's active conversation, locked for the caller's transaction; null when it has none. */
@@ -206,7 +225,11 @@ export async function openConversation(
   },
 ): Promise<ConversationRow> {
   const current = input.active === undefined ? await readActive(query, input.contactId) : input.active;
-  if (current && input.now.getTime() - new Date(current.last_activity_at).getTime() < input.inactivityMs) {
+  if (
+    current &&
+    (current.opened ||
+      input.now.getTime() - new Date(current.last_activity_at).getTime() < input.inactivityMs)
+  ) {
     return current;
   }
   if (current) {

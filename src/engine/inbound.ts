@@ -278,7 +278,8 @@ async function applyMessage(
     );
     return { deliveries: [] };
   }
-  const identity = await resolveIdentity(query, agentId, channel, event, now);
+  const userIdentifier = event.sender.userIdentifier ?? `${channel}:${event.sender.platformUserId}`;
+  const identity = await resolveIdentity(query, agentId, channel, event, now, { userIdentifier });
   if (identity.blockedAt) {
     // Writing to us again means they unblocked.
     await query(`update contact_identities set blocked_at = null where id = $1`, [identity.id]);
@@ -297,7 +298,7 @@ async function applyMessage(
     (await openConversation(query, {
       agentId,
       contactId: identity.contactId,
-      userIdentifier: event.sender.userIdentifier ?? `${channel}:${event.sender.platformUserId}`,
+      userIdentifier,
       now,
       inactivityMs: settings.inactivityMs,
       active: identity.active,

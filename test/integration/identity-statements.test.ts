@@ -104,3 +104,43 @@ it('re-keys an identity found by an alternate id, then records it like any known
   );
   expect(row).toEqual({ platform_user_id: 'DE.bsuid-3', chat_id: 'DE.bsuid-3' });
 });
+
+it('opens a new contact’s first conversation in the statement that creates the contact, whatever the inactivity', async () => {
+  const sender = { platformUserId: '4915100000004', chatId: '4915100000004' };
+  const recorded = await app.database.transaction(async (query) => {
+    const { statements, wrap } = statementRecorder();
+    const identity = await resolveIdentity(wrap(query), agentId, 'whatsapp', { sender }, now, {
+      userIdentifier: 'whatsapp:4915100000004',
+    });
+    // Even with every conversation closed at once (inactivity 0), the one just opened is the one to use.
+    const conversation = await openConversation(wrap(query), {
+      ...conversationInput(identity.contactId),
+      inactivityMs: 0,
+      active: identity.active,
+    });
+    return { identity, conversation, statements };
+  });
+  // The find (nothing yet), then contact, identity and conversation together; nothing from openConversation.
+  expect(recorded.statements).toHaveLength(2);
+  expect(recorded.identity.active?.id).toBe(recorded.conversation.id);
+  const rows = await app.database.query<{
+    id: string;
+    contact_id: string;
+    user_identifier: string;
+    status: string;
+    last_activity_at: Date;
+  }>(
+    `select id, contact_id, user_identifier, status, last_activity_at from conversations where contact_id = $1`,
+    [recorded.identity.contactId],
+  );
+  expect(rows).toHaveLength(1);
+  expect(rows[0]).toMatchObject({
+    id: recorded.conversation.id,
+    user_identifier: 'whatsapp:4915100000004',
+    status: 'active',
+  });
+  expect(new Date(rows[0]!.last_activity_at).toISOString()).toBe(now.toISOString());
+  // The next message finds that conversation with the identity.
+  const again = await resolve(sender);
+  expect(again.identity.active?.id).toBe(recorded.conversation.id);
+});
