@@ -28,7 +28,7 @@ export function retryDelayMs(
   return Math.ceil(Math.max(jittered, retryAfterMs));
 }
 
-type QueuedRow = {
+export type QueuedRow = {
   id: string;
   conversation_id: string;
   agent_id: string;
@@ -68,20 +68,25 @@ export type DeliveryOutcome = { retryAt?: Date };
 export async function deliverConversation(
   deps: DeliveryDeps,
   conversationId: string,
+  /** The queued messages, in order, when the caller just wrote them (recordReply's `ready`): not read again. */
+  ready?: QueuedRow[],
 ): Promise<DeliveryOutcome> {
   const { database } = deps;
   for (let sent = 0; sent < DELIVERY_BATCH; sent++) {
     // The next two queued messages: a second one says whether to look again after this one. (A message queued
     // by someone else later brings a delivery job of its own, which runs after this one.)
-    const [message, next] = await database.query<QueuedRow & { blocked: boolean }>(
-      `select m.id, m.conversation_id, m.agent_id, m.channel, m.content, m.recipient, m.buttons, m.attachments,
-              m.template, m.attempts, m.next_attempt_at, m.role,
-              (select channel_metadata from conversations where id = $1) as channel_metadata,
-              ${blockedSql('m.agent_id', 'm.channel', "m.recipient ->> 'platformUserId'")} as blocked
-       from messages m where m.conversation_id = $1 and m.direction = 'outbound' and m.status = 'queued'
-       order by m.seq limit 2`,
-      [conversationId],
-    );
+    const [message, next] =
+      sent === 0 && ready
+        ? ready.map((row) => ({ ...row, blocked: false }))
+        : await database.query<QueuedRow & { blocked: boolean }>(
+            `select m.id, m.conversation_id, m.agent_id, m.channel, m.content, m.recipient, m.buttons, m.attachments,
+                    m.template, m.attempts, m.next_attempt_at, m.role,
+                    (select channel_metadata from conversations where id = $1) as channel_metadata,
+                    ${blockedSql('m.agent_id', 'm.channel', "m.recipient ->> 'platformUserId'")} as blocked
+             from messages m where m.conversation_id = $1 and m.direction = 'outbound' and m.status = 'queued'
+             order by m.seq limit 2`,
+            [conversationId],
+          );
     if (!message) return {};
     if (message.next_attempt_at && new Date(message.next_attempt_at) > deps.now()) {
       return { retryAt: new Date(message.next_attempt_at) };

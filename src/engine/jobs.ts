@@ -3,7 +3,7 @@ import type { TypingRecipient } from '../channels/types.ts';
 import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import { observeTurn } from '../metrics/metrics.ts';
-import { deliverConversation } from './delivery.ts';
+import { deliverConversation, type QueuedRow } from './delivery.ts';
 import { DeliveryRelease } from './delivery-release.ts';
 import type { EngineOptions } from './engine.ts';
 import { WINDOW_CHANNEL } from '../channels/whatsapp/window.ts';
@@ -144,16 +144,19 @@ export function createJobHandlers(ctx: JobContext) {
     return [...deliveries, ...turns.filter((t) => !result.deliveries.includes(t.singletonKey))];
   };
 
-  /** Runs the agent on the conversation's unanswered messages once their debounce has passed; else says when. */
-  const turn = async (conversationId: string): Promise<Date | undefined> => {
+  /**
+   * Runs the agent on the conversation's unanswered messages once their debounce has passed; else says when
+   * (`dueAt`). `ready`: what the written reply left to send, when known (recordReply).
+   */
+  const turn = async (conversationId: string): Promise<{ dueAt?: Date; ready?: QueuedRow[] }> => {
     const prepared = await prepareTurn(database.query, conversationId);
-    if (!prepared) return undefined;
+    if (!prepared) return {};
     const { input } = prepared;
     // Due a debounce after the first unanswered message: a burst is answered together, however the job came.
     const dueAt = new Date(prepared.firstPendingAt.getTime() + debounceFor(input.channel));
-    if (dueAt > now()) return dueAt;
+    if (dueAt > now()) return { dueAt };
     // A human owns the conversation (or a keyword just handed it over): the agent stays silent.
-    if (!(await gateTurn(database, prepared, now()))) return undefined;
+    if (!(await gateTurn(database, prepared, now()))) return {};
     const inline = INLINE_CHANNELS.has(input.channel);
     const sender = inline
       ? null
@@ -161,7 +164,7 @@ export function createJobHandlers(ctx: JobContext) {
     if (sender && quietAfterEcho(prepared.lastEchoAt, quietMinutes(sender), now())) {
       // A human is answering from another client: the agent leaves these messages to them.
       await leavePendingToHuman(database.query, input.conversationId, prepared.pendingIds, now());
-      return undefined;
+      return {};
     }
     // The typing indicator runs while the agent thinks; the reply itself ends it on the user's screen.
     const stopTyping = startTyping(ctx, prepared.blocked ? null : sender, input, {
@@ -178,17 +181,20 @@ export function createJobHandlers(ctx: JobContext) {
       if (!(error instanceof TurnError)) throw error;
       ctx.logger.warn({ conversationId, code: error.code }, 'turn failed; recorded on the conversation');
       await database.transaction((query) => recordTurnFailure(query, prepared, error, now()));
-      return undefined;
+      return {};
     } finally {
       stopTyping();
     }
     const parts = replyParts(reply, sender?.adapter);
-    await recordReply(database, prepared, reply, parts, { now: now(), deliveredInline: inline });
-    return undefined;
+    const { ready } = await recordReply(database, prepared, reply, parts, {
+      now: now(),
+      deliveredInline: inline,
+    });
+    return ready ? { ready } : {};
   };
 
   const release = new DeliveryRelease(database, boss, () => ctx.wake(QUEUES.conversation, 0));
-  const deliver = (conversationId: string) =>
+  const deliver = (conversationId: string, ready?: QueuedRow[]) =>
     deliverConversation(
       {
         database,
@@ -200,14 +206,15 @@ export function createJobHandlers(ctx: JobContext) {
           release.recovered(message.agent_id, message.channel, message.conversation_id, now()),
       },
       conversationId,
+      ready,
     );
 
   // The turn, when due, then the queued replies (its own among them) in order; a later turn or a send retry is
   // this conversation's next job. A crash between the two leaves this job active: its retry sends what is queued.
   const conversation = async ({ conversationId }: { conversationId: string }) => {
-    const turnAt = await turn(conversationId);
-    const { retryAt } = await deliver(conversationId);
-    const next = [turnAt, retryAt]
+    const { dueAt, ready } = await turn(conversationId);
+    const { retryAt } = await deliver(conversationId, ready);
+    const next = [dueAt, retryAt]
       .filter((at) => at !== undefined)
       .sort((a, b) => a.getTime() - b.getTime())[0];
     if (next) {

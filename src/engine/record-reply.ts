@@ -5,6 +5,7 @@ import { AGENT_EVENTS_CHANNEL, eventsSql, WEBHOOKS_DUE } from '../events/publish
 import { startHandoff } from '../handoff/state.ts';
 import { newId } from '../ids.ts';
 import { blockedSql } from './blocking.ts';
+import type { QueuedRow } from './delivery.ts';
 import { pendingOfConversationSql } from './pending-sql.ts';
 import type { TurnReply } from './responder.ts';
 import type { PreparedTurn } from './turn.ts';
@@ -34,14 +35,15 @@ const events = eventsSql(
  * them) and no human holds the conversation (then they are left to the human): the parts stored (`failed` when the
  * person blocked the agent on the channel, `sent` for a channel answered inline, else `queued`), the conversation's
  * history, activity and token totals updated, the parts counted for analytics and their `reply.queued` events
- * appended.
+ * appended. It also says whether older replies still wait to be sent (`queued_before`, read before this insert)
+ * and the conversation's channel metadata, so delivery can start with these parts without reading them back.
  * $1 conversation, $2 agent, $3 channel, $4 recipient's platform user id, $5 pending ids, $6 now, $7 parts (jsonb),
  * $8 inline, $9 recipient (jsonb), $10 replied-to message, $11/$12 tokens, $13 part count, $14 now as ISO text,
  * then the events (eventsSql's three) and the channel count's four.
  */
 export const RECORD_REPLY_SQL = `
   with conv as materialized (
-     select c.handoff_at, ${blockedSql('$2', '$3', '$4')} as blocked
+     select c.handoff_at, c.channel_metadata, ${blockedSql('$2', '$3', '$4')} as blocked
      from conversations c where c.id = $1 for update of c),
    answered as (
      update messages set answered_at = $6, updated_at = $6
@@ -70,9 +72,21 @@ export const RECORD_REPLY_SQL = `
    notified as (${events.notify}),
    ${channelCountCte(18, 'exists (select 1 from changed)')}
   select (select count(*) from conv)::int as found, (select handoff_at from conv) as handoff_at,
-         (select status from go) as status, (select count(*) from notified)::int as notified`;
+         (select status from go) as status, (select count(*) from notified)::int as notified,
+         (select channel_metadata from conv) as channel_metadata,
+         exists (select 1 from messages where conversation_id = $1 and direction = 'outbound' and status = 'queued')
+           as queued_before`;
 
-export type RecordedReply = { recorded: boolean; queued: number; handoff?: true };
+export type RecordedReply = {
+  recorded: boolean;
+  queued: number;
+  handoff?: true;
+  /**
+   * What waits to be sent in this conversation once the reply is written, when that is known: its queued parts in
+   * order (none when sent inline or blocked), as nothing older waits before them. Delivery's first read, done here.
+   */
+  ready?: QueuedRow[];
+};
 
 /** Writes the reply (RECORD_REPLY_SQL) on `query`. */
 async function writeReply(
@@ -101,38 +115,58 @@ async function writeReply(
     messageId: row.id,
     data: { channel },
   }));
-  const [row] = await query<{ found: number; handoff_at: Date | null; status: string | null }>(
-    RECORD_REPLY_SQL,
-    [
-      conversationId,
-      agentId,
-      channel,
-      turn.recipient.platformUserId,
-      turn.pendingIds,
-      now,
-      JSON.stringify(rows),
-      options.deliveredInline,
-      JSON.stringify(turn.recipient),
-      turn.replyTo,
-      usage?.inputTokens ?? 0,
-      usage?.outputTokens ?? 0,
-      parts.length,
-      now.toISOString(),
-      JSON.stringify(replyEvents),
-      AGENT_EVENTS_CHANNEL,
-      WEBHOOKS_DUE,
-      agentId,
-      channel,
-      parts.length,
-      now,
-    ],
-  );
+  const [row] = await query<{
+    found: number;
+    handoff_at: Date | null;
+    status: string | null;
+    channel_metadata: Record<string, unknown> | null;
+    queued_before: boolean;
+  }>(RECORD_REPLY_SQL, [
+    conversationId,
+    agentId,
+    channel,
+    turn.recipient.platformUserId,
+    turn.pendingIds,
+    now,
+    JSON.stringify(rows),
+    options.deliveredInline,
+    JSON.stringify(turn.recipient),
+    turn.replyTo,
+    usage?.inputTokens ?? 0,
+    usage?.outputTokens ?? 0,
+    parts.length,
+    now.toISOString(),
+    JSON.stringify(replyEvents),
+    AGENT_EVENTS_CHANNEL,
+    WEBHOOKS_DUE,
+    agentId,
+    channel,
+    parts.length,
+    now,
+  ]);
   // The row lock orders this against a handoff: one that committed first wins, the agent stays silent, and the
   // pending messages are left (answered) to the human.
   if (row?.handoff_at) return { recorded: false, queued: 0, handoff: true };
   // No conversation, or another run of this turn already committed its reply.
   if (!row?.found || !row.status) return { recorded: false, queued: 0 };
-  return { recorded: true, queued: row.status === 'queued' ? parts.length : 0 };
+  const queued = row.status === 'queued' ? parts.length : 0;
+  if (row.queued_before) return { recorded: true, queued };
+  const ready = (queued ? rows : []).map((part) => ({
+    id: part.id,
+    conversation_id: conversationId,
+    agent_id: agentId,
+    channel,
+    content: part.text,
+    recipient: turn.recipient,
+    buttons: part.buttons,
+    attachments: part.attachments,
+    template: null,
+    attempts: 0,
+    next_attempt_at: null,
+    channel_metadata: row.channel_metadata,
+    role: 'assistant',
+  }));
+  return { recorded: true, queued, ready };
 }
 
 /**

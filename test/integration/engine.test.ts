@@ -157,6 +157,25 @@ describe('turns and ordering', () => {
     expect(sendsTo('early').map((s) => s.text)).toEqual(['reply to: one|two']);
   });
 
+  it('sends a reply from what the turn wrote, without reading the queue back', async () => {
+    const query = app.database.query;
+    const reads: unknown[] = [];
+    app.database.query = (text, params) => {
+      if (/m\.status = 'queued'\s+order by m\.seq limit 2/.test(text)) reads.push(params?.[0]);
+      return query(text, params);
+    };
+    try {
+      expect((await postLoopback(app.url, agentId, message('direct', 'hi there'))).status).toBe(200);
+      await eventually(() => (sendsTo('direct').length > 0 ? true : undefined));
+      const id = (await conversationOf('direct'))?._id as string;
+      await settled(id);
+      expect(sendsTo('direct').map((s) => s.text)).toEqual(['reply to: hi there']);
+      expect(reads.filter((conversation) => conversation === id)).toEqual([]);
+    } finally {
+      app.database.query = query;
+    }
+  });
+
   it('delivers a multi-part reply, and the replies of successive turns, in the order produced', async () => {
     await postLoopback(app.url, agentId, message('order', 'LONG please'));
     await eventually(() => (sendsTo('order').length >= 3 ? true : undefined));

@@ -95,6 +95,15 @@ const events = (id: string) =>
     [id],
   );
 const reply = { text: 'hello', usage: { inputTokens: 7, outputTokens: 3 } };
+/** The conversation's queued outbound messages as delivery reads them (delivery.ts), in order. */
+const queuedForDelivery = (id: string) =>
+  app.database.query<Record<string, unknown>>(
+    `select m.id, m.conversation_id, m.agent_id, m.channel, m.content, m.recipient, m.buttons, m.attachments,
+            m.template, m.attempts, m.next_attempt_at, m.role, c.channel_metadata
+     from messages m join conversations c on c.id = m.conversation_id
+     where m.conversation_id = $1 and m.direction = 'outbound' and m.status = 'queued' order by m.seq`,
+    [id],
+  );
 
 describe('recordReply', () => {
   it('queues the parts in order, marks the turn answered, extends the history and counts, with events', async () => {
@@ -104,10 +113,11 @@ describe('recordReply', () => {
     const parts = [{ text: 'part one', buttons: [{ label: 'A', value: 'a' }] }, { text: 'part two' }];
     const before =
       (await readChannelAnalytics(app.database.query, agentId)).total_messages_by_channel.telegram ?? 0;
-    expect(await recordReply(app.database, turn, reply, parts, { now, deliveredInline: false })).toEqual({
-      recorded: true,
-      queued: 2,
-    });
+    const recorded = await recordReply(app.database, turn, reply, parts, { now, deliveredInline: false });
+    expect(recorded).toMatchObject({ recorded: true, queued: 2 });
+    // Delivery starts from what was written, exactly as it would read it back.
+    expect(recorded.ready).toEqual(await queuedForDelivery(id));
+    expect(recorded.ready?.map((row) => row.content)).toEqual(['part one', 'part two']);
     const stored = await replies(id);
     expect(stored).toMatchObject([
       { content: 'part one', status: 'queued', part: 0, sent_at: null, error_code: null, input_tokens: 7 },
@@ -150,6 +160,7 @@ describe('recordReply', () => {
     ).toEqual({
       recorded: true,
       queued: 0,
+      ready: [],
     });
     expect(await replies(id)).toMatchObject([{ status: 'failed', error_code: 'recipient_blocked' }]);
     expect((await conversation(id))?.channel_history).toEqual([
@@ -166,6 +177,7 @@ describe('recordReply', () => {
     ).toEqual({
       recorded: true,
       queued: 0,
+      ready: [],
     });
     const [row] = await replies(turn.input.conversationId);
     expect(row?.status).toBe('sent');
@@ -198,7 +210,8 @@ describe('recordReply', () => {
       [{ text: 'A colleague will take over.' }],
       { now, deliveredInline: false },
     );
-    expect(result).toEqual({ recorded: true, queued: 1 });
+    expect(result).toMatchObject({ recorded: true, queued: 1 });
+    expect(result.ready).toEqual(await queuedForDelivery(id));
     const [row] = await app.database.query<{ handoff_at: Date | null; handoff_reason: string }>(
       'select handoff_at, handoff_reason from conversations where id = $1',
       [id],
@@ -206,5 +219,19 @@ describe('recordReply', () => {
     expect(row?.handoff_at).not.toBeNull();
     expect(row?.handoff_reason).toBe('asked for a person');
     expect((await events(id)).map((e) => e.type)).toEqual(['reply.queued', 'handoff.started']);
+  });
+
+  it('leaves delivery to read the queue when an older reply still waits to be sent', async () => {
+    const turn = await pendingTurn();
+    const id = turn.input.conversationId;
+    await app.database.query(
+      `insert into messages (id, conversation_id, agent_id, role, content, channel, direction, status, recipient)
+       values ($1, $2, $3, 'assistant', 'older', 'telegram', 'outbound', 'queued', $4::jsonb)`,
+      [newId('msg'), id, agentId, JSON.stringify(turn.recipient)],
+    );
+    expect(
+      await recordReply(app.database, turn, reply, [{ text: 'newer' }], { now, deliveredInline: false }),
+    ).toEqual({ recorded: true, queued: 1 });
+    expect((await queuedForDelivery(id)).map((row) => row.content)).toEqual(['older', 'newer']);
   });
 });
