@@ -19,8 +19,10 @@ const MAX_COMPLETIONS = 100;
 export class WorkerSlots {
   private readonly boss: PgBoss;
   private readonly idle = new Set<string>();
-  /** Jobs announced so far (`announce`): a batch that saw one fetches again as it ends. */
+  /** Jobs announced so far (`announce`). */
   private announced = 0;
+  /** Per slot, the announcements its latest fetch was started after: one since means a look again. */
+  private readonly lookedAfter = new Map<string, number>();
   private readonly queue: string;
   private readonly spread: boolean;
   private readonly batchSize: number;
@@ -57,7 +59,6 @@ export class WorkerSlots {
     id = await this.boss.work(this.queue, { ...options, batchSize: this.batchSize }, async (jobs) => {
       if (jobs.length === 0) return;
       this.idle.delete(id);
-      const announcedBefore = this.announced;
       const full = jobs.length === this.batchSize;
       if (full) {
         this.onBacklog();
@@ -77,7 +78,7 @@ export class WorkerSlots {
         failed = false;
       } finally {
         this.idle.add(id);
-        if (full || failed || this.announced !== announcedBefore) this.boss.notifyWorker(id);
+        if (full || failed || this.announced !== this.lookedAfter.get(id)) this.look(id);
       }
     });
     this.idle.add(id);
@@ -106,7 +107,13 @@ export class WorkerSlots {
   /** Starts an idle slot, if there is one (a poll, or a full batch spreading). */
   wakeIdle(): void {
     const idle = this.idle.values().next();
-    if (!idle.done) this.boss.notifyWorker(idle.value);
+    if (!idle.done) this.look(idle.value);
+  }
+
+  /** Makes a slot fetch (again): what was announced until now, that fetch will see. */
+  private look(id: string): void {
+    this.lookedAfter.set(id, this.announced);
+    this.boss.notifyWorker(id);
   }
 
   /** A job of this queue is due now: an idle slot fetches it, and busy slots fetch again as their batch ends. */
