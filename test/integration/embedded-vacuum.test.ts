@@ -19,6 +19,16 @@ afterAll(() => app?.close());
 const eventsSize = async () =>
   Number((await app.database.query<{ n: string }>(`select pg_relation_size('inbound_events') as n`))[0]?.n);
 
+/** Dead rows of inbound_events the last vacuum left (pg_stat_user_tables: set by the vacuum itself). */
+const deadRows = async () =>
+  Number(
+    (
+      await app.database.query<{ n: string }>(
+        `select n_dead_tup as n from pg_stat_user_tables where relname = 'inbound_events'`,
+      )
+    )[0]?.n ?? 0,
+  );
+
 /** 3,000 processed events 40 days old with ~1 KB payloads, then retention deletes them. */
 async function churn(round: number) {
   await app.database.query(
@@ -46,6 +56,12 @@ describe('embedded vacuum', () => {
       await churn(round);
       sizes.push(await eventsSize());
       await vacuumThrough(vacuum, 'inbound_events');
+      // On a shared server another transaction's snapshot (the app's housekeeping, pg-boss's maintenance) can keep
+      // the deleted rows a moment longer: vacuum again until they are gone, as the next cycle would.
+      for (let again = 0; again < 20 && (await deadRows()) > 0; again++) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        await vacuumThrough(vacuum, 'inbound_events');
+      }
     }
     // Each round's rows are deleted before the next: without vacuum the table grows by a round's size every
     // round (five rounds: ~5× the first), with it the next round reuses the space.
