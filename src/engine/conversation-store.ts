@@ -27,6 +27,17 @@ const INSERT_IDENTITY = `insert into contact_identities (id, contact_id, agent_i
                                                          username, verified_email, verified_phone)
                          values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
 
+/** A new contact ($2 id, $3 agent, $10 display name, $8/$9 proven email/phone) as a CTE, before INSERT_IDENTITY. */
+const NEW_CONTACT = `with contact as (
+  insert into contacts (id, agent_id, display_name, email, email_verified_at, phone, phone_verified_at)
+  values ($2, $3, $10, $8, case when $8::text is null then null else now() end,
+          $9, case when $9::text is null then null else now() end))`;
+
+/** After NEW_CONTACT: INSERT_IDENTITY, then the contact's first conversation ($11 id, $12 user identifier, $13 now). */
+const WITH_FIRST_CONVERSATION = `, identity as (${INSERT_IDENTITY})
+  insert into conversations (id, agent_id, contact_id, user_identifier, last_activity_at, created_at, updated_at)
+  values ($11, $3, $2, $12, $13, $13, $13)`;
+
 /** An identity's columns from the sender, in INSERT_IDENTITY's order from $3 and FIND_IDENTITY_SQL's from $1. */
 const senderColumns = (
   agentId: string,
@@ -81,25 +92,11 @@ export async function resolveIdentity(
   if (!match) {
     // A new contact, its first identity and (when asked) its first conversation: one statement.
     const conversation = firstConversation && { id: newId('conv'), ...firstConversation };
-    await query(
-      `with contact as (
-         insert into contacts (id, agent_id, display_name, email, email_verified_at, phone, phone_verified_at)
-         values ($2, $3, $10, $8, case when $8::text is null then null else now() end,
-                 $9, case when $9::text is null then null else now() end))
-       ${
-         conversation
-           ? `, identity as (${INSERT_IDENTITY})
-              insert into conversations (id, agent_id, contact_id, user_identifier, last_activity_at, created_at,
-                                         updated_at)
-              values ($11, $3, $2, $12, $13, $13, $13)`
-           : INSERT_IDENTITY
-       }`,
-      [
-        ...identity,
-        sender.displayName ?? null,
-        ...(conversation ? [conversation.id, conversation.userIdentifier, now] : []),
-      ],
-    );
+    await query(`${NEW_CONTACT} ${conversation ? WITH_FIRST_CONVERSATION : INSERT_IDENTITY}`, [
+      ...identity,
+      sender.displayName ?? null,
+      ...(conversation ? [conversation.id, conversation.userIdentifier, now] : []),
+    ]);
     const active = conversation
       ? { id: conversation.id, channel: null, channel_history: [], last_activity_at: now, opened: true }
       : null;
