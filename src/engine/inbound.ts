@@ -55,9 +55,6 @@ type EventRow = { id: string; payload: InboundEvent; attempts: number };
 /** Messages stored by one batch on one channel, for its single analytics update. */
 type MessageTally = { count: number; at: Date };
 
-/** A handled event, with its stream (the processed update finds it by the stream's index). */
-type Handled = { id: string } & InboundStream;
-
 /** Each stream's due events, up to its own limit, oldest first; `i` numbers the streams from 1 as given. */
 export const DUE_EVENTS_SQL = `select s.i::int as i, e.id, e.payload, e.attempts
   from unnest($1::text[], $2::text[], $3::text[], $4::int[]) with ordinality as s(agent_id, channel, stream, size, i)
@@ -91,7 +88,7 @@ export async function processInboundStreams(
   ]);
   const byStream = work.map((): EventRow[] => []);
   for (const row of rows) byStream[row.i - 1]?.push(row);
-  const handled: Handled[] = [];
+  const handled: string[] = [];
   const waiting: { id: string; attempts: number }[] = [];
   const tallies = new Map<string, MessageTally & { agentId: string; channel: string }>();
   const outcomes: StreamOutcome[] = [];
@@ -106,7 +103,7 @@ export async function processInboundStreams(
     tallies.set(key, tally);
     const events = byStream[index] ?? [];
     const result = await processStream(query, item, events, settings, tally);
-    for (const id of result.done) handled.push({ id, ...streamOf(item) });
+    handled.push(...result.done);
     waiting.push(...result.waiting);
     outcomes.push({ ...result.outcome, count: events.length });
   }
@@ -114,14 +111,6 @@ export async function processInboundStreams(
   await finishBatch(query, handled, [...tallies.values()], await settings.jobs?.(mergeOutcomes(outcomes)));
   return outcomes;
 }
-
-const distinct = (values: string[]) => [...new Set(values)];
-
-const streamOf = ({ agentId, channel, stream }: InboundStream): InboundStream => ({
-  agentId,
-  channel,
-  stream,
-});
 
 /** One stream's events in order; returns its outcome, the events done, and the statuses to look at again. */
 async function processStream(
@@ -190,19 +179,16 @@ function mergeOutcomes(outcomes: InboundOutcome[]): InboundOutcome {
  */
 async function finishBatch(
   query: SqlRunner,
-  handled: Handled[],
+  handled: string[],
   tallies: (MessageTally & { agentId: string; channel: string })[],
   jobs: Statement | undefined,
 ): Promise<void> {
   const processed =
     handled.length > 0
       ? {
-          ctes: `changed as (${PROCESSED_EVENTS_SQL}), ${channelCountsCte(5)}`,
+          ctes: `changed as (${PROCESSED_EVENTS_SQL}), ${channelCountsCte(2)}`,
           params: [
-            handled.map((h) => h.id),
-            distinct(handled.map((h) => h.agentId)),
-            distinct(handled.map((h) => h.channel)),
-            distinct(handled.map((h) => h.stream)),
+            handled,
             tallies.map((t) => t.agentId),
             tallies.map((t) => t.channel),
             tallies.map((t) => t.count),
@@ -220,12 +206,12 @@ async function finishBatch(
 }
 
 /**
- * Marks handled events processed ($1 ids; $2 agents, $3 channels, $4 streams: the distinct values among their
- * streams). The id alone picks the rows; the stream's columns lead the planner to the pending index whatever the
- * table's statistics: a plan cached while the table was small otherwise scans it for the ids.
+ * Marks handled events processed ($1: their ids), each found by its primary key. The ids alone: with the streams'
+ * columns as `= any(…)` the planner took the pending index by agent only and walked every pending event of the
+ * agent (thousands in a burst) for each batch.
  */
 export const PROCESSED_EVENTS_SQL = `update inbound_events set processed = true, processed_at = now()
-  where agent_id = any($2) and channel = any($3) and stream = any($4) and not processed and id = any($1)`;
+  where id = any($1) and not processed`;
 
 /** Gives statuses still waiting for their message their next try (one statement). */
 async function scheduleRetries(query: SqlRunner, waiting: { id: string; attempts: number }[], now: Date) {
