@@ -33,11 +33,6 @@ const NEW_CONTACT = `with contact as (
   values ($2, $3, $10, $8, case when $8::text is null then null else now() end,
           $9, case when $9::text is null then null else now() end))`;
 
-/** After NEW_CONTACT: INSERT_IDENTITY, then the contact's first conversation ($11 id, $12 user identifier, $13 now). */
-const WITH_FIRST_CONVERSATION = `, identity as (${INSERT_IDENTITY})
-  insert into conversations (id, agent_id, contact_id, user_identifier, last_activity_at, created_at, updated_at)
-  values ($11, $3, $2, $12, $13, $13, $13)`;
-
 /** An identity's columns from the sender, in INSERT_IDENTITY's order from $3 and FIND_IDENTITY_SQL's from $1. */
 const senderColumns = (
   agentId: string,
@@ -71,9 +66,22 @@ export async function resolveIdentity(
 ): Promise<Identity> {
   const { sender } = event;
   const attributes = verifiedAttributesOf(sender);
-  const existing = await findIdentity(query, agentId, channel, sender, attributes, now);
-  if (existing) {
-    const { unlinkedAt, ...identity } = existing;
+  const fresh = {
+    contactId: newId('contact'),
+    identityId: newId('ident'),
+    conversation: firstConversation && { id: newId('conv'), ...firstConversation },
+  };
+  const found = await findIdentity(query, agentId, channel, sender, attributes, now, fresh);
+  if (found === 'created') {
+    const { conversation } = fresh;
+    const active = conversation
+      ? { id: conversation.id, channel: null, channel_history: [], last_activity_at: now, opened: true }
+      : null;
+    return { id: fresh.identityId, contactId: fresh.contactId, blockedAt: null, active };
+  }
+  if (found) {
+    const { unlinkedAt, proofElsewhere, ...identity } = found;
+    if (!proofElsewhere) return identity;
     const contactId = await linkExistingIdentity(query, {
       agentId,
       contactId: identity.contactId,
@@ -85,22 +93,15 @@ export async function resolveIdentity(
     // Folded into another contact: its conversation is the one to continue (openConversation reads it).
     return { ...identity, contactId, active: undefined };
   }
+  // Neither found nor created by the find: another contact proved the same email or phone.
   const [match] = await linkedContacts(query, agentId, attributes);
-  const contactId = match?.contact_id ?? newId('contact');
-  const id = newId('ident');
+  const contactId = match?.contact_id ?? fresh.contactId;
+  const id = fresh.identityId;
   const identity = [id, contactId, ...senderColumns(agentId, channel, sender, attributes)];
   if (!match) {
-    // A new contact, its first identity and (when asked) its first conversation: one statement.
-    const conversation = firstConversation && { id: newId('conv'), ...firstConversation };
-    await query(`${NEW_CONTACT} ${conversation ? WITH_FIRST_CONVERSATION : INSERT_IDENTITY}`, [
-      ...identity,
-      sender.displayName ?? null,
-      ...(conversation ? [conversation.id, conversation.userIdentifier, now] : []),
-    ]);
-    const active = conversation
-      ? { id: conversation.id, channel: null, channel_history: [], last_activity_at: now, opened: true }
-      : null;
-    return { id, contactId, blockedAt: null, active };
+    // Linking is off for the agent: a new contact and its first identity after all (its conversation: openConversation).
+    await query(`${NEW_CONTACT} ${INSERT_IDENTITY}`, [...identity, sender.displayName ?? null]);
+    return { id, contactId, blockedAt: null, active: firstConversation ? undefined : null };
   }
   await fillContactAttributes(query, contactId, attributes, now);
   if (sender.displayName) {
@@ -121,9 +122,23 @@ export async function resolveIdentity(
 }
 
 /**
- * The sender's identity ($1 agent, $2 channel, $3 platform user id) with its reply address ($4 chat, $5 username)
- * and the verified attributes it carries ($6 email, $7 phone) recorded, and its contact's email and phone filled
- * from them where missing ($8 now): one statement, for every message of a known sender.
+ * An identity of another contact proved the email ($6) or phone ($7): one branch per proof, each on its own index.
+ * `$contact` is the contact to leave out.
+ */
+const proofElsewhereSql = (contact: string) => `(
+  exists (select 1 from contact_identities where agent_id = $1 and verified_email = $6::text
+          and unlinked_at is null and contact_id is distinct from ${contact})
+  or exists (select 1 from contact_identities where agent_id = $1 and verified_phone = $7::text
+             and unlinked_at is null and contact_id is distinct from ${contact}))`;
+
+/**
+ * One statement for every message. The sender's identity ($1 agent, $2 channel, $3 platform user id) with its reply
+ * address ($4 chat, $5 username) and the verified attributes it carries ($6 email, $7 phone) recorded, its contact's
+ * email and phone filled from them where missing ($8 now), and its contact's active conversation read and locked;
+ * `proof_elsewhere` says whether another contact holds one of those proofs (only then is linking looked at).
+ * When there is no such identity, no other contact holds its proofs and $9 allows it: a new contact ($10 id, $12
+ * display name), the identity ($11 id) and, when $13 is given, its first conversation ($13 id, $14 user
+ * identifier) are created, and `created` is true. Always one row.
  */
 export const FIND_IDENTITY_SQL = `
   with ident as (
@@ -132,21 +147,48 @@ export const FIND_IDENTITY_SQL = `
            updated_at = now()
     where agent_id = $1 and channel = $2 and platform_user_id = $3
     returning id, contact_id, blocked_at, unlinked_at),
-  filled as (${fillContactSql('(select contact_id from ident)', '$6', '$7', '$8')})
+  filled as (${fillContactSql('(select contact_id from ident)', '$6', '$7', '$8')}),
+  proof as (select ${proofElsewhereSql('(select contact_id from ident)')} as elsewhere),
+  fresh as (select where $9::boolean and not exists (select 1 from ident) and not (select elsewhere from proof)),
+  contact as (
+    insert into contacts (id, agent_id, display_name, email, email_verified_at, phone, phone_verified_at)
+    select $10, $1, $12, $6, case when $6::text is null then null else now() end,
+           $7, case when $7::text is null then null else now() end from fresh),
+  identity as (
+    insert into contact_identities (id, contact_id, agent_id, channel, platform_user_id, chat_id, username,
+                                    verified_email, verified_phone)
+    select $11, $10, $1, $2, $3, $4, $5, $6, $7 from fresh),
+  opened as (
+    insert into conversations (id, agent_id, contact_id, user_identifier, last_activity_at, created_at, updated_at)
+    select $13, $1, $10, $14, $8, $8, $8 from fresh where $13::text is not null)
   select i.id, i.contact_id, i.blocked_at, i.unlinked_at,
-         c.id as conversation_id, c.channel, c.channel_history, c.last_activity_at
-  from ident i left join lateral (
+         c.id as conversation_id, c.channel, c.channel_history, c.last_activity_at,
+         (select elsewhere from proof) as proof_elsewhere, exists (select 1 from fresh) as created
+  from (select) one left join ident i on true left join lateral (
     select id, channel, channel_history, last_activity_at from conversations
     where contact_id = i.contact_id and status = 'active' for update) c on true`;
 
-type FoundRow = { id: string; contact_id: string; blocked_at: Date | null; unlinked_at: Date | null } & Omit<
-  ConversationRow,
-  'id'
-> & { conversation_id: string | null };
+type FoundRow = {
+  id: string | null;
+  contact_id: string;
+  blocked_at: Date | null;
+  unlinked_at: Date | null;
+  proof_elsewhere: boolean;
+  created: boolean;
+} & Omit<ConversationRow, 'id'> & { conversation_id: string | null };
+
+/** What a new contact gets when the find creates it: ids made here, and its first conversation when asked. */
+type FreshIdentity = {
+  contactId: string;
+  identityId: string;
+  conversation: { id: string; userIdentifier: string } | undefined;
+};
 
 /**
  * The sender's identity on this channel (re-keyed from an alternate id first when needed) by FIND_IDENTITY_SQL, with
- * `unlinkedAt`: when an operator split it out of its contact (null: never).
+ * `unlinkedAt` (when an operator split it out of its contact; null: never) and `proofElsewhere`. 'created': it was
+ * not there and FIND_IDENTITY_SQL created it as `fresh` says. Undefined: not there and not created (another contact
+ * holds its proofs, or the sender has alternate ids and was not found by them either).
  */
 async function findIdentity(
   query: SqlRunner,
@@ -155,26 +197,43 @@ async function findIdentity(
   sender: InboundSender,
   attributes: VerifiedAttributes,
   now: Date,
-): Promise<(Identity & { unlinkedAt: Date | null }) | undefined> {
-  const find = () =>
-    query<FoundRow>(FIND_IDENTITY_SQL, [...senderColumns(agentId, channel, sender, attributes), now]);
-  let [row] = await find();
-  if (!row && sender.alternateIds?.length) {
+  fresh: FreshIdentity,
+): Promise<(Identity & { unlinkedAt: Date | null; proofElsewhere: boolean }) | 'created' | undefined> {
+  const find = async (create: boolean) => {
+    const [row] = await query<FoundRow>(FIND_IDENTITY_SQL, [
+      ...senderColumns(agentId, channel, sender, attributes),
+      now,
+      create,
+      fresh.contactId,
+      fresh.identityId,
+      sender.displayName ?? null,
+      fresh.conversation?.id ?? null,
+      fresh.conversation?.userIdentifier ?? null,
+    ]);
+    return row;
+  };
+  // A sender with alternate ids is looked for by them before anything is created.
+  const alternates = sender.alternateIds ?? [];
+  let row = await find(alternates.length === 0);
+  if (row?.created) return 'created';
+  if (!row?.id && alternates.length > 0) {
     const rekeyed = await query(
       `update contact_identities set platform_user_id = $3
        where id = (select id from contact_identities
                    where agent_id = $1 and channel = $2 and platform_user_id = any($4::text[]) limit 1)
        returning id`,
-      [agentId, channel, sender.platformUserId, sender.alternateIds],
+      [agentId, channel, sender.platformUserId, alternates],
     );
-    if (rekeyed.length > 0) [row] = await find();
+    row = await find(rekeyed.length === 0);
+    if (row?.created) return 'created';
   }
-  if (!row) return undefined;
+  if (!row?.id) return undefined;
   return {
     id: row.id,
     contactId: row.contact_id,
     blockedAt: row.blocked_at,
     unlinkedAt: row.unlinked_at,
+    proofElsewhere: row.proof_elsewhere,
     active: row.conversation_id
       ? {
           id: row.conversation_id,

@@ -59,14 +59,20 @@ describe('hot statements under a generic plan on an empty database', () => {
     expect(plan).not.toMatch(/Seq Scan on conversations/);
   });
 
-  it("a known sender's identity and its contact's active conversation are found by their unique indexes", async () => {
+  it("a known sender's identity, its contact's active conversation and other holders of its proofs are found by index", async () => {
     const plan = await genericPlan(
-      `prepare generic_plan_probe (text, text, text, text, text, text, text, timestamptz) as ${FIND_IDENTITY_SQL}`,
-      `execute generic_plan_probe ('agt_x', 'loopback', 'u1', 'u1', null, null, null, now())`,
+      `prepare generic_plan_probe (text, text, text, text, text, text, text, timestamptz, boolean, text, text, text,
+                                   text, text) as ${FIND_IDENTITY_SQL}`,
+      `execute generic_plan_probe ('agt_x', 'loopback', 'u1', 'u1', null, 'a@b.example', '+15550001111', now(), true,
+                                   'ctc_n', 'idt_n', null, 'cnv_n', 'loopback:u1')`,
     );
     expect(plan).toMatch(/Index Scan using contact_identities_platform_unique/);
     expect(plan).toMatch(/Index Scan using conversations_one_active_per_contact/);
-    expect(plan).not.toMatch(/conversations_active_last_activity_idx|Seq Scan on conversations/);
+    expect(plan).toMatch(/Index Scan using contact_identities_verified_email_idx/);
+    expect(plan).toMatch(/Index Scan using contact_identities_verified_phone_idx/);
+    expect(plan).not.toMatch(
+      /conversations_active_last_activity_idx|Seq Scan on (conversations|contact_identities)/,
+    );
   });
 
   it('the contacts holding a proven email or phone are found by the proof indexes, not by the agent', async () => {

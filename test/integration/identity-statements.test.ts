@@ -4,7 +4,10 @@ import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { statementRecorder } from '../helpers/database.ts';
 import { createWorkspace } from '../helpers/fixtures.ts';
 
-/** A known sender's identity is found, its proofs recorded and its contact filled by one statement per message. */
+/**
+ * A known sender's identity is found, its proofs recorded and its contact filled by one statement per message; a new
+ * sender's contact and identity are created by that same statement.
+ */
 let app: TestApp;
 let agentId: string;
 const now = new Date('2026-03-01T10:00:00.000Z');
@@ -18,16 +21,17 @@ afterAll(async () => {
 });
 
 /** resolveIdentity in a transaction, with the statements it ran. */
-const resolve = (sender: { platformUserId: string; chatId: string; phone?: string }) =>
+const resolve = (sender: { platformUserId: string; chatId: string; phone?: string }, channel = 'whatsapp') =>
   app.database.transaction(async (query) => {
     const { statements, wrap } = statementRecorder();
-    const identity = await resolveIdentity(wrap(query), agentId, 'whatsapp', { sender }, now);
+    const identity = await resolveIdentity(wrap(query), agentId, channel, { sender }, now);
     return { identity, statements };
   });
 
 it('records a known sender’s newly proved phone on the identity and the contact in the statement that finds it', async () => {
   const first = await resolve({ platformUserId: '4915100000001', chatId: '4915100000001' });
-  // A contact created with its identity has no conversation to look up.
+  // Created by the statement that looked for it; a contact created with its identity has no conversation to look up.
+  expect(first.statements).toHaveLength(1);
   expect(first.identity.active).toBeNull();
 
   const again = await resolve({
@@ -36,8 +40,8 @@ it('records a known sender’s newly proved phone on the identity and the contac
     phone: '+4915100000001',
   });
   expect(again.identity.contactId).toBe(first.identity.contactId);
-  // The find (with the proof and the contact's fill) and the look for other contacts with the same proof.
-  expect(again.statements).toHaveLength(2);
+  // The find, with the proof, the contact's fill and the look for another contact holding the same proof (none).
+  expect(again.statements).toHaveLength(1);
   const [identity] = await app.database.query<{ verified_phone: string }>(
     `select verified_phone from contact_identities where id = $1`,
     [first.identity.id],
@@ -120,8 +124,8 @@ it('opens a new contact’s first conversation in the statement that creates the
     });
     return { identity, conversation, statements };
   });
-  // The find (nothing yet), then contact, identity and conversation together; nothing from openConversation.
-  expect(recorded.statements).toHaveLength(2);
+  // The find (nothing yet) creates contact, identity and conversation; nothing from openConversation.
+  expect(recorded.statements).toHaveLength(1);
   expect(recorded.identity.active?.id).toBe(recorded.conversation.id);
   const rows = await app.database.query<{
     id: string;
@@ -143,4 +147,33 @@ it('opens a new contact’s first conversation in the statement that creates the
   // The next message finds that conversation with the identity.
   const again = await resolve(sender);
   expect(again.identity.active?.id).toBe(recorded.conversation.id);
+});
+
+it('creates nothing when another contact proved the same phone: the new identity joins that contact', async () => {
+  const owner = await resolve({
+    platformUserId: '4915100000005',
+    chatId: '4915100000005',
+    phone: '+4915100000005',
+  });
+  const contacts = async () =>
+    (
+      await app.database.query<{ n: number }>(`select count(*)::int as n from contacts where agent_id = $1`, [
+        agentId,
+      ])
+    )[0]?.n;
+  const before = await contacts();
+  const joined = await resolve(
+    { platformUserId: 'tg-5', chatId: 'tg-5', phone: '+4915100000005' },
+    'telegram',
+  );
+  expect(joined.identity.contactId).toBe(owner.identity.contactId);
+  expect(joined.identity.id).not.toBe(owner.identity.id);
+  expect(await contacts()).toBe(before);
+  // The find said another contact holds the proof, so linking looked further than that one statement.
+  expect(joined.statements.length).toBeGreaterThan(1);
+  const [identity] = await app.database.query<{ contact_id: string; channel: string }>(
+    `select contact_id, channel from contact_identities where id = $1`,
+    [joined.identity.id],
+  );
+  expect(identity).toEqual({ contact_id: owner.identity.contactId, channel: 'telegram' });
 });
