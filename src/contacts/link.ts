@@ -9,17 +9,22 @@ const MAX_LINKED_CONTACTS = 10;
 type Match = { contact_id: string; created_at: Date; matched: 'email' | 'phone' };
 
 /**
- * $1 agent, $2 email, $3 phone, $4 the contact to leave out. One branch per proof, so each reads its own index: as
- * one `email = $2 or phone = $3` condition, a plan made on an empty table read every identity of the agent.
+ * The agent's identities (`contact_id`, `by_email`) that proved the email or the phone, operator-split ones left
+ * out. One branch per proof, so each reads its own index: as one `email = $2 or phone = $3` condition, a plan made on
+ * an empty table read every identity of the agent.
  */
+export const proofHoldersSql = (agent: string, email: string, phone: string) => `
+  select contact_id, true as by_email from contact_identities
+  where agent_id = ${agent} and verified_email = ${email}::text and unlinked_at is null
+  union all
+  select contact_id, false from contact_identities
+  where agent_id = ${agent} and verified_phone = ${phone}::text and unlinked_at is null`;
+
+/** $1 agent, $2 email, $3 phone, $4 the contact to leave out. */
 export const LINKED_CONTACTS_SQL = `
   select i.contact_id, min(k.created_at) as created_at,
          case when bool_or(i.by_email) then 'email' else 'phone' end as matched
-  from (select contact_id, true as by_email from contact_identities
-        where agent_id = $1 and verified_email = $2::text and unlinked_at is null
-        union all
-        select contact_id, false from contact_identities
-        where agent_id = $1 and verified_phone = $3::text and unlinked_at is null) i
+  from (${proofHoldersSql('$1', '$2', '$3')}) i
   join contacts k on k.id = i.contact_id
   where i.contact_id is distinct from $4::text
   group by i.contact_id order by min(k.created_at), i.contact_id limit ${MAX_LINKED_CONTACTS}`;

@@ -4,6 +4,7 @@ import {
   fillContactSql,
   linkedContacts,
   linkExistingIdentity,
+  proofHoldersSql,
 } from '../contacts/link.ts';
 import { recordLink } from '../contacts/merge.ts';
 import { type VerifiedAttributes, verifiedAttributesOf } from '../contacts/verified-attributes.ts';
@@ -23,17 +24,11 @@ export type Identity = {
   active?: ConversationRow | null;
 };
 
-const INSERT_IDENTITY = `insert into contact_identities (id, contact_id, agent_id, channel, platform_user_id, chat_id,
-                                                         username, verified_email, verified_phone)
-                         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+/** A new identity's columns, in the order of `senderColumns` after its id and contact. */
+const IDENTITY_COLUMNS =
+  'id, contact_id, agent_id, channel, platform_user_id, chat_id, username, verified_email, verified_phone';
 
-/** A new contact ($2 id, $3 agent, $10 display name, $8/$9 proven email/phone) as a CTE, before INSERT_IDENTITY. */
-const NEW_CONTACT = `with contact as (
-  insert into contacts (id, agent_id, display_name, email, email_verified_at, phone, phone_verified_at)
-  values ($2, $3, $10, $8, case when $8::text is null then null else now() end,
-          $9, case when $9::text is null then null else now() end))`;
-
-/** An identity's columns from the sender, in INSERT_IDENTITY's order from $3 and FIND_IDENTITY_SQL's from $1. */
+/** An identity's columns from the sender, in IDENTITY_COLUMNS' order from $3 and FIND_IDENTITY_SQL's from $1. */
 const senderColumns = (
   agentId: string,
   channel: string,
@@ -66,43 +61,44 @@ export async function resolveIdentity(
 ): Promise<Identity> {
   const { sender } = event;
   const attributes = verifiedAttributesOf(sender);
-  const fresh = {
-    contactId: newId('contact'),
-    identityId: newId('ident'),
-    conversation: firstConversation && { id: newId('conv'), ...firstConversation },
+  const lookup: Lookup = {
+    query,
+    agentId,
+    channel,
+    sender,
+    attributes,
+    now,
+    fresh: {
+      contactId: newId('contact'),
+      identityId: newId('ident'),
+      conversation: firstConversation && { id: newId('conv'), ...firstConversation },
+    },
   };
-  const found = await findIdentity(query, agentId, channel, sender, attributes, now, fresh);
-  if (found === 'created') {
-    const { conversation } = fresh;
-    const active = conversation
-      ? { id: conversation.id, channel: null, channel_history: [], last_activity_at: now, opened: true }
-      : null;
-    return { id: fresh.identityId, contactId: fresh.contactId, blockedAt: null, active };
-  }
+  const found = await findIdentity(lookup);
   if (found) {
-    const { unlinkedAt, proofElsewhere, ...identity } = found;
-    if (!proofElsewhere) return identity;
+    const identity = identityOf(found);
+    if (!found.proofElsewhere) return identity;
     const contactId = await linkExistingIdentity(query, {
       agentId,
       contactId: identity.contactId,
       attributes,
       now,
-      unlinkedAt,
+      unlinkedAt: found.unlinkedAt,
     });
     if (contactId === identity.contactId) return identity;
     // Folded into another contact: its conversation is the one to continue (openConversation reads it).
     return { ...identity, contactId, active: undefined };
   }
-  // Neither found nor created by the find: another contact proved the same email or phone.
+  // Neither found nor created: another contact proved the same email or phone.
   const [match] = await linkedContacts(query, agentId, attributes);
-  const contactId = match?.contact_id ?? fresh.contactId;
-  const id = fresh.identityId;
-  const identity = [id, contactId, ...senderColumns(agentId, channel, sender, attributes)];
   if (!match) {
-    // Linking is off for the agent: a new contact and its first identity after all (its conversation: openConversation).
-    await query(`${NEW_CONTACT} ${INSERT_IDENTITY}`, [...identity, sender.displayName ?? null]);
-    return { id, contactId, blockedAt: null, active: firstConversation ? undefined : null };
+    // Linking is off for the agent: a contact of its own after all.
+    const created = await runFind(lookup, 'always');
+    if (!created) throw new Error('The sender was neither found nor created');
+    return identityOf(created);
   }
+  const contactId = match.contact_id;
+  const id = lookup.fresh.identityId;
   await fillContactAttributes(query, contactId, attributes, now);
   if (sender.displayName) {
     await query(`update contacts set display_name = $2 where id = $1 and display_name is null`, [
@@ -110,7 +106,10 @@ export async function resolveIdentity(
       sender.displayName,
     ]);
   }
-  await query(INSERT_IDENTITY, identity);
+  await query(
+    `insert into contact_identities (${IDENTITY_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [id, contactId, ...senderColumns(agentId, channel, sender, attributes)],
+  );
   await recordLink(query, {
     agentId,
     contactId,
@@ -122,23 +121,13 @@ export async function resolveIdentity(
 }
 
 /**
- * An identity of another contact proved the email ($6) or phone ($7): one branch per proof, each on its own index.
- * `$contact` is the contact to leave out.
- */
-const proofElsewhereSql = (contact: string) => `(
-  exists (select 1 from contact_identities where agent_id = $1 and verified_email = $6::text
-          and unlinked_at is null and contact_id is distinct from ${contact})
-  or exists (select 1 from contact_identities where agent_id = $1 and verified_phone = $7::text
-             and unlinked_at is null and contact_id is distinct from ${contact}))`;
-
-/**
  * One statement for every message. The sender's identity ($1 agent, $2 channel, $3 platform user id) with its reply
  * address ($4 chat, $5 username) and the verified attributes it carries ($6 email, $7 phone) recorded, its contact's
  * email and phone filled from them where missing ($8 now), and its contact's active conversation read and locked;
  * `proof_elsewhere` says whether another contact holds one of those proofs (only then is linking looked at).
- * When there is no such identity, no other contact holds its proofs and $9 allows it: a new contact ($10 id, $12
- * display name), the identity ($11 id) and, when $13 is given, its first conversation ($13 id, $14 user
- * identifier) are created, and `created` is true. Always one row.
+ * When there is no such identity and $9 (a FindMode) allows it: a new contact ($10 id, $12 display name), the
+ * identity ($11 id) and, when $13 is given, its first conversation ($13 id, $14 user identifier) are created, and
+ * `created` is true. Always one row.
  */
 export const FIND_IDENTITY_SQL = `
   with ident as (
@@ -148,16 +137,17 @@ export const FIND_IDENTITY_SQL = `
     where agent_id = $1 and channel = $2 and platform_user_id = $3
     returning id, contact_id, blocked_at, unlinked_at),
   filled as (${fillContactSql('(select contact_id from ident)', '$6', '$7', '$8')}),
-  proof as (select ${proofElsewhereSql('(select contact_id from ident)')} as elsewhere),
-  fresh as (select where $9::boolean and not exists (select 1 from ident) and not (select elsewhere from proof)),
+  proof as (
+    select exists (select 1 from (${proofHoldersSql('$1', '$6', '$7')}) h
+                   where h.contact_id is distinct from (select contact_id from ident)) as elsewhere),
+  fresh as (
+    select where $9::text <> 'find' and not exists (select 1 from ident)
+                 and ($9::text = 'always' or not (select elsewhere from proof))),
   contact as (
     insert into contacts (id, agent_id, display_name, email, email_verified_at, phone, phone_verified_at)
     select $10, $1, $12, $6, case when $6::text is null then null else now() end,
            $7, case when $7::text is null then null else now() end from fresh),
-  identity as (
-    insert into contact_identities (id, contact_id, agent_id, channel, platform_user_id, chat_id, username,
-                                    verified_email, verified_phone)
-    select $11, $10, $1, $2, $3, $4, $5, $6, $7 from fresh),
+  identity as (insert into contact_identities (${IDENTITY_COLUMNS}) select $11, $10, $1, $2, $3, $4, $5, $6, $7 from fresh),
   opened as (
     insert into conversations (id, agent_id, contact_id, user_identifier, last_activity_at, created_at, updated_at)
     select $13, $1, $10, $14, $8, $8, $8 from fresh where $13::text is not null)
@@ -168,6 +158,12 @@ export const FIND_IDENTITY_SQL = `
     select id, channel, channel_history, last_activity_at from conversations
     where contact_id = i.contact_id and status = 'active' for update) c on true`;
 
+/**
+ * What FIND_IDENTITY_SQL may create when the sender has no identity: nothing ('find'), the sender unless another
+ * contact holds their proofs ('create'), or the sender anyway ('always').
+ */
+type FindMode = 'find' | 'create' | 'always';
+
 type FoundRow = {
   id: string | null;
   contact_id: string;
@@ -177,55 +173,78 @@ type FoundRow = {
   created: boolean;
 } & Omit<ConversationRow, 'id'> & { conversation_id: string | null };
 
-/** What a new contact gets when the find creates it: ids made here, and its first conversation when asked. */
-type FreshIdentity = {
-  contactId: string;
-  identityId: string;
-  conversation: { id: string; userIdentifier: string } | undefined;
+/** One sender's look-up, with the ids a new contact, identity and first conversation get if it creates them. */
+type Lookup = {
+  query: SqlRunner;
+  agentId: string;
+  channel: string;
+  sender: InboundSender;
+  attributes: VerifiedAttributes;
+  now: Date;
+  fresh: {
+    contactId: string;
+    identityId: string;
+    conversation: { id: string; userIdentifier: string } | undefined;
+  };
 };
 
+/** An identity found or created, with `unlinkedAt` (an operator split it out of its contact; null: never). */
+type Found = Identity & { unlinkedAt: Date | null; proofElsewhere: boolean };
+
+/** What callers get of a Found: the identity without the look-up's own facts. */
+const identityOf = ({ id, contactId, blockedAt, active }: Found): Identity => ({
+  id,
+  contactId,
+  blockedAt,
+  active,
+});
+
 /**
- * The sender's identity on this channel (re-keyed from an alternate id first when needed) by FIND_IDENTITY_SQL, with
- * `unlinkedAt` (when an operator split it out of its contact; null: never) and `proofElsewhere`. 'created': it was
- * not there and FIND_IDENTITY_SQL created it as `fresh` says. Undefined: not there and not created (another contact
- * holds its proofs, or the sender has alternate ids and was not found by them either).
+ * The sender's identity on this channel by FIND_IDENTITY_SQL, created when nobody else holds its proofs; a sender
+ * with alternate ids is looked for by them (and re-keyed) before anything is created. Undefined: neither found nor
+ * created (another contact holds its proofs).
  */
-async function findIdentity(
-  query: SqlRunner,
-  agentId: string,
-  channel: string,
-  sender: InboundSender,
-  attributes: VerifiedAttributes,
-  now: Date,
-  fresh: FreshIdentity,
-): Promise<(Identity & { unlinkedAt: Date | null; proofElsewhere: boolean }) | 'created' | undefined> {
-  const find = async (create: boolean) => {
-    const [row] = await query<FoundRow>(FIND_IDENTITY_SQL, [
-      ...senderColumns(agentId, channel, sender, attributes),
-      now,
-      create,
-      fresh.contactId,
-      fresh.identityId,
-      sender.displayName ?? null,
-      fresh.conversation?.id ?? null,
-      fresh.conversation?.userIdentifier ?? null,
-    ]);
-    return row;
-  };
-  // A sender with alternate ids is looked for by them before anything is created.
+async function findIdentity(lookup: Lookup): Promise<Found | undefined> {
+  const { query, agentId, channel, sender } = lookup;
   const alternates = sender.alternateIds ?? [];
-  let row = await find(alternates.length === 0);
-  if (row?.created) return 'created';
-  if (!row?.id && alternates.length > 0) {
-    const rekeyed = await query(
-      `update contact_identities set platform_user_id = $3
-       where id = (select id from contact_identities
-                   where agent_id = $1 and channel = $2 and platform_user_id = any($4::text[]) limit 1)
-       returning id`,
-      [agentId, channel, sender.platformUserId, alternates],
-    );
-    row = await find(rekeyed.length === 0);
-    if (row?.created) return 'created';
+  if (alternates.length === 0) return runFind(lookup, 'create');
+  const found = await runFind(lookup, 'find');
+  if (found) return found;
+  const rekeyed = await query(
+    `update contact_identities set platform_user_id = $3
+     where id = (select id from contact_identities
+                 where agent_id = $1 and channel = $2 and platform_user_id = any($4::text[]) limit 1)
+     returning id`,
+    [agentId, channel, sender.platformUserId, alternates],
+  );
+  return runFind(lookup, rekeyed.length > 0 ? 'find' : 'create');
+}
+
+/** Runs FIND_IDENTITY_SQL: the identity it found, or the one it created from `lookup.fresh`. */
+async function runFind(lookup: Lookup, mode: FindMode): Promise<Found | undefined> {
+  const { fresh, now } = lookup;
+  const [row] = await lookup.query<FoundRow>(FIND_IDENTITY_SQL, [
+    ...senderColumns(lookup.agentId, lookup.channel, lookup.sender, lookup.attributes),
+    now,
+    mode,
+    fresh.contactId,
+    fresh.identityId,
+    lookup.sender.displayName ?? null,
+    fresh.conversation?.id ?? null,
+    fresh.conversation?.userIdentifier ?? null,
+  ]);
+  if (row?.created) {
+    const { conversation } = fresh;
+    return {
+      id: fresh.identityId,
+      contactId: fresh.contactId,
+      blockedAt: null,
+      unlinkedAt: null,
+      proofElsewhere: false,
+      active: conversation
+        ? { id: conversation.id, channel: null, channel_history: [], last_activity_at: now, opened: true }
+        : null,
+    };
   }
   if (!row?.id) return undefined;
   return {

@@ -61,9 +61,9 @@ describe('hot statements under a generic plan on an empty database', () => {
 
   it("a known sender's identity, its contact's active conversation and other holders of its proofs are found by index", async () => {
     const plan = await genericPlan(
-      `prepare generic_plan_probe (text, text, text, text, text, text, text, timestamptz, boolean, text, text, text,
+      `prepare generic_plan_probe (text, text, text, text, text, text, text, timestamptz, text, text, text, text,
                                    text, text) as ${FIND_IDENTITY_SQL}`,
-      `execute generic_plan_probe ('agt_x', 'loopback', 'u1', 'u1', null, 'a@b.example', '+15550001111', now(), true,
+      `execute generic_plan_probe ('agt_x', 'loopback', 'u1', 'u1', null, 'a@b.example', '+15550001111', now(), 'create',
                                    'ctc_n', 'idt_n', null, 'cnv_n', 'loopback:u1')`,
     );
     expect(plan).toMatch(/Index Scan using contact_identities_platform_unique/);
