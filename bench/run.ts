@@ -35,6 +35,7 @@ import { measureWebhookIngest, waitUntilQuiet } from './webhook-load.ts';
 import { measureInboundBacklog, measureStatusBacklog } from './backlog-scenario.ts';
 import { measureInbox } from './inbox-scenario.ts';
 import { measureFrontTier } from './front-tier-scenario.ts';
+import { measurePrototype } from './prototype-scenario.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 3);
@@ -476,12 +477,26 @@ async function main() {
         const unsynced = await frontTier({ EMBEDDED_WAL_SYNC: 'false' });
         results.ingest_front_tier_wal_unsynced = unsynced;
       }
+      // The prototype of the design in the same frame: what this machine allows the design itself.
+      const prototype = await measurePrototype({
+        spawn: (env) => spawnNode(['bench/prototype-ingest.ts'], env),
+        stop,
+        withCpu,
+        baseline: rawWebhookNow,
+        rounds: ROUNDS,
+        durationS: DURATION_S,
+        connections: CONNECTIONS,
+        databaseUrl: scratch?.url,
+        dataDir,
+      });
+      results.ingest_prototype = prototype;
       const front = await frontTier({});
       const frontRatio = front.ratio_vs_raw;
       results.ingest_front_tier = {
         ...front,
         ...(scratch ? {} : { wal_synced: true }),
         ratio_vs_via_hono: ratio(front.accepted_per_s, viaHono.accepted_per_s),
+        ratio_vs_prototype: ratio(front.accepted_per_s, prototype.accepted_per_s),
         ...ingestTarget,
         meets_targets_on: 'durable ingest (verified, committed, enqueued before the 2xx) into the front tier',
         meets_targets:

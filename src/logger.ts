@@ -25,8 +25,22 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         },
       },
     },
-    destination ?? pino.destination({ dest: 1, sync: false }),
+    destination ?? stdoutDestination(),
   );
+}
+
+/**
+ * Asynchronous stdout. Lines go to sonic-boom as Buffers: in its default (string) mode every line re-measures the
+ * whole string still waiting for the write in flight, which at thousands of lines a second cost a seventh of a
+ * busy API process's CPU. sonic-boom is looked up on each call, as pino swaps its methods out on EPIPE.
+ */
+function stdoutDestination(): pino.DestinationStream {
+  const boom = pino.destination({ dest: 1, sync: false, contentMode: 'buffer' });
+  return {
+    write: (line: string) => boom.write(Buffer.from(line) as unknown as string),
+    flush: (cb: (err?: Error) => void) => boom.flush(cb),
+    flushSync: () => boom.flushSync(),
+  } as pino.DestinationStream;
 }
 
 /** Resolves once every line logged so far has been written (call before `process.exit`). */
