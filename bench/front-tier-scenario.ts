@@ -11,7 +11,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { measureIngest } from './engine-scenarios.ts';
-import { measureRounds, median, summarize } from './rounds.ts';
+import { type Load, measureRounds, median, type Round, summarize } from './rounds.ts';
 
 /**
  * Update ids of variant v, round r start `fv<v>r<r>`: as long as the all-in-one run's 'bench' (bodies keep their
@@ -38,9 +38,8 @@ async function pendingJobs(url: string): Promise<number> {
 
 type Started = { child: ChildProcess; url: string };
 
-export type FrontTierDeps = {
-  /** Starts Switchboard on the bench's database with these extra variables. */
-  start: (env: Record<string, string>) => Promise<Started>;
+/** What a load measured in rounds against the raw baseline needs from bench/run.ts (front tier and prototype). */
+export type RoundsDeps = {
   stop: (child: ChildProcess) => Promise<void>;
   /** Runs the load and adds the server's CPU per accepted event (bench/run.ts's withCpu). */
   withCpu: <T extends { accepted_per_s: number }>(
@@ -52,9 +51,6 @@ export type FrontTierDeps = {
   /** The raw node:http webhook baseline's accepted/s, measured now (each round's frame). */
   baseline: () => Promise<number>;
   rounds: number;
-  /** This measurement's number in the run (0–9): its update ids are its own. */
-  variant: number;
-  agentId: string;
   durationS: number;
   connections: number;
   /** The scratch PostgreSQL database, or undefined for the embedded one under `dataDir` (Switchboard's DATA_DIR). */
@@ -62,17 +58,61 @@ export type FrontTierDeps = {
   dataDir: string;
 };
 
+export type FrontTierDeps = RoundsDeps & {
+  /** Starts Switchboard on the bench's database with these extra variables. */
+  start: (env: Record<string, string>) => Promise<Started>;
+  /** This measurement's number in the run (0–9): its update ids are its own. */
+  variant: number;
+  agentId: string;
+};
+
+type IngestRound = Round<Load> & {
+  server_cpu_ms_per_accepted: number | null;
+  database_cpu_ms_per_accepted?: number | null;
+};
+
+/** The rounds' medians, CPU per accepted event included; each round's own rate is named `as`. */
+export function summarizeIngest(
+  each: IngestRound[],
+  what: string,
+  as: string,
+  databaseUrl: string | undefined,
+) {
+  const { rps, rounds, ...summary } = summarize(each, what);
+  return {
+    accepted_per_s: rps,
+    ...summary,
+    server_cpu_ms_per_accepted: median(each.map((r) => r.server_cpu_ms_per_accepted)),
+    ...(databaseUrl
+      ? { database_cpu_ms_per_accepted: median(each.map((r) => r.database_cpu_ms_per_accepted)) }
+      : {}),
+    rounds: rounds.map(({ rps: rate, ...round }) => ({ ...round, [as]: rate })),
+  };
+}
+
 type Counts = { stored: Set<string>; unprocessed: number };
 
 /** The scenario's update ids (every round's and the warm-up's), as a LIKE pattern. */
 const idsOf = (variant: number) => `fv${variant % 10}r_-%`;
 
-/** One statement on the bench's PostgreSQL database, on a connection of its own. */
-async function queryPostgres<T extends pg.QueryResultRow>(
-  databaseUrl: string,
+/**
+ * One statement on the bench's database, on a connection of its own: PostgreSQL at `databaseUrl`, else the
+ * embedded database in `pgliteDir`, opened, read and closed (no process may be running on it).
+ */
+export async function readDatabase<T extends pg.QueryResultRow>(
+  databaseUrl: string | undefined,
+  pgliteDir: string,
   sql: string,
-  params: unknown[],
+  params: unknown[] = [],
 ): Promise<T[]> {
+  if (!databaseUrl) {
+    const db = await PGlite.create(pgliteDir);
+    try {
+      return (await db.query<T>(sql, params)).rows;
+    } finally {
+      await db.close();
+    }
+  }
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -89,26 +129,19 @@ async function countEvents(
   variant: number,
 ): Promise<Counts> {
   const sql = `select provider_event_id as id, processed from inbound_events where provider_event_id like $1`;
-  const like = [idsOf(variant)];
-  let rows: { id: string; processed: boolean }[];
-  if (databaseUrl) {
-    rows = await queryPostgres(databaseUrl, sql, like);
-  } else {
-    // No Switchboard runs now: the embedded database is opened here, read, and closed.
-    const db = await PGlite.create(path.join(dataDir, 'pgdata'));
-    try {
-      rows = (await db.query<{ id: string; processed: boolean }>(sql, like)).rows;
-    } finally {
-      await db.close();
-    }
-  }
+  const rows = await readDatabase<{ id: string; processed: boolean }>(
+    databaseUrl,
+    path.join(dataDir, 'pgdata'),
+    sql,
+    [idsOf(variant)],
+  );
   return { stored: new Set(rows.map((row) => row.id)), unprocessed: rows.filter((r) => !r.processed).length };
 }
 
 /** Unprocessed events of the scenario on PostgreSQL: the drain's poll (the pending index holds only these). */
 async function unprocessedEvents(databaseUrl: string, variant: number): Promise<number> {
   const sql = `select count(*)::int as n from inbound_events where not processed and provider_event_id like $1`;
-  const [row] = await queryPostgres<{ n: number }>(databaseUrl, sql, [idsOf(variant)]);
+  const [row] = await readDatabase<{ n: number }>(databaseUrl, '', sql, [idsOf(variant)]);
   return row?.n ?? 0;
 }
 
@@ -156,16 +189,7 @@ export async function measureFrontTier(deps: FrontTierDeps) {
   } finally {
     await deps.stop(front.child);
   }
-  const { rps, rounds, ...summary } = summarize(each, 'the front tier');
-  const ingest = {
-    accepted_per_s: rps,
-    ...summary,
-    server_cpu_ms_per_accepted: median(each.map((r) => r.server_cpu_ms_per_accepted)),
-    ...(databaseUrl
-      ? { database_cpu_ms_per_accepted: median(each.map((r) => r.database_cpu_ms_per_accepted)) }
-      : {}),
-    rounds: rounds.map(({ rps: front, ...round }) => ({ ...round, front })),
-  };
+  const ingest = summarizeIngest(each, 'the front tier', 'front', databaseUrl);
   // The worker tier: a normal process on the same database answers what the front tier queued.
   const worker = await deps.start({});
   let drainMs: number;

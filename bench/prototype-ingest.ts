@@ -47,7 +47,7 @@ for (const statement of SCHEMA) await run(statement);
 const key = createSecretKey(Buffer.from(process.env.PROTO_SECRET ?? '', 'utf8'));
 
 type Pending = { id: string; payload: unknown; done: (ok: boolean) => void };
-let queue: Pending[] = [];
+const queue: Pending[] = [];
 let inFlight = 0;
 let scheduled = false;
 
@@ -61,8 +61,7 @@ function schedule(): void {
 function pump(): void {
   scheduled = false;
   while (inFlight < concurrency && queue.length > 0) {
-    const batch = queue.slice(0, MAX_BATCH);
-    queue = queue.slice(batch.length);
+    const batch = queue.splice(0, MAX_BATCH);
     inFlight++;
     const rows = JSON.stringify(batch.map(({ id, payload }) => ({ id, payload })));
     run(INSERT, [rows]).then(
