@@ -28,6 +28,18 @@ export const agentEvents = pgTable(
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
+/**
+ * Agents whose events someone follows live (an SSE stream in some process), until `until`: a process renews the
+ * lease of each agent it has subscribers for. Events of other agents skip the NOTIFY (nobody would read it; each
+ * one woke every listening connection of every process).
+ */
+export const eventWatchers = pgTable('event_watchers', {
+  agentId: text('agent_id')
+    .primaryKey()
+    .references(() => agents.id, { onDelete: 'cascade' }),
+  until: at('until').notNull(),
+});
+
 /** An organization's subscription of one URL to event types (optionally of one agent). */
 export const eventWebhooks = pgTable(
   'event_webhooks',

@@ -17,11 +17,27 @@ export class HubClosedError extends Error {}
 
 type Wake = () => void;
 
+/** How long a watch lease lasts (database clock), and how often a process renews its agents' leases. */
+export type WatchLease = { leaseS: number; renewMs: number };
+const DEFAULT_LEASE: WatchLease = { leaseS: 60, renewMs: 20_000 };
+/**
+ * A new subscriber reads the log again this long after subscribing: a statement that began before its lease was
+ * committed sends no NOTIFY, yet may commit after the first read. (The stream's heartbeat re-reads too.)
+ */
+const SETTLE_MS = 1000;
+
+/** Leases for the agents given (each that still exists); an unexpired lease is only extended past 2/3 of its life. */
+const WATCH_SQL = `insert into event_watchers (agent_id, until)
+  select agents.id, now() + make_interval(secs => $2) from agents where agents.id = any($1::text[])
+  on conflict (agent_id) do update set until = excluded.until
+  where event_watchers.until < now() + make_interval(secs => $2 * 2 / 3)`;
+
 /**
  * One LISTEN per process on the agent_events channel, fanned out to this process's subscribers by agent id.
  * A notification only says "look again": each subscriber re-reads the log from its own last id, so an event
  * committed between a read and the next notification is never missed. After the LISTEN connection was lost
- * and restored, every subscriber is woken (notifications in between are lost, the log is not).
+ * and restored, every subscriber is woken (notifications in between are lost, the log is not). Writers NOTIFY only
+ * for agents with a watch lease (`event_watchers`): the hub holds one for each agent it has subscribers of.
  */
 export class EventHub {
   private readonly byAgent = new Map<string, Set<Wake>>();
@@ -30,15 +46,18 @@ export class EventHub {
   private unlisten?: () => Promise<void>;
   private starting?: Promise<void>;
   private stopped = false;
+  private renewal?: NodeJS.Timeout;
 
   private readonly database: Database;
   private readonly logger: Logger;
   readonly limits: EventHubLimits;
+  private readonly lease: WatchLease;
 
-  constructor(database: Database, logger: Logger, limits: EventHubLimits) {
+  constructor(database: Database, logger: Logger, limits: EventHubLimits, lease = DEFAULT_LEASE) {
     this.database = database;
     this.logger = logger;
     this.limits = limits;
+    this.lease = lease;
   }
 
   /** Starts the LISTEN (idempotent). */
@@ -70,9 +89,12 @@ export class EventHub {
     this.count++;
     eventStreams.inc();
     let removed = false;
+    const settle = setTimeout(wake, SETTLE_MS);
+    settle.unref();
     const remove = () => {
       if (removed) return;
       removed = true;
+      clearTimeout(settle);
       set.delete(wake);
       this.count--;
       eventStreams.dec();
@@ -80,11 +102,28 @@ export class EventHub {
     };
     try {
       await this.start();
+      // Listening first, then the lease: every event committed after the lease wakes this subscriber.
+      await this.watch([agentId]);
     } catch (error) {
       remove();
       throw error;
     }
+    this.renewal ??= setInterval(() => void this.renew(), this.lease.renewMs);
+    this.renewal.unref();
     return remove;
+  }
+
+  private async watch(agentIds: string[]): Promise<void> {
+    await this.database.query(WATCH_SQL, [agentIds, this.lease.leaseS]);
+  }
+
+  /** Renews the leases of the agents with subscribers here (one statement). */
+  private async renew(): Promise<void> {
+    const agentIds = [...this.byAgent.keys()];
+    if (agentIds.length === 0 || this.stopped) return;
+    await this.watch(agentIds).catch((error: unknown) =>
+      this.logger.warn({ err: error }, 'event watch leases could not be renewed'),
+    );
   }
 
   /**
@@ -120,6 +159,7 @@ export class EventHub {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.renewal);
     await this.starting?.catch(() => {});
     await this.unlisten?.();
     this.unlisten = undefined;

@@ -22,7 +22,7 @@ export const WEBHOOKS_DUE = ';webhooks';
  * The statement that appends events: the events (parameter `first`, a jsonb array), a delivery for every enabled
  * event webhook of the agent's organization that subscribes to the type (so a delivery exists exactly when its
  * event committed, and none can be skipped), and the NOTIFY per agent (delivered at commit), with WEBHOOKS_DUE when
- * deliveries were created. The agent and its webhooks are looked up per event (`offset 0` keeps each lookup on its
+ * deliveries were created; without deliveries only for an agent someone follows live (`event_watchers`). The agent and its webhooks are looked up per event (`offset 0` keeps each lookup on its
  * index: a plan cached while those tables were small would otherwise scan them whole for every event, however many
  * tenants they hold later). `where` filters the events (a condition on an earlier CTE); `data` is each event's data
  * (default: the event's own, `e->'data'`). created_at is the time of
@@ -48,7 +48,9 @@ export function eventsSql(first: number, where = '', data = "coalesce(e->'data',
        returning 1),
      due as (select case when exists (select 1 from delivered) then ${suffix}::text else '' end as suffix)`,
     notify: `select pg_notify(${channel}::text, agents.agent_id || due.suffix)
-     from (select distinct agent_id from appended) as agents cross join due`,
+     from (select distinct agent_id from appended) as agents cross join due
+     where due.suffix <> '' or exists (select 1 from event_watchers w
+                                       where w.agent_id = agents.agent_id and w.until > now())`,
   };
 }
 

@@ -6,6 +6,8 @@ import {
   publishEventsIf,
   WEBHOOKS_DUE,
 } from '../../src/events/publish.ts';
+import { EventHub } from '../../src/events/event-hub.ts';
+import { createLogger } from '../../src/logger.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createWorkspace } from '../helpers/fixtures.ts';
 
@@ -19,6 +21,21 @@ beforeAll(async () => {
 });
 afterAll(() => app?.close());
 
+/** A live follower's lease on the agent (what an SSE subscriber's process holds); `seconds` from now. */
+const watch = (id: string, seconds = 600) =>
+  app.database.query(
+    `insert into event_watchers (agent_id, until) values ($1, now() + make_interval(secs => $2))
+     on conflict (agent_id) do update set until = excluded.until`,
+    [id, seconds],
+  );
+const unwatch = (id: string) => app.database.query('delete from event_watchers where agent_id = $1', [id]);
+
+/** Waits (bounded) until `payloads` holds `count` notifications. */
+async function notifications(payloads: string[], count: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (payloads.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
 const rows = () =>
   app.database.query<{ id: number; type: string; conversation_id: string | null; data: unknown }>(
     'select id, type, conversation_id, data from agent_events where agent_id = $1 order by id',
@@ -29,6 +46,11 @@ it('appends events in the caller transaction and notifies at commit; a rollback 
   const payloads: string[] = [];
   const unlisten = await app.database.listen(AGENT_EVENTS_CHANNEL, (payload) => payloads.push(payload));
   try {
+    // Nobody follows the agent live: the event is stored, no NOTIFY is sent.
+    await publishEvents(app.database.query, [
+      { agentId, type: 'message.received', conversationId: 'conv_0' },
+    ]);
+    await watch(agentId);
     await expect(
       app.database.transaction(async (query) => {
         await publishEvent(query, { agentId, type: 'handoff.started', conversationId: 'conv_rolled_back' });
@@ -41,15 +63,16 @@ it('appends events in the caller transaction and notifies at commit; a rollback 
         { agentId, type: 'message.status', messageId: 'msg_2', data: { status: 'delivered' } },
       ]),
     );
-    const stored = await rows();
+    const stored = (await rows()).filter((row) => row.conversation_id !== 'conv_0');
     expect(stored.map((row) => row.type)).toEqual(['message.received', 'message.status']);
     expect(stored[1]?.data).toEqual({ status: 'delivered' });
     expect(Number(stored[1]?.id)).toBeGreaterThan(Number(stored[0]?.id));
-    const deadline = Date.now() + 30_000;
-    while (payloads.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    // One notification per agent per transaction, none for the rolled-back one.
+    await notifications(payloads, 1);
+    // Notifications arrive in commit order: one per agent per transaction, none for the rolled-back one and
+    // none for the commit before the lease.
     expect(payloads).toEqual([agentId]);
   } finally {
+    await unwatch(agentId);
     await unlisten();
   }
 });
@@ -57,27 +80,30 @@ it('appends events in the caller transaction and notifies at commit; a rollback 
 it('marks the notification when the events created webhook deliveries, so only then senders wake', async () => {
   const payloads: string[] = [];
   const unlisten = await app.database.listen(AGENT_EVENTS_CHANNEL, (payload) => payloads.push(payload));
-  const waitFor = async (count: number) => {
-    const deadline = Date.now() + 30_000;
-    while (payloads.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  };
+  const waitFor = (count: number) => notifications(payloads, count);
   try {
     await app.database.query(
       `insert into event_webhooks (id, organization_id, url, event_types, secret)
        values ('ewh_due_test', $1, 'https://example.com/hook', array['handoff.started'], 'sealed')`,
       [orgId],
     );
-    // Not a subscribed type: no delivery, a plain notification.
+    // Nobody follows the agent live. Not a subscribed type: no delivery and no notification; a subscribed type:
+    // the senders' notification all the same.
     await app.database.transaction((query) => publishEvent(query, { agentId, type: 'message.received' }));
-    await waitFor(1);
     await app.database.transaction((query) => publishEvent(query, { agentId, type: 'handoff.started' }));
+    await waitFor(1);
+    expect(payloads).toEqual([agentId + WEBHOOKS_DUE]);
+    // Followed live: a plain notification.
+    await watch(agentId);
+    await app.database.transaction((query) => publishEvent(query, { agentId, type: 'message.received' }));
     await waitFor(2);
-    expect(payloads).toEqual([agentId, agentId + WEBHOOKS_DUE]);
+    expect(payloads).toEqual([agentId + WEBHOOKS_DUE, agentId]);
     const deliveries = await app.database.query<{ n: number }>(
       `select count(*)::int as n from event_webhook_deliveries where webhook_id = 'ewh_due_test'`,
     );
     expect(deliveries[0]?.n).toBe(1);
   } finally {
+    await unwatch(agentId);
     await app.database.query(`delete from event_webhooks where id = 'ewh_due_test'`);
     await unlisten();
   }
@@ -87,6 +113,7 @@ it('appends the events of a change made in the same statement only when the chan
   const payloads: string[] = [];
   const unlisten = await app.database.listen(AGENT_EVENTS_CHANNEL, (payload) => payloads.push(payload));
   const before = (await rows()).length;
+  await watch(agentId);
   const rename = (id: string, then?: string) =>
     publishEventsIf(
       app.database.query,
@@ -124,10 +151,50 @@ it('appends the events of a change made in the same statement only when the chan
     );
     expect(agent?.description).toBe('renamed');
     expect((await project())[0]?.name).toBe(`${unchanged?.name}!`);
-    const deadline = Date.now() + 30_000;
-    while (payloads.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await notifications(payloads, 1);
     expect(payloads).toEqual([agentId]);
   } finally {
+    await unwatch(agentId);
     await unlisten();
+  }
+});
+
+it('holds a watch lease for each agent with live subscribers, renews it while they stay, and lets it lapse', async () => {
+  const leaseOf = async () =>
+    (
+      await app.database.query<{ left_ms: number }>(
+        `select (extract(epoch from until - now()) * 1000)::int as left_ms from event_watchers where agent_id = $1`,
+        [agentId],
+      )
+    )[0]?.left_ms;
+  const hub = new EventHub(
+    app.database,
+    createLogger('silent'),
+    { perAgent: 5, total: 10 },
+    { leaseS: 2, renewMs: 300 },
+  );
+  try {
+    expect(await leaseOf()).toBeUndefined();
+    let woken = 0;
+    const remove = await hub.subscribe(agentId, () => woken++);
+    const first = await leaseOf();
+    expect(first).toBeGreaterThan(1000);
+    // Past the first lease's end it has been renewed, and a commit for the agent wakes the subscriber.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(await leaseOf()).toBeGreaterThan(0);
+    const before = woken;
+    await publishEvents(app.database.query, [
+      { agentId, type: 'message.received', conversationId: 'conv_w' },
+    ]);
+    const deadline = Date.now() + 30_000;
+    while (woken === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(woken).toBeGreaterThan(before);
+    // No subscriber left: no renewal, the lease runs out.
+    remove();
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(await leaseOf()).toBeLessThan(0);
+  } finally {
+    await hub.stop();
+    await unwatch(agentId);
   }
 });
