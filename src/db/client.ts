@@ -6,6 +6,9 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { dbStatements } from '../metrics/metrics.ts';
 import { named } from './prepared.ts';
+import { type ListenOptions, SharedListener } from './shared-listener.ts';
+
+export type { ListenOptions };
 import * as baseSchema from './schema.ts';
 import * as channelSchema from './schema-channels.ts';
 import * as conversationSchema from './schema-conversations.ts';
@@ -49,7 +52,8 @@ export type Database = {
   transaction<T>(fn: (query: SqlRunner) => Promise<T>): Promise<T>;
   /**
    * LISTEN on `channel`; resolves once subscribed. The returned function unsubscribes. `onReconnect` runs after
-   * the dedicated PostgreSQL connection was lost and re-established (notifications in between are lost).
+   * the PostgreSQL connection all of this process's LISTENs share (shared-listener.ts) was lost and re-established
+   * (notifications in between are lost).
    */
   listen(
     channel: string,
@@ -70,8 +74,6 @@ export type Database = {
   poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 };
-
-export type ListenOptions = { onReconnect?: () => void };
 
 export type DatabaseOptions =
   | {
@@ -126,6 +128,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       return prepare ? named(text, params) : { text, ...(params ? { values: params } : {}) };
     };
     const priorityPool = new pg.Pool({ connectionString: options.url, max: PRIORITY_POOL_MAX });
+    const listener = new SharedListener(options.url);
     for (const each of [pool, priorityPool]) {
       each.on('error', () => {
         // Idle-client errors (server restart) are surfaced by the next query; keep the process alive.
@@ -160,8 +163,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
           session.release();
         }
       },
-      listen: (channel, onPayload, listenOptions) =>
-        listenPostgres(options.url, channel, onPayload, listenOptions),
+      listen: (channel, onPayload, listenOptions) => listener.listen(channel, onPayload, listenOptions),
       withAdvisoryLock: async (lockId, fn) => {
         const session = await checkout(pool);
         try {
@@ -256,54 +258,4 @@ export function oneAtATime(run: SqlRunner): SqlRunner {
  */
 export function yieldToIo(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-/**
- * A dedicated connection for LISTEN that reconnects (every 1 s until it succeeds) when the server drops it, then
- * calls `onReconnect` so the caller can resynchronise what it missed.
- */
-async function listenPostgres(
-  url: string,
-  channel: string,
-  onPayload: (payload: string) => void,
-  options: ListenOptions = {},
-): Promise<() => Promise<void>> {
-  let stopped = false;
-  let current: pg.Client | undefined;
-  const retry = () => {
-    if (!stopped) setTimeout(() => void connect(true).catch(retry), 1000).unref();
-  };
-  const connect = async (reconnecting = false): Promise<void> => {
-    const client = new pg.Client({ connectionString: url });
-    let lost = false;
-    client.on('notification', (message) => {
-      if (message.channel === channel) onPayload(message.payload ?? '');
-    });
-    client.on('error', () => {
-      client.end().catch(() => {});
-      // Only a connection that was up schedules a retry; a failed connect rejects and its caller retries.
-      if (current === client && !lost) {
-        lost = true;
-        retry();
-      }
-    });
-    try {
-      await client.connect();
-      await client.query(`listen "${channel.replaceAll('"', '""')}"`);
-    } catch (err) {
-      client.end().catch(() => {});
-      throw err;
-    }
-    if (stopped) {
-      await client.end().catch(() => {});
-      return;
-    }
-    current = client;
-    if (reconnecting) options.onReconnect?.();
-  };
-  await connect();
-  return async () => {
-    stopped = true;
-    await current?.end().catch(() => {});
-  };
 }
