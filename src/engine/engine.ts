@@ -14,7 +14,7 @@ import { pruneProcessedEvents, pruneProcessedMail } from './retention.ts';
 import type { AgentResponder } from './responder.ts';
 import type { SenderLookup } from './senders.ts';
 import { pollIdleSlots, WorkerSlots } from './worker-slots.ts';
-import { ANALYZE_JOBS_SQL, JobTableStatistics } from './job-statistics.ts';
+import { analyzeJobTable, JobTableStatistics } from './job-statistics.ts';
 
 export type EngineOptions = {
   /** Wait this long after a message before answering, per channel, so a burst gets one reply. */
@@ -144,7 +144,7 @@ export async function startEngine(deps: EngineDeps): Promise<Engine> {
     pollingIntervalSeconds: BACKSTOP_POLL_S,
     notifyPollingIntervalSeconds: BACKSTOP_POLL_S,
   };
-  const jobStatistics = new JobTableStatistics(() => database.query(ANALYZE_JOBS_SQL), logger);
+  const jobStatistics = new JobTableStatistics(() => analyzeJobTable(database), logger);
   const backlogSeen = () => jobStatistics.backlogSeen();
   for (const [queue, handler] of options.workers ? Object.entries(jobs) : []) {
     const slots = new WorkerSlots(boss, queue, database.kind === 'postgres', options.batchSize, backlogSeen);

@@ -1,3 +1,4 @@
+import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 
 /** Least time between two ANALYZEs of the job table while a backlog lasts. */
@@ -53,3 +54,17 @@ export class JobTableStatistics {
 
 /** The job table's statement: pg-boss keeps every queue without its own partition in `job_common`. */
 export const ANALYZE_JOBS_SQL = 'analyze pgboss.job_common';
+/**
+ * Rows sampled per column are 300 × this. The fetch needs row counts and the few values of name and state; the
+ * default (100: 30,000 rows) took 141–163 ms on a 20,000-job table after a 5,000-message backlog, 10 took 21–27 ms
+ * (every block is still read, so the row count stays exact).
+ */
+export const JOB_STATISTICS_TARGET = 10;
+
+/** ANALYZE of the job table with a small sample (JOB_STATISTICS_TARGET), for JobTableStatistics. */
+export function analyzeJobTable(database: Database): Promise<void> {
+  return database.transaction(async (query) => {
+    await query(`set local default_statistics_target = ${JOB_STATISTICS_TARGET}`);
+    await query(ANALYZE_JOBS_SQL);
+  });
+}
