@@ -19,7 +19,7 @@ import { type Load, measureRounds, median, type Round, summarize } from './round
  */
 const prefixOf = (variant: number, round: number) => `fv${variant % 10}r${round % 10}`;
 /** The warm-up's round number in its update ids (rounds count from 0; a run has fewer than 9). */
-const WARMUP_ROUND = 9;
+export const WARMUP_ROUND = 9;
 /** The drain's poll interval. */
 const POLL_MS = 1000;
 /** Bound on the drain after the load. */
@@ -158,6 +158,31 @@ async function until(done: () => Promise<boolean> | boolean): Promise<number> {
 }
 
 /**
+ * `ingest(round)` against `child` in rounds framed by the raw baseline, its CPU per accepted event counted, after a
+ * warm-up whose updates are acknowledged and stored like the rounds' (and counted with them); `child` is stopped
+ * after.
+ */
+export async function ingestRounds<T extends Omit<Load, 'rps'> & { accepted_per_s: number }>(
+  deps: RoundsDeps,
+  child: ChildProcess,
+  ingest: (round: number) => Promise<T>,
+) {
+  try {
+    return await measureRounds(
+      deps.rounds,
+      deps.baseline,
+      async (round) => {
+        const load = await deps.withCpu(child, () => ingest(round));
+        return { ...load, rps: load.accepted_per_s };
+      },
+      () => ingest(WARMUP_ROUND),
+    );
+  } finally {
+    await deps.stop(child);
+  }
+}
+
+/**
  * Ingest into a WORKERS=false process in rounds, each framed by the raw baseline; then drain with a worker
  * process and check nothing was lost.
  */
@@ -165,30 +190,11 @@ export async function measureFrontTier(deps: FrontTierDeps) {
   const { agentId, databaseUrl, dataDir } = deps;
   const acked = new Set<string>();
   const front = await deps.start({ WORKERS: 'false' });
-  let each;
-  try {
-    const ingest = (round: number) =>
-      measureIngest(
-        front.url,
-        agentId,
-        deps.durationS,
-        deps.connections,
-        prefixOf(deps.variant, round),
-        (id) => acked.add(id),
-      );
-    each = await measureRounds(
-      deps.rounds,
-      deps.baseline,
-      async (round) => {
-        const load = await deps.withCpu(front.child, () => ingest(round));
-        return { ...load, rps: load.accepted_per_s };
-      },
-      // Its updates are acknowledged, stored and drained like the rounds' (and counted with them).
-      () => ingest(WARMUP_ROUND),
-    );
-  } finally {
-    await deps.stop(front.child);
-  }
+  const each = await ingestRounds(deps, front.child, (round) =>
+    measureIngest(front.url, agentId, deps.durationS, deps.connections, prefixOf(deps.variant, round), (id) =>
+      acked.add(id),
+    ),
+  );
   const ingest = summarizeIngest(each, 'the front tier', 'front', databaseUrl);
   // The worker tier: a normal process on the same database answers what the front tier queued.
   const worker = await deps.start({});

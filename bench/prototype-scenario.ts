@@ -6,11 +6,10 @@
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { LOOPBACK_BENCH_SECRET, loopbackRequest, loopbackUpdateId } from './engine-scenarios.ts';
-import { readDatabase, type RoundsDeps, summarizeIngest } from './front-tier-scenario.ts';
-import { measureRounds } from './rounds.ts';
+import { ingestRounds, readDatabase, type RoundsDeps, summarizeIngest } from './front-tier-scenario.ts';
 import { measureWebhookIngest } from './webhook-load.ts';
 
-/** Update ids of round r (9 = the warm-up): as long as 'bench', so bodies keep the baseline's size. */
+/** Update ids of round r (WARMUP_ROUND for the warm-up): as long as 'bench', so bodies keep the baseline's size. */
 const prefixOf = (round: number) => `pro${round % 10}x`;
 
 export type PrototypeDeps = RoundsDeps & {
@@ -25,28 +24,15 @@ export async function measurePrototype(deps: PrototypeDeps) {
   });
   const url = `http://127.0.0.1:${(JSON.parse(await started.firstLine) as { port: number }).port}`;
   const acked = new Set<string>();
-  const ingest = (round: number) =>
+  const each = await ingestRounds(deps, started.child, (round) =>
     measureWebhookIngest(
       url,
       deps.durationS,
       deps.connections,
       (n) => loopbackRequest(n, prefixOf(round)),
       (n) => acked.add(loopbackUpdateId(n, prefixOf(round))),
-    );
-  let each;
-  try {
-    each = await measureRounds(
-      deps.rounds,
-      deps.baseline,
-      async (round) => {
-        const load = await deps.withCpu(started.child, () => ingest(round));
-        return { ...load, rps: load.accepted_per_s };
-      },
-      () => ingest(9),
-    );
-  } finally {
-    await deps.stop(started.child);
-  }
+    ),
+  );
   const rows = await readDatabase<{ event_id: string }>(
     deps.databaseUrl,
     dataDir,

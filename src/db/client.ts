@@ -7,8 +7,6 @@ import pg from 'pg';
 import { dbStatements } from '../metrics/metrics.ts';
 import { named } from './prepared.ts';
 import { type ListenOptions, SharedListener } from './shared-listener.ts';
-
-export type { ListenOptions };
 import * as baseSchema from './schema.ts';
 import * as channelSchema from './schema-channels.ts';
 import * as conversationSchema from './schema-conversations.ts';
@@ -17,6 +15,8 @@ import * as imapSchema from './schema-imap.ts';
 import * as mailSchema from './schema-mail.ts';
 import { EmbeddedDurability, type SyncFs } from './embedded-durability.ts';
 import { gatePglite, PriorityGate } from './priority-gate.ts';
+
+export type { ListenOptions };
 
 const schema = {
   ...baseSchema,

@@ -8,8 +8,9 @@ type Subscription = { channel: string; onPayload: (payload: string) => void; opt
 /** How long after losing the connection the next attempt starts (and between failed attempts). */
 const RETRY_MS = 1000;
 
-const listenSql = (channel: string) => `listen "${channel.replaceAll('"', '""')}"`;
-const unlistenSql = (channel: string) => `unlisten "${channel.replaceAll('"', '""')}"`;
+/** `listen "channel"` or `unlisten "channel"`, the name quoted as an identifier. */
+const statement = (verb: 'listen' | 'unlisten', channel: string) =>
+  `${verb} "${channel.replaceAll('"', '""')}"`;
 
 /**
  * Every LISTEN of this process on one dedicated PostgreSQL connection: PostgreSQL wakes each listening connection
@@ -38,7 +39,7 @@ export class SharedListener {
     this.subscriptions.add(subscription);
     try {
       // LISTEN on a channel already listened to is a no-op; sent each time, it is in effect when this resolves.
-      await (await this.connected()).query(listenSql(channel));
+      await (await this.connected()).query(statement('listen', channel));
     } catch (error) {
       await this.unsubscribe(subscription);
       throw error;
@@ -55,7 +56,7 @@ export class SharedListener {
       return;
     }
     if (![...this.subscriptions].some((s) => s.channel === subscription.channel)) {
-      await client?.query(unlistenSql(subscription.channel)).catch(() => {});
+      await client?.query(statement('unlisten', subscription.channel)).catch(() => {});
     }
   }
 
@@ -109,7 +110,7 @@ export class SharedListener {
     try {
       const client = await this.connected();
       for (const channel of new Set([...this.subscriptions].map((s) => s.channel))) {
-        await client.query(listenSql(channel));
+        await client.query(statement('listen', channel));
       }
     } catch {
       const client = this.client;

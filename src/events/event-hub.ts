@@ -89,12 +89,9 @@ export class EventHub {
     this.count++;
     eventStreams.inc();
     let removed = false;
-    const settle = setTimeout(wake, SETTLE_MS);
-    settle.unref();
     const remove = () => {
       if (removed) return;
       removed = true;
-      clearTimeout(settle);
       set.delete(wake);
       this.count--;
       eventStreams.dec();
@@ -108,9 +105,12 @@ export class EventHub {
       remove();
       throw error;
     }
-    this.renewal ??= setInterval(() => void this.renew(), this.lease.renewMs);
-    this.renewal.unref();
-    return remove;
+    const settle = setTimeout(wake, SETTLE_MS).unref();
+    this.renewal ??= setInterval(() => void this.renew(), this.lease.renewMs).unref();
+    return () => {
+      clearTimeout(settle);
+      remove();
+    };
   }
 
   private async watch(agentIds: string[]): Promise<void> {

@@ -22,12 +22,12 @@ export const WEBHOOKS_DUE = ';webhooks';
  * The statement that appends events: the events (parameter `first`, a jsonb array), a delivery for every enabled
  * event webhook of the agent's organization that subscribes to the type (so a delivery exists exactly when its
  * event committed, and none can be skipped), and the NOTIFY per agent (delivered at commit), with WEBHOOKS_DUE when
- * deliveries were created; without deliveries only for an agent someone follows live (`event_watchers`). The agent and its webhooks are looked up per event (`offset 0` keeps each lookup on its
- * index: a plan cached while those tables were small would otherwise scan them whole for every event, however many
- * tenants they hold later). `where` filters the events (a condition on an earlier CTE); `data` is each event's data
- * (default: the event's own, `e->'data'`). created_at is the time of
- * the statement (when the id was taken), not of the transaction's start: readers judge how long an id may still be
- * uncommitted from it (src/events/event-log.ts HOLE_WAIT_MS).
+ * deliveries were created; without deliveries only for an agent someone follows live (`event_watchers`). The agent
+ * and its webhooks are looked up per event (`offset 0` keeps each lookup on its index: a plan cached while those
+ * tables were small would otherwise scan them whole for every event, however many tenants they hold later).
+ * `where` filters the events (a condition on an earlier CTE); `data` is each event's data (default: the event's
+ * own, `e->'data'`). created_at is the time of the statement (when the id was taken), not of the transaction's
+ * start: readers judge how long an id may still be uncommitted from it (src/events/event-log.ts HOLE_WAIT_MS).
  */
 export function eventsSql(first: number, where = '', data = "coalesce(e->'data', '{}'::jsonb)") {
   const [events, channel, suffix] = [first, first + 1, first + 2].map((n) => `$${n}`);

@@ -9,6 +9,7 @@ import {
 import { EventHub } from '../../src/events/event-hub.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { eventually } from '../helpers/loopback-peer.ts';
 import { createWorkspace } from '../helpers/fixtures.ts';
 
 let app: TestApp;
@@ -31,10 +32,8 @@ const watch = (id: string, seconds = 600) =>
 const unwatch = (id: string) => app.database.query('delete from event_watchers where agent_id = $1', [id]);
 
 /** Waits (bounded) until `payloads` holds `count` notifications. */
-async function notifications(payloads: string[], count: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (payloads.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-}
+const notifications = (payloads: string[], count: number) =>
+  eventually(() => (payloads.length >= count ? true : undefined), 30_000);
 
 const rows = () =>
   app.database.query<{ id: number; type: string; conversation_id: string | null; data: unknown }>(
@@ -80,7 +79,6 @@ it('appends events in the caller transaction and notifies at commit; a rollback 
 it('marks the notification when the events created webhook deliveries, so only then senders wake', async () => {
   const payloads: string[] = [];
   const unlisten = await app.database.listen(AGENT_EVENTS_CHANNEL, (payload) => payloads.push(payload));
-  const waitFor = (count: number) => notifications(payloads, count);
   try {
     await app.database.query(
       `insert into event_webhooks (id, organization_id, url, event_types, secret)
@@ -91,12 +89,12 @@ it('marks the notification when the events created webhook deliveries, so only t
     // the senders' notification all the same.
     await app.database.transaction((query) => publishEvent(query, { agentId, type: 'message.received' }));
     await app.database.transaction((query) => publishEvent(query, { agentId, type: 'handoff.started' }));
-    await waitFor(1);
+    await notifications(payloads, 1);
     expect(payloads).toEqual([agentId + WEBHOOKS_DUE]);
     // Followed live: a plain notification.
     await watch(agentId);
     await app.database.transaction((query) => publishEvent(query, { agentId, type: 'message.received' }));
-    await waitFor(2);
+    await notifications(payloads, 2);
     expect(payloads).toEqual([agentId + WEBHOOKS_DUE, agentId]);
     const deliveries = await app.database.query<{ n: number }>(
       `select count(*)::int as n from event_webhook_deliveries where webhook_id = 'ewh_due_test'`,
@@ -186,9 +184,7 @@ it('holds a watch lease for each agent with live subscribers, renews it while th
     await publishEvents(app.database.query, [
       { agentId, type: 'message.received', conversationId: 'conv_w' },
     ]);
-    const deadline = Date.now() + 30_000;
-    while (woken === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(woken).toBeGreaterThan(before);
+    await eventually(() => (woken > before ? true : undefined), 30_000);
     // No subscriber left: no renewal, the lease runs out.
     remove();
     await new Promise((r) => setTimeout(r, 2500));

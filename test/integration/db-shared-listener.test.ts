@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { createTestDatabase, testDatabaseKind } from '../helpers/database.ts';
+import { eventually } from '../helpers/loopback-peer.ts';
 
 /**
  * PostgreSQL wakes every listening connection of a database for each NOTIFY, whatever its channel: a process's
@@ -29,10 +30,9 @@ describe.runIf(testDatabaseKind() === 'postgres')('LISTEN on one shared connecti
       )
     ).rows.map((row) => row.pid);
 
-  const until = async (done: () => boolean | Promise<boolean>) => {
-    const deadline = Date.now() + 20_000;
-    while (!(await done()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-  };
+  /** Waits (bounded) until `done` holds. */
+  const until = (done: () => boolean | Promise<boolean>) =>
+    eventually(async () => ((await done()) ? true : undefined), 20_000);
 
   it('listens to several channels on one connection, delivers each its own payloads, and recovers both', async () => {
     const got = { a: [] as string[], b: [] as string[] };
