@@ -16,28 +16,49 @@ function isSingleDml(text: string): boolean {
 
 export type NamedQuery = { name?: string; text: string; values?: unknown[] };
 
-/**
- * A parameterized statement as a named (prepared) statement: node-postgres parses it once per connection and
- * PostgreSQL may reuse its plan (planning was a third of the database time of an inbound backlog). Names are a
- * hash of the text, so every connection agrees on them. Only single DML statements with parameters are named:
- * BEGIN, DDL and multi-statement texts stay simple queries, and so do texts without parameters, whose one
- * cached plan would never adapt to the data (pg-boss's fetch, with its queue name inlined, measured 1.15 ms per
- * call on a plan cached while the job table was small, against 0.8 ms planned afresh).
- */
-export function named(text: string, values?: readonly unknown[]): NamedQuery {
-  if (!values) return { text };
-  const params = [...values];
-  if (params.length === 0) return { text, values: params };
+/** The statement's name, given once per distinct text (up to MAX_NAMED); undefined when it is not single DML. */
+function nameOf(text: string): string | undefined {
   // A text named once is known to be a single statement: the per-call cost is this lookup.
   let name = names.get(text);
   if (name === undefined && names.size < MAX_NAMED && isSingleDml(text)) {
     name = `sb_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
     names.set(text, name);
   }
-  return name === undefined ? { text, values: params } : { name, text, values: params };
+  return name;
 }
 
-/** pg-boss's database adapter, with its statements run through `named`. */
+/**
+ * A parameterized statement as a named (prepared) statement: node-postgres parses it once per connection and
+ * PostgreSQL may reuse its plan (planning was a third of the database time of an inbound backlog). Names are a
+ * hash of the text, so every connection agrees on them. Only single DML statements with parameters are named:
+ * BEGIN, DDL and multi-statement texts stay simple queries, and so do texts without parameters: their one cached
+ * plan would not follow a table's growth until its next ANALYZE (`JOB_FETCH` is the exception).
+ */
+export function named(text: string, values?: readonly unknown[]): NamedQuery {
+  if (!values) return { text };
+  return withName(text, [...values], values.length === 0 ? undefined : nameOf(text));
+}
+
+const withName = (text: string, values: unknown[], name: string | undefined): NamedQuery =>
+  name === undefined ? { text, values } : { name, text, values };
+
+/**
+ * pg-boss's job fetch, which inlines its queue name and batch size (no parameters), so it was planned on every
+ * call: 0.7 ms of planning per fetch, as much as running it (pg_stat_statements, inbound backlog). Named, its
+ * plan is cached per connection and made again whenever the job table is analyzed — by autovacuum, and every
+ * few seconds while a backlog lasts (JobTableStatistics), which is when a plan made on the small table of an
+ * idle queue would go wrong (before that ANALYZE existed, such a plan measured 1.15 ms per fetch against 0.8 ms
+ * planned afresh; with it, the same 0.7 ms per fetch as planned afresh).
+ */
+const JOB_FETCH = /\bFOR UPDATE OF j SKIP LOCKED\b/;
+
+/** pg-boss's statements as `named` makes ours, its job fetch named as well. */
+export function namedJobStatement(text: string, values?: readonly unknown[]): NamedQuery {
+  if (!JOB_FETCH.test(text)) return named(text, values);
+  return withName(text, [...(values ?? [])], nameOf(text));
+}
+
+/** pg-boss's database adapter, with its statements run through `namedJobStatement`. */
 export function preparePgBossStatements(db: {
   executeSql: (text: string, values?: unknown[], options?: unknown) => Promise<unknown>;
 }): void {
@@ -46,5 +67,5 @@ export function preparePgBossStatements(db: {
     values?: unknown,
     options?: unknown,
   ) => Promise<unknown>;
-  db.executeSql = (text, values, options) => executeSql(named(text, values), undefined, options);
+  db.executeSql = (text, values, options) => executeSql(namedJobStatement(text, values), undefined, options);
 }

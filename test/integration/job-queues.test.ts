@@ -4,6 +4,7 @@ import { createQueues, FINISHED_JOB_RETENTION_S, QUEUES } from '../../src/engine
 import { startJobQueue } from '../../src/queue/job-queue.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { captureLogger } from '../helpers/logs.ts';
+import { testDatabaseKind } from '../helpers/database.ts';
 
 let app: TestApp;
 let boss: PgBoss;
@@ -35,3 +36,26 @@ it('keeps finished trigger jobs an hour, also on queues an earlier version creat
   );
   expect(job?.deletion_seconds).toBe(FINISHED_JOB_RETENTION_S);
 });
+
+it.runIf(testDatabaseKind() === 'postgres')(
+  "sends pg-boss's job fetch, which has no parameters, as a named statement: its plan is cached, not made per call",
+  async () => {
+    const pool = (boss.getDb() as unknown as { pool: { query: (config: unknown) => Promise<unknown> } }).pool;
+    const sent: { name?: string; text: string }[] = [];
+    const query = pool.query.bind(pool);
+    pool.query = (config) => {
+      if (typeof config === 'object' && config !== null) sent.push(config as { name?: string; text: string });
+      return query(config);
+    };
+    try {
+      await boss.send(QUEUES.inbound, { agentId: 'a', channel: 'c', stream: 'named-fetch' });
+      const jobs = await boss.fetch(QUEUES.inbound, { batchSize: 5 });
+      expect(jobs.length).toBeGreaterThan(0);
+    } finally {
+      pool.query = query;
+    }
+    const fetches = sent.filter((config) => /SKIP LOCKED/.test(config.text));
+    expect(fetches.length).toBe(1);
+    expect(fetches[0]?.name).toMatch(/^sb_[0-9a-f]{24}$/);
+  },
+);

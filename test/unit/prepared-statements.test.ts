@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { named } from '../../src/db/prepared.ts';
+import { named, namedJobStatement } from '../../src/db/prepared.ts';
 import { RECORD_REPLY_SQL } from '../../src/engine/record-reply.ts';
 
 it('names single parameterized DML statements by their text, the same name for the same text', () => {
@@ -38,4 +38,19 @@ it('leaves everything else unnamed: no parameters, transaction control, DDL, sev
 it('names the reply statement, whose error text holds a semicolon (it was planned on every call)', () => {
   expect(RECORD_REPLY_SQL).toContain('sender; nothing');
   expect(named(RECORD_REPLY_SQL, [1]).name).toBeDefined();
+});
+
+it("names pg-boss's job fetch though it has no parameters, and only that among pg-boss's parameterless texts", () => {
+  const fetch = `WITH next AS (SELECT j.id FROM pgboss.job_common j WHERE j.name = 'inbound' LIMIT 8
+    FOR UPDATE OF j SKIP LOCKED) UPDATE pgboss.job_common j SET state = 'active' FROM next WHERE j.id = next.id`;
+  expect(namedJobStatement(fetch, []).name).toMatch(/^sb_[0-9a-f]{24}$/);
+  expect(namedJobStatement(fetch).name).toBe(namedJobStatement(fetch, []).name);
+  expect(namedJobStatement(fetch)).toMatchObject({ text: fetch, values: [] });
+  expect(
+    namedJobStatement("DELETE FROM pgboss.job_common WHERE state = 'completed'", []).name,
+  ).toBeUndefined();
+  expect(namedJobStatement('select * from t where id = $1', [1]).name).toBe(
+    named('select * from t where id = $1', [1]).name,
+  );
+  expect(namedJobStatement(`${fetch}; select 1`, []).name).toBeUndefined();
 });
