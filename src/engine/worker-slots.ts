@@ -10,11 +10,12 @@ const MAX_COMPLETIONS = 100;
  * The workers of one queue in this process, one pg-boss registration per slot so each can be woken
  * by id. A slot takes up to `batchSize` jobs per fetch (distinct singleton keys, so never two of one
  * conversation or stream) and runs them at once; each job of a batch is settled on its own the moment it ends
- * (completed, or failed and retried); a lone job is settled by pg-boss as its handler returns. A slot fetches
- * again as its batch ends when the batch was full (a backlog drains at full speed), a job failed, or a job was
- * announced meanwhile (`announce`: it may be one the run held back under `stately`); otherwise it waits for the
- * next announcement. With `spread`, a slot that got a full batch wakes one more idle slot: one wake-up (a
- * NOTIFY for many jobs) spreads over the slots while jobs keep coming, and stops at the first short fetch.
+ * (completed, or failed and retried); a lone job, and the last of a batch to end, are completed by pg-boss as the
+ * handler returns (a statement it runs for every batch). A slot fetches again as its batch ends when the batch
+ * was full (a backlog drains at full speed), a job failed, or a job was announced meanwhile (`announce`: it may
+ * be one the run held back under `stately`); otherwise it waits for the next announcement. With `spread`, a slot
+ * that got a full batch wakes one more idle slot: one wake-up (a NOTIFY for many jobs) spreads over the slots
+ * while jobs keep coming, and stops at the first short fetch.
  */
 export class WorkerSlots {
   private readonly boss: PgBoss;
@@ -69,7 +70,9 @@ export class WorkerSlots {
         // One job: pg-boss settles it as the handler returns (a second completion would find nothing to do).
         if (jobs.length === 1 && jobs[0]) await run(jobs[0]);
         else {
-          const unsettled = (await Promise.all(jobs.map((job) => this.runAndSettle(job, run)))).find(
+          let running = jobs.length;
+          const last = () => --running === 0;
+          const unsettled = (await Promise.all(jobs.map((job) => this.runAndSettle(job, run, last)))).find(
             (error) => error !== undefined,
           );
           // pg-boss then fails whichever jobs of the batch are still active (retried); settled ones stay settled.
@@ -87,17 +90,24 @@ export class WorkerSlots {
   /**
    * Runs one job of a batch and settles it the moment it ends — completed, or failed (and retried) — so a slow
    * neighbour never keeps its key busy under `stately`. Returns an error only when the job could not be settled.
+   * The batch's last job to end (`last()` true) is left to the completion pg-boss runs for the whole batch as the
+   * handler returns: that statement comes anyway, and would otherwise find every job already completed.
    */
-  private async runAndSettle(job: Job, run: (job: Job) => Promise<void>): Promise<unknown> {
+  private async runAndSettle(
+    job: Job,
+    run: (job: Job) => Promise<void>,
+    last: () => boolean,
+  ): Promise<unknown> {
     let failure: unknown;
     try {
       await run(job);
     } catch (error) {
       failure = error ?? new Error('job failed');
     }
+    const leftToPgBoss = last();
     try {
-      if (failure === undefined) await this.completions.submit(job.id);
-      else await this.boss.fail(this.queue, job.id, { message: messageOf(failure) });
+      if (failure !== undefined) await this.boss.fail(this.queue, job.id, { message: messageOf(failure) });
+      else if (!leftToPgBoss) await this.completions.submit(job.id);
       return undefined;
     } catch (settleError) {
       return failure ?? settleError;

@@ -259,33 +259,64 @@ it('fetches again after a short batch only when a job was announced meanwhile, w
   }
 });
 
-it('settles a lone job once: its completion is one statement, not ours and then pg-boss’s', async () => {
-  const queue = 'slots-test-lone';
-  await boss.createQueue(queue, { policy: 'stately' });
-  const slots = new WorkerSlots(boss, queue, false, 4);
-  await slots.add(NO_OWN_POLL, async () => {});
+/**
+ * Runs `act`, then waits until `completed` of `queue`'s jobs are completed (and 200 ms more for a late statement);
+ * returns how many completion statements of that queue ran meanwhile (pg-boss's housekeeping runs beside it).
+ */
+async function completionStatements(queue: string, completed: number, act: () => Promise<void>) {
   const db = boss.getDb() as { executeSql: (text: string, ...rest: unknown[]) => Promise<unknown> };
   const executeSql = db.executeSql;
-  let completions = 0;
+  let statements = 0;
   db.executeSql = (text, ...rest) => {
-    // Completions of this queue only (pg-boss's housekeeping runs beside it).
     const [values] = rest as [unknown[] | undefined];
-    if (/SET completed_on =/.test(text) && values?.[0] === queue) completions++;
+    if (/SET completed_on =/.test(text) && values?.[0] === queue) statements++;
     return executeSql.call(db, text, ...rest);
   };
   try {
-    await boss.send(queue, { n: 1 }, { singletonKey: 'lone' });
-    slots.announce();
+    await act();
     await eventually(async () => {
-      const [row] = await app.database.query<{ state: string }>(
-        `select state from pgboss.job where name = $1`,
+      const [row] = await app.database.query<{ n: number }>(
+        `select count(*)::int as n from pgboss.job where name = $1 and state = 'completed'`,
         [queue],
       );
-      return row?.state === 'completed' ? true : undefined;
+      return row?.n === completed ? true : undefined;
     }, 10_000);
     await new Promise((r) => setTimeout(r, 200));
   } finally {
     db.executeSql = executeSql;
   }
-  expect(completions).toBe(1);
+  return statements;
+}
+
+it('settles a lone job once: its completion is one statement, not ours and then pg-boss’s', async () => {
+  const queue = 'slots-test-lone';
+  await boss.createQueue(queue, { policy: 'stately' });
+  const slots = new WorkerSlots(boss, queue, false, 4);
+  await slots.add(NO_OWN_POLL, async () => {});
+  const statements = await completionStatements(queue, 1, async () => {
+    await boss.send(queue, { n: 1 }, { singletonKey: 'lone' });
+    slots.announce();
+  });
+  expect(statements).toBe(1);
+});
+
+it('leaves the last job of a batch to end to pg-boss’s batch completion: no statement of ours before it', async () => {
+  const queue = 'slots-test-batch';
+  await boss.createQueue(queue, { policy: 'stately' });
+  const slots = new WorkerSlots(boss, queue, false, 4);
+  // Jobs end 150 ms apart, so each completion of ours is a statement of its own.
+  const delays: Record<string, number> = { a: 0, b: 150, c: 300, d: 450 };
+  await slots.add(NO_OWN_POLL, async (job) => {
+    await new Promise((r) => setTimeout(r, delays[(job.data as { key: string }).key]));
+  });
+  const statements = await completionStatements(queue, 4, async () => {
+    // One insert, so one fetch finds all four.
+    await boss.insert(
+      queue,
+      Object.keys(delays).map((key) => ({ data: { key }, singletonKey: key })),
+    );
+    slots.announce();
+  });
+  // Three of ours (a, b, c as each ended) and pg-boss's one for the batch, which completed d: four, not five.
+  expect(statements).toBe(4);
 });
