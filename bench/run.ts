@@ -67,6 +67,9 @@ async function load(url: string, headers: Record<string, string> = {}): Promise<
   };
 }
 
+/** Every process the bench started, stopped when it ends however it ends (a failed scenario leaves none behind). */
+const children = new Set<ChildProcess>();
+
 function spawnNode(
   args: string[],
   env: Record<string, string>,
@@ -76,6 +79,7 @@ function spawnNode(
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  children.add(child);
   let buffer = '';
   const firstLine = new Promise<string>((resolve, reject) => {
     child.stdout?.on('data', (d) => {
@@ -115,6 +119,7 @@ async function startSwitchboard(dataDir: string, extraEnv: Record<string, string
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  children.add(child);
   let banner = '';
   let port = 0;
   const onData = (d: Buffer) => {
@@ -262,7 +267,6 @@ async function main() {
   const scratch = BENCH_DATABASE_URL ? await scratchDatabase(BENCH_DATABASE_URL) : undefined;
   const databaseEnv: Record<string, string> = scratch ? { DATABASE_URL: scratch.url } : {};
   results.database = scratch ? 'postgres' : 'pglite';
-  let rawServer: ChildProcess | undefined;
   try {
     // Two raw node:http baselines, driven by the same load generator and connections as what they frame: an
     // empty GET (for http and api) and a POST of the ingest scenario's own signed ~1.2 KB bodies, read whole and
@@ -275,7 +279,6 @@ async function main() {
     const webhookBaseline = { ...rawWebhook, rps: rawWebhook.accepted_per_s };
     results.baseline_raw_webhook = webhookBaseline;
     // Kept running (idle) for the interleaved rounds, each framed by a raw run of its own.
-    rawServer = raw.child;
     const rawWebhookNow = async () =>
       (await measureWebhookIngest(rawUrl, DURATION_S, CONNECTIONS, loopbackRequest)).accepted_per_s;
     const spawnStarted = performance.now();
@@ -525,7 +528,7 @@ async function main() {
       };
     }
   } finally {
-    if (rawServer) await stop(rawServer);
+    await Promise.all([...children].map(stop));
     fs.rmSync(dataDir, { recursive: true, force: true });
     await scratch?.drop();
   }
