@@ -52,9 +52,9 @@ const withName = (text: string, values: unknown[], name: string | undefined): Na
  */
 const JOB_FETCH = /\bFOR UPDATE OF j SKIP LOCKED\b/;
 
-/** pg-boss's statements as `named` makes ours, its job fetch named as well. */
+/** pg-boss's statements as `named` makes ours; its job fetch (a parameterless text) named as well. */
 export function namedJobStatement(text: string, values?: readonly unknown[]): NamedQuery {
-  if (!JOB_FETCH.test(text)) return named(text, values);
+  if ((values && values.length > 0) || !JOB_FETCH.test(text)) return named(text, values);
   return withName(text, [...(values ?? [])], nameOf(text));
 }
 

@@ -113,10 +113,8 @@ export class SharedListener {
         await client.query(statement('listen', channel));
       }
     } catch {
-      const client = this.client;
-      this.client = undefined;
-      client?.end().catch(() => {});
-      this.retry();
+      if (this.client) this.drop(this.client);
+      else this.retry();
       return;
     }
     for (const subscription of [...this.subscriptions]) subscription.options.onReconnect?.();
