@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { decodeKey } from './vault/vault.ts';
+import { REQUEST_LOG_MODES } from './http/request-log.ts';
 
 /** Every environment variable Switchboard reads, with its default. `.env.example` documents each one. */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -119,6 +120,7 @@ const envSchema = z.object({
   /** Unset: each Mailgun domain's region picks its API host (api.mailgun.net / api.eu.mailgun.net). */
   MAILGUN_API_ROOT: url(['http:', 'https:']),
   LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).default('info')),
+  REQUEST_LOG: optionalString.pipe(z.enum(REQUEST_LOG_MODES).default('changes')),
   JWT_SECRET: optionalString.refine(
     (v) => v === undefined || v.length >= 32,
     'must be at least 32 characters',

@@ -4,7 +4,7 @@ import type { RawRequest } from '../channels/types.ts';
 import type { AppDeps } from '../http/env.ts';
 import { badRequest, errorBody, errorReply } from '../http/errors.ts';
 import { requestIdFrom } from '../http/request-id.ts';
-import { logRequest } from '../http/request-log.ts';
+import { requestLog } from '../http/request-log.ts';
 import type { HeaderSet } from '../http/security-headers.ts';
 import { observeRequest } from '../metrics/http-metrics.ts';
 import { MAIL_WEBHOOK_PREFIX } from './mail-route.ts';
@@ -33,6 +33,7 @@ const INTERNAL_ERROR = JSON.stringify(errorBody('Internal server error'));
  */
 export function createWebhookFastLane(deps: AppDeps, security: HeaderSet): WebhookLane {
   const limit = deps.config.BODY_LIMIT_BYTES;
+  const log = requestLog(deps.logger, deps.config.REQUEST_LOG);
   return (req, res) => {
     if (req.method !== 'POST') return false;
     const path = req.url ?? '';
@@ -66,7 +67,7 @@ export function createWebhookFastLane(deps: AppDeps, security: HeaderSet): Webho
         // A string body goes out in one write with the headers.
         res.end(reply.body);
         observeRequest('POST', status ? STATUS_PATH : WEBHOOK_PATH, reply.status, started);
-        logRequest(deps.logger, requestId, 'POST', path, reply.status, started);
+        log(requestId, 'POST', path, reply.status, started);
       };
       const failed = (error: unknown) => {
         const { status: code, body, headers } = errorReply(error, deps.logger, 'POST', path);

@@ -34,6 +34,7 @@ import { errorBody, handleError, validationError } from './errors.ts';
 import { registerHealth } from './health.ts';
 import { registerMetricsRoute } from '../metrics/route.ts';
 import { front } from './front.ts';
+import { requestLog } from './request-log.ts';
 import { syncWrites } from './sync-writes.ts';
 import type { SecurityHeaders } from './security-headers.ts';
 
@@ -50,7 +51,9 @@ export function createApp(deps: AppDeps, headers: SecurityHeaders): OpenAPIHono<
 
   app.use(
     '*',
-    front(deps.logger, (path) => (isWidgetScriptPath(path) ? headers.widgetScript : headers.page)),
+    front(requestLog(deps.logger, deps.config.REQUEST_LOG), (path) =>
+      isWidgetScriptPath(path) ? headers.widgetScript : headers.page,
+    ),
   );
   app.use(`${WIDGET_BASE}/*`, widgetCors());
   const bodyLimit = limitBody(deps.config.BODY_LIMIT_BYTES);

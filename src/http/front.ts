@@ -1,10 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
-import type { Logger } from '../logger.ts';
 import { observeRequest } from '../metrics/http-metrics.ts';
 import type { AppEnv } from './env.ts';
-import { logRequest } from './request-log.ts';
+import type { RequestLog } from './request-log.ts';
 import { requestIdFrom } from './request-id.ts';
 import type { HeaderSet } from './security-headers.ts';
 
@@ -16,12 +15,12 @@ export function nodeResponse(env: unknown): ServerResponse | undefined {
 
 /**
  * What every request gets, in one middleware: a request id (echoed as `X-Request-Id`), the security headers
- * `headersFor(path)` names, a latency observation under the route pattern and one log line. Under Node the
+ * `headersFor(path)` names, a latency observation under the route pattern and `log`'s line. Under Node the
  * headers go straight onto the Node response, where they join whatever the handler answers (a handler's own
  * value for a name wins); the response object itself is left alone, so Hono's Node adapter keeps its fast path
  * (a response with a headers object per request cost a third of a plain GET's throughput, measured).
  */
-export function front(logger: Logger, headersFor: (path: string) => HeaderSet): MiddlewareHandler<AppEnv> {
+export function front(log: RequestLog, headersFor: (path: string) => HeaderSet): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now();
     const id = requestIdFrom(c.req.header('x-request-id'));
@@ -44,7 +43,7 @@ export function front(logger: Logger, headersFor: (path: string) => HeaderSet): 
       const { method } = c.req;
       const pattern = routePath(c, -1);
       observeRequest(method, pattern.endsWith('*') ? 'unmatched' : pattern, c.res.status, started);
-      logRequest(logger, id, method, c.req.path, c.res.status, started);
+      log(id, method, c.req.path, c.res.status, started);
     }
   };
 }

@@ -4,23 +4,38 @@ import type { Logger } from '../logger.ts';
 const WEBHOOK_PATH = '/api/v1/channels/webhooks/';
 /** Load-balancer and Prometheus probes: several a second per process, each one the same line. */
 const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+/** Methods that change nothing: a console or script polling them would fill the log with lines saying nothing. */
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/**
- * The request's one log line: method, path (no query string), status, duration; redaction runs in the logger.
- * Accepted provider webhooks log at debug (the hot path; `switchboard_webhook_events_total` counts them), and so
- * do successful probes (/healthz, /readyz, /metrics); failed ones stay at info or error. `started` is the
- * request's performance.now() at arrival.
- */
-export function logRequest(
-  logger: Logger,
+/** Which requests log at info (REQUEST_LOG): `changes` (the default) or `all`. */
+export const REQUEST_LOG_MODES = ['changes', 'all'] as const;
+export type RequestLogMode = (typeof REQUEST_LOG_MODES)[number];
+
+/** Logs one finished request; `started` is its performance.now() at arrival. */
+export type RequestLog = (
   requestId: string,
   method: string,
   path: string,
   status: number,
   started: number,
-): void {
-  const ms = Math.round((performance.now() - started) * 10) / 10;
-  const quiet = status < 300 && (PROBE_PATHS.has(path) || path.startsWith(WEBHOOK_PATH));
-  const level = status >= 500 ? 'error' : quiet ? 'debug' : 'info';
-  logger[level]({ request_id: requestId, method, path, status, ms }, 'request');
+) => void;
+
+/**
+ * The request's one log line: method, path (no query string), status, duration; redaction runs in the logger.
+ * 5xx logs at error. In `changes` mode what changed nothing and went well logs at debug — successful reads
+ * (GET, HEAD, OPTIONS below 400), probes (/healthz, /readyz, /metrics) and accepted provider webhooks (each
+ * counted by outcome in /metrics); writes and failures stay at info. In `all` mode every request logs at info.
+ * Every request is counted and timed in /metrics either way.
+ */
+export function requestLog(logger: Logger, mode: RequestLogMode = 'changes'): RequestLog {
+  return (requestId, method, path, status, started) => {
+    const quiet =
+      mode === 'changes' &&
+      ((status < 400 && READS.has(method)) ||
+        (status < 300 && (PROBE_PATHS.has(path) || path.startsWith(WEBHOOK_PATH))));
+    const level = status >= 500 ? 'error' : quiet ? 'debug' : 'info';
+    if (!logger.isLevelEnabled(level)) return;
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    logger[level]({ request_id: requestId, method, path, status, ms }, 'request');
+  };
 }

@@ -85,6 +85,18 @@ describe('request log', () => {
     expect((await app.call('GET', '/api/v1/organizations')).status).toBe(401);
     expect(requestLines('/api/v1/organizations')).toMatchObject([{ level: 'info', status: 401 }]);
   });
+
+  it('logs writes at info and leaves successful reads at debug (REQUEST_LOG=changes, the default)', async () => {
+    const user = await registerUser(app, 'request-log');
+    expect((await app.call('GET', '/api/v1/auth/profile', { token: user.token })).status).toBe(200);
+    expect(requestLines('/api/v1/auth/profile')).toEqual([]);
+    const headers = { 'x-request-id': 'request-log-write' };
+    const write = await app.call('POST', '/api/v1/echo-json', { token: user.token, body: { a: 1 }, headers });
+    expect(write.status).toBe(200);
+    expect(
+      requestLines('/api/v1/echo-json').filter((l) => l.request_id === 'request-log-write'),
+    ).toMatchObject([{ level: 'info', method: 'POST', status: 200 }]);
+  });
 });
 
 describe('every response', () => {

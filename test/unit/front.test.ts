@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppEnv } from '../../src/http/env.ts';
 import { front } from '../../src/http/front.ts';
+import { requestLog } from '../../src/http/request-log.ts';
 import { securityHeaders } from '../../src/http/security-headers.ts';
 import { captureLogger } from '../helpers/logs.ts';
 
@@ -16,7 +17,7 @@ beforeAll(async () => {
   const headers = await securityHeaders();
   app.use(
     '*',
-    front(logger, (path) => (path === '/script.js' ? headers.widgetScript : headers.page)),
+    front(requestLog(logger, 'all'), (path) => (path === '/script.js' ? headers.widgetScript : headers.page)),
   );
   app.get('/json', (c) => c.json({ ok: true }));
   app.get('/script.js', (c) => c.text('1'));
