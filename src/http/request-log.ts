@@ -2,9 +2,10 @@ import type { Logger } from '../logger.ts';
 
 /** Provider webhooks: thousands a second in a burst, each already counted by outcome in /metrics. */
 const WEBHOOK_PATH = '/api/v1/channels/webhooks/';
-/** Load-balancer and Prometheus probes: several a second per process, each one the same line. */
-const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
-/** Methods that change nothing: a console or script polling them would fill the log with lines saying nothing. */
+/**
+ * Methods that change nothing: a console, a script or a probe (/healthz, /readyz, /metrics) polling them would
+ * fill the log with lines saying nothing.
+ */
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Which requests log at info (REQUEST_LOG): `changes` (the default) or `all`. */
@@ -23,16 +24,15 @@ export type RequestLog = (
 /**
  * The request's one log line: method, path (no query string), status, duration; redaction runs in the logger.
  * 5xx logs at error. In `changes` mode what changed nothing and went well logs at debug — successful reads
- * (GET, HEAD, OPTIONS below 400), probes (/healthz, /readyz, /metrics) and accepted provider webhooks (each
- * counted by outcome in /metrics); writes and failures stay at info. In `all` mode every request logs at info.
- * Every request is counted and timed in /metrics either way.
+ * (GET, HEAD, OPTIONS below 400: probes too) and accepted provider webhooks (each counted by outcome in
+ * /metrics); writes and failures stay at info. In `all` mode every request logs at info. Every request is
+ * counted and timed in /metrics either way.
  */
 export function requestLog(logger: Logger, mode: RequestLogMode = 'changes'): RequestLog {
   return (requestId, method, path, status, started) => {
     const quiet =
       mode === 'changes' &&
-      ((status < 400 && READS.has(method)) ||
-        (status < 300 && (PROBE_PATHS.has(path) || path.startsWith(WEBHOOK_PATH))));
+      ((status < 400 && READS.has(method)) || (status < 300 && path.startsWith(WEBHOOK_PATH)));
     const level = status >= 500 ? 'error' : quiet ? 'debug' : 'info';
     if (!logger.isLevelEnabled(level)) return;
     const ms = Math.round((performance.now() - started) * 10) / 10;
